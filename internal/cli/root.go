@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"errors"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+)
+
+// NewRootCmd builds the whole command tree. It holds no package-level state,
+// so tests build a fresh tree per case and run it in-process.
+func NewRootCmd() *cobra.Command {
+	var verbose bool
+	root := &cobra.Command{
+		Use:           "multiarch",
+		Short:         "Build, test, verify and publish multi-architecture container images",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug detail to stderr")
+	root.AddCommand(
+		newVersionCmd(),
+		newBinfmtCmd(),
+		newDoctorCmd(),
+	)
+	return root
+}
+
+// logger returns the library logger: silent unless --verbose.
+func logger(cmd *cobra.Command) *slog.Logger {
+	if v, _ := cmd.Flags().GetBool("verbose"); v {
+		return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// ErrChecksFailed is returned by commands whose job is to report (doctor,
+// verify, test) when what they report contains a failure; the report itself
+// has already been printed.
+var ErrChecksFailed = errors.New("checks failed")
+
+// ExitCode maps a command error to the process exit code: 0 for success,
+// 1 for every failure.
+func ExitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	return 1
+}
+
