@@ -22,6 +22,9 @@ func NewRootCmd() *cobra.Command {
 		newVersionCmd(),
 		newBinfmtCmd(),
 		newDoctorCmd(),
+		newInspectCmd(),
+		newIndexCmd(),
+		newVerifyCmd(),
 	)
 	return root
 }
