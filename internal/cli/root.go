@@ -50,4 +50,3 @@ func ExitCode(err error) int {
 	}
 	return 1
 }
-
