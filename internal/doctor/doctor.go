@@ -1,0 +1,137 @@
+package doctor
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"github.com/multiarch-dev/multiarch/internal/platform"
+)
+
+// Options says what to check. The zero value checks every foreign
+// platform that has an emulator or a handler, and changes nothing.
+type Options struct {
+	// Platforms to check; empty means every foreign platform of the table
+	// with a QEMU binary or a registration on this host.
+	Platforms []platform.Platform
+	// Fix applies the safe fixes (mount binfmt_misc, install missing
+	// handlers, re-register with missing flags, enable disabled entries)
+	// and checks again.
+	Fix bool
+	// Parallel bounds concurrent platform probes; default 4.
+	Parallel int
+	Logger   *slog.Logger
+}
+
+// Doctor checks one host.
+type Doctor struct {
+	host  host
+	fixer fixer
+}
+
+// Run checks the host and, with opts.Fix, fixes what it safely can and
+// checks again. The error is for doctor's own failures (a fix that could
+// not be applied); a host that is not ready is a Report with OK false.
+func (d *Doctor) Run(ctx context.Context, opts Options) (*Report, error) {
+	rep := d.check(ctx, opts)
+	var fixed []string
+	// Fixing binfmt_misc itself uncovers the platform checks, which may
+	// need fixes of their own: a few rounds, each only on what failed.
+	for round := 0; opts.Fix && round < 3; round++ {
+		did, err := d.fix(ctx, rep)
+		fixed = append(fixed, did...)
+		if err != nil {
+			rep.Fixed = fixed
+			return rep, err
+		}
+		if len(did) == 0 {
+			break
+		}
+		rep = d.check(ctx, opts)
+	}
+	rep.Fixed = fixed
+	return rep, nil
+}
+
+func (d *Doctor) check(ctx context.Context, opts Options) *Report {
+	rep := &Report{}
+	rel, err := d.host.KernelRelease()
+	if err != nil {
+		rep.add(warn("kernel", "cannot read the kernel release: "+err.Error(), ""))
+	} else {
+		rep.add(checkKernel(rel))
+	}
+	bm := binfmtChecks(d.host)
+	for _, c := range bm {
+		rep.add(c)
+	}
+	if slices.ContainsFunc(bm, func(c Check) bool { return c.Status == Fail }) {
+		rep.finish()
+		return rep
+	}
+	for _, cs := range d.platformsChecks(ctx, d.platforms(opts), opts.Parallel) {
+		for _, c := range cs {
+			rep.add(c)
+		}
+	}
+	rep.finish()
+	return rep
+}
+
+func binfmtChecks(h host) []Check {
+	const id = "binfmt_misc"
+	if !h.BinfmtMounted() {
+		return []Check{fail(id, "binfmt_misc is not mounted: the kernel cannot hand foreign binaries to QEMU",
+			"sudo mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc")}
+	}
+	on, err := h.BinfmtEnabled()
+	switch {
+	case err != nil:
+		return []Check{fail(id, "cannot read binfmt_misc status: "+err.Error(), "sudo multiarch doctor")}
+	case !on:
+		return []Check{fail(id, "binfmt_misc is mounted but disabled", "echo 1 | sudo tee /proc/sys/fs/binfmt_misc/status")}
+	}
+	return []Check{ok(id, "binfmt_misc is mounted and enabled")}
+}
+
+// platforms returns what to check: the requested platforms, or every
+// foreign one this host has an emulator or a handler for.
+func (d *Doctor) platforms(opts Options) []platform.Platform {
+	if len(opts.Platforms) > 0 {
+		return opts.Platforms
+	}
+	native := platform.NativeArches()
+	var out []platform.Platform
+	for _, p := range platform.All() {
+		if slices.Contains(native, p.QEMUArch) {
+			continue
+		}
+		if hd, _ := d.host.Handler(p); hd != nil || d.host.Emulator(p) != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// platformsChecks runs platformChecks concurrently (probes dominate the
+// time), keeping the report in platform order.
+func (d *Doctor) platformsChecks(ctx context.Context, ps []platform.Platform, parallel int) [][]Check {
+	if parallel <= 0 {
+		parallel = 4
+	}
+	out := make([][]Check, len(ps))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[i] = platformChecks(ctx, d.host, p)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+

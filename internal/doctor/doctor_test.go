@@ -1,0 +1,259 @@
+package doctor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/multiarch-dev/multiarch/internal/platform"
+)
+
+// fakeHost is a host whose state each case sets; its probe behaves as the
+// kernel would for that state (no handler → ENOEXEC, no F → ENOENT).
+type fakeHost struct {
+	release   string
+	mounted   bool
+	enabled   bool
+	handlers  map[string]*handler // by QEMU arch
+	emulators map[string]bool
+	badCPU    bool
+}
+
+func healthy() *fakeHost {
+	h := &fakeHost{release: "6.1.0-18-amd64", mounted: true, enabled: true, handlers: map[string]*handler{}, emulators: map[string]bool{}}
+	for _, a := range []string{"aarch64", "arm", "s390x"} {
+		h.handlers[a] = &handler{Name: "qemu-" + a, Enabled: true, Flags: "POCF", Interpreter: "/usr/bin/qemu-" + a + "-static", InterpreterExists: true, Static: true}
+		h.emulators[a] = true
+	}
+	return h
+}
+
+func (h *fakeHost) KernelRelease() (string, error) { return h.release, nil }
+func (h *fakeHost) BinfmtMounted() bool             { return h.mounted }
+func (h *fakeHost) BinfmtEnabled() (bool, error)    { return h.enabled, nil }
+func (h *fakeHost) Handler(p platform.Platform) (*handler, error) {
+	return h.handlers[p.QEMUArch], nil
+}
+func (h *fakeHost) Emulator(p platform.Platform) string {
+	if h.emulators[p.QEMUArch] {
+		return "/usr/bin/" + p.EmulatorBinary()
+	}
+	return ""
+}
+func (h *fakeHost) QEMUVersion(context.Context, string) (string, error) { return "7.2.22", nil }
+func (h *fakeHost) Probe(_ context.Context, p platform.Platform, cpu string) probeResult {
+	hd := h.handlers[p.QEMUArch]
+	switch {
+	case hd == nil || !hd.Enabled:
+		return probeResult{Failure: probeNoHandler, Err: errors.New("exec format error")}
+	case !strings.Contains(hd.Flags, "F"):
+		return probeResult{Failure: probeNoInterp, Err: errors.New("no such file or directory")}
+	case cpu != "" && h.badCPU:
+		return probeResult{Failure: probeBadCPU, Err: errors.New("unknown cpu")}
+	}
+	return probeResult{Machine: p.UnameEmulated[0]}
+}
+
+// fakeFixer changes the fake host the way the real fix would.
+type fakeFixer struct {
+	h     *fakeHost
+	calls []string
+}
+
+func (f *fakeFixer) Mount() (string, error) {
+	f.calls = append(f.calls, "mount")
+	f.h.mounted = true
+	return "mounted", nil
+}
+func (f *fakeFixer) EnableBinfmt() (string, error) {
+	f.calls = append(f.calls, "enable-binfmt")
+	f.h.enabled = true
+	return "enabled", nil
+}
+func (f *fakeFixer) Install(_ context.Context, p platform.Platform) (string, error) {
+	f.calls = append(f.calls, "install "+p.QEMUArch)
+	f.h.handlers[p.QEMUArch] = &handler{Name: p.BinfmtName(), Enabled: true, Flags: "CF", Interpreter: "/usr/bin/" + p.EmulatorBinary(), InterpreterExists: true, Static: true}
+	return "installed " + p.BinfmtName(), nil
+}
+func (f *fakeFixer) Reregister(_ context.Context, p platform.Platform) (string, error) {
+	f.calls = append(f.calls, "reregister "+p.QEMUArch)
+	f.h.handlers[p.QEMUArch].Flags += "CF"
+	return "re-registered " + p.BinfmtName(), nil
+}
+func (f *fakeFixer) Enable(p platform.Platform) (string, error) {
+	f.calls = append(f.calls, "enable "+p.QEMUArch)
+	f.h.handlers[p.QEMUArch].Enabled = true
+	return "enabled " + p.BinfmtName(), nil
+}
+
+func mustParse(t *testing.T, s string) []platform.Platform {
+	t.Helper()
+	ps, err := platform.ParseList(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+func find(rep *Report, id string) *Check {
+	for i := range rep.Checks {
+		if rep.Checks[i].ID == id {
+			return &rep.Checks[i]
+		}
+	}
+	return nil
+}
+
+func TestDoctorChecks(t *testing.T) {
+	tests := []struct {
+		name      string
+		platforms string
+		mutate    func(h *fakeHost)
+		wantOK    bool
+		id        string
+		status    Status
+		fix       string // substring of the check's Fix
+	}{
+		{name: "healthy", platforms: "arm64,arm/v6,s390x", wantOK: true, id: "linux/arm/v6:strict-cpu", status: OK},
+		{name: "old kernel", platforms: "arm64", mutate: func(h *fakeHost) { h.release = "4.4.0-210-generic" }, id: "kernel", status: Fail, fix: "upgrade the kernel"},
+		{name: "kernel 4.8 is enough", platforms: "arm64", mutate: func(h *fakeHost) { h.release = "4.8.0" }, wantOK: true, id: "kernel", status: OK},
+		{name: "not mounted", platforms: "arm64", mutate: func(h *fakeHost) { h.mounted = false }, id: "binfmt_misc", status: Fail, fix: "mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc"},
+		{name: "disabled globally", platforms: "arm64", mutate: func(h *fakeHost) { h.enabled = false }, id: "binfmt_misc", status: Fail, fix: "/proc/sys/fs/binfmt_misc/status"},
+		{name: "no handler, emulator present", platforms: "arm64", mutate: func(h *fakeHost) { delete(h.handlers, "aarch64") }, id: "linux/arm64:handler", status: Fail, fix: "multiarch binfmt install linux/arm64"},
+		{name: "no handler, no emulator", platforms: "riscv64", id: "linux/riscv64:handler", status: Fail, fix: "apt-get install qemu-user-static"},
+		{name: "entry disabled", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Enabled = false }, id: "linux/arm64:enabled", status: Fail, fix: "echo 1"},
+		{name: "debian PF flags: no F is not the case, no C warns", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "PF" }, wantOK: true, id: "linux/arm64:flag-C", status: Warn, fix: "reregister --flags CF"},
+		{name: "no F fails and the probe proves it", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "P" }, id: "linux/arm64:probe", status: Fail, fix: "reregister --flags CF"},
+		{name: "no F flag check", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "OC" }, id: "linux/arm64:flag-F", status: Fail, fix: "reregister --flags CF"},
+		{name: "interpreter missing", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].InterpreterExists = false }, id: "linux/arm64:interpreter", status: Fail, fix: "apt-get install qemu-user-static"},
+		{name: "dynamic interpreter", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Static = false }, id: "linux/arm64:interpreter", status: Fail, fix: "qemu-user-static"},
+		{name: "strict cpu unknown warns", platforms: "arm/v6", mutate: func(h *fakeHost) { h.badCPU = true }, wantOK: true, id: "linux/arm/v6:strict-cpu", status: Warn},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := healthy()
+			if tt.mutate != nil {
+				tt.mutate(h)
+			}
+			d := &Doctor{host: h}
+			rep, err := d.Run(context.Background(), Options{Platforms: mustParse(t, tt.platforms)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK != tt.wantOK {
+				t.Errorf("OK = %v, want %v; checks: %+v", rep.OK, tt.wantOK, rep.Checks)
+			}
+			c := find(rep, tt.id)
+			if c == nil {
+				t.Fatalf("no check %q in %+v", tt.id, rep.Checks)
+			}
+			if c.Status != tt.status || !strings.Contains(c.Fix, tt.fix) {
+				t.Errorf("check %s = %s %q fix %q; want %s, fix containing %q", c.ID, c.Status, c.Message, c.Fix, tt.status, tt.fix)
+			}
+		})
+	}
+}
+
+func TestDoctorFix(t *testing.T) {
+	tests := []struct {
+		name      string
+		platforms string
+		mutate    func(h *fakeHost)
+		calls     string
+	}{
+		{name: "mount then install", platforms: "arm64", mutate: func(h *fakeHost) { h.mounted = false; delete(h.handlers, "aarch64") }, calls: "mount,install aarch64"},
+		{name: "reregister once per handler", platforms: "arm/v5,arm/v6,arm/v7", mutate: func(h *fakeHost) { h.handlers["arm"].Flags = "P" }, calls: "reregister arm"},
+		{name: "missing C only", platforms: "s390x", mutate: func(h *fakeHost) { h.handlers["s390x"].Flags = "F" }, calls: "reregister s390x"},
+		{name: "enable entry", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Enabled = false }, calls: "enable aarch64"},
+		{name: "nothing to do", platforms: "arm64", calls: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := healthy()
+			if tt.mutate != nil {
+				tt.mutate(h)
+			}
+			f := &fakeFixer{h: h}
+			d := &Doctor{host: h, fixer: f}
+			rep, err := d.Run(context.Background(), Options{Platforms: mustParse(t, tt.platforms), Fix: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(f.calls, ","); got != tt.calls {
+				t.Errorf("fixes = %q, want %q", got, tt.calls)
+			}
+			if !rep.OK {
+				t.Errorf("after --fix the host is not OK: %+v", rep.Checks)
+			}
+			for _, c := range rep.Checks {
+				if c.Status != OK {
+					t.Errorf("after --fix: %s %s %s", c.ID, c.Status, c.Message)
+				}
+			}
+		})
+	}
+}
+
+func TestDoctorFixCannotInstallWithoutEmulator(t *testing.T) {
+	h := healthy()
+	f := &fakeFixer{h: h}
+	rep, err := (&Doctor{host: h, fixer: f}).Run(context.Background(), Options{Platforms: mustParse(t, "riscv64"), Fix: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK || len(f.calls) != 0 {
+		t.Fatalf("want a failing report and no fix attempted, got OK=%v calls=%v", rep.OK, f.calls)
+	}
+}
+
+func TestReportJSONShape(t *testing.T) {
+	rep, err := (&Doctor{host: healthy()}).Run(context.Background(), Options{Platforms: mustParse(t, "arm64")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		OK     *bool            `json:"ok"`
+		Checks []map[string]any `json:"checks"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.OK == nil || !*m.OK || len(m.Checks) == 0 {
+		t.Fatalf("bad shape: %s", b)
+	}
+	for _, c := range m.Checks {
+		for _, k := range []string{"id", "status", "message"} {
+			if _, ok := c[k]; !ok {
+				t.Errorf("check without %q: %v", k, c)
+			}
+		}
+	}
+}
+
+func TestParseKernel(t *testing.T) {
+	tests := []struct {
+		in           string
+		major, minor int
+		bad          bool
+	}{
+		{in: "6.18.44-fc-v657", major: 6, minor: 18},
+		{in: "4.8.0", major: 4, minor: 8},
+		{in: "5.15.0-1051-azure", major: 5, minor: 15},
+		{in: "4.19+", major: 4, minor: 19},
+		{in: "garbage", bad: true},
+		{in: "x.1", bad: true},
+		{in: "5.x", bad: true},
+	}
+	for _, tt := range tests {
+		major, minor, err := parseKernel(tt.in)
+		if (err != nil) != tt.bad || !tt.bad && (major != tt.major || minor != tt.minor) {
+			t.Errorf("parseKernel(%q) = %d, %d, %v", tt.in, major, minor, err)
+		}
+	}
+}

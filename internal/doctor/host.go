@@ -1,0 +1,65 @@
+package doctor
+
+import (
+	"context"
+
+	"github.com/multiarch-dev/multiarch/internal/platform"
+)
+
+// handler is what doctor reads of one binfmt_misc entry.
+type handler struct {
+	Name              string
+	Enabled           bool
+	Flags             string
+	Interpreter       string
+	InterpreterExists bool
+	Static            bool
+}
+
+// probeFailure classifies why a functional probe did not run.
+type probeFailure int
+
+const (
+	probeOther       probeFailure = iota
+	probeNoHandler                // ENOEXEC: nothing handles the format
+	probeNoInterp                 // ENOENT inside the chroot: the F flag is missing
+	probeSignal                   // the emulated program died of a signal
+	probeTimeout                  // it hung
+	probeWrongMachine             // it ran but reported another machine
+	probeBadCPU                   // QEMU does not know the requested CPU model
+)
+
+// probeResult is one functional probe.
+type probeResult struct {
+	Machine string
+	Failure probeFailure
+	Err     error
+}
+
+// host is everything doctor reads from the machine. The real one reads
+// /proc and runs probes; unit tests give a fake, so the checks' logic is
+// tested on every kind of broken host without breaking this one.
+type host interface {
+	KernelRelease() (string, error)
+	// BinfmtMounted reports whether binfmt_misc is mounted; BinfmtEnabled
+	// reads its global status file.
+	BinfmtMounted() bool
+	BinfmtEnabled() (bool, error)
+	// Handler returns the entry that handles p's binaries, nil if none.
+	Handler(p platform.Platform) (*handler, error)
+	// Emulator returns the path of p's static QEMU binary, "" if absent.
+	Emulator(p platform.Platform) string
+	QEMUVersion(ctx context.Context, interpreter string) (string, error)
+	// Probe runs p's probe binary chrooted into an empty directory; cpu,
+	// when set, is the QEMU_CPU model.
+	Probe(ctx context.Context, p platform.Platform, cpu string) probeResult
+}
+
+// fixer applies the safe fixes. Each returns what it did, for the report.
+type fixer interface {
+	Mount() (string, error)
+	EnableBinfmt() (string, error)
+	Install(ctx context.Context, p platform.Platform) (string, error)
+	Reregister(ctx context.Context, p platform.Platform) (string, error)
+	Enable(p platform.Platform) (string, error)
+}

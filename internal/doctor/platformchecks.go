@@ -1,0 +1,125 @@
+package doctor
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/multiarch-dev/multiarch/internal/platform"
+)
+
+// platformChecks checks one platform: handler, flags, interpreter, QEMU
+// version, strict CPU model and the functional probe. Later checks that
+// cannot succeed after an earlier failure are not run, so each failure
+// is reported once, with its own fix.
+func platformChecks(ctx context.Context, h host, p platform.Platform) []Check {
+	name := p.String()
+	id := func(s string) string { return name + ":" + s }
+	install := "multiarch binfmt install " + name
+
+	hd, err := h.Handler(p)
+	if err != nil {
+		return []Check{fail(id("handler"), fmt.Sprintf("%s: cannot read binfmt_misc: %v", name, err), "sudo multiarch doctor")}
+	}
+	if hd == nil {
+		fix := "sudo " + install
+		if h.Emulator(p) == "" {
+			fix = "sudo apt-get install qemu-user-static && " + fix
+		}
+		return []Check{fail(id("handler"), fmt.Sprintf("%s: no binfmt_misc handler for %s binaries; running them fails with \"exec format error\"", name, p.QEMUArch), fix)}
+	}
+	out := []Check{ok(id("handler"), fmt.Sprintf("%s: handled by %s", name, hd.Name))}
+	if !hd.Enabled {
+		return append(out, fail(id("enabled"), fmt.Sprintf("%s: handler %s is disabled", name, hd.Name),
+			fmt.Sprintf("echo 1 | sudo tee /proc/sys/fs/binfmt_misc/%s", hd.Name)))
+	}
+	out = append(out, flagChecks(name, hd)...)
+	interp := interpreterCheck(name, hd)
+	out = append(out, interp)
+	if interp.Status == Fail {
+		return out
+	}
+	out = append(out, versionCheck(ctx, h, name, hd))
+	return append(out, probeChecks(ctx, h, p)...)
+}
+
+func flagChecks(name string, hd *handler) []Check {
+	var out []Check
+	id := name + ":flag-F"
+	if strings.Contains(hd.Flags, "F") {
+		out = append(out, ok(id, fmt.Sprintf("%s: %s has the F flag: emulation works inside containers and chroots", name, hd.Name)))
+	} else {
+		out = append(out, fail(id, fmt.Sprintf("%s: %s lacks the F (fix-binary) flag (flags %q): the interpreter is looked up inside each container, so builds fail with \"exec format error\" or \"no such file\"", name, hd.Name, hd.Flags),
+			"sudo multiarch binfmt reregister --flags CF"))
+	}
+	id = name + ":flag-C"
+	if strings.Contains(hd.Flags, "C") {
+		out = append(out, ok(id, fmt.Sprintf("%s: %s has the C flag: setuid programs (sudo, su) work under emulation", name, hd.Name)))
+	} else {
+		out = append(out, warn(id, fmt.Sprintf("%s: %s lacks the C (credentials) flag: setuid programs such as sudo fail under emulation", name, hd.Name),
+			"sudo multiarch binfmt reregister --flags CF"))
+	}
+	return out
+}
+
+func interpreterCheck(name string, hd *handler) Check {
+	id := name + ":interpreter"
+	switch {
+	case !hd.InterpreterExists:
+		return fail(id, fmt.Sprintf("%s: interpreter %s does not exist", name, hd.Interpreter),
+			"sudo apt-get install qemu-user-static && sudo multiarch binfmt install --force "+name)
+	case !hd.Static:
+		return fail(id, fmt.Sprintf("%s: interpreter %s is dynamically linked: inside a container its libraries are missing", name, hd.Interpreter),
+			"sudo apt-get install qemu-user-static && sudo multiarch binfmt install --force "+name)
+	}
+	return ok(id, fmt.Sprintf("%s: interpreter %s is present and statically linked", name, hd.Interpreter))
+}
+
+func versionCheck(ctx context.Context, h host, name string, hd *handler) Check {
+	id := name + ":qemu-version"
+	v, err := h.QEMUVersion(ctx, hd.Interpreter)
+	if err != nil {
+		return warn(id, fmt.Sprintf("%s: cannot read the QEMU version of %s: %v", name, hd.Interpreter, err), "")
+	}
+	return ok(id, fmt.Sprintf("%s: QEMU %s", name, v))
+}
+
+// probeChecks runs the functional probe under QEMU's default CPU, then
+// under the variant's oldest CPU model, which `--strict-cpu` relies on.
+func probeChecks(ctx context.Context, h host, p platform.Platform) []Check {
+	name := p.String()
+	id := name + ":probe"
+	res := h.Probe(ctx, p, "")
+	if res.Err != nil {
+		return []Check{probeFailCheck(id, p, res)}
+	}
+	out := []Check{ok(id, fmt.Sprintf("%s: a %s binary ran chrooted in an empty directory and reported %s", name, p.QEMUArch, res.Machine))}
+	if p.StrictCPU == "" {
+		return out
+	}
+	id = name + ":strict-cpu"
+	res = h.Probe(ctx, p, p.StrictCPU)
+	if res.Err != nil {
+		c := probeFailCheck(id, p, res)
+		c.Status = Warn
+		c.Message += fmt.Sprintf(" (under QEMU_CPU=%s; `--strict-cpu` tests need it)", p.StrictCPU)
+		return append(out, c)
+	}
+	return append(out, ok(id, fmt.Sprintf("%s: oldest CPU model %s works (reported %s)", name, p.StrictCPU, res.Machine)))
+}
+
+func probeFailCheck(id string, p platform.Platform, res probeResult) Check {
+	name := p.String()
+	switch res.Failure {
+	case probeNoHandler:
+		return fail(id, fmt.Sprintf("%s: the probe failed with \"exec format error\": the kernel found no handler", name), "sudo multiarch binfmt install "+name)
+	case probeNoInterp:
+		return fail(id, fmt.Sprintf("%s: the probe could not reach the interpreter from inside a chroot: the handler needs the F flag", name), "sudo multiarch binfmt reregister --flags CF")
+	case probeBadCPU:
+		return fail(id, fmt.Sprintf("%s: this QEMU does not know CPU model %s", name, p.StrictCPU), "install a newer qemu-user-static")
+	case probeWrongMachine:
+		return fail(id, fmt.Sprintf("%s: the probe reported machine %q, want one of %s", name, res.Machine, strings.Join(append(p.UnameNative, p.UnameEmulated...), ", ")),
+			"check which handler matches "+p.QEMUArch+" binaries: multiarch binfmt ls")
+	}
+	return fail(id, fmt.Sprintf("%s: the probe failed: %v", name, res.Err), "sudo multiarch binfmt install --force "+name)
+}
