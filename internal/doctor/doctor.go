@@ -134,4 +134,3 @@ func (d *Doctor) platformsChecks(ctx context.Context, ps []platform.Platform, pa
 	wg.Wait()
 	return out
 }
-

@@ -31,8 +31,8 @@ func healthy() *fakeHost {
 }
 
 func (h *fakeHost) KernelRelease() (string, error) { return h.release, nil }
-func (h *fakeHost) BinfmtMounted() bool             { return h.mounted }
-func (h *fakeHost) BinfmtEnabled() (bool, error)    { return h.enabled, nil }
+func (h *fakeHost) BinfmtMounted() bool            { return h.mounted }
+func (h *fakeHost) BinfmtEnabled() (bool, error)   { return h.enabled, nil }
 func (h *fakeHost) Handler(p platform.Platform) (*handler, error) {
 	return h.handlers[p.QEMUArch], nil
 }

@@ -20,13 +20,13 @@ type handler struct {
 type probeFailure int
 
 const (
-	probeOther       probeFailure = iota
-	probeNoHandler                // ENOEXEC: nothing handles the format
-	probeNoInterp                 // ENOENT inside the chroot: the F flag is missing
-	probeSignal                   // the emulated program died of a signal
-	probeTimeout                  // it hung
-	probeWrongMachine             // it ran but reported another machine
-	probeBadCPU                   // QEMU does not know the requested CPU model
+	probeOther        probeFailure = iota
+	probeNoHandler                 // ENOEXEC: nothing handles the format
+	probeNoInterp                  // ENOENT inside the chroot: the F flag is missing
+	probeSignal                    // the emulated program died of a signal
+	probeTimeout                   // it hung
+	probeWrongMachine              // it ran but reported another machine
+	probeBadCPU                    // QEMU does not know the requested CPU model
 )
 
 // probeResult is one functional probe.
