@@ -47,6 +47,8 @@ var aliases = map[string]string{
 	"loongarch64": "loong64",
 	"i686":        "386",
 	"x86":         "386",
+	"armhf":       "arm/v7",
+	"armel":       "arm/v6",
 	"armv5":       "arm/v5",
 	"armv6":       "arm/v6",
 	"armv7":       "arm/v7",
