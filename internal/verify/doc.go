@@ -1,0 +1,24 @@
+// Package verify proves that every platform entry of an image index holds
+// binaries of its own architecture.
+//
+// It owns three layers of checking, each usable on its own:
+//
+//   - Classify reads one ELF file (bounded, panic-free on hostile input) into
+//     an ELFInfo: machine, class, endianness, type, the PT_INTERP loader, the
+//     32-bit ARM architecture level from .ARM.attributes and the x86-64 ISA
+//     level from the GNU property note.
+//   - Check judges one ELFInfo against a platform table row and returns the
+//     Problems: violations (wrong machine, class, endianness, loader of
+//     another platform, ARM or x86-64 level above the variant) and notes
+//     (level unknown, loader unknown).
+//   - Image and Index stream the layers of go-containerregistry images
+//     (never touching disk), apply them in order with OCI whiteouts, classify
+//     every ELF file of the resulting filesystem and compare descriptors with
+//     configs and with the expected platform set.
+//
+// Findings are Violations in the Report; errors are reserved for operational
+// failures (fetch failed, truncated or corrupt layer, digest mismatch). Each
+// distinct layer digest is read once per Cache, however many platforms or
+// tags share it. The package prints nothing; pass a *slog.Logger in Options
+// for progress.
+package verify

@@ -1,0 +1,165 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/containerd/platforms"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/multiarch-dev/multiarch/internal/platform"
+)
+
+// Image verifies one platform image: its config must agree with want, and
+// every ELF file of its filesystem must fit want. The report has one
+// entry; opts.Platforms is not used.
+func Image(ctx context.Context, img v1.Image, want platform.Platform, opts Options) (*Report, error) {
+	d, err := img.Digest()
+	if err != nil {
+		return nil, fmt.Errorf("image digest: %w", err)
+	}
+	mt, err := img.MediaType()
+	if err != nil {
+		return nil, fmt.Errorf("image media type: %w", err)
+	}
+	claimed := want.OCI()
+	res := newRun(opts).entry(ctx, entryJob{digest: d, claimed: &claimed, image: func() (v1.Image, error) { return img, nil }})
+	rep := newReport(d.String(), string(mt))
+	rep.add(res)
+	return rep, res.err
+}
+
+// entryJob is one platform image to verify; image fetches it lazily so
+// entries are fetched in parallel.
+type entryJob struct {
+	digest  v1.Hash
+	index   string          // nested index digest, if any
+	claimed *specs.Platform // descriptor platform; nil: take the config's
+	image   func() (v1.Image, error)
+}
+
+// entryResult is a verified entry, or the error that stopped it.
+type entryResult struct {
+	entry      Entry
+	violations []Violation
+	err        error
+}
+
+func (r *run) entry(ctx context.Context, j entryJob) entryResult {
+	res := entryResult{entry: Entry{Digest: j.digest.String(), Index: j.index}}
+	if j.claimed != nil {
+		res.entry.Platform = platforms.Format(platforms.Normalize(*j.claimed))
+	}
+	err := r.verifyEntry(ctx, j, &res)
+	if err != nil {
+		res.err = &EntryError{Platform: res.entry.Platform, Digest: j.digest, Err: err}
+		res.entry.Notes = append(res.entry.Notes, "not verified: "+err.Error())
+	}
+	return res
+}
+
+func (r *run) verifyEntry(ctx context.Context, j entryJob, res *entryResult) error {
+	img, err := j.image()
+	if err != nil {
+		return fmt.Errorf("fetch image: %w", err)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	plat, mismatches := reconcile(j.claimed, cfg)
+	name := platforms.Format(plat)
+	res.entry.Platform = name
+	for _, m := range mismatches {
+		res.violations = append(res.violations, Violation{Platform: name, Digest: j.digest.String(), Kind: KindConfig,
+			Message: fmt.Sprintf("%s: image %s %s", name, j.digest, m)})
+	}
+	row, known := platform.FromOCI(plat)
+	if !known {
+		res.entry.Notes = append(res.entry.Notes, name+" is not in the platform table: ELF files not checked")
+		return nil
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return fmt.Errorf("list layers: %w", err)
+	}
+	sums, err := r.summaries(ctx, layers)
+	if err != nil {
+		return err
+	}
+	r.judge(layers, sums, row, res)
+	return nil
+}
+
+// summaries reads (or waits for) every layer at once; the run's read
+// slots, not this loop, bound how many are read concurrently.
+func (r *run) summaries(ctx context.Context, layers []v1.Layer) ([]*layerSummary, error) {
+	sums := make([]*layerSummary, len(layers))
+	errs := make([]error, len(layers))
+	var wg sync.WaitGroup
+	for i, l := range layers {
+		wg.Go(func() { sums[i], errs[i] = r.opts.Cache.summary(ctx, l, r) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return sums, nil
+}
+
+// judge folds the layers into one filesystem and checks each ELF file.
+func (r *run) judge(layers []v1.Layer, sums []*layerSummary, row platform.Platform, res *entryResult) {
+	t := newTree()
+	for i, s := range sums {
+		t.apply(s, i)
+		res.entry.FilesScanned += s.files
+	}
+	res.entry.Layers = len(layers)
+	name := row.String()
+	for _, p := range t.paths() {
+		f := t.files[p]
+		layer, _ := layers[f.layer].Digest() // cached: summary already asked
+		file := File{Path: p, Layer: layer.String(), ELF: f.rec.info, Problems: []Problem{}}
+		if f.rec.err != "" {
+			file.Problems = append(file.Problems, note(KindMalformed, "starts like ELF but is unreadable: %s", f.rec.err))
+		} else {
+			file.Problems = append(file.Problems, Check(f.rec.info, row)...)
+		}
+		for _, pr := range file.Problems {
+			if pr.Violation() {
+				res.violations = append(res.violations, Violation{Platform: name, Digest: res.entry.Digest,
+					Path: p, Kind: pr.Kind, Message: fmt.Sprintf("%s: %s %s", name, p, pr.Message)})
+			}
+		}
+		res.entry.Files = append(res.entry.Files, file)
+	}
+	res.entry.ELFCount = len(res.entry.Files)
+}
+
+// reconcile returns the entry's platform and how the config disagrees with
+// the claimed one. Values are compared normalised (containerd/platforms:
+// arm64 ≡ arm64/v8); a config without a variant agrees with any, because
+// configs often omit it while normalisation would read "arm" as arm/v7.
+func reconcile(claimed *specs.Platform, cfg *v1.ConfigFile) (specs.Platform, []string) {
+	fromCfg := platforms.Normalize(specs.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant})
+	if claimed == nil {
+		return fromCfg, nil
+	}
+	want := platforms.Normalize(*claimed)
+	var out []string
+	field := func(name, desc, conf string) {
+		if desc != conf {
+			out = append(out, fmt.Sprintf("descriptor says %s %q, config says %q", name, desc, conf))
+		}
+	}
+	field("os", want.OS, fromCfg.OS)
+	field("architecture", want.Architecture, fromCfg.Architecture)
+	if cfg.Variant != "" && want.Architecture == fromCfg.Architecture {
+		field("variant", want.Variant, fromCfg.Variant)
+	}
+	return want, out
+}
