@@ -39,11 +39,9 @@ for a in $ARCHES; do
 	have_deb "$a" || missing="$missing $a"
 done
 
-if [ -n "$missing" ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "fetch-busybox: need root to fetch:$missing (dpkg --add-architecture, apt-get update)" >&2
-		exit 1
-	fi
+if [ -n "$missing" ] && [ "$(id -u)" != 0 ]; then
+	echo "fetch-busybox: not root, cannot fetch:$missing (needs dpkg --add-architecture, apt-get update)" >>"$log"
+elif [ -n "$missing" ]; then
 	host=$(dpkg --print-architecture)
 	foreign=$(dpkg --print-foreign-architectures)
 	for a in $missing; do
@@ -60,7 +58,7 @@ if [ -n "$missing" ]; then
 	for a in $missing; do
 		(cd "$tmp" && apt-get -q download "busybox-static:$a") >>"$log" 2>&1 || true
 		for f in "$tmp"/busybox-static_*_"$a".deb; do
-			[ -f "$f" ] && mv "$f" "$debs/"
+			if [ -f "$f" ]; then mv "$f" "$debs/"; fi
 		done
 	done
 fi
@@ -73,8 +71,8 @@ for a in $ARCHES; do
 		continue
 	fi
 	out=$cache/$a
-	# Re-extract only when the binary is missing or older than its .deb.
-	if [ -x "$out/busybox" ] && [ ! "$deb" -nt "$out/busybox" ]; then
+	# Re-extract only when the binary is missing or came from another .deb.
+	if [ -x "$out/busybox" ] && [ "$(cat "$out/.deb" 2>/dev/null)" = "$(basename "$deb")" ]; then
 		continue
 	fi
 	rm -rf "$out.tmp"
@@ -89,6 +87,7 @@ for a in $ARCHES; do
 	if [ -n "$bin" ]; then
 		cp "$out.tmp/$bin" "$out.tmp/busybox"
 		chmod 0755 "$out.tmp/busybox"
+		basename "$deb" >"$out.tmp/.deb"
 		rm -rf "$out"
 		mv "$out.tmp" "$out"
 	else
