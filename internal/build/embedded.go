@@ -1,0 +1,199 @@
+package build
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// EnvBuildkitd names the environment variable that points at the buildkitd
+// binary of the embedded builder.
+const EnvBuildkitd = "MULTIARCH_BUILDKITD"
+
+// DefaultReadyTimeout bounds how long Up waits for a started buildkitd to
+// answer.
+const DefaultReadyTimeout = 30 * time.Second
+
+// Embedded is the embedded default builder: one local buildkitd with the
+// OCI (runc) worker, its state, config, log and pid file in one directory
+// and a unix socket. Create it with NewEmbedded.
+type Embedded struct {
+	stateDir     string
+	socket       string
+	binary       string
+	insecure     []string
+	readyTimeout time.Duration
+	log          *slog.Logger
+}
+
+// EmbeddedOption configures NewEmbedded.
+type EmbeddedOption func(*Embedded) error
+
+// WithStateDir sets the state directory (default DefaultStateDir()). It
+// holds buildkitd.toml, buildkitd.log, buildkitd.pid and BuildKit's root
+// (root/).
+func WithStateDir(dir string) EmbeddedOption {
+	return func(e *Embedded) error {
+		if !filepath.IsAbs(dir) {
+			return fmt.Errorf("state dir %q is not an absolute path", dir)
+		}
+		e.stateDir = dir
+		return nil
+	}
+}
+
+// WithSocket sets the unix socket buildkitd listens on (default
+// DefaultSocket()).
+func WithSocket(path string) EmbeddedOption {
+	return func(e *Embedded) error {
+		if !filepath.IsAbs(path) {
+			return fmt.Errorf("socket %q is not an absolute path", path)
+		}
+		// sun_path holds 108 bytes including the terminating NUL.
+		if len(path) > 107 {
+			return fmt.Errorf("socket path %q is longer than 107 bytes", path)
+		}
+		e.socket = path
+		return nil
+	}
+}
+
+// WithBinary sets the buildkitd binary (default FindBuildkitd()).
+func WithBinary(path string) EmbeddedOption {
+	return func(e *Embedded) error {
+		if path == "" {
+			return errors.New("empty buildkitd binary path")
+		}
+		e.binary = path
+		return nil
+	}
+}
+
+// WithInsecureRegistries names registries (host[:port]) buildkitd reaches
+// over plain HTTP or with unverified TLS. Loopback registries need no
+// entry (see daemonConfig).
+func WithInsecureRegistries(hosts ...string) EmbeddedOption {
+	return func(e *Embedded) error {
+		for _, h := range hosts {
+			if h == "" || strings.ContainsAny(h, "/ \"") {
+				return fmt.Errorf("invalid registry host %q", h)
+			}
+		}
+		e.insecure = append(e.insecure, hosts...)
+		return nil
+	}
+}
+
+// WithReadyTimeout bounds how long Up waits for the daemon to answer
+// (default DefaultReadyTimeout).
+func WithReadyTimeout(d time.Duration) EmbeddedOption {
+	return func(e *Embedded) error {
+		if d <= 0 {
+			return fmt.Errorf("ready timeout %v is not positive", d)
+		}
+		e.readyTimeout = d
+		return nil
+	}
+}
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) EmbeddedOption {
+	return func(e *Embedded) error {
+		if l == nil {
+			return errors.New("nil logger")
+		}
+		e.log = l
+		return nil
+	}
+}
+
+// NewEmbedded returns the embedded builder. The buildkitd binary is looked
+// up (FindBuildkitd) only when Up needs to start it.
+func NewEmbedded(opts ...EmbeddedOption) (*Embedded, error) {
+	e := &Embedded{
+		stateDir:     DefaultStateDir(),
+		socket:       DefaultSocket(),
+		readyTimeout: DefaultReadyTimeout,
+		log:          slog.New(slog.DiscardHandler),
+	}
+	for _, o := range opts {
+		if err := o(e); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// DefaultStateDir is /var/lib/multiarch/buildkit for root, else
+// $XDG_STATE_HOME/multiarch (~/.local/state/multiarch when unset).
+func DefaultStateDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/multiarch/buildkit"
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "multiarch")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".local", "state", "multiarch")
+}
+
+// DefaultSocket is /run/multiarch/buildkitd.sock for root, else
+// $XDG_RUNTIME_DIR/multiarch/buildkitd.sock, else buildkitd.sock in
+// DefaultStateDir().
+func DefaultSocket() string {
+	if os.Geteuid() == 0 {
+		return "/run/multiarch/buildkitd.sock"
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(d) {
+		return filepath.Join(d, "multiarch", "buildkitd.sock")
+	}
+	return filepath.Join(DefaultStateDir(), "buildkitd.sock")
+}
+
+// FindBuildkitd returns the buildkitd binary: $MULTIARCH_BUILDKITD, else
+// buildkitd next to the running executable, else buildkitd on PATH.
+func FindBuildkitd() (string, error) {
+	if p := os.Getenv(EnvBuildkitd); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("%s=%s: %w", EnvBuildkitd, p, err)
+		}
+		return p, nil
+	}
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), "buildkitd")
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath("buildkitd")
+	if err != nil {
+		return "", fmt.Errorf("buildkitd not found (set %s, put it next to multiarch, or on PATH; `make build` builds bin/buildkitd): %w", EnvBuildkitd, err)
+	}
+	return p, nil
+}
+
+// Address is the builder address of the embedded builder: unix://<socket>.
+func (e *Embedded) Address() string { return "unix://" + e.socket }
+
+// Socket is the unix socket path.
+func (e *Embedded) Socket() string { return e.socket }
+
+// StateDir is the state directory.
+func (e *Embedded) StateDir() string { return e.stateDir }
+
+// LogFile is where buildkitd writes its log.
+func (e *Embedded) LogFile() string { return filepath.Join(e.stateDir, "buildkitd.log") }
+
+func (e *Embedded) pidFile() string    { return filepath.Join(e.stateDir, "buildkitd.pid") }
+func (e *Embedded) configFile() string { return filepath.Join(e.stateDir, "buildkitd.toml") }
+func (e *Embedded) lockFile() string   { return filepath.Join(e.stateDir, "lock") }
+func (e *Embedded) rootDir() string    { return filepath.Join(e.stateDir, "root") }
+
+func (e *Embedded) config() string {
+	return daemonConfig(e.rootDir(), e.Address(), e.insecure)
+}

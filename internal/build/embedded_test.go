@@ -1,0 +1,104 @@
+package build
+
+import (
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/cmd/buildkitd/config"
+)
+
+func TestDaemonConfigLoads(t *testing.T) {
+	s := daemonConfig("/var/lib/x/root", "unix:///run/x.sock", []string{"reg.example:5000", "reg.example:5000", "10.0.0.1"})
+	cfg, err := config.Load(strings.NewReader(s))
+	if err != nil {
+		t.Fatalf("buildkitd rejects our config: %v\n%s", err, s)
+	}
+	if cfg.Root != "/var/lib/x/root" || !slices.Equal(cfg.GRPC.Address, []string{"unix:///run/x.sock"}) {
+		t.Errorf("root/address: %q %q", cfg.Root, cfg.GRPC.Address)
+	}
+	if cfg.Workers.OCI.Enabled == nil || !*cfg.Workers.OCI.Enabled || cfg.Workers.Containerd.Enabled == nil || *cfg.Workers.Containerd.Enabled {
+		t.Errorf("workers: oci %v containerd %v", cfg.Workers.OCI.Enabled, cfg.Workers.Containerd.Enabled)
+	}
+	if len(cfg.Registries) != 2 {
+		t.Fatalf("registries: %v", cfg.Registries)
+	}
+	for h, r := range cfg.Registries {
+		if r.PlainHTTP == nil || !*r.PlainHTTP || r.Insecure == nil || !*r.Insecure {
+			t.Errorf("registry %s not http+insecure: %+v", h, r)
+		}
+	}
+}
+
+func TestNewEmbeddedValidates(t *testing.T) {
+	for name, opt := range map[string]EmbeddedOption{
+		"relative state": WithStateDir("state"),
+		"relative sock":  WithSocket("x.sock"),
+		"long sock":      WithSocket("/" + strings.Repeat("s", 120)),
+		"bad registry":   WithInsecureRegistries("http://x"),
+		"zero timeout":   WithReadyTimeout(0),
+	} {
+		if _, err := NewEmbedded(opt); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+func TestEmbeddedUpStatusDown(t *testing.T) {
+	e := newTestEmbedded(t)
+	ctx := t.Context()
+
+	st, err := e.Status(ctx)
+	if err != nil || st.Reachable || st.PID != 0 {
+		t.Fatalf("before up: %+v, %v", st, err)
+	}
+	start := time.Now()
+	st, started, err := e.Up(ctx)
+	if err != nil || !started {
+		t.Fatalf("up: started=%v err=%v", started, err)
+	}
+	t.Logf("up in %v: pid %d, platforms %v", time.Since(start), st.PID, st.Platforms())
+	if st.PID == 0 || !slices.Contains(st.Platforms(), "linux/amd64") {
+		t.Errorf("status after up: %+v", st)
+	}
+	// Idempotent: a second up finds it running.
+	st2, started, err := e.Up(ctx)
+	if err != nil || started || st2.PID != st.PID {
+		t.Fatalf("second up: started=%v pid %d→%d err=%v", started, st.PID, st2.PID, err)
+	}
+	st3, err := e.Status(ctx)
+	if err != nil || !st3.Reachable || st3.PID != st.PID {
+		t.Fatalf("status: %+v %v", st3, err)
+	}
+	stopped, err := e.Down(ctx)
+	if err != nil || !stopped {
+		t.Fatalf("down: stopped=%v err=%v", stopped, err)
+	}
+	if _, err := os.Stat(e.Socket()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket left behind: %v", err)
+	}
+	if stopped, err := e.Down(ctx); err != nil || stopped {
+		t.Errorf("second down: stopped=%v err=%v", stopped, err)
+	}
+}
+
+func TestEmbeddedUpFailsWithLog(t *testing.T) {
+	e := newTestEmbedded(t)
+	e.binary = "/bin/false"
+	_, _, err := e.Up(t.Context())
+	var se *DaemonStartError
+	if !errors.As(err, &se) || se.LogFile != e.LogFile() {
+		t.Fatalf("want DaemonStartError naming %s, got %v", e.LogFile(), err)
+	}
+}
+
+func TestProbeUnreachable(t *testing.T) {
+	_, err := Probe(t.Context(), "unix://"+shortSocket(t))
+	var ue *UnreachableError
+	if !errors.As(err, &ue) {
+		t.Fatalf("want UnreachableError, got %T %v", err, err)
+	}
+}

@@ -1,0 +1,68 @@
+package build
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/multiarch-dev/multiarch/internal/testenv"
+)
+
+// buildkitdBinary is $MULTIARCH_BUILDKITD, else <repo>/bin/buildkitd.
+func buildkitdBinary(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv(EnvBuildkitd)
+	if bin == "" {
+		bin = filepath.Join(testenv.RepoRoot(t), "bin", "buildkitd")
+	}
+	_, err := os.Stat(bin)
+	testenv.Require(t, err == nil, "buildkitd binary "+bin+" missing: make build (go build -o bin/buildkitd github.com/moby/buildkit/cmd/buildkitd)")
+	return bin
+}
+
+// shortSocket returns a socket path short enough for sun_path (t.TempDir
+// paths of long test names are not).
+func shortSocket(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "mab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return filepath.Join(dir, "buildkitd.sock")
+}
+
+// newTestEmbedded returns an embedded builder in a temp state dir on a temp
+// socket; it is stopped when the test ends.
+func newTestEmbedded(t *testing.T) *Embedded {
+	t.Helper()
+	testenv.RequireRoot(t)
+	e, err := NewEmbedded(WithStateDir(t.TempDir()), WithSocket(shortSocket(t)), WithBinary(buildkitdBinary(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := e.Down(context.Background()); err != nil {
+			t.Errorf("down: %v", err)
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(e.LogFile())
+			if len(b) > 16<<10 {
+				b = b[len(b)-16<<10:]
+			}
+			t.Logf("buildkitd log (%s):\n%s", e.LogFile(), b)
+		}
+	})
+	return e
+}
+
+// startTestBuilder starts a test embedded builder and returns it.
+func startTestBuilder(t *testing.T) *Embedded {
+	t.Helper()
+	e := newTestEmbedded(t)
+	if _, _, err := e.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
