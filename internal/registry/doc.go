@@ -1,0 +1,19 @@
+// Package registry is multiarch's boundary with container registries and
+// OCI layouts; it is the only package that speaks go-containerregistry.
+//
+// It owns:
+//   - resolving references (registry/repo:tag, repo@sha256:…,
+//     oci-layout://PATH[:tag]) to an index or an image (Resolve);
+//   - the transport policy: credentials from the docker keychain, HTTPS
+//     everywhere except loopback registries and those listed in
+//     Options.Insecure, retries on 408/429/5xx, bounded dial and response
+//     timeouts, and digest verification of everything fetched by digest;
+//   - classifying failures into *Error values whose message says what to do
+//     (log in, check the address, pass --insecure-registry, …) without ever
+//     printing credentials;
+//   - reading an index for people and programs (Inspect), and assembling a
+//     new index from images and indexes (CreateIndex), pushing children by
+//     digest before the tag so a failure never leaves a partial index tagged.
+//
+// The package is silent: progress and detail go to the injected *slog.Logger.
+package registry

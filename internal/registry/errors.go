@@ -1,0 +1,206 @@
+package registry
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// Kinds of failure. Every *Error carries one of them as its Kind, so callers
+// test with errors.Is(err, registry.ErrUnauthorized) and friends.
+var (
+	ErrBadReference         = errors.New("invalid reference")
+	ErrUnauthorized         = errors.New("not authorized")
+	ErrNotFound             = errors.New("not found")
+	ErrUnreachable          = errors.New("registry unreachable")
+	ErrInsecure             = errors.New("plain HTTP not allowed")
+	ErrUnavailable          = errors.New("registry unavailable")
+	ErrInvalidManifest      = errors.New("invalid manifest")
+	ErrUnsupportedMediaType = errors.New("unsupported media type")
+	ErrDigestMismatch       = errors.New("digest mismatch")
+	ErrTruncated            = errors.New("truncated content")
+	ErrPlatform             = errors.New("platform problem")
+	ErrRegistry             = errors.New("registry error")
+)
+
+// Error is a classified failure: which reference, what kind, what happened
+// and what to do next. Its message never contains credentials; the
+// underlying error (a transport.Error, net.OpError, …) stays reachable
+// through errors.As.
+type Error struct {
+	Ref    string // reference or registry concerned, as the user wrote it
+	Kind   error  // one of the Err* values
+	Detail string // what happened
+	Hint   string // what to do next; may be empty
+	Err    error  // cause; may be nil
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Ref != "" {
+		b.WriteString(e.Ref)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Kind.Error())
+	if e.Detail != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Detail)
+	}
+	if e.Hint != "" {
+		b.WriteString("; ")
+		b.WriteString(e.Hint)
+	}
+	return b.String()
+}
+
+// Unwrap exposes both the kind and the cause to errors.Is / errors.As.
+func (e *Error) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Err}
+}
+
+// DuplicatePlatformError is returned by CreateIndex when two sources provide
+// the same platform.
+type DuplicatePlatformError struct {
+	Platform      string // normalised os/arch[/variant]
+	First, Second string // the sources, as given
+}
+
+func (e *DuplicatePlatformError) Error() string {
+	return fmt.Sprintf("platform %s is provided by both %s and %s; an index holds one image per platform, drop one of the sources",
+		e.Platform, e.First, e.Second)
+}
+
+// Is makes a DuplicatePlatformError match ErrPlatform.
+func (e *DuplicatePlatformError) Is(target error) bool { return target == ErrPlatform }
+
+// classify turns an error from go-containerregistry or the network into an
+// *Error for ref on registry reg. Errors already classified keep their kind
+// and gain the reference if they had none.
+func classify(err error, ref, reg string) error {
+	if err == nil {
+		return nil
+	}
+	var ours *Error
+	if errors.As(err, &ours) {
+		if ours.Ref == "" {
+			c := *ours
+			c.Ref = ref
+			return &c
+		}
+		return ours
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s: %w", ref, err)
+	}
+	var terr *transport.Error
+	if errors.As(err, &terr) {
+		return classifyHTTP(terr, ref, reg)
+	}
+	if e := classifyNetwork(err, ref, reg); e != nil {
+		return e
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return &Error{Ref: ref, Kind: ErrTruncated, Err: err,
+			Detail: "the connection closed before the whole content arrived",
+			Hint:   "retry; if it persists, the registry's storage or a proxy in between is cutting responses short"}
+	}
+	return &Error{Ref: ref, Kind: ErrRegistry, Detail: err.Error(), Err: err}
+}
+
+func classifyHTTP(terr *transport.Error, ref, reg string) error {
+	if terr.Request != nil && terr.Request.URL != nil && terr.Request.URL.Host != "" {
+		reg = terr.Request.URL.Host // the registry that answered, maybe a source's
+	}
+	code := terr.StatusCode
+	has := func(codes ...transport.ErrorCode) bool {
+		for _, d := range terr.Errors {
+			for _, c := range codes {
+				if d.Code == c {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	status := fmt.Sprintf("registry %s answered %d %s", reg, code, http.StatusText(code))
+	switch {
+	case code == http.StatusUnauthorized || code == http.StatusForbidden ||
+		has(transport.UnauthorizedErrorCode, transport.DeniedErrorCode):
+		// The transport error's text is left out on purpose: it is the
+		// registry's own words and may echo what we sent.
+		return &Error{Ref: ref, Kind: ErrUnauthorized, Err: terr, Detail: status,
+			Hint: fmt.Sprintf("log in with `multiarch login %s` (or `docker login %s`) as a user allowed to access this repository", reg, reg)}
+	case code == http.StatusNotFound ||
+		has(transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode, transport.BlobUnknownErrorCode):
+		return &Error{Ref: ref, Kind: ErrNotFound, Err: terr, Detail: status,
+			Hint: "check the repository name and the tag or digest"}
+	case code == http.StatusTooManyRequests || has(transport.TooManyRequestsErrorCode):
+		return &Error{Ref: ref, Kind: ErrUnavailable, Err: terr, Detail: status + " (rate limited, after retries)",
+			Hint: "wait and retry, or log in: registries allow authenticated users more requests"}
+	case code >= 500 || code == http.StatusRequestTimeout:
+		return &Error{Ref: ref, Kind: ErrUnavailable, Err: terr, Detail: status + " (after retries)",
+			Hint: "the registry is failing; retry later or check its logs"}
+	case has(transport.ManifestInvalidErrorCode, transport.ManifestBlobUnknownErrorCode, transport.DigestInvalidErrorCode):
+		return &Error{Ref: ref, Kind: ErrInvalidManifest, Err: terr, Detail: terr.Error(),
+			Hint: "the registry refused the manifest; check that every referenced blob and manifest exists"}
+	}
+	return &Error{Ref: ref, Kind: ErrRegistry, Err: terr, Detail: terr.Error()}
+}
+
+// classifyNetwork recognises failures to reach the registry at all: refused
+// or timed-out connections, DNS, TLS. It returns nil for anything else.
+func classifyNetwork(err error, ref, reg string) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		if u, perr := url.Parse(urlErr.URL); perr == nil && u.Host != "" {
+			reg = u.Host // the registry that failed, maybe a source's
+		}
+	}
+	hint := "check the address and that the registry is running"
+	if !isLoopback(reg) {
+		hint += fmt.Sprintf("; if %s serves plain HTTP, pass --insecure-registry %s", reg, reg)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Ref: ref, Kind: ErrUnreachable, Err: err, Detail: "registry " + reg + " did not answer in time", Hint: hint}
+	}
+	var (
+		opErr   *net.OpError
+		dnsErr  *net.DNSError
+		certErr *tls.CertificateVerificationError
+		unkAuth x509.UnknownAuthorityError
+		host    x509.HostnameError
+		recErr  tls.RecordHeaderError
+	)
+	switch {
+	case errors.As(err, &dnsErr):
+		return &Error{Ref: ref, Kind: ErrUnreachable, Err: err, Detail: "cannot resolve " + dnsErr.Name, Hint: hint}
+	case errors.As(err, &certErr), errors.As(err, &unkAuth), errors.As(err, &host), errors.As(err, &recErr):
+		return &Error{Ref: ref, Kind: ErrUnreachable, Err: err, Detail: "TLS with " + reg + " failed: " + err.Error(),
+			Hint: fmt.Sprintf("install the registry's CA certificate, or pass --insecure-registry %s if it serves plain HTTP", reg)}
+	case errors.As(err, &opErr):
+		detail := "cannot connect to " + reg + ": " + opErr.Err.Error()
+		if opErr.Timeout() {
+			detail = "connecting to " + reg + " timed out"
+		}
+		return &Error{Ref: ref, Kind: ErrUnreachable, Err: err, Detail: detail, Hint: hint}
+	case errors.As(err, &urlErr):
+		detail := "cannot talk to " + reg + ": " + urlErr.Err.Error()
+		if urlErr.Timeout() {
+			detail = "registry " + reg + " did not answer in time"
+		}
+		return &Error{Ref: ref, Kind: ErrUnreachable, Err: err, Detail: detail, Hint: hint}
+	}
+	return nil
+}

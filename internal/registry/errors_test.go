@@ -1,0 +1,327 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+func assertKind(t *testing.T, err error, kind error) {
+	t.Helper()
+	t.Logf("error: %v", err)
+	if !errors.Is(err, kind) {
+		t.Fatalf("error %v, want kind %v", err, kind)
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v is not a *registry.Error", err)
+	}
+}
+
+// serveManifest answers GET/HEAD of /v2/bad/manifests/latest with body
+// under content type ct; everything else goes to the real registry.
+func serveManifest(ct string, body []byte) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/v2/bad/manifests/latest" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", ct)
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.WriteHeader(http.StatusOK)
+			if r.Method == http.MethodGet {
+				_, _ = w.Write(body)
+			}
+		})
+	}
+}
+
+func TestInspectBadManifests(t *testing.T) {
+	tests := []struct {
+		name string
+		ct   string
+		body string
+		kind error
+	}{
+		{"malformed json", string(types.OCIManifestSchema1), `{"schemaVersion": 2, "config": {`, ErrInvalidManifest},
+		{"not json at all", "application/octet-stream", "\x1f\x8b\x08\x00binary", ErrInvalidManifest},
+		{"unknown media type", "application/vnd.example.thing+json", `{"schemaVersion":2,"mediaType":"application/vnd.example.thing+json"}`, ErrUnsupportedMediaType},
+		{"blob media type", string(types.OCILayer), `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip"}`, ErrUnsupportedMediaType},
+		{"schema 1", string(types.DockerManifestSchema1Signed), `{"schemaVersion":1,"fsLayers":[]}`, ErrUnsupportedMediaType},
+		{"manifest without config", string(types.OCIManifestSchema1), `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}`, ErrInvalidManifest},
+		{"bad digest in index", string(types.OCIImageIndex), `{"schemaVersion":2,"manifests":[{"digest":"sha256:zz","size":1}]}`, ErrInvalidManifest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := startRegistry(t, serveManifest(tc.ct, []byte(tc.body)))
+			_, err := Inspect(context.Background(), reg.ref("bad:latest"), testOpts())
+			assertKind(t, err, tc.kind)
+			if !strings.Contains(err.Error(), reg.ref("bad:latest")) {
+				t.Errorf("error does not name the reference: %v", err)
+			}
+		})
+	}
+}
+
+// alter serves, for GET requests whose path contains part, the real
+// answer with its body changed by change. Content-Length is the new
+// length, or the original one with declareOriginal (a truncated answer).
+func alter(part string, change func([]byte) []byte, declareOriginal bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, part) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			body := change(rec.Body.Bytes())
+			n := len(body)
+			if declareOriginal {
+				n = rec.Body.Len()
+			}
+			w.Header().Set("Content-Length", strconv.Itoa(n))
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(body)
+		})
+	}
+}
+
+func flipLastByte(b []byte) []byte {
+	c := bytes.Clone(b)
+	if len(c) > 0 {
+		c[len(c)-1] ^= 0x01
+	}
+	return c
+}
+
+func TestDigestMismatch(t *testing.T) {
+	t.Run("manifest by digest", func(t *testing.T) {
+		// Still valid JSON, still the same manifest: only the digest can tell.
+		reg := startRegistry(t, alter("/manifests/sha256:", func(b []byte) []byte { return append(bytes.Clone(b), '\n') }, false))
+		h := pushImage(t, reg.ref("mm/img:1"), image(t, true, "linux", "amd64", ""))
+		_, err := Inspect(context.Background(), reg.ref("mm/img@"+h.String()), testOpts())
+		assertKind(t, err, ErrDigestMismatch)
+		if !strings.Contains(err.Error(), h.String()) {
+			t.Errorf("error does not name the requested digest: %v", err)
+		}
+	})
+	t.Run("index child", func(t *testing.T) {
+		reg2 := startRegistry(t, alter("/manifests/sha256:", func(b []byte) []byte { return append(bytes.Clone(b), '\n') }, false))
+		pushIndex(t, reg2.ref("mm/idx:1"), index(t, true, plat{"linux", "amd64", ""}))
+		_, err := Inspect(context.Background(), reg2.ref("mm/idx:1"), testOpts())
+		assertKind(t, err, ErrDigestMismatch)
+	})
+	t.Run("config blob", func(t *testing.T) {
+		img := image(t, true, "linux", "amd64", "")
+		cfg, _ := img.ConfigName()
+		reg := startRegistry(t, alter("/blobs/"+cfg.String(), flipLastByte, false))
+		pushImage(t, reg.ref("mm/cfg:1"), img)
+		_, err := Inspect(context.Background(), reg.ref("mm/cfg:1"), testOpts())
+		assertKind(t, err, ErrDigestMismatch)
+	})
+}
+
+func TestTruncatedBlob(t *testing.T) {
+	img := image(t, true, "linux", "amd64", "")
+	cfg, _ := img.ConfigName()
+	reg := startRegistry(t, alter("/blobs/"+cfg.String(), func(b []byte) []byte { return b[:len(b)/2] }, true))
+	pushImage(t, reg.ref("trunc/img:1"), img)
+	_, err := Inspect(context.Background(), reg.ref("trunc/img:1"), testOpts())
+	assertKind(t, err, ErrTruncated)
+}
+
+type staticKeychain struct{ user, pass string }
+
+func (k staticKeychain) Resolve(authn.Resource) (authn.Authenticator, error) {
+	return authn.FromConfig(authn.AuthConfig{Username: k.user, Password: k.pass}), nil
+}
+
+func requireBasicAuth(user, pass string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			u, p, ok := r.BasicAuth()
+			if !ok || u != user || p != pass {
+				w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = w.Write([]byte(`{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func TestUnauthorized(t *testing.T) {
+	const secret = "hunter2-do-not-print"
+	reg := startRegistry(t, requireBasicAuth("alice", "right-password"))
+	for _, kc := range []authn.Keychain{authn.NewMultiKeychain(), staticKeychain{"alice", secret}} {
+		opts := testOpts()
+		opts.Keychain = kc
+		_, err := Inspect(context.Background(), reg.ref("private/img:1"), opts)
+		assertKind(t, err, ErrUnauthorized)
+		msg := err.Error()
+		if !strings.Contains(msg, "multiarch login "+reg.host) {
+			t.Errorf("message does not say how to log in: %s", msg)
+		}
+		if strings.Contains(msg, secret) || strings.Contains(msg, "alice") {
+			t.Errorf("message leaks credentials: %s", msg)
+		}
+	}
+
+	// With the right credentials the same registry works.
+	opts := testOpts()
+	opts.Keychain = staticKeychain{"alice", "right-password"}
+	_, err := Inspect(context.Background(), reg.ref("private/img:1"), opts)
+	assertKind(t, err, ErrNotFound)
+}
+
+func TestUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	start := time.Now()
+	_, err = Inspect(context.Background(), addr+"/gone/img:1", testOpts())
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
+	}
+	assertKind(t, err, ErrUnreachable)
+	if !strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), "running") {
+		t.Errorf("message does not name the registry or say what to check: %v", err)
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	reg := startRegistry(t, nil)
+	_, err := Inspect(context.Background(), reg.ref("nothing/here:1"), testOpts())
+	assertKind(t, err, ErrNotFound)
+}
+
+func TestBadReference(t *testing.T) {
+	for _, ref := range []string{"UPPER/case:1", "a/b:bad tag", LayoutScheme, LayoutScheme + "/x@sha256:nothex"} {
+		_, err := Inspect(context.Background(), ref, testOpts())
+		assertKind(t, err, ErrBadReference)
+	}
+}
+
+// recorder fails every request, remembering its scheme and host.
+type recorder struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.seen = append(r.seen, req.URL.Scheme+"://"+req.URL.Host)
+	r.mu.Unlock()
+	return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("no network in tests")}
+}
+
+func (r *recorder) schemes() map[string]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]bool{}
+	for _, s := range r.seen {
+		out[s[:strings.Index(s, ":")]] = true
+	}
+	return out
+}
+
+func TestHTTPSPolicy(t *testing.T) {
+	tests := []struct {
+		ref       string
+		insecure  []string
+		wantHTTP  bool
+		wantKinds []error
+	}{
+		{"registry.example.com/team/img:1", nil, false, []error{ErrUnreachable}},
+		// go-containerregistry would fall back to HTTP for private
+		// addresses; multiarch does not without opt-in.
+		{"10.1.2.3:5000/team/img:1", nil, false, []error{ErrInsecure, ErrUnreachable}},
+		{"registry.local/team/img:1", nil, false, []error{ErrInsecure, ErrUnreachable}},
+		{"10.1.2.3:5000/team/img:1", []string{"10.1.2.3:5000"}, true, []error{ErrUnreachable}},
+		{"10.1.2.3:5000/team/img:1", []string{"10.1.2.3"}, true, []error{ErrUnreachable}},
+		{"10.1.2.3:5000/team/img:1", []string{"10.1.2.3:6000"}, false, []error{ErrInsecure, ErrUnreachable}},
+	}
+	for _, tc := range tests {
+		rec := &recorder{}
+		opts := testOpts()
+		opts.Transport = rec
+		opts.Insecure = tc.insecure
+		_, err := Inspect(context.Background(), tc.ref, opts)
+		t.Logf("error: %v", err)
+		if err == nil {
+			t.Fatalf("%s: no error", tc.ref)
+		}
+		if !slicesContainsFunc(tc.wantKinds, func(k error) bool { return errors.Is(err, k) }) {
+			t.Errorf("%s %v: error %v, want one of %v", tc.ref, tc.insecure, err, tc.wantKinds)
+		}
+		s := rec.schemes()
+		if !s["https"] || s["http"] != tc.wantHTTP {
+			t.Errorf("%s %v: schemes on the wire %v, want https and http=%v", tc.ref, tc.insecure, s, tc.wantHTTP)
+		}
+	}
+}
+
+func slicesContainsFunc(errs []error, f func(error) bool) bool {
+	for _, e := range errs {
+		if f(e) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestPlainHTTPAllowed(t *testing.T) {
+	tests := []struct {
+		host     string
+		insecure []string
+		want     bool
+	}{
+		{"localhost:5000", nil, true},
+		{"LOCALHOST", nil, true},
+		{"127.0.0.1:5000", nil, true},
+		{"127.1.2.3", nil, true},
+		{"[::1]:5000", nil, true},
+		{"10.0.0.1:5000", nil, false},
+		{"192.168.1.1:5000", []string{"192.168.1.1:5000"}, true},
+		{"192.168.1.1:5000", []string{"http://192.168.1.1:5000/"}, true},
+		{"myreg:5000", []string{"myreg"}, true},
+		{"myreg:5000", []string{"myreg:5001"}, false},
+		{"myreg.example:5000", []string{"myreg"}, false},
+		{"localhost.evil.com", nil, false},
+	}
+	for _, tc := range tests {
+		if got := plainHTTPAllowed(tc.host, tc.insecure); got != tc.want {
+			t.Errorf("plainHTTPAllowed(%q, %q) = %v", tc.host, tc.insecure, got)
+		}
+	}
+}
+
+func TestErrorMessage(t *testing.T) {
+	e := &Error{Ref: "r", Kind: ErrNotFound, Detail: "d", Hint: "h", Err: errors.New("cause")}
+	if e.Error() != "r: not found: d; h" {
+		t.Errorf("got %q", e.Error())
+	}
+	if !errors.Is(e, ErrNotFound) || errors.Is(e, ErrUnauthorized) {
+		t.Error("kind not matched")
+	}
+}

@@ -1,0 +1,138 @@
+package registry
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/containerd/platforms"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Annotations BuildKit puts on attestation manifests in an index.
+const (
+	annotationReferenceType   = "vnd.docker.reference.type"
+	annotationReferenceDigest = "vnd.docker.reference.digest"
+	attestationManifestType   = "attestation-manifest"
+	annotationPredicateType   = "in-toto.io/predicate-type"
+)
+
+// manifestKind checks that raw is a manifest multiarch can read and says
+// which kind it is. served is the media type the registry (or the parent
+// descriptor) announced; the manifest's own mediaType field, covered by its
+// digest, wins over it.
+func manifestKind(raw []byte, served types.MediaType) (types.MediaType, error) {
+	var probe struct {
+		SchemaVersion int             `json:"schemaVersion"`
+		MediaType     types.MediaType `json:"mediaType"`
+		Manifests     json.RawMessage `json:"manifests"`
+		Config        json.RawMessage `json:"config"`
+		FSLayers      json.RawMessage `json:"fsLayers"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return "", &Error{Kind: ErrInvalidManifest, Detail: "not valid JSON: " + err.Error(), Err: err,
+			Hint: "the registry returned something that is not a manifest; check the reference"}
+	}
+	mt := probe.MediaType
+	if mt == "" {
+		mt = served
+	}
+	if !mt.IsIndex() && !mt.IsImage() && !mt.IsSchema1() && probe.MediaType == "" {
+		// OCI allows omitting mediaType: recognise the shape.
+		switch {
+		case probe.Manifests != nil:
+			mt = types.OCIImageIndex
+		case probe.Config != nil:
+			mt = types.OCIManifestSchema1
+		case probe.FSLayers != nil:
+			mt = types.DockerManifestSchema1
+		}
+	}
+	switch {
+	case mt.IsSchema1() || probe.FSLayers != nil:
+		return "", &Error{Kind: ErrUnsupportedMediaType, Detail: "Docker schema 1 manifests are not supported",
+			Hint: "re-push the image with a current docker or buildx"}
+	case mt.IsIndex():
+		if _, err := v1.ParseIndexManifest(bytes.NewReader(raw)); err != nil {
+			return "", &Error{Kind: ErrInvalidManifest, Detail: "index: " + err.Error(), Err: err}
+		}
+	case mt.IsImage():
+		m, err := v1.ParseManifest(bytes.NewReader(raw))
+		if err != nil {
+			return "", &Error{Kind: ErrInvalidManifest, Detail: "image manifest: " + err.Error(), Err: err}
+		}
+		if m.Config.Digest == (v1.Hash{}) {
+			return "", &Error{Kind: ErrInvalidManifest, Detail: "image manifest without a config descriptor"}
+		}
+	default:
+		return "", &Error{Kind: ErrUnsupportedMediaType,
+			Detail: fmt.Sprintf("media type %q is not an image manifest or an index", mt),
+			Hint:   "point at an image or an index, not at a blob or another artifact"}
+	}
+	if probe.SchemaVersion != 2 {
+		return "", &Error{Kind: ErrInvalidManifest, Detail: fmt.Sprintf("schemaVersion %d, want 2", probe.SchemaVersion)}
+	}
+	return mt, nil
+}
+
+// entry is one manifest of an index, classified.
+type entry struct {
+	desc        v1.Descriptor
+	platform    string // normalised os/arch[/variant]; empty without a platform
+	attestation bool
+	subject     string // attestations: digest of the manifest they describe
+}
+
+// classifyEntries sorts an index's manifests into platform images, nested indexes
+// and attestations. BuildKit marks attestation manifests with the
+// platform unknown/unknown and the vnd.docker.reference.* annotations.
+func classifyEntries(m *v1.IndexManifest) []entry {
+	out := make([]entry, 0, len(m.Manifests))
+	for _, d := range m.Manifests {
+		e := entry{desc: d, platform: formatPlatform(d.Platform)}
+		e.attestation = d.Annotations[annotationReferenceType] == attestationManifestType ||
+			(d.Platform != nil && d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown")
+		if e.attestation {
+			e.subject = d.Annotations[annotationReferenceDigest]
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// formatPlatform normalises a platform to "os/arch[/variant]" through
+// containerd/platforms; nil or empty gives "".
+func formatPlatform(p *v1.Platform) string {
+	if p == nil || (p.OS == "" && p.Architecture == "") {
+		return ""
+	}
+	spec := platforms.Normalize(specs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant})
+	return platforms.Format(spec)
+}
+
+// normalise returns p with os/architecture/variant normalised by
+// containerd/platforms (arm64/v8 → arm64, armhf → arm/v7, …).
+func normalise(p *v1.Platform) *v1.Platform {
+	n := platforms.Normalize(specs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant})
+	out := *p
+	out.OS, out.Architecture, out.Variant = n.OS, n.Architecture, n.Variant
+	return &out
+}
+
+// parseIndex is the path a fetched index takes: check, parse, classify.
+func parseIndex(raw []byte, served types.MediaType) (*v1.IndexManifest, []entry, error) {
+	mt, err := manifestKind(raw, served)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !mt.IsIndex() {
+		return nil, nil, &Error{Kind: ErrUnsupportedMediaType, Detail: fmt.Sprintf("%s is not an index", mt)}
+	}
+	m, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+	if err != nil {
+		return nil, nil, &Error{Kind: ErrInvalidManifest, Detail: err.Error(), Err: err}
+	}
+	return m, classifyEntries(m), nil
+}

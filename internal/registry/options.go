@@ -1,0 +1,127 @@
+package registry
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// Defaults used when the matching Options field is zero.
+const (
+	DefaultDialTimeout     = 10 * time.Second
+	DefaultResponseTimeout = 60 * time.Second
+	DefaultJobs            = 4
+)
+
+// DefaultRetry is go-containerregistry's own policy, stated here so it is
+// documented: three tries, waiting about 1s then 3s.
+var DefaultRetry = remote.Backoff{Duration: time.Second, Factor: 3, Jitter: 0.1, Steps: 3}
+
+// retryStatusCodes are the answers worth another try: timeouts, rate limits
+// and server errors.
+var retryStatusCodes = []int{
+	http.StatusRequestTimeout, http.StatusTooManyRequests,
+	http.StatusInternalServerError, http.StatusBadGateway,
+	http.StatusServiceUnavailable, http.StatusGatewayTimeout,
+}
+
+// Options configures every registry operation. The zero value is ready to
+// use: docker credentials, HTTPS except for loopback registries, retries,
+// bounded timeouts.
+type Options struct {
+	// Keychain finds credentials per registry. Default: authn.DefaultKeychain
+	// (docker config.json and its credential helpers).
+	Keychain authn.Keychain
+
+	// Insecure lists registries that may be reached over plain HTTP, as
+	// "host" (any port) or "host:port". Loopback registries (localhost,
+	// 127.0.0.0/8, ::1) always may; everything else uses HTTPS.
+	Insecure []string
+
+	// Logger receives debug detail. Default: discard.
+	Logger *slog.Logger
+
+	// Transport is the base HTTP transport, below authentication and
+	// retries. Default: go-containerregistry's transport with DialTimeout
+	// and ResponseTimeout applied. Tests inject their own.
+	Transport http.RoundTripper
+
+	// DialTimeout bounds connecting to a registry. Default 10s.
+	DialTimeout time.Duration
+
+	// ResponseTimeout bounds the wait for a response's headers (not the
+	// transfer of its body, which may be a large layer). Default 60s.
+	ResponseTimeout time.Duration
+
+	// Retry is the backoff for retrying 408/429/5xx answers and network
+	// flakes. Zero: DefaultRetry.
+	Retry remote.Backoff
+
+	// Jobs bounds concurrent fetches and uploads. Default 4.
+	Jobs int
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Logger
+}
+
+func (o Options) jobs() int {
+	if o.Jobs <= 0 {
+		return DefaultJobs
+	}
+	return o.Jobs
+}
+
+func (o Options) baseTransport() http.RoundTripper {
+	if o.Transport != nil {
+		return o.Transport
+	}
+	dial := o.DialTimeout
+	if dial <= 0 {
+		dial = DefaultDialTimeout
+	}
+	resp := o.ResponseTimeout
+	if resp <= 0 {
+		resp = DefaultResponseTimeout
+	}
+	t, ok := remote.DefaultTransport.(*http.Transport)
+	if !ok {
+		t = http.DefaultTransport.(*http.Transport)
+	}
+	t = t.Clone()
+	t.DialContext = (&net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = dial
+	t.ResponseHeaderTimeout = resp
+	return t
+}
+
+// remoteOptions are the go-containerregistry options for one operation.
+// The transport is built by the caller once per operation, so connections
+// and the policy it enforces are shared by every request of the operation.
+func (o Options) remoteOptions(ctx context.Context, rt http.RoundTripper) []remote.Option {
+	kc := o.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	backoff := o.Retry
+	if backoff.Steps == 0 {
+		backoff = DefaultRetry
+	}
+	return []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithAuthFromKeychain(kc),
+		remote.WithTransport(rt),
+		remote.WithRetryBackoff(backoff),
+		remote.WithRetryStatusCodes(retryStatusCodes...),
+		remote.WithJobs(o.jobs()),
+		remote.WithUserAgent("multiarch"),
+	}
+}

@@ -1,0 +1,97 @@
+package registry
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// LayoutScheme prefixes references to a local OCI image layout directory:
+// oci-layout://PATH, oci-layout://PATH:TAG or oci-layout://PATH@DIGEST.
+const LayoutScheme = "oci-layout://"
+
+// refNameAnnotation names a manifest of a layout's index.json by tag.
+const refNameAnnotation = "org.opencontainers.image.ref.name"
+
+// reference is a parsed user reference: either remote or a layout.
+type reference struct {
+	input string
+
+	remote name.Reference // nil for a layout
+
+	layoutPath   string
+	layoutTag    string  // empty: by digest or the only manifest
+	layoutDigest v1.Hash // zero unless @digest was given
+}
+
+func (r reference) registry() string {
+	if r.remote == nil {
+		return r.layoutPath
+	}
+	return r.remote.Context().RegistryStr()
+}
+
+// parseReference parses registry/repo:tag, repo@sha256:… and
+// oci-layout://PATH[:tag|@digest]. Registries allowed plain HTTP (loopback,
+// or listed in insecure) are marked insecure so go-containerregistry may
+// fall back to HTTP for them; the transport guard refuses HTTP to all others.
+func parseReference(s string, insecure []string) (reference, error) {
+	s = strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(s, LayoutScheme); ok {
+		return parseLayoutReference(s, rest)
+	}
+	ref, err := name.ParseReference(s)
+	if err != nil {
+		return reference{}, badReference(s, err)
+	}
+	if plainHTTPAllowed(ref.Context().RegistryStr(), insecure) {
+		if ref, err = name.ParseReference(s, name.Insecure); err != nil {
+			return reference{}, badReference(s, err)
+		}
+	}
+	return reference{input: s, remote: ref}, nil
+}
+
+func badReference(s string, err error) error {
+	return &Error{Ref: s, Kind: ErrBadReference, Detail: err.Error(), Err: err,
+		Hint: "write REGISTRY/REPOSITORY:TAG, REGISTRY/REPOSITORY@sha256:DIGEST or oci-layout://PATH[:TAG]"}
+}
+
+func parseLayoutReference(s, rest string) (reference, error) {
+	r := reference{input: s}
+	if path, dgst, ok := strings.Cut(rest, "@"); ok {
+		h, err := v1.NewHash(dgst)
+		if err != nil {
+			return reference{}, badReference(s, err)
+		}
+		r.layoutPath, r.layoutDigest = path, h
+	} else if i := strings.LastIndexByte(rest, ':'); i >= 0 && !strings.Contains(rest[i+1:], "/") {
+		r.layoutPath, r.layoutTag = rest[:i], rest[i+1:]
+		if r.layoutTag == "" {
+			return reference{}, badReference(s, fmt.Errorf("empty tag after %q", r.layoutPath))
+		}
+	} else {
+		r.layoutPath = rest
+	}
+	if r.layoutPath == "" {
+		return reference{}, badReference(s, fmt.Errorf("no directory after %s", LayoutScheme))
+	}
+	return r, nil
+}
+
+// parseTarget parses a reference CreateIndex may write to: a registry tag.
+func parseTarget(s string, insecure []string) (name.Tag, error) {
+	r, err := parseReference(s, insecure)
+	if err != nil {
+		return name.Tag{}, err
+	}
+	tag, ok := r.remote.(name.Tag)
+	if !ok {
+		return name.Tag{}, &Error{Ref: s, Kind: ErrBadReference,
+			Detail: "an index is written to a registry tag, not to a digest or a layout",
+			Hint:   "write the target as REGISTRY/REPOSITORY:TAG"}
+	}
+	return tag, nil
+}

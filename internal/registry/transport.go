@@ -1,0 +1,191 @@
+package registry
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+)
+
+// maxManifestBytes bounds a manifest read into memory for verification;
+// distribution refuses manifests above 4 MiB.
+const maxManifestBytes = 4 << 20
+
+// guard is the innermost transport: below go-containerregistry's auth and
+// retry layers, it sees every request on the wire. It enforces the HTTPS
+// policy (go-containerregistry itself falls back to HTTP for RFC 1918 and
+// *.local names, which multiarch does not allow without opt-in) and verifies
+// every manifest or blob fetched by digest, so a mismatch is a typed error.
+type guard struct {
+	base     http.RoundTripper
+	insecure []string
+	log      *slog.Logger
+}
+
+func newGuard(o Options) *guard {
+	return &guard{base: o.baseTransport(), insecure: o.Insecure, log: o.logger()}
+}
+
+func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && !plainHTTPAllowed(req.URL.Host, g.insecure) {
+		return nil, &Error{Kind: ErrInsecure,
+			Detail: fmt.Sprintf("%s did not answer over HTTPS and multiarch uses plain HTTP only for loopback registries", req.URL.Host),
+			Hint:   fmt.Sprintf("check the address and the registry's TLS set-up, or pass --insecure-registry %s if it really serves plain HTTP", req.URL.Host)}
+	}
+	g.log.Debug("registry request", "method", req.Method, "url", req.URL.Redacted())
+	resp, err := g.base.RoundTrip(req)
+	if err != nil || req.Method != http.MethodGet || resp.StatusCode != http.StatusOK {
+		return resp, err
+	}
+	kind, want, ok := digestPath(originalURLPath(req))
+	if !ok {
+		return resp, nil
+	}
+	h := newHash(want)
+	if h == nil {
+		return resp, nil // an algorithm we do not know: go-containerregistry decides
+	}
+	if kind == "manifests" {
+		return verifyManifest(resp, want, h)
+	}
+	resp.Body = &verifyingBody{rc: resp.Body, h: h, want: want}
+	return resp, nil
+}
+
+// originalURLPath follows redirects back to the request the client made:
+// blobs are often served from a storage URL that does not name the digest.
+func originalURLPath(req *http.Request) string {
+	for req.Response != nil && req.Response.Request != nil {
+		req = req.Response.Request
+	}
+	return req.URL.Path
+}
+
+// digestPath recognises /v2/<name>/(manifests|blobs)/<algo>:<hex>.
+func digestPath(p string) (kind, digest string, ok bool) {
+	if !strings.HasPrefix(p, "/v2/") {
+		return "", "", false
+	}
+	i := strings.LastIndexByte(p, '/')
+	j := strings.LastIndexByte(p[:max(i, 0)], '/')
+	if i < 0 || j < 0 {
+		return "", "", false
+	}
+	kind, digest = p[j+1:i], p[i+1:]
+	if (kind != "manifests" && kind != "blobs") || !strings.Contains(digest, ":") {
+		return "", "", false
+	}
+	return kind, digest, true
+}
+
+func newHash(digest string) hash.Hash {
+	algo, _, _ := strings.Cut(digest, ":")
+	switch algo {
+	case "sha256":
+		return sha256.New()
+	case "sha512":
+		return sha512.New()
+	}
+	return nil
+}
+
+func mismatch(want, got string, n int64) *Error {
+	return &Error{Kind: ErrDigestMismatch,
+		Detail: fmt.Sprintf("requested %s but the registry sent %d bytes hashing to %s", want, n, got),
+		Hint:   "the content was altered or corrupted in the registry's storage or in transit; do not use it, re-push the image"}
+}
+
+func sum(h hash.Hash, digest string) string {
+	algo, _, _ := strings.Cut(digest, ":")
+	return algo + ":" + hex.EncodeToString(h.Sum(nil))
+}
+
+func verifyManifest(resp *http.Response, want string, h hash.Hash) (*http.Response, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxManifestBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxManifestBytes {
+		return nil, &Error{Kind: ErrInvalidManifest, Detail: fmt.Sprintf("manifest %s is larger than %d bytes", want, maxManifestBytes)}
+	}
+	h.Write(b)
+	if got := sum(h, want); got != want {
+		return nil, mismatch(want, got, int64(len(b)))
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.ContentLength = int64(len(b))
+	return resp, nil
+}
+
+// verifyingBody hashes a blob as it streams and turns a mismatch at EOF into
+// a typed error (go-containerregistry's own check returns an error type
+// callers cannot name).
+type verifyingBody struct {
+	rc   io.ReadCloser
+	h    hash.Hash
+	want string
+	n    int64
+}
+
+func (v *verifyingBody) Read(p []byte) (int, error) {
+	n, err := v.rc.Read(p)
+	v.h.Write(p[:n])
+	v.n += int64(n)
+	if err == io.EOF {
+		if got := sum(v.h, v.want); got != v.want {
+			return n, mismatch(v.want, got, v.n)
+		}
+	}
+	return n, err
+}
+
+func (v *verifyingBody) Close() error { return v.rc.Close() }
+
+// plainHTTPAllowed reports whether hostport may be reached without TLS:
+// loopback always, others only when listed (as "host" or "host:port").
+func plainHTTPAllowed(hostport string, insecure []string) bool {
+	if isLoopback(hostport) {
+		return true
+	}
+	hostport = strings.ToLower(hostport)
+	host := hostOnly(hostport)
+	for _, s := range insecure {
+		s = strings.ToLower(strings.TrimSpace(s))
+		s = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s, "http://"), "https://"), "/")
+		if s == hostport {
+			return true
+		}
+		// An entry without a port covers every port of its host.
+		if _, _, err := net.SplitHostPort(s); err != nil && strings.Trim(s, "[]") == host {
+			return true
+		}
+	}
+	return false
+}
+
+// isLoopback reports whether a registry host[:port] is on this machine:
+// localhost, 127.0.0.0/8 or ::1.
+func isLoopback(hostport string) bool {
+	host := hostOnly(hostport)
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// hostOnly strips the port and IPv6 brackets from host[:port].
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return strings.Trim(hostport, "[]")
+}
