@@ -137,7 +137,8 @@ func attestation(t testing.TB, subject v1.Hash) v1.Image {
 	}
 	base := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
 	img, err := mutate.ConfigFile(base, &v1.ConfigFile{
-		OS: "unknown", Architecture: "unknown",
+		Created: epoch,
+		OS:      "unknown", Architecture: "unknown",
 		RootFS: v1.RootFS{Type: "layers"},
 	})
 	if err != nil {
@@ -147,6 +148,7 @@ func attestation(t testing.TB, subject v1.Hash) v1.Image {
 		Layer:       static.NewLayer(stmt, InTotoMediaType),
 		MediaType:   InTotoMediaType,
 		Annotations: map[string]string{inTotoPredicateAnnotation: slsaProvenanceV02},
+		History:     v1.History{Created: epoch, CreatedBy: "multiarch testenv fixture"},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -81,6 +81,9 @@ func checkBusyboxIndex(t *testing.T, idx v1.ImageIndex, want v1.Hash, indexType,
 	}
 	for i, p := range ps {
 		d := m.Manifests[i]
+		if d.ArtifactType != "" {
+			t.Errorf("%s: descriptor has artifactType %q; image descriptors carry none", p, d.ArtifactType)
+		}
 		if d.MediaType != manifestType {
 			t.Errorf("%s: descriptor mediaType %s, want %s", p, d.MediaType, manifestType)
 		}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -204,6 +205,7 @@ func image(f Format, os, arch, variant string, files []File, cfg v1.Config) (v1.
 func imageWithLayer(f Format, os, arch, variant string, l v1.Layer, cfg v1.Config) (v1.Image, error) {
 	base := mutate.ConfigMediaType(mutate.MediaType(empty.Image, f.manifestType()), f.configType())
 	img, err := mutate.ConfigFile(base, &v1.ConfigFile{
+		Created:      epoch,
 		OS:           os,
 		Architecture: arch,
 		Variant:      variant,
@@ -213,8 +215,16 @@ func imageWithLayer(f Format, os, arch, variant string, l v1.Layer, cfg v1.Confi
 	if err != nil {
 		return nil, err
 	}
-	return mutate.Append(img, mutate.Addendum{Layer: l, MediaType: f.layerType()})
+	return mutate.Append(img, mutate.Addendum{
+		Layer:     l,
+		MediaType: f.layerType(),
+		History:   v1.History{Created: epoch, CreatedBy: "multiarch testenv fixture"},
+	})
 }
+
+// epoch is the creation time of every fixture (SOURCE_DATE_EPOCH=0), so
+// builds are reproducible.
+var epoch = v1.Time{Time: time.Unix(0, 0).UTC()}
 
 // indexEntry is an image and the platform its index descriptor claims.
 type indexEntry struct {
@@ -226,7 +236,7 @@ type indexEntry struct {
 func newIndex(f Format, entries []indexEntry) v1.ImageIndex {
 	adds := make([]mutate.IndexAddendum, len(entries))
 	for i, e := range entries {
-		adds[i] = mutate.IndexAddendum{Add: e.img, Descriptor: v1.Descriptor{
+		adds[i] = mutate.IndexAddendum{Add: plainImage{e.img}, Descriptor: v1.Descriptor{
 			MediaType:   f.manifestType(),
 			Platform:    e.platform,
 			Annotations: e.annotations,
@@ -234,6 +244,13 @@ func newIndex(f Format, entries []indexEntry) v1.ImageIndex {
 	}
 	return mutate.AppendManifests(mutate.IndexMediaType(empty.Index, f.indexType()), adds...)
 }
+
+// plainImage keeps go-containerregistry from giving the image's index
+// descriptor an artifactType (it copies the config media type there);
+// BuildKit and docker write none for images, so neither do fixtures.
+type plainImage struct{ v1.Image }
+
+func (plainImage) ArtifactType() (string, error) { return "", nil }
 
 func descPlatform(p platform.Platform) *v1.Platform {
 	return &v1.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant}

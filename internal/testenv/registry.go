@@ -390,8 +390,8 @@ func StartInProcessRegistry(t testing.TB, opts ...RegistryOption) *Registry {
 	track(t, r)
 	t.Cleanup(func() {
 		srv.Close()
-		if t.Failed() {
-			t.Logf("in-process registry %s log:\n%s", r.Host, logBuf.String())
+		if l := logBuf.String(); t.Failed() && l != "" {
+			t.Logf("in-process registry %s log:\n%s", r.Host, l)
 		}
 	})
 	return r
