@@ -56,7 +56,7 @@ var loaders = []loader{
 }
 
 // loaderFit says whether interp is a loader of p (ok), of other platforms
-// only (owners lists them), or unknown (both empty).
+// only (owners names them, "linux/arm/v7"), or unknown (both empty).
 func loaderFit(interp string, p platform.Platform) (ok bool, owners []string) {
 	clean := path.Clean(interp)
 	for _, l := range loaders {
@@ -66,7 +66,11 @@ func loaderFit(interp string, p platform.Platform) (ok bool, owners []string) {
 		if slices.Contains(l.archs, p.Arch) || slices.Contains(l.archs, p.Arch+"/"+p.Variant) {
 			return true, nil
 		}
-		owners = append(owners, l.archs...)
+		for _, a := range l.archs {
+			if o := "linux/" + a; !slices.Contains(owners, o) {
+				owners = append(owners, o)
+			}
+		}
 	}
 	return false, owners
 }
