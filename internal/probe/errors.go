@@ -69,7 +69,7 @@ type Error struct {
 	Platform platform.Platform
 	// CPU is the QEMU_CPU the probe ran with, empty for the default.
 	CPU string
-	// Machine is what the probe printed (WrongMachine).
+	// Machine is what the probe reported, if it got that far.
 	Machine string
 	// Signal is the signal that killed the probe (Signal).
 	Signal syscall.Signal

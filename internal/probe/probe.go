@@ -90,91 +90,137 @@ func RunAll(ctx context.Context, ps []platform.Platform, opts Options) ([]Result
 // probe deliberately broken code through the same path.
 func run(ctx context.Context, p platform.Platform, bin []byte, opts Options) (Result, error) {
 	native := slices.Contains(platform.NativeArches(), p.QEMUArch)
-	res := Result{Platform: p, Native: native}
+	a := attempt{res: Result{Platform: p, Native: native}, timeout: opts.Timeout}
 	if !native {
-		res.CPU = opts.CPU
+		a.res.CPU = opts.CPU
 	}
-	fail := func(k Kind, cause error, detail, fix string) *Error {
-		return &Error{Kind: k, Platform: p, CPU: res.CPU, Detail: detail, Fix: fix, Err: cause}
+	if a.timeout <= 0 {
+		a.timeout = DefaultTimeout
 	}
 
 	if bin == nil {
 		b, err := Binary(p)
 		if err != nil {
-			return res, fail(Setup, err, err.Error(), "")
+			return a.res, a.fail(Setup, err, err.Error(), "")
 		}
 		bin = b
 	}
 	dir, err := os.MkdirTemp(opts.Dir, "multiarch-probe-")
 	if err != nil {
-		return res, fail(Setup, err, fmt.Sprintf("create the probe's root directory: %v", err),
+		return a.res, a.fail(Setup, err, fmt.Sprintf("create the probe's root directory: %v", err),
 			"set TMPDIR to a writable directory")
 	}
 	defer os.RemoveAll(dir)
 	if err := writeExecutable(filepath.Join(dir, "probe"), bin); err != nil {
-		return res, fail(Setup, err, fmt.Sprintf("write the probe: %v", err), "set TMPDIR to a writable directory")
+		return a.res, a.fail(Setup, err, fmt.Sprintf("write the probe: %v", err), "set TMPDIR to a writable directory")
 	}
 
-	timeout := opts.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	runCtx, cancel := context.WithTimeout(ctx, timeout)
+	runCtx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
-
 	var stdout, stderr capped
 	cmd := exec.CommandContext(runCtx, "/probe") // a path: no PATH lookup, resolved inside the chroot
 	cmd.Dir = "/"                                // chdir happens after chroot
 	cmd.Env = []string{}                         // not nil: nil would inherit ours
-	if res.CPU != "" {
-		cmd.Env = append(cmd.Env, "QEMU_CPU="+res.CPU)
+	if a.res.CPU != "" {
+		cmd.Env = append(cmd.Env, "QEMU_CPU="+a.res.CPU)
 	}
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.SysProcAttr = sysProcAttr(dir)
 	cmd.WaitDelay = time.Second
 
 	if err := cmd.Start(); err != nil {
-		return res, startError(ctx, runCtx, p, res, err, fail, timeout)
+		if runCtx.Err() != nil {
+			return a.res, a.ctxError(ctx)
+		}
+		return a.res, a.startError(err)
 	}
 	werr := cmd.Wait()
-	stderrText := strings.TrimSpace(stderr.String())
-	res.Machine = machine(stdout.Bytes())
-
-	if runCtx.Err() != nil {
-		e := ctxError(ctx, p, timeout, fail)
-		e.Stderr = stderrText
-		return res, e
+	a.res.Machine = machine(stdout.Bytes())
+	a.stderr = strings.TrimSpace(stderr.String())
+	switch {
+	case runCtx.Err() != nil:
+		return a.res, a.ctxError(ctx)
+	case werr != nil:
+		return a.res, a.waitError(werr)
 	}
-	if werr != nil {
-		var exitErr *exec.ExitError
-		if !errors.As(werr, &exitErr) {
-			return res, fail(Setup, werr, fmt.Sprintf("wait for the probe: %v", werr), "")
-		}
-		ws, _ := exitErr.Sys().(syscall.WaitStatus)
-		if ws.Signaled() {
-			e := fail(Signal, werr, signalDetail(p, res, ws.Signal()), signalFix(p, res, ws.Signal()))
-			e.Signal, e.Stderr = ws.Signal(), stderrText
-			return res, e
-		}
-		if res.Machine == "" {
-			e := fail(Exit, werr, fmt.Sprintf("exited with status %d without reporting a machine", exitErr.ExitCode()), exitFix(p, res))
-			e.Status, e.Stderr = exitErr.ExitCode(), stderrText
-			return res, e
-		}
+	if want, ok := fits(p, a.res.CPU, a.res.Machine); !ok {
+		return a.res, a.fail(WrongMachine, nil, fmt.Sprintf("reported machine %q, want %s", a.res.Machine, want), a.wrongMachineFix())
+	}
+	a.res.OK = true
+	return a.res, nil
+}
+
+// attempt is one probe run's state, for building its error.
+type attempt struct {
+	res     Result
+	timeout time.Duration
+	stderr  string
+}
+
+func (a *attempt) fail(k Kind, cause error, detail, fix string) *Error {
+	return &Error{Kind: k, Platform: a.res.Platform, CPU: a.res.CPU, Machine: a.res.Machine,
+		Stderr: a.stderr, Detail: detail, Fix: fix, Err: cause}
+}
+
+// startError classifies a failed exec. Go reports the errno of the
+// child's failed chroot/exec as the error of Start, so the errno is the
+// kernel's answer for our probe file inside the chroot.
+func (a *attempt) startError(err error) *Error {
+	p := a.res.Platform
+	install := "multiarch binfmt install " + p.String()
+	switch {
+	case errors.Is(err, syscall.ENOEXEC) && a.res.Native:
+		return a.fail(NoHandler, err, fmt.Sprintf("exec format error: this kernel does not run %s executables natively", p.Arch),
+			a.nativeFix())
+	case errors.Is(err, syscall.ENOEXEC):
+		return a.fail(NoHandler, err, fmt.Sprintf("exec format error: no enabled binfmt_misc handler for %s executables (%s)", p.Arch, p.BinfmtName()),
+			install)
+	case errors.Is(err, syscall.ENOENT) && !a.res.Native:
+		return a.fail(InterpreterUnreachable, err,
+			fmt.Sprintf("the %s handler's interpreter is not reachable inside a container (ENOENT in a chroot): the handler lacks the F flag, or its interpreter is not statically linked", p.BinfmtName()),
+			fmt.Sprintf("multiarch binfmt reregister --flags F (or %s --flags CF)", install))
+	case errors.Is(err, syscall.EACCES):
+		return a.fail(Setup, err, "permission denied executing the probe: its directory is on a noexec filesystem, or the handler's interpreter is not executable",
+			"set TMPDIR (or the probe directory) to a filesystem mounted with exec")
+	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EINVAL) && os.Geteuid() != 0:
+		return a.fail(Setup, err, fmt.Sprintf("cannot create the probe's namespaces or chroot: %v", err),
+			"run as root, or allow unprivileged user namespaces (sysctl user.max_user_namespaces>0; on Ubuntu kernel.apparmor_restrict_unprivileged_userns=0)")
+	}
+	return a.fail(Setup, err, fmt.Sprintf("start the probe: %v", err), "")
+}
+
+// waitError classifies a probe that ran but did not exit 0.
+func (a *attempt) waitError(err error) *Error {
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) {
+		return a.fail(Setup, err, fmt.Sprintf("wait for the probe: %v", err), "")
+	}
+	ws, _ := exitErr.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		e := a.fail(Signal, err, a.signalDetail(ws.Signal()), a.signalFix(ws.Signal()))
+		e.Signal = ws.Signal()
+		return e
+	}
+	detail := fmt.Sprintf("exited with status %d without reporting a machine", exitErr.ExitCode())
+	fix := a.exitFix()
+	if a.res.Machine != "" {
 		// The probe exits with uname's result: it printed something, but
 		// the kernel or emulator said uname failed.
-		e := fail(Exit, werr, fmt.Sprintf("uname failed (exit status %d)", exitErr.ExitCode()), "")
-		e.Status, e.Stderr, e.Machine = exitErr.ExitCode(), stderrText, res.Machine
-		return res, e
+		detail, fix = fmt.Sprintf("uname failed (exit status %d)", exitErr.ExitCode()), ""
 	}
+	e := a.fail(Exit, err, detail, fix)
+	e.Status = exitErr.ExitCode()
+	return e
+}
 
-	if want, ok := fits(p, res.CPU, res.Machine); !ok {
-		e := fail(WrongMachine, nil, fmt.Sprintf("reported machine %q, want %s", res.Machine, want), wrongMachineFix(p, res))
-		e.Machine, e.Stderr = res.Machine, stderrText
-		return res, e
+// ctxError tells our timeout from the caller giving up.
+func (a *attempt) ctxError(parent context.Context) *Error {
+	if err := parent.Err(); errors.Is(err, context.Canceled) {
+		return a.fail(Canceled, err, "canceled", "")
 	}
-	res.OK = true
-	return res, nil
+	emu := a.res.Platform.EmulatorBinary()
+	return a.fail(Timeout, context.DeadlineExceeded, fmt.Sprintf("no answer within %s: the emulator hangs", a.timeout),
+		fmt.Sprintf("check that %s runs: %s --version", emu, emu))
 }
 
 // sysProcAttr puts the probe where a container would be: its own mount
@@ -234,54 +280,16 @@ func fits(p platform.Platform, cpu, machine string) (string, bool) {
 		slices.Contains(p.UnameEmulated, machine)
 }
 
-// startError classifies a failed exec. Go reports the errno of the
-// child's failed chroot/exec as the error of Start, so the errno is the
-// kernel's answer for our probe file inside the chroot.
-func startError(ctx, runCtx context.Context, p platform.Platform, res Result, err error,
-	fail func(Kind, error, string, string) *Error, timeout time.Duration) *Error {
-	if runCtx.Err() != nil {
-		return ctxError(ctx, p, timeout, fail)
-	}
-	install := "multiarch binfmt install " + p.String()
-	switch {
-	case errors.Is(err, syscall.ENOEXEC) && res.Native:
-		return fail(NoHandler, err, fmt.Sprintf("exec format error: this kernel does not run %s executables natively", p.Arch),
-			nativeFix(p))
-	case errors.Is(err, syscall.ENOEXEC):
-		return fail(NoHandler, err, fmt.Sprintf("exec format error: no enabled binfmt_misc handler for %s executables (%s)", p.Arch, p.BinfmtName()),
-			install)
-	case errors.Is(err, syscall.ENOENT) && !res.Native:
-		return fail(InterpreterUnreachable, err,
-			fmt.Sprintf("the %s handler's interpreter is not reachable inside a container (ENOENT in a chroot): the handler lacks the F flag, or its interpreter is not statically linked", p.BinfmtName()),
-			fmt.Sprintf("multiarch binfmt reregister --flags F (or %s --flags CF)", install))
-	case errors.Is(err, syscall.EACCES):
-		return fail(Setup, err, "permission denied executing the probe: its directory is on a noexec filesystem, or the handler's interpreter is not executable",
-			"set TMPDIR (or the probe directory) to a filesystem mounted with exec")
-	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EINVAL) && os.Geteuid() != 0:
-		return fail(Setup, err, fmt.Sprintf("cannot create the probe's namespaces or chroot: %v", err),
-			"run as root, or allow unprivileged user namespaces (sysctl user.max_user_namespaces>0; on Ubuntu kernel.apparmor_restrict_unprivileged_userns=0)")
-	}
-	return fail(Setup, err, fmt.Sprintf("start the probe: %v", err), "")
-}
-
-// ctxError tells our timeout from the caller giving up.
-func ctxError(ctx context.Context, p platform.Platform, timeout time.Duration, fail func(Kind, error, string, string) *Error) *Error {
-	if err := ctx.Err(); err != nil && errors.Is(err, context.Canceled) {
-		return fail(Canceled, err, "canceled", "")
-	}
-	return fail(Timeout, context.DeadlineExceeded, fmt.Sprintf("no answer within %s: the emulator hangs", timeout),
-		fmt.Sprintf("check that %s runs: %s --version", p.EmulatorBinary(), p.EmulatorBinary()))
-}
-
-func signalDetail(p platform.Platform, res Result, sig syscall.Signal) string {
+func (a *attempt) signalDetail(sig syscall.Signal) string {
 	d := "killed by " + signalName(sig)
-	if sig == syscall.SIGILL && res.CPU != "" {
-		d += fmt.Sprintf(": the code uses instructions CPU model %s lacks", res.CPU)
+	if sig == syscall.SIGILL && a.res.CPU != "" {
+		d += fmt.Sprintf(": the code uses instructions CPU model %s lacks", a.res.CPU)
 	}
 	return d
 }
 
-func signalFix(p platform.Platform, res Result, sig syscall.Signal) string {
+func (a *attempt) signalFix(sig syscall.Signal) string {
+	p, res := a.res.Platform, a.res
 	if res.Native {
 		return ""
 	}
@@ -291,7 +299,8 @@ func signalFix(p platform.Platform, res Result, sig syscall.Signal) string {
 	return fmt.Sprintf("the emulator behind %s crashed: update qemu-user-static", p.BinfmtName())
 }
 
-func exitFix(p platform.Platform, res Result) string {
+func (a *attempt) exitFix() string {
+	p, res := a.res.Platform, a.res
 	if res.CPU != "" {
 		return fmt.Sprintf("use a CPU model this emulator knows and can run: %s -cpu help", p.EmulatorBinary())
 	}
@@ -301,7 +310,8 @@ func exitFix(p platform.Platform, res Result) string {
 	return fmt.Sprintf("check the %s handler's interpreter: cat /proc/sys/fs/binfmt_misc/%s", p.BinfmtName(), p.BinfmtName())
 }
 
-func wrongMachineFix(p platform.Platform, res Result) string {
+func (a *attempt) wrongMachineFix() string {
+	p, res := a.res.Platform, a.res
 	if res.Native {
 		return ""
 	}
@@ -309,8 +319,8 @@ func wrongMachineFix(p platform.Platform, res Result) string {
 		p.BinfmtName(), p.BinfmtName(), p)
 }
 
-func nativeFix(p platform.Platform) string {
-	if p.QEMUArch == "i386" {
+func (a *attempt) nativeFix() string {
+	if a.res.Platform.QEMUArch == "i386" {
 		return "boot an x86-64 kernel with IA32 emulation (CONFIG_IA32_EMULATION, not ia32_emulation=0)"
 	}
 	return ""
