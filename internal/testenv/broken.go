@@ -137,9 +137,10 @@ func attestation(t testing.TB, subject v1.Hash) v1.Image {
 	}
 	base := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
 	img, err := mutate.ConfigFile(base, &v1.ConfigFile{
-		Created: epoch,
-		OS:      "unknown", Architecture: "unknown",
-		RootFS: v1.RootFS{Type: "layers"},
+		Created:      epoch,
+		OS:           "unknown",
+		Architecture: "unknown",
+		RootFS:       v1.RootFS{Type: "layers"},
 	})
 	if err != nil {
 		t.Fatal(err)
