@@ -218,6 +218,9 @@ func (a *attempt) ctxError(parent context.Context) *Error {
 	if err := parent.Err(); errors.Is(err, context.Canceled) {
 		return a.fail(Canceled, err, "canceled", "")
 	}
+	if a.res.Native {
+		return a.fail(Timeout, context.DeadlineExceeded, fmt.Sprintf("no answer within %s", a.timeout), "")
+	}
 	emu := a.res.Platform.EmulatorBinary()
 	return a.fail(Timeout, context.DeadlineExceeded, fmt.Sprintf("no answer within %s: the emulator hangs", a.timeout),
 		fmt.Sprintf("check that %s runs: %s --version", emu, emu))
