@@ -142,8 +142,11 @@ func classifyHTTP(terr *transport.Error, ref, reg string) error {
 		// registry's own words and may echo what we sent.
 		return &Error{Ref: ref, Kind: ErrUnauthorized, Err: terr, Detail: status,
 			Hint: fmt.Sprintf("log in with `multiarch login %s` (or `docker login %s`) as a user allowed to access this repository", reg, reg)}
-	case code == http.StatusNotFound ||
-		has(transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode, transport.BlobUnknownErrorCode):
+	case (code == http.StatusNotFound && terr.Request != nil && strings.Contains(terr.Request.URL.Path, "/blobs/")) ||
+		has(transport.BlobUnknownErrorCode):
+		return &Error{Ref: ref, Kind: ErrNotFound, Err: terr, Detail: status + " for a blob the manifest references",
+			Hint: "the registry lost part of this image; push the image again"}
+	case code == http.StatusNotFound || has(transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode):
 		return &Error{Ref: ref, Kind: ErrNotFound, Err: terr, Detail: status,
 			Hint: "check the repository name and the tag or digest"}
 	case code == http.StatusTooManyRequests || has(transport.TooManyRequestsErrorCode):
