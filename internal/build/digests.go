@@ -1,0 +1,90 @@
+package build
+
+import (
+	"archive/tar"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// PlatformDigest is the manifest digest of one platform of the index.
+type PlatformDigest struct {
+	Platform string `json:"platform"`
+	Digest   string `json:"digest"`
+}
+
+// platformDigests lists the platform entries of an index manifest
+// (attestation manifests have no platform of their own and are skipped).
+func platformDigests(m *v1.IndexManifest) []PlatformDigest {
+	var out []PlatformDigest
+	for _, d := range m.Manifests {
+		if d.Platform == nil || d.Platform.OS == "unknown" {
+			continue
+		}
+		p := d.Platform.OS + "/" + d.Platform.Architecture
+		if d.Platform.Variant != "" {
+			p += "/" + d.Platform.Variant
+		}
+		out = append(out, PlatformDigest{Platform: p, Digest: d.Digest.String()})
+	}
+	return out
+}
+
+// pushedDigests reads the pushed index back by digest.
+func pushedDigests(ctx context.Context, tag, digest string, kc authn.Keychain) ([]PlatformDigest, error) {
+	ref, err := name.ParseReference(tag)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := remote.Index(ref.Context().Digest(digest), remote.WithContext(ctx), remote.WithAuthFromKeychain(kc))
+	if err != nil {
+		return nil, fmt.Errorf("read back %s@%s: %w", ref.Context(), digest, err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	return platformDigests(m), nil
+}
+
+// ociDigests reads the index whose digest is digest out of an OCI layout
+// tarball.
+func ociDigests(file, digest string) ([]PlatformDigest, error) {
+	h, err := v1.NewHash(digest)
+	if err != nil {
+		return nil, err
+	}
+	want := path.Join("blobs", h.Algorithm, h.Hex)
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: no blob %s", file, digest)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if path.Clean(hdr.Name) != want {
+			continue
+		}
+		var m v1.IndexManifest
+		if err := json.NewDecoder(tr).Decode(&m); err != nil {
+			return nil, fmt.Errorf("%s: index %s: %w", file, digest, err)
+		}
+		return platformDigests(&m), nil
+	}
+}

@@ -1,0 +1,95 @@
+package build
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/multiarch-dev/multiarch/internal/platform"
+)
+
+// Options configure one multi-platform build.
+type Options struct {
+	// ContextDir is the build context (default ".").
+	ContextDir string
+	// Dockerfile is the Dockerfile path (default <ContextDir>/Dockerfile).
+	Dockerfile string
+	// Platforms to build; at least one.
+	Platforms []platform.Platform
+	// Tags name the image; all of them are pushed in one export.
+	Tags []string
+	// Push pushes the index under every tag (needs Tags).
+	Push bool
+	// OCIDest writes the index as an OCI layout tarball to this file
+	// (written to a temp file and renamed, so a failed build leaves none).
+	OCIDest string
+	// BuildArgs are passed as --build-arg K=V.
+	BuildArgs map[string]string
+	// Target is the stage to build (default: the last one).
+	Target string
+	// Keychain gives registry credentials to the daemon and to the push
+	// pre-check (default authn.DefaultKeychain).
+	Keychain authn.Keychain
+	// Display draws progress (nil: none).
+	Display *Display
+	// Logger gets debug detail (default: discard).
+	Logger *slog.Logger
+}
+
+// ErrInvalidOptions is wrapped by every error of Options.validate.
+var ErrInvalidOptions = errors.New("invalid build options")
+
+// withDefaults fills the defaults and checks what can be checked without
+// a builder: the Dockerfile exists, platforms and tags are well formed.
+func (o Options) withDefaults() (Options, error) {
+	if o.ContextDir == "" {
+		o.ContextDir = "."
+	}
+	if o.Dockerfile == "" {
+		o.Dockerfile = filepath.Join(o.ContextDir, "Dockerfile")
+	}
+	if o.Keychain == nil {
+		o.Keychain = authn.DefaultKeychain
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := o.validate(); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+func (o Options) validate() error {
+	if fi, err := os.Stat(o.ContextDir); err != nil {
+		return fmt.Errorf("build context: %w", err)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("%w: build context %s is not a directory", ErrInvalidOptions, o.ContextDir)
+	}
+	if fi, err := os.Stat(o.Dockerfile); err != nil {
+		return fmt.Errorf("dockerfile: %w", err)
+	} else if !fi.Mode().IsRegular() {
+		return fmt.Errorf("dockerfile %s: %w", o.Dockerfile, fs.ErrInvalid)
+	}
+	if len(o.Platforms) == 0 {
+		return fmt.Errorf("%w: no platform given", ErrInvalidOptions)
+	}
+	if o.Push && len(o.Tags) == 0 {
+		return fmt.Errorf("%w: push needs at least one tag", ErrInvalidOptions)
+	}
+	if o.Push && o.OCIDest != "" {
+		return fmt.Errorf("%w: choose push or an OCI output, not both", ErrInvalidOptions)
+	}
+	for _, t := range o.Tags {
+		if _, err := name.ParseReference(t); err != nil {
+			return fmt.Errorf("%w: tag %q: %v", ErrInvalidOptions, t, err)
+		}
+	}
+	return nil
+}
