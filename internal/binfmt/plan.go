@@ -43,29 +43,10 @@ type Change struct {
 	disabled bool
 }
 
-// Writes reports whether the change touches the kernel or the disk.
-func (c Change) Writes() bool {
-	switch c.Action {
-	case ActionRegister, ActionReplace, ActionEnable, ActionRemove:
-		return true
-	}
-	return c.Persist != "" && c.Action == ActionUnchanged
-}
-
 // Plan is a list of changes computed from the current state without
 // writing anything; Manager.Apply performs it.
 type Plan struct {
 	Changes []Change
-}
-
-// Writes reports whether applying the plan writes anything.
-func (p *Plan) Writes() bool {
-	for _, c := range p.Changes {
-		if c.Writes() {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *Plan) touchesKernel() bool {

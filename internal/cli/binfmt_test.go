@@ -1,0 +1,297 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/multiarch-dev/multiarch/internal/binfmt"
+	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
+)
+
+// runBinfmtCLI runs the whole command tree in-process.
+func runBinfmtCLI(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := NewRootCmd()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+// fakeBinfmtDir copies the binfmt package's fixture tree (real entries of
+// a Debian host, a PF one, a disabled one, an extension one).
+func fakeBinfmtDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../binfmt/testdata/root")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestBinfmtLsJSONFake(t *testing.T) {
+	dir := fakeBinfmtDir(t)
+	out, err := runBinfmtCLI(t, "binfmt", "ls", "--json", "--binfmt-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc lsJSON
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	byName := map[string]entryJSON{}
+	for _, e := range doc.Entries {
+		byName[e.Name] = e
+	}
+	arm := byName["qemu-arm"]
+	if arm.Platform != "linux/arm/v5" || len(arm.Platforms) != 3 || arm.Flags != "POF" || !arm.Enabled ||
+		arm.Magic != "7f454c4601010100000000000000000002002800" || arm.Works != nil {
+		t.Errorf("qemu-arm: %+v", arm)
+	}
+	if ppc := byName["qemu-ppc64le"]; ppc.Enabled || ppc.Flags != "OCF" {
+		t.Errorf("qemu-ppc64le: %+v, want disabled OCF", ppc)
+	}
+	if sparc := byName["qemu-sparc64"]; sparc.Platform != "" || len(sparc.Platforms) != 0 {
+		t.Errorf("unknown architecture got a platform: %+v", sparc)
+	}
+	if jar := byName["jar"]; jar.Extension != "jar" || jar.Magic != "" {
+		t.Errorf("jar: %+v", jar)
+	}
+	// works is null, not false, while no probe is wired.
+	if !strings.Contains(out, `"works": null`) || !doc.Enabled || len(doc.Entries) != 6 {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+func TestBinfmtLsText(t *testing.T) {
+	dir := fakeBinfmtDir(t)
+	os.WriteFile(filepath.Join(dir, "status"), []byte("disabled\n"), 0o644)
+	out, err := runBinfmtCLI(t, "binfmt", "ls", "--binfmt-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"NAME", "qemu-arm", "linux/arm/v5,v6,v7", "disabled", "disabled globally", "unknown"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBinfmtLsWorksProbe(t *testing.T) {
+	dir := fakeBinfmtDir(t)
+	probed := map[string]bool{}
+	works := func(_ context.Context, p platform.Platform) (bool, error) {
+		probed[p.String()] = true
+		if p.Arch == "s390x" {
+			return false, errors.New("exec format error")
+		}
+		return true, nil
+	}
+	var out bytes.Buffer
+	m := &binfmt.Manager{Root: dir}
+	if err := runBinfmtLs(context.Background(), &out, m, true, works); err != nil {
+		t.Fatal(err)
+	}
+	var doc lsJSON
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range doc.Entries {
+		switch e.Name {
+		case "qemu-arm":
+			if e.Works == nil || !*e.Works {
+				t.Errorf("qemu-arm works = %v", e.Works)
+			}
+		case "qemu-s390x":
+			if e.Works == nil || *e.Works || e.WorksError == "" {
+				t.Errorf("qemu-s390x works = %v %q", e.Works, e.WorksError)
+			}
+		case "qemu-ppc64le", "jar", "qemu-sparc64": // disabled or unknown: not probed
+			if e.Works != nil {
+				t.Errorf("%s was probed", e.Name)
+			}
+		}
+	}
+	if probed["linux/ppc64le"] {
+		t.Error("a disabled entry was probed")
+	}
+}
+
+func TestBinfmtLsNotMounted(t *testing.T) {
+	_, err := runBinfmtCLI(t, "binfmt", "ls", "--binfmt-dir", t.TempDir())
+	if !errors.Is(err, binfmt.ErrNotMounted) || !strings.Contains(err.Error(), "mount -t binfmt_misc") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func fakeQEMUDir(t *testing.T, arches ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, a := range arches {
+		if err := os.WriteFile(filepath.Join(dir, "qemu-"+a+"-static"), nil, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestBinfmtInstallDryRunFake(t *testing.T) {
+	dir := fakeBinfmtDir(t)
+	persist := filepath.Join(t.TempDir(), "binfmt.d")
+	qemu := fakeQEMUDir(t, "riscv64", "arm")
+	out, err := runBinfmtCLI(t, "binfmt", "install", "--dry-run", "--persist", "--force", "--binfmt-dir", dir, "--persist-dir", persist,
+		"--qemu-dir", qemu, "linux/riscv64,linux/arm/v7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		":qemu-riscv64:M::\\x7f\\x45\\x4c\\x46", ":" + qemu + "/qemu-riscv64-static:CF\n",
+		"# qemu-arm: replace (had flags \"POF\"", "would write " + persist + "/qemu-riscv64.conf", "nothing was written",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, out)
+		}
+	}
+	if reg, _ := os.ReadFile(filepath.Join(dir, "register")); len(reg) != 0 {
+		t.Errorf("dry run wrote %q to register", reg)
+	}
+	if _, err := os.Stat(persist); !os.IsNotExist(err) {
+		t.Error("dry run created the persist dir")
+	}
+}
+
+func TestBinfmtInstallErrors(t *testing.T) {
+	dir := fakeBinfmtDir(t)
+	qemu := fakeQEMUDir(t, "arm", "x86_64", "aarch64")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no args", nil, "or all"},
+		{"unknown platform", []string{"linux/sparc99"}, "valid: linux/amd64"},
+		{"native", []string{"linux/amd64"}, "hijack every native binary"},
+		{"conflict", []string{"arm/v7"}, "use --force"},
+		{"bad flags", []string{"--flags", "CX", "arm64"}, "valid flags are P, O, C, F"},
+		{"missing emulator", []string{"--qemu-dir", t.TempDir(), "arm64"}, "qemu-aarch64-static"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "native" && platform.Host().Arch != "amd64" {
+				t.Skip("an amd64 host case")
+			}
+			args := append([]string{"binfmt", "install", "--binfmt-dir", dir, "--qemu-dir", qemu}, tt.args...)
+			_, err := runBinfmtCLI(t, args...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || ExitCode(err) == 0 {
+				t.Errorf("err = %v, want it to say %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestBinfmtUninstallErrors(t *testing.T) {
+	dir := fakeBinfmtDir(t)
+	for _, args := range [][]string{nil, {"sparc99"}} {
+		_, err := runBinfmtCLI(t, append([]string{"binfmt", "uninstall", "--binfmt-dir", dir}, args...)...)
+		if err == nil {
+			t.Errorf("uninstall %q: no error", args)
+		}
+	}
+	out, err := runBinfmtCLI(t, "binfmt", "uninstall", "--dry-run", "--binfmt-dir", dir, "all")
+	if err != nil || !strings.Contains(out, "# qemu-arm: remove: echo -1 > "+dir+"/qemu-arm") {
+		t.Errorf("uninstall --dry-run all: %v\n%s", err, out)
+	}
+}
+
+// The rest runs on the host's real binfmt_misc, read-only.
+
+func TestBinfmtLsJSONHost(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.LockHostBinfmt(t)
+	m := &binfmt.Manager{}
+	testenv.Require(t, m.Mounted(), "binfmt_misc is not mounted")
+	_, ok, err := m.Handler(context.Background(), mustParse(t, "linux/arm64"))
+	testenv.Require(t, err == nil && ok, "no arm64 handler registered: apt-get install qemu-user-static")
+	out, err := runBinfmtCLI(t, "binfmt", "ls", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc lsJSON
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range doc.Entries {
+		if e.Platform == "linux/arm64" {
+			found = true
+			if !e.InterpreterExists || !e.Static {
+				t.Errorf("arm64 handler's interpreter: %+v", e)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no linux/arm64 entry in\n%s", out)
+	}
+}
+
+func TestBinfmtInstallDryRunHost(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.LockHostBinfmt(t)
+	testenv.Require(t, (&binfmt.Manager{}).Mounted(), "binfmt_misc is not mounted")
+	_, err := os.Stat("/usr/bin/qemu-aarch64-static")
+	testenv.Require(t, err == nil, "apt-get install qemu-user-static")
+	before, _ := os.ReadFile("/proc/sys/fs/binfmt_misc/qemu-aarch64")
+	out, err := runBinfmtCLI(t, "binfmt", "install", "--dry-run", "--force", "--persist", "--persist-dir", t.TempDir(), "arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, ":/usr/bin/qemu-aarch64-static:CF\n") {
+		t.Errorf("output:\n%s", out)
+	}
+	after, _ := os.ReadFile("/proc/sys/fs/binfmt_misc/qemu-aarch64")
+	if !bytes.Equal(before, after) {
+		t.Errorf("dry run changed the host entry:\n%s\n->\n%s", before, after)
+	}
+}
+
+func mustParse(t *testing.T, s string) platform.Platform {
+	t.Helper()
+	p, err := platform.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestBinfmtInstallWritesFake(t *testing.T) {
+	// Without a kernel behind it, the register file of a temp dir just
+	// receives the line: enough to check the wiring and the report.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "register"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "status"), []byte("enabled\n"), 0o644)
+	persist := t.TempDir()
+	qemu := fakeQEMUDir(t, "riscv64")
+	out, err := runBinfmtCLI(t, "binfmt", "install", "--persist", "--binfmt-dir", dir, "--persist-dir", persist, "--qemu-dir", qemu, "riscv64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _ := os.ReadFile(filepath.Join(dir, "register"))
+	conf, _ := os.ReadFile(filepath.Join(persist, "qemu-riscv64.conf"))
+	if !strings.HasSuffix(string(line), ":"+qemu+"/qemu-riscv64-static:CF\n") || string(conf) != string(line) {
+		t.Errorf("register got %q, persisted %q", line, conf)
+	}
+	for _, want := range []string{"qemu-riscv64", "linux/riscv64", "registered", "flags OCF", "persisted in " + persist} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
