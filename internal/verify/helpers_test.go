@@ -79,6 +79,12 @@ func layer(t testing.TB, entries ...entry) v1.Layer {
 	return static.NewLayer(gzipBytes(t, tarBytes(t, entries...)), types.OCILayer)
 }
 
+// plainLayer is an uncompressed OCI layer holding entries.
+func plainLayer(t testing.TB, entries ...entry) v1.Layer {
+	t.Helper()
+	return static.NewLayer(tarBytes(t, entries...), types.OCIUncompressedLayer)
+}
+
 // countingLayer counts how often its blob is opened.
 type countingLayer struct {
 	v1.Layer
