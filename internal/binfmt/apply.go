@@ -15,7 +15,7 @@ type undo func() error
 // persisted files restored), and the error says whether that worked.
 func (m *Manager) Apply(ctx context.Context, plan *Plan) error {
 	if plan.touchesKernel() {
-		if err := m.ensureMounted(); err != nil {
+		if err := m.EnsureMounted(ctx); err != nil {
 			return err
 		}
 	}

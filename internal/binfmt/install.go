@@ -29,8 +29,11 @@ type InstallOptions struct {
 	Force bool
 }
 
-// Install registers QEMU handlers: PlanInstall, then Apply.
+// Install registers QEMU handlers: EnsureMounted, PlanInstall, Apply.
 func (m *Manager) Install(ctx context.Context, opts InstallOptions) (*Plan, error) {
+	if err := m.EnsureMounted(ctx); err != nil {
+		return nil, err
+	}
 	plan, err := m.PlanInstall(ctx, opts)
 	if err != nil {
 		return nil, err

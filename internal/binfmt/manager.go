@@ -157,13 +157,15 @@ func (m *Manager) requireMounted() error {
 	return fmt.Errorf("%w at %s; run: sudo mount -t binfmt_misc binfmt_misc %s", ErrNotMounted, m.root(), m.root())
 }
 
-// ensureMounted mounts binfmt_misc when it is missing, but only on the real
-// path and only as root: anywhere else the caller gets the mount command.
-func (m *Manager) ensureMounted() error {
+// EnsureMounted mounts binfmt_misc when it is missing, but only on the real
+// path and only as root: anywhere else the error gives the mount command.
+// Call it before planning changes: a plan made while binfmt_misc is not
+// mounted sees no entries.
+func (m *Manager) EnsureMounted(ctx context.Context) error {
 	if m.Mounted() {
 		return nil
 	}
-	if m.root() != DefaultRoot || os.Geteuid() != 0 {
+	if filepath.Clean(m.root()) != DefaultRoot || os.Geteuid() != 0 {
 		return m.requireMounted()
 	}
 	m.log().Debug("mounting binfmt_misc", "path", DefaultRoot)
@@ -180,7 +182,7 @@ func (m *Manager) Register(ctx context.Context, r Registration) error {
 	if err != nil {
 		return err
 	}
-	if err := m.ensureMounted(); err != nil {
+	if err := m.EnsureMounted(ctx); err != nil {
 		return err
 	}
 	m.log().Debug("register", "name", r.Name, "line", line)

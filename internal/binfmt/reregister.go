@@ -20,9 +20,12 @@ type ReregisterOptions struct {
 	Platforms []platform.Platform
 }
 
-// Reregister adds missing flags to existing entries: PlanReregister, then
-// Apply.
+// Reregister adds missing flags to existing entries: EnsureMounted,
+// PlanReregister, Apply.
 func (m *Manager) Reregister(ctx context.Context, opts ReregisterOptions) (*Plan, error) {
+	if err := m.EnsureMounted(ctx); err != nil {
+		return nil, err
+	}
 	plan, err := m.PlanReregister(ctx, opts)
 	if err != nil {
 		return nil, err

@@ -12,8 +12,11 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
-// Uninstall removes entries: PlanUninstall, then Apply.
+// Uninstall removes entries: EnsureMounted, PlanUninstall, Apply.
 func (m *Manager) Uninstall(ctx context.Context, targets []string) (*Plan, error) {
+	if err := m.EnsureMounted(ctx); err != nil {
+		return nil, err
+	}
 	plan, err := m.PlanUninstall(ctx, targets)
 	if err != nil {
 		return nil, err

@@ -268,6 +268,9 @@ func runBinfmtInstall(ctx context.Context, out io.Writer, m *binfmt.Manager, arg
 	if opts.All, opts.Platforms, err = parseInstallTargets(args); err != nil {
 		return err
 	}
+	if err := mountUnlessDryRun(ctx, m, o.dryRun); err != nil {
+		return err
+	}
 	plan, err := m.PlanInstall(ctx, opts)
 	if err != nil {
 		return err
@@ -308,6 +311,9 @@ qemu-* entry with "all", together with their persisted .conf files.`,
 				return fmt.Errorf("name the entries to remove: platforms, architectures, entry names, or all")
 			}
 			m := dirs.manager(cmd)
+			if err := mountUnlessDryRun(cmd.Context(), m, dryRun); err != nil {
+				return err
+			}
 			plan, err := m.PlanUninstall(cmd.Context(), splitTargets(args))
 			if err != nil {
 				return err
@@ -355,6 +361,9 @@ as the classic reregister script did for entries registered without F or C.`,
 				}
 			}
 			m := dirs.manager(cmd)
+			if err := mountUnlessDryRun(cmd.Context(), m, dryRun); err != nil {
+				return err
+			}
 			plan, err := m.PlanReregister(cmd.Context(), opts)
 			if err != nil {
 				return err
@@ -368,6 +377,16 @@ as the classic reregister script did for entries registered without F or C.`,
 }
 
 // ---- shared rendering ----
+
+// mountUnlessDryRun mounts binfmt_misc before planning a real run, so the
+// plan sees the entries the kernel has; a dry run writes nothing, mounts
+// included.
+func mountUnlessDryRun(ctx context.Context, m *binfmt.Manager, dryRun bool) error {
+	if dryRun {
+		return nil
+	}
+	return m.EnsureMounted(ctx)
+}
 
 // applyAndReport applies the plan (or, for a dry run, prints it) and
 // prints what was done.
