@@ -1,7 +1,173 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/multiarch-dev/multiarch/internal/doctor"
+	"github.com/multiarch-dev/multiarch/internal/platform"
+)
+
+type doctorOptions struct {
+	platforms string
+	json      bool
+	fix       bool
+	binfmtDir string
+	qemuDir   string
+}
 
 func newDoctorCmd() *cobra.Command {
-	return &cobra.Command{Use: "doctor", Short: "Check that this host is ready to build and test multi-arch images"}
+	var o doctorOptions
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check that this host is ready to build and test multi-arch images",
+		Long: `Checks the kernel, binfmt_misc, and for each platform its QEMU handler (registered,
+enabled, F and C flags, static interpreter, QEMU version) and a functional probe: a tiny
+static binary of that architecture run chrooted into an empty directory, as a container
+would run it. Each failed check prints the exact fix; --fix applies the safe ones.
+Exits 1 when any check fails.`,
+		Example: `  sudo multiarch doctor
+  sudo multiarch doctor --platform linux/arm64,linux/arm/v6 --json
+  sudo multiarch doctor --fix`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDoctor(cmd, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.platforms, "platform", "", "platforms to check, comma or space separated (default: every foreign platform with an emulator or a handler)")
+	f.BoolVar(&o.json, "json", false, `print {"ok","checks":[{"id","status","message","fix"}]}`)
+	f.BoolVar(&o.fix, "fix", false, "apply the safe fixes (mount, install, re-register, enable), then check again")
+	f.StringVar(&o.binfmtDir, "binfmt-dir", doctor.DefaultBinfmtDir, "binfmt_misc mount point")
+	f.StringVar(&o.qemuDir, "qemu-dir", "", "directory holding qemu-<arch>-static (default: PATH)")
+	_ = f.MarkHidden("binfmt-dir")
+	return cmd
+}
+
+func runDoctor(cmd *cobra.Command, o doctorOptions) error {
+	var opts doctor.Options
+	if o.platforms != "" {
+		ps, err := platform.ParseList(o.platforms)
+		if err != nil {
+			return err
+		}
+		opts.Platforms = ps
+	}
+	opts.Fix = o.fix
+	opts.Logger = logger(cmd)
+	d := doctor.New(doctor.Config{BinfmtDir: o.binfmtDir, QEMUDir: o.qemuDir, Logger: opts.Logger})
+	rep, err := d.Run(cmd.Context(), opts)
+	if rep != nil {
+		if perr := printDoctor(cmd.OutOrStdout(), rep, o.json); perr != nil {
+			return perr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if !rep.OK {
+		return fmt.Errorf("%w: the host is not ready; apply the fixes above (or run `sudo multiarch doctor --fix`)", ErrChecksFailed)
+	}
+	return nil
+}
+
+func printDoctor(w io.Writer, rep *doctor.Report, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	for _, f := range rep.Fixed {
+		fmt.Fprintf(w, "fixed: %s\n", f)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, g := range groupChecks(rep.Checks) {
+		printGroup(tw, g)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	verdict := "ready"
+	if !rep.OK {
+		verdict = "NOT ready"
+	}
+	_, err := fmt.Fprintf(w, "\nhost %s: %s\n", verdict, summary(rep))
+	return err
+}
+
+// checkGroup is the checks of one subject: "kernel", "binfmt_misc" or a
+// platform, whose IDs are "<platform>:<check>".
+type checkGroup struct {
+	subject string
+	checks  []doctor.Check
+}
+
+func groupChecks(cs []doctor.Check) []checkGroup {
+	var out []checkGroup
+	for _, c := range cs {
+		subject, _, _ := strings.Cut(c.ID, ":")
+		if n := len(out); n > 0 && out[n-1].subject == subject {
+			out[n-1].checks = append(out[n-1].checks, c)
+			continue
+		}
+		out = append(out, checkGroup{subject: subject, checks: []doctor.Check{c}})
+	}
+	return out
+}
+
+// printGroup prints one line for the subject with its worst status and,
+// for a platform whose checks all passed, a digest of them; then each
+// check that did not pass, with its fix.
+func printGroup(w io.Writer, g checkGroup) {
+	worst := doctor.OK
+	var passed []string
+	for _, c := range g.checks {
+		worst = worse(worst, c.Status)
+		if c.Status == doctor.OK {
+			passed = append(passed, strings.TrimPrefix(c.Message, g.subject+": "))
+		}
+	}
+	if len(g.checks) == 1 {
+		c := g.checks[0]
+		fmt.Fprintf(w, "%s\t%s\t%s\n", c.Status, g.subject, strings.TrimPrefix(c.Message, g.subject+": "))
+		printFix(w, c)
+		return
+	}
+	fmt.Fprintf(w, "%s\t%s\t%d/%d checks passed\n", worst, g.subject, len(passed), len(g.checks))
+	for _, c := range g.checks {
+		if c.Status != doctor.OK {
+			_, check, _ := strings.Cut(c.ID, ":")
+			fmt.Fprintf(w, "  %s\t  %s\t%s\n", c.Status, check, strings.TrimPrefix(c.Message, g.subject+": "))
+			printFix(w, c)
+		}
+	}
+}
+
+func printFix(w io.Writer, c doctor.Check) {
+	if c.Fix != "" && c.Status != doctor.OK {
+		fmt.Fprintf(w, "\t\tfix: %s\n", c.Fix)
+	}
+}
+
+func worse(a, b doctor.Status) doctor.Status {
+	rank := map[doctor.Status]int{doctor.OK: 0, doctor.Warn: 1, doctor.Fail: 2}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
+}
+
+func summary(rep *doctor.Report) string {
+	n := map[doctor.Status]int{}
+	for _, c := range rep.Checks {
+		n[c.Status]++
+	}
+	return strings.Join([]string{
+		fmt.Sprintf("%d ok", n[doctor.OK]),
+		fmt.Sprintf("%d warnings", n[doctor.Warn]),
+		fmt.Sprintf("%d failed", n[doctor.Fail]),
+	}, ", ")
 }

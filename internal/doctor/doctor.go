@@ -70,7 +70,12 @@ func (d *Doctor) check(ctx context.Context, opts Options) *Report {
 		rep.finish()
 		return rep
 	}
-	for _, cs := range d.platformsChecks(ctx, d.platforms(opts), opts.Parallel) {
+	ps := d.platforms(opts)
+	if len(ps) == 0 {
+		rep.add(fail("emulators", "no QEMU emulator is installed and no handler is registered: this host cannot run foreign binaries",
+			"sudo apt-get install qemu-user-static && sudo multiarch binfmt install all"))
+	}
+	for _, cs := range d.platformsChecks(ctx, ps, opts.Parallel) {
 		for _, c := range cs {
 			rep.add(c)
 		}

@@ -24,7 +24,7 @@ type fakeHost struct {
 func healthy() *fakeHost {
 	h := &fakeHost{release: "6.1.0-18-amd64", mounted: true, enabled: true, handlers: map[string]*handler{}, emulators: map[string]bool{}}
 	for _, a := range []string{"aarch64", "arm", "s390x"} {
-		h.handlers[a] = &handler{Name: "qemu-" + a, Enabled: true, Flags: "POCF", Interpreter: "/usr/bin/qemu-" + a + "-static", InterpreterExists: true, Static: true}
+		h.handlers[a] = &handler{Name: "qemu-" + a, Enabled: true, Flags: "POCF", Interpreter: "/usr/bin/qemu-" + a + "-static", Resolved: "/usr/bin/qemu-" + a + "-static", InterpreterExists: true, Static: true}
 		h.emulators[a] = true
 	}
 	return h
@@ -255,5 +255,19 @@ func TestParseKernel(t *testing.T) {
 		if (err != nil) != tt.bad || !tt.bad && (major != tt.major || minor != tt.minor) {
 			t.Errorf("parseKernel(%q) = %d, %d, %v", tt.in, major, minor, err)
 		}
+	}
+}
+
+func TestDoctorNoEmulatorAtAll(t *testing.T) {
+	h := healthy()
+	h.handlers = map[string]*handler{}
+	h.emulators = map[string]bool{}
+	rep, err := (&Doctor{host: h}).Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := find(rep, "emulators")
+	if rep.OK || c == nil || c.Status != Fail || !strings.Contains(c.Fix, "apt-get install qemu-user-static") {
+		t.Fatalf("want FAIL emulators with the install command, got OK=%v %+v", rep.OK, rep.Checks)
 	}
 }

@@ -37,6 +37,9 @@ func (d *Doctor) fix(ctx context.Context, rep *Report) ([]string, error) {
 			continue
 		}
 		name, kind, _ := strings.Cut(c.ID, ":")
+		if c.ID == "emulators" || c.ID == "kernel" {
+			continue // needs a package or a kernel: not a safe automatic fix
+		}
 		if c.ID == "binfmt_misc" {
 			if !d.host.BinfmtMounted() {
 				apply("mount", d.fixer.Mount)

@@ -8,10 +8,14 @@ import (
 
 // handler is what doctor reads of one binfmt_misc entry.
 type handler struct {
-	Name              string
-	Enabled           bool
-	Flags             string
-	Interpreter       string
+	Name        string
+	Enabled     bool
+	Flags       string
+	Interpreter string
+	// Resolved is Interpreter with symlinks followed: Debian's
+	// <arch>-binfmt-P names make QEMU expect the P-flag argv layout, so
+	// only the real file answers --version.
+	Resolved          string
 	InterpreterExists bool
 	Static            bool
 }

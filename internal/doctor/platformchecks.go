@@ -77,7 +77,7 @@ func interpreterCheck(name string, hd *handler) Check {
 
 func versionCheck(ctx context.Context, h host, name string, hd *handler) Check {
 	id := name + ":qemu-version"
-	v, err := h.QEMUVersion(ctx, hd.Interpreter)
+	v, err := h.QEMUVersion(ctx, hd.Resolved)
 	if err != nil {
 		return warn(id, fmt.Sprintf("%s: cannot read the QEMU version of %s: %v", name, hd.Interpreter, err), "")
 	}
@@ -93,7 +93,7 @@ func probeChecks(ctx context.Context, h host, p platform.Platform) []Check {
 	if res.Err != nil {
 		return []Check{probeFailCheck(id, p, res)}
 	}
-	out := []Check{ok(id, fmt.Sprintf("%s: a %s binary ran chrooted in an empty directory and reported %s", name, p.QEMUArch, res.Machine))}
+	out := []Check{ok(id, fmt.Sprintf("%s: the %s probe ran chrooted in an empty directory and reported %s", name, p.QEMUArch, res.Machine))}
 	if p.StrictCPU == "" {
 		return out
 	}

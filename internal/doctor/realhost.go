@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/multiarch-dev/multiarch/internal/binfmt"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
@@ -21,6 +22,7 @@ const DefaultBinfmtDir = "/proc/sys/fs/binfmt_misc"
 type realHost struct {
 	binfmtDir string
 	qemuDirs  []string
+	mgr       *binfmt.Manager
 }
 
 func (h *realHost) KernelRelease() (string, error) { return kernelRelease() }

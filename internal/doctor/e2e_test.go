@@ -1,0 +1,180 @@
+package doctor_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/multiarch-dev/multiarch/internal/binfmt"
+	"github.com/multiarch-dev/multiarch/internal/doctor"
+	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
+)
+
+// requireHandlers needs root, the host lock, and Debian's qemu-user-static
+// handlers registered (make setup).
+func requireHandlers(t *testing.T) *binfmt.Manager {
+	t.Helper()
+	testenv.RequireRoot(t)
+	testenv.LockHostBinfmt(t)
+	m := &binfmt.Manager{}
+	_, ok, err := m.Handler(context.Background(), mustPlatform(t, "linux/riscv64"))
+	testenv.Require(t, err == nil && ok, "QEMU handlers registered in binfmt_misc (sudo make setup)")
+	return m
+}
+
+func mustPlatform(t *testing.T, s string) platform.Platform {
+	t.Helper()
+	p, err := platform.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func byID(rep *doctor.Report) map[string]doctor.Check {
+	m := map[string]doctor.Check{}
+	for _, c := range rep.Checks {
+		m[c.ID] = c
+	}
+	return m
+}
+
+// TestRealHostEveryEmulatedPlatformWorks runs the whole doctor on this
+// machine: with qemu-user-static installed and registered, every
+// emulated platform's probe must pass.
+func TestRealHostEveryEmulatedPlatformWorks(t *testing.T) {
+	requireHandlers(t)
+	rep, err := doctor.New(doctor.Config{}).Run(context.Background(), doctor.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	probes := 0
+	for _, c := range rep.Checks {
+		if strings.HasSuffix(c.ID, ":probe") || strings.HasSuffix(c.ID, ":strict-cpu") {
+			probes++
+			if c.Status != doctor.OK {
+				t.Errorf("%s: %s %s", c.ID, c.Status, c.Message)
+			}
+		}
+	}
+	if !rep.OK || probes < 12 {
+		t.Fatalf("OK=%v with %d probe checks: %+v", rep.OK, probes, rep.Checks)
+	}
+}
+
+// TestRealHostMissingFFlag takes the real riscv64 handler, re-registers it
+// without F, sees doctor fail and name the fix, applies --fix and sees the
+// host pass; the original entry is restored whatever happens.
+func TestRealHostMissingFFlag(t *testing.T) {
+	m := requireHandlers(t)
+	ctx := context.Background()
+	p := mustPlatform(t, "linux/riscv64")
+	orig, _, err := m.Handler(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cur, ok, _ := m.Handler(ctx, p); ok {
+			if err := m.Unregister(ctx, cur.Name); err != nil {
+				t.Errorf("cleanup: %v", err)
+			}
+		}
+		if err := m.Register(ctx, orig.Registration()); err != nil {
+			t.Errorf("cleanup: restore %s: %v", orig.Name, err)
+		}
+	})
+	noF := orig.Registration()
+	noF.Flags, err = binfmt.ParseFlags("P")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Unregister(ctx, orig.Name); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Register(ctx, noF); err != nil {
+		t.Fatal(err)
+	}
+
+	d := doctor.New(doctor.Config{})
+	opts := doctor.Options{Platforms: []platform.Platform{p}}
+	rep, err := d.Run(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := byID(rep)
+	if rep.OK {
+		t.Fatalf("doctor passed a handler without F: %+v", rep.Checks)
+	}
+	for _, id := range []string{"linux/riscv64:flag-F", "linux/riscv64:probe"} {
+		c := checks[id]
+		if c.Status != doctor.Fail || !strings.Contains(c.Fix, "multiarch binfmt reregister --flags CF") {
+			t.Errorf("%s = %s %q fix %q; want FAIL naming the reregister fix", id, c.Status, c.Message, c.Fix)
+		}
+	}
+
+	opts.Fix = true
+	rep, err = d.Run(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK || len(rep.Fixed) == 0 {
+		t.Fatalf("after --fix: OK=%v fixed=%v checks=%+v", rep.OK, rep.Fixed, rep.Checks)
+	}
+	now, _, err := m.Handler(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := binfmt.ParseFlags("PCF")
+	if !now.Flags.Has(want) || now.Interpreter != orig.Interpreter {
+		t.Errorf("after --fix the entry has flags %s interpreter %s; want P, C and F and the same interpreter", now.Flags, now.Interpreter)
+	}
+}
+
+// TestNoQEMUPackage points doctor at a host without qemu-user-static: an
+// empty binfmt_misc and no emulator anywhere. It must fail with the
+// install command.
+func TestNoQEMUPackage(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"register": "", "status": "enabled\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", t.TempDir())
+	d := doctor.New(doctor.Config{BinfmtDir: dir, QEMUDir: t.TempDir()})
+	for _, opts := range []doctor.Options{{}, {Platforms: []platform.Platform{mustPlatform(t, "arm64")}}} {
+		rep, err := d.Run(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.OK {
+			t.Fatalf("doctor passed a host without QEMU: %+v", rep.Checks)
+		}
+		found := false
+		for _, c := range rep.Checks {
+			if c.Status == doctor.Fail && strings.Contains(c.Fix, "apt-get install qemu-user-static") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no FAIL names apt-get install qemu-user-static: %+v", rep.Checks)
+		}
+	}
+}
+
+// BenchmarkDoctorAll is a full doctor run over every emulated platform of
+// this host, probes included (target: well under a second).
+func BenchmarkDoctorAll(b *testing.B) {
+	testenv.RequireRoot(b)
+	testenv.LockHostBinfmt(b)
+	d := doctor.New(doctor.Config{})
+	for b.Loop() {
+		rep, err := d.Run(context.Background(), doctor.Options{})
+		if err != nil || !rep.OK {
+			b.Fatalf("doctor: %v %+v", err, rep)
+		}
+	}
+}

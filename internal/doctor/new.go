@@ -1,0 +1,151 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/multiarch-dev/multiarch/internal/binfmt"
+	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/probe"
+)
+
+// Config points doctor at the host. The zero value is the real machine.
+type Config struct {
+	// BinfmtDir is the binfmt_misc mount point; "" means DefaultBinfmtDir.
+	BinfmtDir string
+	// QEMUDir holds qemu-<arch>-static; "" searches PATH.
+	QEMUDir string
+	Logger  *slog.Logger
+}
+
+// New returns a Doctor for the machine it runs on.
+func New(cfg Config) *Doctor {
+	if cfg.BinfmtDir == "" {
+		cfg.BinfmtDir = DefaultBinfmtDir
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	m := &binfmt.Manager{Root: cfg.BinfmtDir, Logger: cfg.Logger}
+	h := &realHost{binfmtDir: cfg.BinfmtDir, mgr: m}
+	if cfg.QEMUDir != "" {
+		h.qemuDirs = []string{cfg.QEMUDir}
+	}
+	return &Doctor{host: h, fixer: &realFixer{mgr: m, qemuDir: cfg.QEMUDir, binfmtDir: cfg.BinfmtDir}}
+}
+
+// Handler returns the entry that matches p's ELF magic (or is named
+// qemu-<arch>), with its interpreter's facts.
+func (h *realHost) Handler(p platform.Platform) (*handler, error) {
+	e, ok, err := h.mgr.Handler(context.Background(), p)
+	if err != nil || !ok {
+		return nil, err
+	}
+	in := binfmt.InspectInterpreter(e.Interpreter)
+	return &handler{
+		Name: e.Name, Enabled: e.Enabled, Flags: e.Flags.String(), Interpreter: e.Interpreter,
+		Resolved: in.Resolved, InterpreterExists: in.Exists, Static: in.Static,
+	}, nil
+}
+
+// Probe runs the functional probe and classifies its failure.
+func (h *realHost) Probe(ctx context.Context, p platform.Platform, cpu string) probeResult {
+	res, err := probe.Run(ctx, p, probe.Options{CPU: cpu})
+	if err == nil {
+		return probeResult{Machine: res.Machine}
+	}
+	out := probeResult{Machine: res.Machine, Err: err}
+	var pe *probe.Error
+	if !errors.As(err, &pe) {
+		return out
+	}
+	switch pe.Kind {
+	case probe.NoHandler:
+		out.Failure = probeNoHandler
+	case probe.InterpreterUnreachable:
+		out.Failure = probeNoInterp
+	case probe.Signal:
+		out.Failure = probeSignal
+	case probe.Timeout:
+		out.Failure = probeTimeout
+	case probe.WrongMachine:
+		out.Failure = probeWrongMachine
+	case probe.Exit:
+		if cpu != "" {
+			out.Failure = probeBadCPU
+		}
+	}
+	return out
+}
+
+// realFixer applies fixes through the binfmt manager.
+type realFixer struct {
+	mgr       *binfmt.Manager
+	qemuDir   string
+	binfmtDir string
+}
+
+func (f *realFixer) Mount() (string, error) {
+	if f.binfmtDir != DefaultBinfmtDir || os.Geteuid() != 0 {
+		return "", fmt.Errorf("binfmt_misc is not mounted at %s; run: sudo mount -t binfmt_misc binfmt_misc %s", f.binfmtDir, f.binfmtDir)
+	}
+	if err := unix.Mount("binfmt_misc", f.binfmtDir, "binfmt_misc", 0, ""); err != nil {
+		return "", fmt.Errorf("mount binfmt_misc at %s: %w", f.binfmtDir, err)
+	}
+	return "mounted binfmt_misc at " + f.binfmtDir, nil
+}
+
+func (f *realFixer) EnableBinfmt() (string, error) {
+	if err := os.WriteFile(f.binfmtDir+"/status", []byte("1"), 0); err != nil {
+		return "", fmt.Errorf("enable binfmt_misc: %w (run as root)", err)
+	}
+	return "enabled binfmt_misc", nil
+}
+
+func (f *realFixer) Install(ctx context.Context, p platform.Platform) (string, error) {
+	plan, err := f.mgr.Install(ctx, binfmt.InstallOptions{Platforms: []platform.Platform{p}, QEMUDir: f.qemuDir, Force: true})
+	if err != nil {
+		return "", err
+	}
+	return describe("installed", plan), nil
+}
+
+func (f *realFixer) Reregister(ctx context.Context, p platform.Platform) (string, error) {
+	plan, err := f.mgr.Reregister(ctx, binfmt.ReregisterOptions{Platforms: []platform.Platform{p}})
+	if err != nil {
+		return "", err
+	}
+	return describe("re-registered with flags CF", plan), nil
+}
+
+func (f *realFixer) Enable(p platform.Platform) (string, error) {
+	e, ok, err := f.mgr.Handler(context.Background(), p)
+	if err != nil || !ok {
+		return "", fmt.Errorf("enable the handler of %s: %w", p, errors.Join(err, errors.New("no handler found")))
+	}
+	if err := f.mgr.SetEnabled(context.Background(), e.Name, true); err != nil {
+		return "", err
+	}
+	return "enabled " + e.Name, nil
+}
+
+// describe names the entries a plan changed.
+func describe(verb string, plan *binfmt.Plan) string {
+	var names []string
+	for _, c := range plan.Changes {
+		switch c.Action {
+		case binfmt.ActionRegister, binfmt.ActionReplace, binfmt.ActionEnable:
+			names = append(names, c.Name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return verb + ": " + strings.Join(names, ", ")
+}
