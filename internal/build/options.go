@@ -42,7 +42,14 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// ErrInvalidOptions is wrapped by every error of Options.validate.
+// Validate checks opts as Build does before it contacts any builder: the
+// context and Dockerfile exist, platforms and tags are well formed.
+func Validate(opts Options) error {
+	_, err := opts.withDefaults()
+	return err
+}
+
+// ErrInvalidOptions is wrapped by errors of Validate about option values.
 var ErrInvalidOptions = errors.New("invalid build options")
 
 // withDefaults fills the defaults and checks what can be checked without

@@ -25,6 +25,8 @@ func NewRootCmd() *cobra.Command {
 		newInspectCmd(),
 		newIndexCmd(),
 		newVerifyCmd(),
+		newBuilderCmd(),
+		newBuildCmd(),
 	)
 	return root
 }

@@ -1,0 +1,221 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/platform"
+)
+
+// envPlatforms is read when --platform is absent, as in the classic CI
+// script (space or comma separated).
+const envPlatforms = "DOCKER_PLATFORMS"
+
+type buildFlags struct {
+	file, platforms, output, target, progress, metadataFile string
+	tags, buildArgs                                         []string
+	push                                                    bool
+}
+
+func newBuildCmd() *cobra.Command {
+	f := &buildFlags{}
+	cmd := &cobra.Command{
+		Use:   "build [CONTEXT]",
+		Short: "Build a Dockerfile for several platforms in one BuildKit solve and push or export the index",
+		Long: `Build CONTEXT (default ".") for every --platform (or $DOCKER_PLATFORMS) in one BuildKit
+solve. With --push the index is pushed under every -t tag; with --output type=oci,dest=PATH
+it is written as an OCI layout tarball. If any platform fails, nothing is pushed.
+The builder is $BUILDKIT_HOST, else the embedded builder (started on demand).`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := f.options(cmd, args)
+			if err != nil {
+				return err
+			}
+			return runBuild(cmd, f, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.file, "file", "f", "", "Dockerfile (default CONTEXT/Dockerfile)")
+	fl.StringVar(&f.platforms, "platform", "", "platforms to build, comma separated (default $"+envPlatforms+")")
+	fl.StringArrayVarP(&f.tags, "tag", "t", nil, "image reference; repeatable, all are pushed in one export")
+	fl.BoolVar(&f.push, "push", false, "push the index under every tag")
+	fl.StringVarP(&f.output, "output", "o", "", "type=oci,dest=PATH: write an OCI layout tarball")
+	fl.StringArrayVar(&f.buildArgs, "build-arg", nil, "K=V build argument (K alone takes $K); repeatable")
+	fl.StringVar(&f.target, "target", "", "stage to build")
+	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto, plain, tty, quiet, rawjson")
+	fl.StringVar(&f.metadataFile, "metadata-file", "", "write the index and per-platform digests as JSON to this file")
+	return cmd
+}
+
+// options maps flags to build options; everything here is checked before
+// any builder is contacted or started.
+func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, error) {
+	o := build.Options{ContextDir: ".", Dockerfile: f.file, Tags: f.tags, Push: f.push, Target: f.target, Logger: logger(cmd)}
+	if len(args) == 1 {
+		o.ContextDir = args[0]
+	}
+	var err error
+	if o.Platforms, err = parsePlatforms(f.platforms); err != nil {
+		return o, err
+	}
+	if o.OCIDest, err = parseOutput(f.output); err != nil {
+		return o, err
+	}
+	if o.BuildArgs, err = parseBuildArgs(f.buildArgs); err != nil {
+		return o, err
+	}
+	if err := build.Validate(o); err != nil {
+		return o, explainBuildError(err)
+	}
+	return o, nil
+}
+
+func parsePlatforms(flag string) ([]platform.Platform, error) {
+	src := "--platform"
+	if flag == "" {
+		flag, src = os.Getenv(envPlatforms), "$"+envPlatforms
+	}
+	if strings.TrimSpace(flag) == "" {
+		return nil, fmt.Errorf("no platform to build: give --platform P,... or set %s", envPlatforms)
+	}
+	ps, err := platform.ParseList(flag)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
+	}
+	return ps, nil
+}
+
+// parseOutput accepts type=oci,dest=PATH and returns PATH.
+func parseOutput(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	kv := map[string]string{}
+	for _, f := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return "", fmt.Errorf("--output %q: %q is not key=value", s, f)
+		}
+		kv[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	if kv["type"] != "oci" || kv["dest"] == "" || len(kv) != 2 {
+		return "", fmt.Errorf("--output %q: only type=oci,dest=PATH is supported (use --push to push)", s)
+	}
+	return kv["dest"], nil
+}
+
+func parseBuildArgs(args []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		if k == "" {
+			return nil, fmt.Errorf("--build-arg %q: empty name", a)
+		}
+		if !ok {
+			if v, ok = os.LookupEnv(k); !ok {
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func runBuild(cmd *cobra.Command, f *buildFlags, opts build.Options) error {
+	disp, err := build.NewDisplay(cmd.ErrOrStderr(), f.progress)
+	if err != nil {
+		return err
+	}
+	opts.Display = disp
+	addr, err := ensureBuilder(cmd.Context(), cmd)
+	if err != nil {
+		return explainBuildError(err)
+	}
+	res, err := build.Build(cmd.Context(), addr, opts)
+	if err != nil {
+		return explainBuildError(err)
+	}
+	renderSummary(cmd.OutOrStdout(), res)
+	if f.metadataFile != "" {
+		return writeMetadata(f.metadataFile, res)
+	}
+	return nil
+}
+
+func renderSummary(w io.Writer, r *build.Result) {
+	fmt.Fprintf(w, "\nbuilt %d platform(s) in %s on %s\n", len(r.Platforms), r.Duration.Round(100*time.Millisecond), r.Address)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, p := range r.Platforms {
+		fmt.Fprintf(tw, "  %s\t%s\n", p.Platform, p.Digest)
+	}
+	tw.Flush()
+	if r.Digest != "" {
+		fmt.Fprintf(w, "index: %s\n", r.Digest)
+	}
+	switch {
+	case r.Pushed:
+		fmt.Fprintf(w, "pushed: %s\n", strings.Join(r.Tags, ", "))
+	case r.OCIDest != "":
+		fmt.Fprintf(w, "written: %s\n", r.OCIDest)
+	default:
+		fmt.Fprintln(w, "not exported (no --push or --output): the result stays in the builder's cache")
+	}
+}
+
+// Metadata is the --metadata-file shape. "containerimage.digest" is the key
+// buildx users know.
+type Metadata struct {
+	Digest          string                 `json:"containerimage.digest"`
+	Tags            []string               `json:"tags,omitempty"`
+	Platforms       []build.PlatformDigest `json:"platforms"`
+	Pushed          bool                   `json:"pushed"`
+	OCIDest         string                 `json:"ociDest,omitempty"`
+	DurationSeconds float64                `json:"durationSeconds"`
+}
+
+func writeMetadata(path string, r *build.Result) error {
+	m := Metadata{Digest: r.Digest, Tags: r.Tags, Platforms: r.Platforms, Pushed: r.Pushed, OCIDest: r.OCIDest, DurationSeconds: r.Duration.Seconds()}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// explainBuildError adds what to do next to the library's typed errors.
+func explainBuildError(err error) error {
+	var (
+		unreachable *build.UnreachableError
+		unsupported *build.UnsupportedPlatformError
+		refused     *build.PushRefusedError
+		regDown     *build.RegistryUnreachableError
+	)
+	switch {
+	case errors.As(err, &unreachable):
+		return fmt.Errorf("%w\nstart the embedded builder with `multiarch builder up`, or point %s at a running buildkitd", err, build.EnvBuildkitHost)
+	case errors.As(err, &unsupported):
+		names := make([]string, len(unsupported.Platforms))
+		for i, p := range unsupported.Platforms {
+			names[i] = p.String()
+		}
+		return fmt.Errorf("%w\ninstall the emulator: `multiarch binfmt install %s`, then retry (if the builder still refuses, restart it: `multiarch builder down && multiarch builder up`)", err, strings.Join(names, " "))
+	case errors.As(err, &refused):
+		return fmt.Errorf("%w\nlog in to the registry (`multiarch login` or `docker login`) with an account that may push there", err)
+	case errors.As(err, &regDown):
+		return fmt.Errorf("%w\ncheck the registry address in -t and that the registry is running", err)
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w\npoint -f at the Dockerfile, or give the build context that holds it", err)
+	}
+	return err
+}

@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/multiarch-dev/multiarch/internal/build"
+)
+
+// embeddedFlags locate the embedded builder; the defaults are
+// build.DefaultStateDir() and build.DefaultSocket().
+type embeddedFlags struct {
+	stateDir, socket string
+	timeout          time.Duration
+}
+
+func (f *embeddedFlags) register(cmd *cobra.Command) {
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&f.stateDir, "state-dir", build.DefaultStateDir(), "state directory of the embedded builder (config, log, pid, BuildKit root)")
+	pf.StringVar(&f.socket, "socket", build.DefaultSocket(), "unix socket of the embedded builder")
+	pf.DurationVar(&f.timeout, "timeout", build.DefaultReadyTimeout, "how long `up` waits for buildkitd to answer")
+}
+
+func (f *embeddedFlags) embedded(cmd *cobra.Command) (*build.Embedded, error) {
+	return build.NewEmbedded(build.WithStateDir(f.stateDir), build.WithSocket(f.socket),
+		build.WithReadyTimeout(f.timeout), build.WithLogger(logger(cmd)))
+}
+
+func newBuilderCmd() *cobra.Command {
+	f := &embeddedFlags{}
+	cmd := &cobra.Command{
+		Use:   "builder",
+		Short: "Start, stop and inspect the embedded BuildKit builder",
+		Long: `The embedded builder is a local buildkitd with the OCI (runc) worker.
+The buildkitd binary is $MULTIARCH_BUILDKITD, else buildkitd next to multiarch, else on PATH.
+BUILDKIT_HOST, when set, names the builder ` + "`multiarch build`" + ` uses instead.`,
+	}
+	f.register(cmd)
+	cmd.AddCommand(newBuilderUpCmd(f), newBuilderDownCmd(f), newBuilderStatusCmd(f))
+	return cmd
+}
+
+func newBuilderUpCmd(f *embeddedFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "up",
+		Short: "Start the embedded builder (no-op when it runs) and wait until it answers",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, err := f.embedded(cmd)
+			if err != nil {
+				return err
+			}
+			st, started, err := e.Up(cmd.Context())
+			if err != nil {
+				return explainBuildError(err)
+			}
+			verb := "already running"
+			if started {
+				verb = "started"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "builder %s at %s (pid %d, log %s)\n", verb, st.Address, st.PID, e.LogFile())
+			if addr, ok := build.AddressFromEnv(); ok && addr != e.Address() {
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s=%s, so `multiarch build` uses that builder, not this one\n", build.EnvBuildkitHost, addr)
+			}
+			return nil
+		},
+	}
+}
+
+func newBuilderDownCmd(f *embeddedFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "down",
+		Short: "Stop the embedded builder",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, err := f.embedded(cmd)
+			if err != nil {
+				return err
+			}
+			stopped, err := e.Down(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if stopped {
+				fmt.Fprintln(cmd.OutOrStdout(), "builder stopped")
+			} else {
+				fmt.Fprintln(cmd.OutOrStdout(), "builder was not running")
+			}
+			return nil
+		},
+	}
+}
+
+func newBuilderStatusCmd(f *embeddedFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show whether the builder answers, its socket, pid and worker platforms (exit 1 when it does not answer)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, kind, err := builderStatus(cmd, f)
+			if err != nil {
+				return err
+			}
+			renderStatus(cmd.OutOrStdout(), kind, st)
+			if !st.Reachable {
+				return ErrChecksFailed
+			}
+			return nil
+		},
+	}
+}
+
+// builderStatus reports the builder `build` would use: $BUILDKIT_HOST when
+// set, else the embedded one.
+func builderStatus(cmd *cobra.Command, f *embeddedFlags) (*build.NodeStatus, string, error) {
+	if addr, ok := build.AddressFromEnv(); ok {
+		st, err := build.Probe(cmd.Context(), addr)
+		if err != nil {
+			return &build.NodeStatus{Address: addr}, "remote (" + build.EnvBuildkitHost + ")", nil
+		}
+		return st, "remote (" + build.EnvBuildkitHost + ")", nil
+	}
+	e, err := f.embedded(cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	st, err := e.Status(cmd.Context())
+	return st, "embedded", err
+}
+
+func renderStatus(w io.Writer, kind string, st *build.NodeStatus) {
+	fmt.Fprintf(w, "builder:    %s\n", kind)
+	fmt.Fprintf(w, "address:    %s\n", st.Address)
+	state := "not reachable"
+	if st.Reachable {
+		state = "running"
+	}
+	if st.PID > 0 {
+		state += fmt.Sprintf(" (pid %d)", st.PID)
+	}
+	fmt.Fprintf(w, "state:      %s\n", state)
+	if st.Version != "" {
+		fmt.Fprintf(w, "buildkit:   %s\n", st.Version)
+	}
+	for _, wk := range st.Workers {
+		fmt.Fprintf(w, "worker %s: %s\n", shortID(wk.ID), strings.Join(wk.Platforms, ", "))
+	}
+	if st.StateDir != "" {
+		fmt.Fprintf(w, "state dir:  %s\n", st.StateDir)
+		fmt.Fprintf(w, "log:        %s\n", st.LogFile)
+	}
+	if !st.Reachable {
+		fmt.Fprintln(w, "start it with `multiarch builder up`")
+	}
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// ensureBuilder returns the address `build` uses: $BUILDKIT_HOST when set,
+// else the embedded builder, started on demand (and said so on stderr).
+func ensureBuilder(ctx context.Context, cmd *cobra.Command) (string, error) {
+	if addr, ok := build.AddressFromEnv(); ok {
+		return addr, nil
+	}
+	e, err := build.NewEmbedded(build.WithLogger(logger(cmd)))
+	if err != nil {
+		return "", err
+	}
+	st, err := e.Status(ctx)
+	if err != nil {
+		return "", err
+	}
+	if st.Reachable {
+		return e.Address(), nil
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "no builder configured (%s unset): starting the embedded builder at %s (log %s)\n", build.EnvBuildkitHost, e.Socket(), e.LogFile())
+	if _, _, err := e.Up(ctx); err != nil {
+		return "", err
+	}
+	return e.Address(), nil
+}

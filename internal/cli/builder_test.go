@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
+)
+
+// runBuildCLI runs the multiarch command tree in-process.
+func runBuildCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	root := NewRootCmd()
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs(args)
+	err = root.ExecuteContext(t.Context())
+	return out.String(), errb.String(), err
+}
+
+// requireBuildkitd points MULTIARCH_BUILDKITD at the repo's bin/buildkitd
+// unless it is set.
+func requireBuildkitd(t *testing.T) {
+	t.Helper()
+	testenv.RequireRoot(t)
+	bin := os.Getenv(build.EnvBuildkitd)
+	if bin == "" {
+		bin = filepath.Join(testenv.RepoRoot(t), "bin", "buildkitd")
+		t.Setenv(build.EnvBuildkitd, bin)
+	}
+	_, err := os.Stat(bin)
+	testenv.Require(t, err == nil, "buildkitd binary "+bin+" missing: make build")
+}
+
+// tempBuilderDirs returns a state dir and a socket path short enough for
+// sun_path.
+func tempBuilderDirs(t *testing.T) (stateDir, socket string) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "mac")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return t.TempDir(), filepath.Join(dir, "bk.sock")
+}
+
+// startCLIBuilder starts an embedded builder in temp dirs, points
+// BUILDKIT_HOST at it and stops it when the test ends.
+func startCLIBuilder(t *testing.T) string {
+	t.Helper()
+	requireBuildkitd(t)
+	state, sock := tempBuilderDirs(t)
+	e, err := build.NewEmbedded(build.WithStateDir(state), build.WithSocket(sock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(e.LogFile())
+			if len(b) > 16<<10 {
+				b = b[len(b)-16<<10:]
+			}
+			t.Logf("buildkitd log:\n%s", b)
+		}
+		e.Down(context.Background())
+	})
+	if _, _, err := e.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(build.EnvBuildkitHost, e.Address())
+	return e.Address()
+}
+
+func TestBuilderUpStatusDownCLI(t *testing.T) {
+	requireBuildkitd(t)
+	t.Setenv(build.EnvBuildkitHost, "")
+	os.Unsetenv(build.EnvBuildkitHost)
+	state, sock := tempBuilderDirs(t)
+	flags := []string{"--state-dir", state, "--socket", sock}
+	t.Cleanup(func() { runBuildCLI(t, append([]string{"builder", "down"}, flags...)...) })
+
+	out, _, err := runBuildCLI(t, append([]string{"builder", "status"}, flags...)...)
+	if err == nil || !strings.Contains(out, "not reachable") || !strings.Contains(out, "multiarch builder up") {
+		t.Fatalf("status before up: err=%v\n%s", err, out)
+	}
+	out, _, err = runBuildCLI(t, append([]string{"builder", "up"}, flags...)...)
+	if err != nil || !strings.Contains(out, "builder started") {
+		t.Fatalf("up: %v\n%s", err, out)
+	}
+	out, _, err = runBuildCLI(t, append([]string{"builder", "up"}, flags...)...)
+	if err != nil || !strings.Contains(out, "already running") {
+		t.Fatalf("second up: %v\n%s", err, out)
+	}
+	out, _, err = runBuildCLI(t, append([]string{"builder", "status"}, flags...)...)
+	if err != nil || !strings.Contains(out, "state:      running (pid ") || !strings.Contains(out, "linux/arm64") || !strings.Contains(out, "unix://"+sock) {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+	t.Logf("status:\n%s", out)
+	// BUILDKIT_HOST names the builder status reports.
+	t.Setenv(build.EnvBuildkitHost, "unix://"+sock)
+	out, _, err = runBuildCLI(t, "builder", "status")
+	if err != nil || !strings.Contains(out, "remote (BUILDKIT_HOST)") || !strings.Contains(out, "linux/s390x") {
+		t.Fatalf("status via BUILDKIT_HOST: %v\n%s", err, out)
+	}
+	os.Unsetenv(build.EnvBuildkitHost)
+	out, _, err = runBuildCLI(t, append([]string{"builder", "down"}, flags...)...)
+	if err != nil || !strings.Contains(out, "builder stopped") {
+		t.Fatalf("down: %v\n%s", err, out)
+	}
+	out, _, err = runBuildCLI(t, append([]string{"builder", "down"}, flags...)...)
+	if err != nil || !strings.Contains(out, "not running") {
+		t.Fatalf("second down: %v\n%s", err, out)
+	}
+}
