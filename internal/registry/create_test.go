@@ -92,7 +92,9 @@ func TestCreateIndexFromImagesInTwoRepos(t *testing.T) {
 	// blindly (go-containerregistry's registry does not mount, the
 	// distribution registry does: see the end-to-end test).
 	mounts := reg.requests(http.MethodPost)
-	if !slices.ContainsFunc(mounts, func(q string) bool { return strings.Contains(q, "mount=") && strings.Contains(q, "from=other%2Fapp-arm") }) {
+	if !slices.ContainsFunc(mounts, func(q string) bool {
+		return strings.Contains(q, "mount=") && strings.Contains(q, "from=other%2Fapp-arm")
+	}) {
 		t.Errorf("no cross-repository mount asked for: %v", mounts)
 	}
 

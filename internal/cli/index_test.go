@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/multiarch-dev/multiarch/internal/registry"
+)
+
+func TestIndexCreateDryRun(t *testing.T) {
+	host := cliRegistry(t)
+	pushPlatformImage(t, host+"/parts/amd:1", "linux", "amd64", "")
+	pushPlatformImage(t, host+"/parts/arm:1", "linux", "arm64", "")
+	target := host + "/app/all:1"
+
+	out, err := runRegistryCLI(t, "index", "create", "-t", target, "--dry-run",
+		"--annotation", "org.opencontainers.image.source=https://example.com/a=b",
+		host+"/parts/amd:1", host+"/parts/arm:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := v1.ParseIndexManifest(strings.NewReader(out))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(im.Manifests) != 2 || im.Annotations["org.opencontainers.image.source"] != "https://example.com/a=b" {
+		t.Errorf("%s", out)
+	}
+	r, _ := name.ParseReference(target)
+	if _, err := remote.Head(r); err == nil {
+		t.Error("dry run pushed the index")
+	}
+}
+
+func TestIndexCreatePush(t *testing.T) {
+	host := cliRegistry(t)
+	pushPlatformImage(t, host+"/parts/amd:1", "linux", "amd64", "")
+	pushPlatformImage(t, host+"/parts/arm:1", "linux", "arm", "v6")
+
+	out, err := runRegistryCLI(t, "index", "create", "-t", host+"/app/all:1", "-t", host+"/app/all:latest", "--json",
+		host+"/parts/amd:1", host+"/parts/arm:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c registry.Created
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(c.Targets) != 2 || len(c.Manifests) != 2 || c.Manifests[1].Platform != "linux/arm/v6" {
+		t.Errorf("%s", out)
+	}
+	text, err := runRegistryCLI(t, "index", "create", "-t", host+"/app/all:2", host+"/parts/amd:1", host+"/parts/arm:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", text)
+	if !strings.Contains(text, "pushed "+host+"/app/all:2@sha256:") || !strings.Contains(text, "linux/arm/v6") {
+		t.Errorf("text output:\n%s", text)
+	}
+}
+
+func TestIndexCreateErrors(t *testing.T) {
+	host := cliRegistry(t)
+	pushPlatformImage(t, host+"/parts/amd:1", "linux", "amd64", "")
+	pushPlatformImage(t, host+"/parts/amd2:1", "linux", "x86_64", "")
+	for _, args := range [][]string{
+		{"index", "create", host + "/parts/amd:1"},                                                   // no -t
+		{"index", "create", "-t", host + "/app:1"},                                                   // no source
+		{"index", "create", "-t", host + "/app:1", "--annotation", "novalue", host + "/parts/amd:1"}, // bad annotation
+		{"index", "create", "-t", host + "/app:1", host + "/parts/amd:1", host + "/parts/amd2:1"},    // duplicate platform
+	} {
+		if _, err := runRegistryCLI(t, args...); err == nil || ExitCode(err) == 0 {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+}

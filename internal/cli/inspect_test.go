@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/multiarch-dev/multiarch/internal/registry"
+)
+
+// runRegistryCLI runs the whole command tree in-process, stdout and
+// stderr apart.
+func runRegistryCLI(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := NewRootCmd()
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+// cliRegistry starts go-containerregistry's in-process registry on
+// loopback and returns its host.
+func cliRegistry(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// pushPlatformImage pushes a one-layer OCI image for os/arch[/variant].
+func pushPlatformImage(t *testing.T, ref, os, arch, variant string) v1.Image {
+	t.Helper()
+	img, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img = mutate.MediaType(img, types.OCIManifestSchema1)
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture, cf.Variant = os, arch, variant
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(r, img); err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func pushTwoPlatformIndex(t *testing.T, ref string) {
+	t.Helper()
+	host := strings.SplitN(ref, "/", 2)[0]
+	amd := pushPlatformImage(t, host+"/parts/amd:1", "linux", "amd64", "")
+	arm := pushPlatformImage(t, host+"/parts/arm:1", "linux", "arm", "v7")
+	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+		mutate.IndexAddendum{Add: amd, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: arm, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}}},
+	)
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(r, idx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInspectJSON(t *testing.T) {
+	ref := cliRegistry(t) + "/app/multi:1"
+	pushTwoPlatformIndex(t, ref)
+	out, err := runRegistryCLI(t, "inspect", ref, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ins registry.Inspection
+	if err := json.Unmarshal([]byte(out), &ins); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if ins.Kind != registry.KindIndex || len(ins.Manifests) != 2 || ins.Manifests[1].Platform != "linux/arm/v7" ||
+		ins.Manifests[1].Config == nil || ins.Manifests[1].Layers != 1 || ins.Attestations == nil {
+		t.Errorf("%s", out)
+	}
+}
+
+func TestInspectTextAndRaw(t *testing.T) {
+	ref := cliRegistry(t) + "/app/multi:1"
+	pushTwoPlatformIndex(t, ref)
+	out, err := runRegistryCLI(t, "inspect", ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", out)
+	for _, want := range []string{"PLATFORM", "linux/amd64", "linux/arm/v7", "sha256:", string(types.OCIImageIndex)} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text output lacks %q:\n%s", want, out)
+		}
+	}
+	raw, err := runRegistryCLI(t, "inspect", "--raw", ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v1.ParseIndexManifest(strings.NewReader(raw)); err != nil || !strings.HasSuffix(raw, "\n") {
+		t.Errorf("raw output %q: %v", raw, err)
+	}
+}
+
+func TestInspectErrors(t *testing.T) {
+	host := cliRegistry(t)
+	_, err := runRegistryCLI(t, "inspect", host+"/nothing:1")
+	if !errors.Is(err, registry.ErrNotFound) || ExitCode(err) == 0 {
+		t.Errorf("missing image: %v", err)
+	}
+	_, err = runRegistryCLI(t, "inspect", "--json", "--raw", host+"/x:1")
+	if err == nil {
+		t.Error("--json with --raw accepted")
+	}
+	_, err = runRegistryCLI(t, "inspect")
+	if err == nil {
+		t.Error("no REF accepted")
+	}
+}
+
+func TestAbbrevDigestAndHumanBytes(t *testing.T) {
+	if got := abbrevDigest("sha256:0123456789abcdef"); got != "sha256:0123456789ab" {
+		t.Errorf("abbrevDigest = %q", got)
+	}
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 5 << 20: "5.0 MiB"} {
+		if got := humanBytes(n); got != want {
+			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
