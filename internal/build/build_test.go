@@ -2,6 +2,7 @@ package build
 
 import (
 	"archive/tar"
+	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -211,5 +213,32 @@ func TestBuildFailingRunPushesNothing(t *testing.T) {
 	tags, lerr := remote.List(mustRef(t, tag).Context())
 	if lerr == nil && len(tags) > 0 {
 		t.Errorf("repository has tags after failed build: %v", tags)
+	}
+}
+
+// TestBuildInterruptedPushesNothing cancels a build mid-RUN: the solve
+// ends before export and the tag never appears.
+func TestBuildInterruptedPushesNothing(t *testing.T) {
+	e := startTestBuilder(t)
+	reg := testenv.StartRegistry(t)
+	ps := testenv.Platforms(t, "linux/amd64")
+	base := reg.Ref("busybox", "latest")
+	testenv.PushBusyboxIndex(t, base, ps...)
+	dir := writeContext(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nRUN sleep 60\n"})
+	tag := reg.Ref("interrupted", "v1")
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := Build(ctx, e.Address(), Options{ContextDir: dir, Platforms: ps, Push: true, Tags: []string{tag}, BuildArgs: map[string]string{"BASE": base}})
+	if err == nil {
+		t.Fatal("interrupted build succeeded")
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("cancel took %v", d)
+	}
+	_, herr := remote.Head(mustRef(t, tag))
+	var terr *transport.Error
+	if !errors.As(herr, &terr) || terr.StatusCode != 404 {
+		t.Fatalf("tag %s after interrupted build: want 404, got %v", tag, herr)
 	}
 }
