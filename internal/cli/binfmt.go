@@ -14,24 +14,25 @@ import (
 
 	"github.com/multiarch-dev/multiarch/internal/binfmt"
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/probe"
 )
 
 // worksFunc runs the functional probe of p under its registered handler
 // and reports whether it ran as p.
 type worksFunc func(ctx context.Context, p platform.Platform) (bool, error)
 
-// defaultWorks is the probe `binfmt ls` fills its works column with; nil
-// leaves works unknown (null in JSON). Until internal/probe lands it is nil;
-// wiring it is:
-//
-//	return func(ctx context.Context, p platform.Platform) (bool, error) {
-//		r, err := probe.Run(ctx, p, probe.Options{})
-//		if err != nil {
-//			return false, err
-//		}
-//		return p.UnameOK(r.Machine), nil
-//	}
-func defaultWorks() worksFunc { return nil }
+// defaultWorks is the functional probe `binfmt ls` fills its works column
+// with: the platform's tiny static binary, run chrooted into an empty
+// directory, must report a machine the platform table expects.
+func defaultWorks() worksFunc {
+	return func(ctx context.Context, p platform.Platform) (bool, error) {
+		r, err := probe.Run(ctx, p, probe.Options{})
+		if err != nil {
+			return false, err
+		}
+		return p.UnameOK(r.Machine), nil
+	}
+}
 
 // binfmtDirs are the hidden flags every binfmt subcommand shares; tests
 // point them at temporary directories.

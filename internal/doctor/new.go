@@ -8,8 +8,6 @@ import (
 	"os"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/multiarch-dev/multiarch/internal/binfmt"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/probe"
@@ -92,11 +90,8 @@ type realFixer struct {
 }
 
 func (f *realFixer) Mount() (string, error) {
-	if f.binfmtDir != DefaultBinfmtDir || os.Geteuid() != 0 {
-		return "", fmt.Errorf("binfmt_misc is not mounted at %s; run: sudo mount -t binfmt_misc binfmt_misc %s", f.binfmtDir, f.binfmtDir)
-	}
-	if err := unix.Mount("binfmt_misc", f.binfmtDir, "binfmt_misc", 0, ""); err != nil {
-		return "", fmt.Errorf("mount binfmt_misc at %s: %w", f.binfmtDir, err)
+	if err := f.mgr.EnsureMounted(context.Background()); err != nil {
+		return "", err
 	}
 	return "mounted binfmt_misc at " + f.binfmtDir, nil
 }
