@@ -325,3 +325,41 @@ func TestErrorMessage(t *testing.T) {
 		t.Error("kind not matched")
 	}
 }
+
+func TestRegistryThatNeverAnswers(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // accept, read nothing, answer nothing
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+
+	opts := testOpts()
+	opts.ResponseTimeout = 300 * time.Millisecond
+	opts.DialTimeout = 300 * time.Millisecond // also bounds the TLS handshake
+	start := time.Now()
+	_, err = Inspect(context.Background(), l.Addr().String()+"/slow/img:1", opts)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
+	}
+	assertKind(t, err, ErrUnreachable)
+}

@@ -2,9 +2,12 @@ package registry
 
 import (
 	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -59,7 +62,9 @@ type Options struct {
 	ResponseTimeout time.Duration
 
 	// Retry is the backoff for retrying 408/429/5xx answers and network
-	// flakes. Zero: DefaultRetry.
+	// flakes (resets, cut connections). Failures to connect and timeouts
+	// are not retried: an unreachable registry fails after one DialTimeout.
+	// Zero: DefaultRetry.
 	Retry remote.Backoff
 
 	// Jobs bounds concurrent fetches and uploads. Default 4.
@@ -120,8 +125,32 @@ func (o Options) remoteOptions(ctx context.Context, rt http.RoundTripper) []remo
 		remote.WithAuthFromKeychain(kc),
 		remote.WithTransport(rt),
 		remote.WithRetryBackoff(backoff),
+		remote.WithRetryPredicate(retryable),
 		remote.WithRetryStatusCodes(retryStatusCodes...),
 		remote.WithJobs(o.jobs()),
 		remote.WithUserAgent("multiarch"),
 	}
+}
+
+// retryable is go-containerregistry's default retry predicate minus
+// connection failures and timeouts, which would multiply the wait for an
+// unreachable registry by the number of tries.
+func retryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	var tmp interface{ Temporary() bool }
+	if errors.As(err, &tmp) && tmp.Temporary() {
+		return true
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed)
 }
