@@ -3,6 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin
 export MULTIARCH_REGISTRY_BIN := $(CURDIR)/$(BIN)/registry
+export MULTIARCH_BUILDKITD := $(CURDIR)/$(BIN)/buildkitd
 export MULTIARCH_BUSYBOX_CACHE := $(CURDIR)/.cache/busybox
 
 .PHONY: all build tools setup fixtures test test-short bench fuzz demo clean
@@ -15,11 +16,15 @@ build: $(BIN)/multiarch tools
 $(BIN)/multiarch: FORCE
 	$(GO) build -o $@ ./cmd/multiarch
 
-## tools: the distribution registry, from the module version pinned in go.mod (no download)
-tools: $(BIN)/registry
+## tools: buildkitd and the distribution registry, from the versions pinned in go.mod
+## (tool directives; nothing is downloaded but Go modules)
+tools: $(BIN)/registry $(BIN)/buildkitd
 
 $(BIN)/registry: go.mod go.sum
 	$(GO) build -o $@ github.com/distribution/distribution/v3/cmd/registry
+
+$(BIN)/buildkitd: go.mod go.sum
+	$(GO) build -o $@ github.com/moby/buildkit/cmd/buildkitd
 
 ## setup: packages, binfmt_misc, the distro's QEMU handlers (needs root)
 setup:
@@ -46,10 +51,11 @@ FUZZTIME ?= 20s
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
 
-## demo: the main job (today: check this host and list its emulators)
-demo: setup build
+## demo: the main job: local registry + embedded BuildKit, build examples/hello for 7
+## platforms, push, inspect and verify every platform (scripts/demo.sh)
+demo: setup fixtures build
 	$(BIN)/multiarch doctor
-	$(BIN)/multiarch binfmt ls
+	bash scripts/demo.sh
 
 clean:
 	rm -rf $(BIN)
