@@ -44,7 +44,7 @@ or oci-layout://PATH[:TAG]. Attestations (SBOM, provenance) are listed apart fro
 		},
 	}
 	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print JSON")
-	cmd.Flags().BoolVar(&o.raw, "raw", false, "print the manifest exactly as the registry serves it")
+	cmd.Flags().BoolVar(&o.raw, "raw", false, "print the manifest byte for byte as the registry serves it (no trailing newline added)")
 	cmd.MarkFlagsMutuallyExclusive("json", "raw")
 	addRegistryFlags(cmd)
 	return cmd
@@ -57,7 +57,8 @@ func runInspect(ctx context.Context, out io.Writer, ref string, o inspectOptions
 	}
 	switch {
 	case o.raw:
-		_, err := out.Write(withNewline(ins.Raw))
+		// Byte for byte, so `| sha256sum` gives the digest.
+		_, err := out.Write(ins.Raw)
 		return err
 	case o.asJSON:
 		return writeJSONIndent(out, ins)

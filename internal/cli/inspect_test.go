@@ -93,7 +93,7 @@ func pushTwoPlatformIndex(t *testing.T, ref string) {
 func TestInspectJSON(t *testing.T) {
 	ref := cliRegistry(t) + "/app/multi:1"
 	pushTwoPlatformIndex(t, ref)
-	out, err := runRegistryCLI(t, "inspect", ref, "--json")
+	out, err := runRegistryCLI(t, "inspect", ref, "--json", "--insecure-registry", "registry.example.com:5000")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,8 +124,9 @@ func TestInspectTextAndRaw(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v1.ParseIndexManifest(strings.NewReader(raw)); err != nil || !strings.HasSuffix(raw, "\n") {
-		t.Errorf("raw output %q: %v", raw, err)
+	h, _, _ := v1.SHA256(strings.NewReader(raw))
+	if _, err := v1.ParseIndexManifest(strings.NewReader(raw)); err != nil || !strings.Contains(out, h.String()) {
+		t.Errorf("raw output %q (%s) is not the manifest of the digest shown: %v", raw, h, err)
 	}
 }
 

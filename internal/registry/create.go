@@ -173,7 +173,8 @@ func imageChild(src string, img v1.Image, desc v1.Descriptor) (child, error) {
 	}
 	p := normalise(&v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant,
 		OSVersion: cf.OSVersion, OSFeatures: cf.OSFeatures})
-	d := v1.Descriptor{MediaType: desc.MediaType, Size: desc.Size, Digest: desc.Digest, Platform: p}
+	d := v1.Descriptor{MediaType: desc.MediaType, Size: desc.Size, Digest: desc.Digest, Platform: p,
+		Annotations: desc.Annotations, URLs: desc.URLs, ArtifactType: desc.ArtifactType}
 	return child{source: src, entry: entry{desc: d, platform: formatPlatform(p)}, image: img}, nil
 }
 
