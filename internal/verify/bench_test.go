@@ -1,0 +1,184 @@
+package verify
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	kgzip "github.com/klauspost/compress/gzip"
+
+	"github.com/multiarch-dev/multiarch/internal/testenv"
+)
+
+// benchLayer is a realistic layer, built once: Go binaries of seven
+// platforms (three copies each, as in a multi-stage image's /usr/bin),
+// ~16 MiB of text (config, scripts, docs), 4 MiB of incompressible data
+// (images, already-compressed assets); gzip default level, as BuildKit
+// and docker write layers.
+var benchLayer = sync.OnceValues(func() ([]byte, int64) {
+	var tb testing.B // only for the helpers' Fatal; GoBinary builds are cached
+	var entries []entry
+	for _, n := range []string{"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/386", "linux/ppc64le", "linux/s390x", "linux/riscv64"} {
+		bin := testenv.GoBinary(&tb, mustPlatform(&tb, n))
+		for i := range 3 {
+			entries = append(entries, file(fmt.Sprintf("usr/bin/%s-%d", strings.ReplaceAll(n, "/", "_"), i), bin))
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	words := strings.Fields("the quick brown fox jumps over lazy dog config server port value enable true false " +
+		"path usr lib share include version license copyright permission granted function return error nil")
+	for i := range 64 {
+		var sb strings.Builder
+		for sb.Len() < 256<<10 {
+			sb.WriteString(words[rng.IntN(len(words))])
+			sb.WriteByte(" \n"[rng.IntN(8)/7])
+		}
+		entries = append(entries, file(fmt.Sprintf("usr/share/doc/f%d.txt", i), []byte(sb.String())))
+	}
+	noise := make([]byte, 4<<20)
+	for i := range noise {
+		noise[i] = byte(rng.Uint32())
+	}
+	entries = append(entries, file("usr/share/assets.bin", noise))
+	raw := tarBytes(&tb, entries...)
+	return gzipBytes(&tb, raw), int64(len(raw))
+})
+
+func benchImage(b *testing.B) (v1.Image, int64) {
+	blob, size := benchLayer()
+	img := image(b, mustPlatform(b, "linux/amd64"), static.NewLayer(blob, types.OCILayer))
+	if _, err := img.Manifest(); err != nil {
+		b.Fatal(err)
+	}
+	return img, size
+}
+
+// BenchmarkVerifyThroughput verifies one image holding benchLayer, with a
+// fresh cache each time. MB/s is of uncompressed tar bytes, as for
+// BenchmarkGunzipBaseline, so the two read side by side:
+//
+//	go test -run '^$' -bench 'Verify|Gunzip' ./internal/verify
+func BenchmarkVerifyThroughput(b *testing.B) {
+	img, size := benchImage(b)
+	amd := mustPlatform(b, "linux/amd64")
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Image(context.Background(), img, amd, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGunzipBaseline decompresses the same bytes to nowhere: with
+// `gzip -dc` (the target's reference), compress/gzip and klauspost gzip.
+func BenchmarkGunzipBaseline(b *testing.B) {
+	blob, size := benchLayer()
+	b.Run("gzip-dc", func(b *testing.B) {
+		if _, err := exec.LookPath("gzip"); err != nil {
+			b.Skip("no gzip command")
+		}
+		b.SetBytes(size)
+		for b.Loop() {
+			cmd := exec.Command("gzip", "-dc")
+			cmd.Stdin, cmd.Stdout = bytes.NewReader(blob), io.Discard
+			if err := cmd.Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("stdlib", func(b *testing.B) {
+		b.SetBytes(size)
+		for b.Loop() {
+			zr, _ := gzip.NewReader(bytes.NewReader(blob))
+			if _, err := io.Copy(io.Discard, zr); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("klauspost", func(b *testing.B) {
+		b.SetBytes(size)
+		for b.Loop() {
+			zr, _ := kgzip.NewReader(bytes.NewReader(blob))
+			if _, err := io.Copy(io.Discard, zr); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkSharedBase verifies an index of eight platforms sharing
+// benchLayer as their base, each with its own small top layer: the base
+// is read once per run (base-reads/op must be 1).
+func BenchmarkSharedBase(b *testing.B) {
+	blob, size := benchLayer()
+	var opens atomic.Int64
+	base := countingLayer{static.NewLayer(blob, types.OCILayer), &opens}
+	var entries []indexEntry
+	for _, n := range []string{"linux/amd64", "linux/amd64/v2", "linux/386", "linux/arm64", "linux/arm/v6", "linux/arm/v7", "linux/ppc64le", "linux/s390x"} {
+		p := mustPlatform(b, n)
+		top := layer(b, file("etc/platform", []byte(n)))
+		entries = append(entries, indexEntry{img: image(b, p, base, top), plat: descPlat(p)})
+	}
+	idx := index(entries...)
+	b.SetBytes(size)
+	opens.Store(0)
+	for b.Loop() {
+		if _, err := Index(context.Background(), idx, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perOp := float64(opens.Load()) / float64(b.N)
+	b.ReportMetric(perOp, "base-reads/op")
+	if perOp != 1 {
+		b.Errorf("base layer read %.2f times per run, want 1", perOp)
+	}
+}
+
+// TestThroughputRatio runs both benchmarks and checks the target: verify
+// throughput ≥ 70% of `gzip -dc` on the same layer. Opt-in (it takes
+// about half a minute and measures the machine, not the code):
+//
+//	MULTIARCH_BENCH_RATIO=1 go test -run TestThroughputRatio -v ./internal/verify
+func TestThroughputRatio(t *testing.T) {
+	if os.Getenv("MULTIARCH_BENCH_RATIO") == "" {
+		t.Skip("set MULTIARCH_BENCH_RATIO=1 to measure")
+	}
+	if _, err := exec.LookPath("gzip"); err != nil {
+		t.Fatal("the ratio is against the gzip command, which is missing")
+	}
+	benchLayer() // build outside the measurements
+	mbps := func(f func(*testing.B)) float64 {
+		r := testing.Benchmark(f)
+		return float64(r.Bytes) * float64(r.N) / r.T.Seconds() / 1e6
+	}
+	verify := mbps(BenchmarkVerifyThroughput)
+	gunzip := mbps(func(b *testing.B) {
+		blob, size := benchLayer()
+		b.SetBytes(size)
+		for b.Loop() {
+			cmd := exec.Command("gzip", "-dc")
+			cmd.Stdin, cmd.Stdout = bytes.NewReader(blob), io.Discard
+			if err := cmd.Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	ratio := verify / gunzip
+	t.Logf("verify %.0f MB/s, gzip -dc %.0f MB/s: ratio %.2f (target ≥ 0.70)", verify, gunzip, ratio)
+	if ratio < 0.70 {
+		t.Errorf("verify throughput is %.0f%% of gzip -dc, want ≥ 70%%", ratio*100)
+	}
+}
