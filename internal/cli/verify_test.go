@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/multiarch-dev/multiarch/internal/testenv"
+)
+
+// TestVerifyCLI runs `multiarch verify` against the real distribution
+// registry holding a good busybox index and each deliberately broken one.
+func TestVerifyCLI(t *testing.T) {
+	reg := testenv.StartRegistry(t)
+	good := reg.Ref("good/busybox", "latest")
+	testenv.PushBusyboxIndex(t, good)
+	wrong := reg.Ref("broken/wrongarch", "latest")
+	testenv.PushWrongArchIndex(t, wrong)
+	v7inv6 := reg.Ref("broken/armv7inv6", "latest")
+	testenv.PushARMv7InV6Index(t, v7inv6)
+	mismatch := reg.Ref("broken/mismatch", "latest")
+	testenv.PushMismatchedConfigIndex(t, mismatch)
+	attest := reg.Ref("good/attested", "latest")
+	testenv.PushIndexWithAttestations(t, attest)
+
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr bool
+		want    []string // substrings of stdout
+	}{
+		{name: "good index", args: []string{good}, want: []string{"verified: every platform holds its own architecture", "linux/arm/v6", "linux/s390x"}},
+		{name: "good with expected set", args: []string{good, "--platform", "linux/amd64,arm64,armel,armhf,ppc64el,s390x,386"}, want: []string{"verified"}},
+		{name: "missing platform", args: []string{good, "--platform", "linux/amd64,linux/riscv64"}, wantErr: true, want: []string{"linux/riscv64"}},
+		{name: "arm64 holding x86-64", args: []string{wrong}, wantErr: true, want: []string{"linux/arm64: /app/server is ELF x86-64"}},
+		{name: "armv7 code in arm/v6", args: []string{v7inv6}, wantErr: true, want: []string{"linux/arm/v6: /bin/busybox", "ARMv7"}},
+		{name: "config disagrees", args: []string{mismatch}, wantErr: true, want: []string{"config"}},
+		{name: "attestations are not platforms", args: []string{attest}, want: []string{"attestations:", "verified"}},
+		{name: "two refs share layers", args: []string{good, attest}, want: []string{good, attest}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := runRegistryCLI(t, append([]string{"verify"}, tt.args...)...)
+			if tt.wantErr != (err != nil) {
+				t.Fatalf("err = %v, wantErr %v\n%s", err, tt.wantErr, out)
+			}
+			if tt.wantErr && !errors.Is(err, ErrChecksFailed) {
+				t.Errorf("a violation must be ErrChecksFailed (exit 1, report printed): %v", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestVerifyCLIJSON(t *testing.T) {
+	reg := testenv.StartInProcessRegistry(t)
+	wrong := reg.Ref("broken/wrongarch", "latest")
+	testenv.PushWrongArchIndex(t, wrong)
+	out, err := runRegistryCLI(t, "verify", "--json", wrong)
+	if !errors.Is(err, ErrChecksFailed) {
+		t.Fatalf("err = %v", err)
+	}
+	var doc []struct {
+		Reference  string                      `json:"reference"`
+		Digest     string                      `json:"digest"`
+		Entries    []struct{ Platform string } `json:"entries"`
+		Violations []struct {
+			Platform, Path, Kind, Message string
+		} `json:"violations"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(doc) != 1 || doc[0].Reference != wrong || !strings.HasPrefix(doc[0].Digest, "sha256:") || len(doc[0].Entries) < 2 {
+		t.Fatalf("bad report: %s", out)
+	}
+	found := false
+	for _, v := range doc[0].Violations {
+		if v.Platform == "linux/arm64" && v.Path == "/app/server" && v.Kind == "machine" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no machine violation for linux/arm64 /app/server: %+v", doc[0].Violations)
+	}
+}
+
+func TestVerifyCLIBadInput(t *testing.T) {
+	reg := testenv.StartInProcessRegistry(t)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{args: []string{"verify", reg.Ref("nothing", "here")}, want: "not found"},
+		{args: []string{"verify", "UPPER/Case:bad tag"}, want: "verify UPPER/Case:bad tag"},
+		{args: []string{"verify", reg.Ref("x", "y"), "--platform", "sparc"}, want: "unknown platform"},
+		{args: []string{"verify"}, want: "requires at least 1 arg"},
+	} {
+		_, err := runRegistryCLI(t, tt.args...)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || errors.Is(err, ErrChecksFailed) {
+			t.Errorf("%v: err = %v, want a clear error containing %q", tt.args, err, tt.want)
+		}
+	}
+}
