@@ -4,22 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/exporter/containerimage/exptypes"
-	"github.com/moby/buildkit/session"
-	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 )
 
 // Result is what a build produced.
 type Result struct {
-	// Address is the builder that ran the build.
+	// Address is the builder that ran the build: the endpoints of the
+	// nodes that built something, comma separated.
 	Address string
 	// Digest is the digest of the image index (empty when nothing was
 	// exported).
@@ -30,155 +25,166 @@ type Result struct {
 	Tags    []string
 	Pushed  bool
 	OCIDest string
+	// Stats say, per requested platform, which node built it and how long
+	// its steps took.
+	Stats []PlatformStat
+	// EmulatedRun is the wall time during which RUN steps ran under
+	// emulation on any node.
+	EmulatedRun time.Duration
 	// Duration is the wall time of the whole build, checks included.
 	Duration time.Duration
 }
 
-// Build builds the Dockerfile for every platform in opts with one solve of
-// BuildKit's dockerfile.v0 frontend on the builder at address, and exports
-// the multi-platform index in one go: pushed under every tag, or written as
-// an OCI tarball. A solve fails as a whole, so when any platform fails
-// nothing is exported and no tag is pushed or moved.
-//
-// Before the daemon is contacted the Dockerfile must exist; before the
-// solve, the builder's workers must run every platform
-// (*UnsupportedPlatformError) and each tag's registry must accept a push
-// (*PushRefusedError, *RegistryUnreachableError). An unreachable builder
-// is an *UnreachableError.
+// EmulationDominates reports whether RUN steps under emulation took more
+// than half of the build's wall time: cross-compiling would pay off.
+func (r *Result) EmulationDominates() bool {
+	return r.Duration > 0 && 2*r.EmulatedRun > r.Duration
+}
+
+// Build builds opts on the one builder at address; see BuildOn.
 func Build(ctx context.Context, address string, opts Options) (*Result, error) {
+	return BuildOn(ctx, []Node{{Endpoint: address}}, opts)
+}
+
+// BuildOn builds the Dockerfile for every platform in opts on the nodes
+// of a builder. Every platform goes to one node (Plan: a native node
+// first, else one that emulates it); each node builds its platforms in one
+// solve of BuildKit's dockerfile.v0 frontend.
+//
+// When one node builds everything, its solve exports the multi-platform
+// index in one go: pushed under every tag, or written as an OCI tarball.
+// When several nodes build, each pushes its images by digest only (no
+// tag) and the index is then assembled from them and pushed under every
+// tag, children first, index last. Either way it is all or nothing: if
+// any platform fails, every solve is cancelled and no tag is written.
+//
+// Before the daemons are contacted the Dockerfile must exist; before any
+// solve, every node must answer (*UnreachableError), some node must run
+// every platform (*UnsupportedPlatformError) and each tag's registry must
+// accept a push (*PushRefusedError, *RegistryUnreachableError).
+func BuildOn(ctx context.Context, nodes []Node, opts Options) (*Result, error) {
 	start := time.Now()
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	c, err := connect(ctx, address)
+	if len(nodes) == 0 {
+		return nil, fmt.Errorf("%w: no builder node", ErrInvalidOptions)
+	}
+	conns, err := connectAll(ctx, nodes)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	st, err := probeClient(ctx, c, address)
+	defer conns.close()
+	plan, err := Plan(nodes, conns.statuses, o.Platforms)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPlatforms(st, o.Platforms); err != nil {
-		return nil, err
+	if len(plan) > 1 && o.OCIDest != "" {
+		return nil, fmt.Errorf("%w: the platforms go to %d nodes, and a multi-node build can only --push (or build without output)", ErrInvalidOptions, len(plan))
 	}
 	if o.Push {
-		if err := checkPush(ctx, o.Tags, o.Keychain); err != nil {
+		if err := checkPush(ctx, o.Tags, o.Keychain, o.Insecure); err != nil {
 			return nil, err
 		}
 	}
-	res, err := solve(ctx, c, o)
+	var res *Result
+	if len(plan) == 1 {
+		res, err = buildSingle(ctx, conns.clients[plan[0].Index], plan[0], o)
+	} else {
+		res, err = buildMerged(ctx, conns, plan, o)
+	}
 	if err != nil {
 		return nil, err
 	}
-	res.Address = address
+	res.Address = endpoints(plan)
 	res.Duration = time.Since(start)
 	return res, nil
 }
 
-func solve(ctx context.Context, c *client.Client, o Options) (*Result, error) {
-	so, finish, err := solveOpt(o)
+func endpoints(plan []Assignment) string {
+	s := make([]string, len(plan))
+	for i, a := range plan {
+		s[i] = a.Node.Endpoint
+	}
+	return strings.Join(s, ", ")
+}
+
+// conns are the open clients of a builder's nodes and what they said.
+type conns struct {
+	clients  []*client.Client
+	statuses []*NodeStatus
+}
+
+// connectAll connects to and probes every node at once; every node that
+// does not answer is reported.
+func connectAll(ctx context.Context, nodes []Node) (*conns, error) {
+	cs := &conns{clients: make([]*client.Client, len(nodes)), statuses: make([]*NodeStatus, len(nodes))}
+	errs := make([]error, len(nodes))
+	var eg errgroup.Group
+	for i, n := range nodes {
+		eg.Go(func() error {
+			c, err := connectNode(ctx, n)
+			if err != nil {
+				errs[i] = err
+				return nil
+			}
+			cs.clients[i] = c
+			cs.statuses[i], errs[i] = probeClient(ctx, c, n.Endpoint)
+			return nil
+		})
+	}
+	_ = eg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		cs.close()
+		return nil, err
+	}
+	return cs, nil
+}
+
+func (cs *conns) close() {
+	for _, c := range cs.clients {
+		if c != nil {
+			c.Close()
+		}
+	}
+}
+
+// buildSingle runs the whole build as one solve on one node.
+func buildSingle(ctx context.Context, c *client.Client, a Assignment, o Options) (*Result, error) {
+	s, err := newNodeSolve(c, a, o, exportDirect)
 	if err != nil {
 		return nil, err
 	}
-	o.Logger.Debug("solve", "frontend", so.Frontend, "attrs", so.FrontendAttrs)
-	ch := make(chan *client.SolveStatus)
-	eg, egctx := errgroup.WithContext(ctx)
-	var resp *client.SolveResponse
-	eg.Go(func() error {
-		var err error
-		resp, err = c.Solve(egctx, nil, so, ch)
-		return err
-	})
-	eg.Go(func() error { return o.Display.run(context.WithoutCancel(egctx), ch) })
-	err = eg.Wait()
-	if err := finish(err == nil); err != nil {
-		return nil, err
+	err = runSolves(ctx, o, []*nodeSolve{s}, false)
+	if ferr := s.finish(err == nil); ferr != nil {
+		return nil, ferr
 	}
 	if err != nil {
 		return nil, fmt.Errorf("build failed, nothing exported: %w", err)
 	}
-	return result(ctx, o, resp)
+	res, err := result(ctx, o, s.resp)
+	stats, emulated := s.tl.stats(a)
+	if res != nil {
+		res.Stats, res.EmulatedRun = stats, union(emulated)
+		setNodes(res.Platforms, stats)
+	}
+	return res, err
 }
 
-// solveOpt maps Options to BuildKit's solve options. finish(ok) completes
-// the OCI output: renamed into place when ok, removed otherwise.
-func solveOpt(o Options) (client.SolveOpt, func(ok bool) error, error) {
-	ctxFS, err := fsutil.NewFS(o.ContextDir)
-	if err != nil {
-		return client.SolveOpt{}, nil, fmt.Errorf("build context: %w", err)
-	}
-	dfFS, err := fsutil.NewFS(filepath.Dir(o.Dockerfile))
-	if err != nil {
-		return client.SolveOpt{}, nil, fmt.Errorf("dockerfile dir: %w", err)
-	}
-	attrs := map[string]string{
-		"filename": filepath.Base(o.Dockerfile),
-		"platform": platformList(o),
-	}
-	if o.Target != "" {
-		attrs["target"] = o.Target
-	}
-	for k, v := range o.BuildArgs {
-		attrs["build-arg:"+k] = v
-	}
-	so := client.SolveOpt{
-		Frontend:      "dockerfile.v0",
-		FrontendAttrs: attrs,
-		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS},
-		Session:       []session.Attachable{authSession(o.Keychain)},
-	}
-	finish := func(bool) error { return nil }
-	switch {
-	case o.Push:
-		so.Exports = []client.ExportEntry{{Type: client.ExporterImage, Attrs: map[string]string{
-			string(exptypes.OptKeyName): strings.Join(o.Tags, ","),
-			string(exptypes.OptKeyPush): "true",
-		}}}
-	case o.OCIDest != "":
-		var e client.ExportEntry
-		e, finish = ociExport(o)
-		so.Exports = []client.ExportEntry{e}
-	}
-	return so, finish, nil
-}
-
-func platformList(o Options) string {
-	names := make([]string, len(o.Platforms))
-	for i, p := range o.Platforms {
-		names[i] = p.String()
-	}
-	return strings.Join(names, ",")
-}
-
-// ociExport streams the OCI tarball into a temp file next to OCIDest.
-func ociExport(o Options) (client.ExportEntry, func(ok bool) error) {
-	tmp := o.OCIDest + ".partial"
-	e := client.ExportEntry{
-		Type:  client.ExporterOCI,
-		Attrs: map[string]string{},
-		Output: func(map[string]string) (io.WriteCloser, error) {
-			return os.Create(tmp)
-		},
-	}
-	if len(o.Tags) > 0 {
-		e.Attrs[string(exptypes.OptKeyName)] = strings.Join(o.Tags, ",")
-	}
-	finish := func(ok bool) error {
-		if !ok {
-			if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
+// setNodes fills in the node of every platform digest from stats.
+func setNodes(ds []PlatformDigest, stats []PlatformStat) {
+	for i := range ds {
+		for _, s := range stats {
+			if s.Platform == ds[i].Platform {
+				ds[i].Node = s.Node
 			}
-			return nil
 		}
-		return os.Rename(tmp, o.OCIDest)
 	}
-	return e, finish
 }
 
 func result(ctx context.Context, o Options, resp *client.SolveResponse) (*Result, error) {
-	res := &Result{Digest: resp.ExporterResponse[exptypes.ExporterImageDigestKey], OCIDest: o.OCIDest}
+	res := &Result{Digest: resp.ExporterResponse[exporterDigestKey], OCIDest: o.OCIDest}
 	if o.Push || o.OCIDest != "" {
 		res.Tags = o.Tags
 	}
@@ -187,7 +193,7 @@ func result(ctx context.Context, o Options, resp *client.SolveResponse) (*Result
 	case res.Digest == "":
 	case o.Push:
 		res.Pushed = true
-		res.Platforms, err = pushedDigests(ctx, o.Tags[0], res.Digest, o.Keychain)
+		res.Platforms, err = pushedDigests(ctx, o.Tags[0], res.Digest, o.Keychain, o.Insecure)
 	case o.OCIDest != "":
 		res.Platforms, err = ociDigests(o.OCIDest, res.Digest)
 	}

@@ -124,12 +124,13 @@ func TestBuildUnreachable(t *testing.T) {
 	}
 }
 
-func TestCheckPlatforms(t *testing.T) {
+func TestPlanOneNodeUnsupported(t *testing.T) {
 	st := &NodeStatus{Address: "unix:///x", Workers: []Worker{{ID: "w", Platforms: []string{"linux/amd64", "linux/amd64/v2", "linux/arm/v7", "linux/arm64"}}}}
-	if err := checkPlatforms(st, testenv.Platforms(t, "linux/amd64", "linux/arm/v5", "linux/arm/v6", "linux/arm64")); err != nil {
+	nodes := []Node{{Endpoint: "unix:///x"}}
+	if _, err := Plan(nodes, []*NodeStatus{st}, testenv.Platforms(t, "linux/amd64", "linux/arm/v5", "linux/arm/v6", "linux/arm64")); err != nil {
 		t.Errorf("supported platforms refused: %v", err)
 	}
-	err := checkPlatforms(st, testenv.Platforms(t, "linux/amd64", "linux/s390x", "linux/ppc64le"))
+	_, err := Plan(nodes, []*NodeStatus{st}, testenv.Platforms(t, "linux/amd64", "linux/s390x", "linux/ppc64le"))
 	var ue *UnsupportedPlatformError
 	if !errors.As(err, &ue) || len(ue.Platforms) != 2 || ue.Platforms[0].String() != "linux/s390x" || ue.Platforms[1].String() != "linux/ppc64le" {
 		t.Fatalf("want s390x and ppc64le unsupported, got %v", err)

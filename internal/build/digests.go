@@ -20,6 +20,8 @@ import (
 type PlatformDigest struct {
 	Platform string `json:"platform"`
 	Digest   string `json:"digest"`
+	// Node is the endpoint of the node that built it.
+	Node string `json:"node,omitempty"`
 }
 
 // platformDigests lists the platform entries of an index manifest
@@ -40,8 +42,8 @@ func platformDigests(m *v1.IndexManifest) []PlatformDigest {
 }
 
 // pushedDigests reads the pushed index back by digest.
-func pushedDigests(ctx context.Context, tag, digest string, kc authn.Keychain) ([]PlatformDigest, error) {
-	ref, err := name.ParseReference(tag)
+func pushedDigests(ctx context.Context, tag, digest string, kc authn.Keychain, insecure []string) ([]PlatformDigest, error) {
+	ref, err := name.ParseReference(tag, nameOpts(insecure, tag)...)
 	if err != nil {
 		return nil, err
 	}
@@ -87,4 +89,13 @@ func ociDigests(file, digest string) ([]PlatformDigest, error) {
 		}
 		return platformDigests(&m), nil
 	}
+}
+
+// repository is the repository of ref (no tag, no digest).
+func repository(ref string, insecure []string) string {
+	r, err := name.ParseReference(ref, nameOpts(insecure, ref)...)
+	if err != nil {
+		return ref
+	}
+	return r.Context().String()
 }

@@ -1,12 +1,22 @@
 // Package build owns everything BuildKit: it is the only package that
 // imports github.com/moby/buildkit. It starts and stops the embedded
 // default builder (a local buildkitd with the OCI worker, see Embedded),
-// probes builders for the platforms their workers run (Probe), and runs
-// multi-platform builds of a Dockerfile as one BuildKit solve (Build).
+// keeps named multi-node builders (Store, in builders.json of the config
+// dir), probes builders for the platforms their workers run (Probe,
+// ProbeNode), and runs multi-platform builds of a Dockerfile (BuildOn):
+// Plan sends every platform to a node that runs it natively, else to one
+// that emulates it; each node builds its platforms in one solve; with
+// several nodes the images are pushed by digest and merged into one index
+// by internal/registry, children first and every tag last.
+//
+// Per-platform times and the time spent in RUN steps under emulation are
+// read from the vertex timings of BuildKit's progress stream (timeline),
+// never from the text of the display.
 //
 // The package is silent: it takes an injected *slog.Logger, reports build
 // progress through a Display the caller creates, and returns typed errors
 // (UnreachableError, UnsupportedPlatformError, PushRefusedError,
-// RegistryUnreachableError, DaemonStartError) that carry what a caller needs
-// to say what to do next.
+// RegistryUnreachableError, DaemonStartError, NodeBuildError,
+// UnknownBuilderError, DuplicateBuilderError) that carry what a caller
+// needs to say what to do next.
 package build

@@ -76,3 +76,18 @@ func (e *DaemonStartError) Error() string {
 }
 
 func (e *DaemonStartError) Unwrap() error { return e.Err }
+
+// NodeBuildError says the solve on Node (building Platforms) failed; in a
+// multi-node build the other nodes' solves were cancelled and no tag was
+// written.
+type NodeBuildError struct {
+	Node      string
+	Platforms []platform.Platform
+	Err       error
+}
+
+func (e *NodeBuildError) Error() string {
+	return fmt.Sprintf("node %s (%s): %v", e.Node, platformList(e.Platforms), e.Err)
+}
+
+func (e *NodeBuildError) Unwrap() error { return e.Err }

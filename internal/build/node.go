@@ -73,11 +73,7 @@ func Probe(ctx context.Context, address string) (*NodeStatus, error) {
 }
 
 func connect(ctx context.Context, address string) (*client.Client, error) {
-	c, err := client.New(ctx, address)
-	if err != nil {
-		return nil, &UnreachableError{Address: address, Err: err}
-	}
-	return c, nil
+	return connectNode(ctx, Node{Endpoint: address})
 }
 
 func probeClient(ctx context.Context, c *client.Client, address string) (*NodeStatus, error) {

@@ -33,6 +33,21 @@ type Options struct {
 	BuildArgs map[string]string
 	// Target is the stage to build (default: the last one).
 	Target string
+	// Labels are set on every image config, like LABEL K=V.
+	Labels map[string]string
+	// Annotations go on the platform manifests and/or the index.
+	Annotations []Annotation
+	// CacheFrom and CacheTo are registry caches to import and export. In
+	// a multi-node build every node exports to the ref's tag suffixed
+	// with -node<N> (its place in the builder) and imports both that and
+	// the ref itself.
+	CacheFrom, CacheTo []CacheSpec
+	// Insecure names registries (host or host:port) reached over plain
+	// HTTP by this process (push check, read-back, index merge). Loopback
+	// registries always are. The daemon needs its own entry: the embedded
+	// builder gets one through WithInsecureRegistries, a remote node in its
+	// buildkitd.toml.
+	Insecure []string
 	// Keychain gives registry credentials to the daemon and to the push
 	// pre-check (default authn.DefaultKeychain).
 	Keychain authn.Keychain
@@ -94,7 +109,7 @@ func (o Options) validate() error {
 		return fmt.Errorf("%w: choose push or an OCI output, not both", ErrInvalidOptions)
 	}
 	for _, t := range o.Tags {
-		if _, err := name.ParseReference(t); err != nil {
+		if _, err := name.ParseReference(t, nameOpts(o.Insecure, t)...); err != nil {
 			return fmt.Errorf("%w: tag %q: %v", ErrInvalidOptions, t, err)
 		}
 	}

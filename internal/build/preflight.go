@@ -6,49 +6,20 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/containerd/platforms"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
-
-	"github.com/multiarch-dev/multiarch/internal/platform"
 )
-
-// checkPlatforms returns an *UnsupportedPlatformError for the requested
-// platforms no worker of st runs. A worker that runs any variant of an
-// architecture has its emulator (or CPU), so variants are not compared:
-// BuildKit lists arm/v7 and arm/v6 for an ARM emulator but builds arm/v5
-// with it just as well.
-func checkPlatforms(st *NodeStatus, want []platform.Platform) error {
-	have := map[string]bool{}
-	for _, s := range st.Platforms() {
-		p, err := platforms.Parse(s)
-		if err != nil {
-			continue
-		}
-		have[p.OS+"/"+p.Architecture] = true
-	}
-	var missing []platform.Platform
-	for _, p := range want {
-		if !have[p.OS+"/"+p.Arch] {
-			missing = append(missing, p)
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	return &UnsupportedPlatformError{Address: st.Address, Platforms: missing, Supported: st.Platforms()}
-}
 
 // checkPush asks each tag's registry whether we may push there, before
 // any build time is spent: 401/403 is a *PushRefusedError, a network
 // failure a *RegistryUnreachableError. The check runs from this machine;
 // a remote builder is assumed to reach the same registries.
-func checkPush(ctx context.Context, tags []string, kc authn.Keychain) error {
+func checkPush(ctx context.Context, tags []string, kc authn.Keychain, insecure []string) error {
 	seen := map[string]bool{}
 	for _, t := range tags {
-		ref, err := name.ParseReference(t)
+		ref, err := name.ParseReference(t, nameOpts(insecure, t)...)
 		if err != nil {
 			return err
 		}
@@ -97,4 +68,31 @@ func classifyRegistryErr(ref, registry string, err error) error {
 		return &RegistryUnreachableError{Registry: registry, Err: err}
 	}
 	return err
+}
+
+// nameOpts marks ref's registry insecure (plain HTTP allowed) when it is
+// listed in insecure as host or host:port.
+func nameOpts(insecure []string, ref string) []name.Option {
+	if listedInsecure(insecure, ref) {
+		return []name.Option{name.Insecure}
+	}
+	return nil
+}
+
+func listedInsecure(insecure []string, ref string) bool {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return false
+	}
+	hostport := r.Context().RegistryStr()
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	for _, h := range insecure {
+		if h == hostport || h == host {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,70 @@
+package build
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/multiarch-dev/multiarch/internal/registry"
+)
+
+// buildMerged runs one solve per node of plan at once, each pushing its
+// images by digest, then assembles the index from them and pushes it under
+// every tag (internal/registry's CreateIndex: children first, index
+// last). Without Push the nodes build into their caches only.
+func buildMerged(ctx context.Context, cs *conns, plan []Assignment, o Options) (*Result, error) {
+	solves := make([]*nodeSolve, len(plan))
+	for i, a := range plan {
+		s, err := newNodeSolve(cs.clients[a.Index], a, o, exportByDigest)
+		if err != nil {
+			return nil, err
+		}
+		solves[i] = s
+	}
+	if err := runSolves(ctx, o, solves, true); err != nil {
+		return nil, fmt.Errorf("build failed, no tag written: %w", err)
+	}
+	res := &Result{}
+	var emulated []interval
+	for _, s := range solves {
+		stats, em := s.tl.stats(s.a)
+		res.Stats = append(res.Stats, stats...)
+		emulated = append(emulated, em...)
+	}
+	res.EmulatedRun = union(emulated)
+	if !o.Push {
+		return res, nil
+	}
+	if err := merge(ctx, o, solves, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// merge writes the index of every node's images under every tag.
+func merge(ctx context.Context, o Options, solves []*nodeSolve, res *Result) error {
+	repo := repository(o.Tags[0], o.Insecure)
+	sources := make([]string, len(solves))
+	for i, s := range solves {
+		d := s.resp.ExporterResponse[exporterDigestKey]
+		if d == "" {
+			return fmt.Errorf("node %s reported no image digest", s.a.Node.Endpoint)
+		}
+		sources[i] = repo + "@" + d
+	}
+	created, err := registry.CreateIndex(ctx, o.Tags[0], sources, registry.CreateOptions{
+		Options:      registry.Options{Keychain: o.Keychain, Insecure: o.Insecure, Logger: o.Logger},
+		Annotations:  o.indexAnnotations(),
+		ExtraTargets: o.Tags[1:],
+	})
+	if err != nil {
+		return fmt.Errorf("every platform built and pushed by digest, but the index could not be written: %w", err)
+	}
+	res.Digest, res.Tags, res.Pushed = created.Digest, o.Tags, true
+	for _, m := range created.Manifests {
+		if !m.Attestation {
+			res.Platforms = append(res.Platforms, PlatformDigest{Platform: m.Platform, Digest: m.Digest})
+		}
+	}
+	setNodes(res.Platforms, res.Stats)
+	return nil
+}

@@ -1,0 +1,193 @@
+package build
+
+import (
+	"errors"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	controlapi "github.com/moby/buildkit/api/services/control"
+
+	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
+)
+
+// twoNodes starts two buildkitd processes: the first declared the native
+// linux/arm64 node, the second a general node (native linux/amd64).
+func twoNodes(t *testing.T) (arm, gen *Embedded, nodes []Node) {
+	t.Helper()
+	arm, gen = startTestBuilder(t), startTestBuilder(t)
+	return arm, gen, []Node{{Endpoint: arm.Address(), Platforms: []string{"linux/arm64"}}, {Endpoint: gen.Address()}}
+}
+
+// TestTwoNodeBuild builds examples/hello on two nodes and proves from each
+// daemon's own build history which node built which platform.
+func TestTwoNodeBuild(t *testing.T) {
+	testenv.LockHostBinfmt(t)
+	arm, gen, nodes := twoNodes(t)
+	reg := testenv.StartRegistry(t)
+	ps := testenv.Platforms(t, "linux/amd64", "linux/arm64", "linux/s390x")
+	base := reg.Ref("busybox", "latest")
+	testenv.PushBusyboxIndex(t, base, ps...)
+	tags := []string{reg.Ref("hello", "v1"), reg.Ref("hello", "latest")}
+
+	res, err := BuildOn(t.Context(), nodes, Options{
+		ContextDir: filepath.Join(testenv.RepoRoot(t), "examples", "hello"),
+		Platforms:  ps, Push: true, Tags: tags, BuildArgs: map[string]string{"BASE": base},
+		Labels:      map[string]string{"org.example.built-by": "two-node-test"},
+		Annotations: []Annotation{{Key: "org.example.note", Value: "merged", Index: true, Manifest: true}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("result: %+v", res)
+
+	// One index with exactly these platforms under both tags.
+	digests := map[string]string{} // platform → manifest digest
+	for _, tag := range tags {
+		idx, err := remote.Index(mustRef(t, tag))
+		if err != nil {
+			t.Fatalf("%s: %v", tag, err)
+		}
+		if d, _ := idx.Digest(); d.String() != res.Digest {
+			t.Errorf("%s is %s, result says %s", tag, d, res.Digest)
+		}
+		im, _ := idx.IndexManifest()
+		var got []string
+		for _, m := range im.Manifests {
+			p := m.Platform.OS + "/" + m.Platform.Architecture
+			got = append(got, p)
+			digests[p] = m.Digest.String()
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, []string{"linux/amd64", "linux/arm64", "linux/s390x"}) {
+			t.Fatalf("%s platforms %v", tag, got)
+		}
+		if im.Annotations["org.example.note"] != "merged" {
+			t.Errorf("index annotations %v", im.Annotations)
+		}
+		checkBuiltOn(t, idx, ps)
+	}
+
+	// Proof: each daemon's own history says which platforms it was asked
+	// to build and which image it exported; the arm64 manifest of the
+	// merged index is in the arm node's export, the others in the general
+	// node's, and neither node was asked for the other's platforms.
+	armRecs, genRecs := history(t, arm.Address()), history(t, gen.Address())
+	if len(armRecs) != 1 || len(genRecs) != 1 {
+		t.Fatalf("want one build per node, got %d and %d", len(armRecs), len(genRecs))
+	}
+	checkNodeBuilt(t, "arm node", armRecs[0], tags[0], "linux/arm64", map[string]string{"linux/arm64": digests["linux/arm64"]})
+	checkNodeBuilt(t, "general node", genRecs[0], tags[0], "linux/amd64,linux/s390x",
+		map[string]string{"linux/amd64": digests["linux/amd64"], "linux/s390x": digests["linux/s390x"]})
+
+	for _, s := range res.Stats {
+		want := gen.Address()
+		if s.Platform == "linux/arm64" {
+			want = arm.Address()
+		}
+		if s.Node != want || s.Emulated != (s.Platform == "linux/s390x") || s.Duration <= 0 {
+			t.Errorf("stat %+v: want node %s", s, want)
+		}
+	}
+}
+
+// checkBuiltOn reads /built-on of every platform: its own machine name.
+func checkBuiltOn(t *testing.T, idx v1.ImageIndex, ps []platform.Platform) {
+	t.Helper()
+	for _, p := range ps {
+		machine := strings.TrimSpace(string(testenv.ReadFile(t, testenv.ImageFor(t, idx, p), "/built-on")))
+		if !p.UnameOK(machine) {
+			t.Errorf("%s: /built-on = %q", p, machine)
+		}
+	}
+}
+
+// history returns the finished build records of the daemon at address.
+func history(t *testing.T, address string) []*controlapi.BuildHistoryRecord {
+	t.Helper()
+	c, err := connect(t.Context(), address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cl, err := c.ControlClient().ListenBuildHistory(t.Context(), &controlapi.BuildHistoryRequest{EarlyExit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*controlapi.BuildHistoryRecord
+	for {
+		ev, err := cl.Recv()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Record != nil && ev.Record.CompletedAt != nil {
+			out = append(out, ev.Record)
+		}
+	}
+}
+
+// checkNodeBuilt checks that rec asked for exactly platforms and exported
+// an index holding exactly want (platform → manifest digest).
+func checkNodeBuilt(t *testing.T, node string, rec *controlapi.BuildHistoryRecord, tag, platforms string, want map[string]string) {
+	t.Helper()
+	if got := rec.FrontendAttrs["platform"]; got != platforms {
+		t.Errorf("%s was asked for %q, want %q", node, got, platforms)
+	}
+	// The daemon records the descriptor of what its exporter wrote.
+	if rec.Result == nil || rec.Result.Results[0] == nil {
+		t.Fatalf("%s recorded no export: %v", node, rec.Result)
+	}
+	d := rec.Result.Results[0].Digest
+	idx, err := remote.Index(mustRef(t, tag).Context().Digest(d))
+	if err != nil {
+		t.Fatalf("%s's export %s: %v", node, d, err)
+	}
+	im, _ := idx.IndexManifest()
+	got := map[string]string{}
+	for _, m := range im.Manifests {
+		got[m.Platform.OS+"/"+m.Platform.Architecture] = m.Digest.String()
+	}
+	if len(got) != len(want) {
+		t.Errorf("%s exported %v, want %v", node, got, want)
+	}
+	for p, d := range want {
+		if got[p] != d {
+			t.Errorf("%s: %s is %s in its export, %s in the merged index", node, p, got[p], d)
+		}
+	}
+}
+
+// TestTwoNodeFailureLeavesNoTag fails the arm64 RUN on the arm node: the
+// general node's solve is cancelled or discarded and no tag is written.
+func TestTwoNodeFailureLeavesNoTag(t *testing.T) {
+	testenv.LockHostBinfmt(t)
+	arm, _, nodes := twoNodes(t)
+	reg := testenv.StartRegistry(t)
+	ps := testenv.Platforms(t, "linux/amd64", "linux/arm64", "linux/s390x")
+	base := reg.Ref("busybox", "latest")
+	testenv.PushBusyboxIndex(t, base, ps...)
+	dir := writeContext(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nRUN [ \"$(uname -m)\" != aarch64 ]\n"})
+	tag := reg.Ref("fails", "v1")
+	_, err := BuildOn(t.Context(), nodes, Options{ContextDir: dir, Platforms: ps, Push: true, Tags: []string{tag}, BuildArgs: map[string]string{"BASE": base}})
+	var ne *NodeBuildError
+	if !errors.As(err, &ne) || ne.Node != arm.Address() || !strings.Contains(err.Error(), "linux/arm64") {
+		t.Fatalf("want a NodeBuildError of the arm node, got %v", err)
+	}
+	_, herr := remote.Head(mustRef(t, tag))
+	var terr *transport.Error
+	if !errors.As(herr, &terr) || terr.StatusCode != 404 {
+		t.Fatalf("tag %s after failed build: want 404, got %v", tag, herr)
+	}
+	if tags, lerr := remote.List(mustRef(t, tag).Context()); lerr == nil && len(tags) > 0 {
+		t.Errorf("repository has tags after failed build: %v", tags)
+	}
+}

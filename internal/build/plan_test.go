@@ -1,0 +1,76 @@
+package build
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/multiarch-dev/multiarch/internal/testenv"
+)
+
+// emulating is a node status of an amd64 host with QEMU for the usual
+// targets, as BuildKit lists it (native platform first).
+var emulating = &NodeStatus{Workers: []Worker{{ID: "w", Platforms: []string{
+	"linux/amd64", "linux/amd64/v2", "linux/386", "linux/arm64", "linux/arm/v7", "linux/arm/v6", "linux/ppc64le", "linux/s390x"}}}}
+
+func TestPlan(t *testing.T) {
+	armNative := &NodeStatus{Workers: []Worker{{ID: "a", Platforms: []string{"linux/arm64", "linux/arm/v7", "linux/arm/v6"}}}}
+	for _, tc := range []struct {
+		name  string
+		nodes []Node
+		sts   []*NodeStatus
+		want  string // "node:platforms(*emulated) ..."
+	}{
+		{"declared arm64 node takes arm64, general node the rest",
+			[]Node{{Endpoint: "unix:///arm", Platforms: []string{"linux/arm64"}}, {Endpoint: "unix:///gen"}},
+			[]*NodeStatus{emulating, emulating},
+			"unix:///arm:linux/arm64 unix:///gen:linux/amd64,linux/s390x*"},
+		{"worker's first platform is native",
+			[]Node{{Endpoint: "unix:///amd"}, {Endpoint: "unix:///arm"}},
+			[]*NodeStatus{emulating, armNative},
+			"unix:///amd:linux/amd64,linux/s390x* unix:///arm:linux/arm64"},
+		{"dedicated node emulates only when nobody else can",
+			[]Node{{Endpoint: "unix:///arm", Platforms: []string{"linux/arm64"}}, {Endpoint: "unix:///amd", Platforms: []string{"linux/amd64"}}},
+			[]*NodeStatus{emulating, armNative},
+			"unix:///arm:linux/arm64,linux/s390x* unix:///amd:linux/amd64"},
+		{"emulated work is spread over equal nodes",
+			[]Node{{Endpoint: "unix:///a"}, {Endpoint: "unix:///b"}},
+			[]*NodeStatus{emulating, emulating},
+			"unix:///a:linux/amd64,linux/s390x* unix:///b:linux/arm64*"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan, err := Plan(tc.nodes, tc.sts, testenv.Platforms(t, "linux/amd64", "linux/arm64", "linux/s390x"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := planString(plan); got != tc.want {
+				t.Errorf("plan %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func planString(plan []Assignment) string {
+	var parts []string
+	for _, a := range plan {
+		var ps []string
+		for _, p := range a.Platforms {
+			s := p.String()
+			if a.Emulated[s] {
+				s += "*"
+			}
+			ps = append(ps, s)
+		}
+		parts = append(parts, a.Node.Endpoint+":"+strings.Join(ps, ","))
+	}
+	return strings.Join(parts, " ")
+}
+
+func TestPlanNoNodeNamesAllNodes(t *testing.T) {
+	armNative := &NodeStatus{Workers: []Worker{{ID: "a", Platforms: []string{"linux/arm64"}}}}
+	_, err := Plan([]Node{{Endpoint: "unix:///a"}, {Endpoint: "tcp://b:1234"}}, []*NodeStatus{armNative, armNative}, testenv.Platforms(t, "linux/riscv64"))
+	var ue *UnsupportedPlatformError
+	if !errors.As(err, &ue) || ue.Address != "unix:///a, tcp://b:1234" || ue.Platforms[0].String() != "linux/riscv64" {
+		t.Fatalf("got %v", err)
+	}
+}
