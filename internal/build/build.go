@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/moby/buildkit/client"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
 // Result is what a build produced.
@@ -99,7 +102,17 @@ func BuildOn(ctx context.Context, nodes []Node, opts Options) (*Result, error) {
 	}
 	res.Address = endpoints(plan)
 	res.Duration = time.Since(start)
+	sortStats(res.Stats, o.Platforms)
 	return res, nil
+}
+
+// sortStats puts stats in the order the platforms were requested.
+func sortStats(stats []PlatformStat, order []platform.Platform) {
+	pos := map[string]int{}
+	for i, p := range order {
+		pos[p.String()] = i
+	}
+	slices.SortStableFunc(stats, func(a, b PlatformStat) int { return pos[a.Platform] - pos[b.Platform] })
 }
 
 func endpoints(plan []Assignment) string {

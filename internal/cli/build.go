@@ -22,20 +22,25 @@ import (
 const envPlatforms = "DOCKER_PLATFORMS"
 
 type buildFlags struct {
-	file, platforms, output, target, progress, metadataFile string
-	tags, buildArgs                                         []string
-	push                                                    bool
+	file, platforms, output, target, progress, metadataFile, builder string
+	tags, buildArgs, labels, annotations, cacheFrom, cacheTo         []string
+	push                                                             bool
 }
 
 func newBuildCmd() *cobra.Command {
 	f := &buildFlags{}
 	cmd := &cobra.Command{
 		Use:   "build [CONTEXT]",
-		Short: "Build a Dockerfile for several platforms in one BuildKit solve and push or export the index",
-		Long: `Build CONTEXT (default ".") for every --platform (or $DOCKER_PLATFORMS) in one BuildKit
-solve. With --push the index is pushed under every -t tag; with --output type=oci,dest=PATH
-it is written as an OCI layout tarball. If any platform fails, nothing is pushed.
-The builder is $BUILDKIT_HOST, else the embedded builder (started on demand).`,
+		Short: "Build a Dockerfile for several platforms and push or export one index",
+		Long: `Build CONTEXT (default ".") for every --platform (or $DOCKER_PLATFORMS). On one node
+all platforms are built in one BuildKit solve. With --builder NAME (see ` + "`multiarch builder create`" + `)
+each platform goes to a node that runs it natively, else to one that emulates it; each node
+builds its platforms in one solve and pushes them by digest, and the index is then written
+under every tag. With --push the index is pushed under every -t tag; with --output
+type=oci,dest=PATH (one node only) it is written as an OCI layout tarball. If any platform
+fails, no tag is pushed or moved.
+The builder is --builder NAME, else $BUILDKIT_HOST, else the embedded builder (started on
+demand, with a config that lets it reach every --insecure-registry over plain HTTP).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := f.options(cmd, args)
@@ -55,6 +60,12 @@ The builder is $BUILDKIT_HOST, else the embedded builder (started on demand).`,
 	fl.StringVar(&f.target, "target", "", "stage to build")
 	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto, plain, tty, quiet, rawjson")
 	fl.StringVar(&f.metadataFile, "metadata-file", "", "write the index and per-platform digests as JSON to this file")
+	fl.StringVar(&f.builder, "builder", "", "named builder to build on (`multiarch builder ls`)")
+	fl.StringArrayVar(&f.labels, "label", nil, "K=V label on every image config; repeatable")
+	fl.StringArrayVar(&f.annotations, "annotation", nil, "[index:|manifest:]K=V annotation (no prefix: index and manifests); repeatable")
+	fl.StringArrayVar(&f.cacheFrom, "cache-from", nil, "type=registry,ref=REF cache to import; repeatable")
+	fl.StringArrayVar(&f.cacheTo, "cache-to", nil, "type=registry,ref=REF[,mode=max] cache to export; repeatable")
+	addRegistryFlags(cmd)
 	return cmd
 }
 
@@ -75,6 +86,10 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 	if o.BuildArgs, err = parseBuildArgs(f.buildArgs); err != nil {
 		return o, err
 	}
+	if err := f.exportOptions(&o); err != nil {
+		return o, err
+	}
+	o.Insecure, _ = cmd.Flags().GetStringArray("insecure-registry")
 	if err := build.Validate(o); err != nil {
 		return o, explainBuildError(err)
 	}
@@ -115,6 +130,40 @@ func parseOutput(s string) (string, error) {
 	return kv["dest"], nil
 }
 
+// exportOptions reads labels, annotations and caches.
+func (f *buildFlags) exportOptions(o *build.Options) error {
+	o.Labels = map[string]string{}
+	for _, l := range f.labels {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("--label %q: want K=V", l)
+		}
+		o.Labels[k] = v
+	}
+	for _, a := range f.annotations {
+		an, err := build.ParseAnnotation(a)
+		if err != nil {
+			return err
+		}
+		o.Annotations = append(o.Annotations, an)
+	}
+	for _, c := range f.cacheFrom {
+		spec, err := build.ParseCacheSpec(c)
+		if err != nil {
+			return fmt.Errorf("--cache-from: %w", err)
+		}
+		o.CacheFrom = append(o.CacheFrom, spec)
+	}
+	for _, c := range f.cacheTo {
+		spec, err := build.ParseCacheSpec(c)
+		if err != nil {
+			return fmt.Errorf("--cache-to: %w", err)
+		}
+		o.CacheTo = append(o.CacheTo, spec)
+	}
+	return nil
+}
+
 func parseBuildArgs(args []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, a := range args {
@@ -138,11 +187,11 @@ func runBuild(cmd *cobra.Command, f *buildFlags, opts build.Options) error {
 		return err
 	}
 	opts.Display = disp
-	addr, err := ensureBuilder(cmd.Context(), cmd)
+	nodes, err := builderNodes(cmd.Context(), cmd, f.builder, opts.Insecure)
 	if err != nil {
 		return explainBuildError(err)
 	}
-	res, err := build.Build(cmd.Context(), addr, opts)
+	res, err := build.BuildOn(cmd.Context(), nodes, opts)
 	if err != nil {
 		return explainBuildError(err)
 	}
@@ -154,10 +203,26 @@ func runBuild(cmd *cobra.Command, f *buildFlags, opts build.Options) error {
 }
 
 func renderSummary(w io.Writer, r *build.Result) {
-	fmt.Fprintf(w, "\nbuilt %d platform(s) in %s on %s\n", len(r.Platforms), r.Duration.Round(100*time.Millisecond), r.Address)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "\nbuilt %d platform(s) in %s on %s\n", len(r.Stats), round(r.Duration), r.Address)
+	digests := map[string]string{}
 	for _, p := range r.Platforms {
-		fmt.Fprintf(tw, "  %s\t%s\n", p.Platform, p.Digest)
+		digests[p.Platform] = p.Digest
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  PLATFORM\tNODE\tTIME\tEMULATED RUN\tDIGEST")
+	for _, s := range r.Stats {
+		node, run := s.Node, "-"
+		if s.Emulated {
+			node += " (emulated)"
+		}
+		if s.EmulatedRun > 0 {
+			run = round(s.EmulatedRun)
+		}
+		d := digests[s.Platform]
+		if d == "" {
+			d = "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Platform, node, round(s.Duration), run, d)
 	}
 	tw.Flush()
 	if r.Digest != "" {
@@ -170,6 +235,35 @@ func renderSummary(w io.Writer, r *build.Result) {
 		fmt.Fprintf(w, "written: %s\n", r.OCIDest)
 	default:
 		fmt.Fprintln(w, "not exported (no --push or --output): the result stays in the builder's cache")
+	}
+	renderEmulation(w, r)
+}
+
+func round(d time.Duration) string {
+	if d < time.Second {
+		return d.Round(10 * time.Millisecond).String()
+	}
+	return d.Round(100 * time.Millisecond).String()
+}
+
+// crossCompileHint is printed when emulated RUN steps dominate a build.
+const crossCompileHint = `hint: most of this build ran RUN steps under emulation. Cross-compile instead: build in a
+      stage that runs on the builder's own platform and targets the requested one, e.g.
+        FROM --platform=$BUILDPLATFORM golang:1 AS build
+        ARG TARGETOS TARGETARCH
+        RUN GOOS=$TARGETOS GOARCH=$TARGETARCH go build -o /out/app .
+        FROM <base>
+        COPY --from=build /out/app /app
+      or add a node that runs those platforms natively (multiarch builder create --node ... --platform ...).`
+
+func renderEmulation(w io.Writer, r *build.Result) {
+	if r.EmulatedRun <= 0 {
+		return
+	}
+	pct := 100 * r.EmulatedRun.Seconds() / r.Duration.Seconds()
+	fmt.Fprintf(w, "RUN steps under emulation: %s of %s (%.0f%%)\n", round(r.EmulatedRun), round(r.Duration), pct)
+	if r.EmulationDominates() {
+		fmt.Fprintln(w, crossCompileHint)
 	}
 }
 

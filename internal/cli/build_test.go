@@ -102,7 +102,7 @@ func checkHelloIndex(t *testing.T, idx v1.ImageIndex, ps []platform.Platform, m 
 			t.Errorf("%s: /built-on = %q, not a machine name of that platform", p, machine)
 		}
 		d, _ := img.Digest()
-		if !slices.Contains(m.Platforms, build.PlatformDigest{Platform: p.String(), Digest: d.String()}) {
+		if !slices.ContainsFunc(m.Platforms, func(pd build.PlatformDigest) bool { return pd.Platform == p.String() && pd.Digest == d.String() }) {
 			t.Errorf("%s: digest %s not in metadata %v", p, d, m.Platforms)
 		}
 		t.Logf("%-14s /built-on=%s", p, machine)

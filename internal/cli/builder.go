@@ -35,13 +35,16 @@ func newBuilderCmd() *cobra.Command {
 	f := &embeddedFlags{}
 	cmd := &cobra.Command{
 		Use:   "builder",
-		Short: "Start, stop and inspect the embedded BuildKit builder",
-		Long: `The embedded builder is a local buildkitd with the OCI (runc) worker.
+		Short: "Start, stop and inspect the embedded BuildKit builder; create named multi-node builders",
+		Long: `The embedded builder is a local buildkitd with the OCI (runc) worker (up, down, status).
 The buildkitd binary is $MULTIARCH_BUILDKITD, else buildkitd next to multiarch, else on PATH.
-BUILDKIT_HOST, when set, names the builder ` + "`multiarch build`" + ` uses instead.`,
+Named builders (create, ls, rm, status NAME) group buildkitd nodes, one per native
+architecture; ` + "`multiarch build --builder NAME`" + ` uses one. Without --builder,
+BUILDKIT_HOST, when set, names the builder ` + "`multiarch build`" + ` uses, else the embedded one.`,
 	}
 	f.register(cmd)
-	cmd.AddCommand(newBuilderUpCmd(f), newBuilderDownCmd(f), newBuilderStatusCmd(f))
+	cmd.AddCommand(newBuilderUpCmd(f), newBuilderDownCmd(f), newBuilderStatusCmd(f),
+		newBuilderCreateCmd(), newBuilderLsCmd(), newBuilderRmCmd())
 	return cmd
 }
 
@@ -98,10 +101,13 @@ func newBuilderDownCmd(f *embeddedFlags) *cobra.Command {
 
 func newBuilderStatusCmd(f *embeddedFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:   "status",
-		Short: "Show whether the builder answers, its socket, pid and worker platforms (exit 1 when it does not answer)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Use:   "status [NAME]",
+		Short: "Show whether the builder (or every node of builder NAME) answers, and its worker platforms (exit 1 when one does not)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				return namedStatus(cmd, args[0])
+			}
 			st, kind, err := builderStatus(cmd, f)
 			if err != nil {
 				return err
@@ -166,13 +172,32 @@ func shortID(id string) string {
 	return id
 }
 
+// builderNodes returns the nodes `build` uses: builder name when given,
+// else $BUILDKIT_HOST, else the embedded builder (see ensureBuilder).
+func builderNodes(ctx context.Context, cmd *cobra.Command, name string, insecure []string) ([]build.Node, error) {
+	if name != "" {
+		b, err := build.NewStore("").Get(name)
+		if err != nil {
+			return nil, explainBuilderError(err)
+		}
+		return b.Nodes, nil
+	}
+	addr, err := ensureBuilder(ctx, cmd, insecure)
+	if err != nil {
+		return nil, err
+	}
+	return []build.Node{{Endpoint: addr}}, nil
+}
+
 // ensureBuilder returns the address `build` uses: $BUILDKIT_HOST when set,
 // else the embedded builder, started on demand (and said so on stderr).
-func ensureBuilder(ctx context.Context, cmd *cobra.Command) (string, error) {
+// Insecure registries go into the embedded builder's config; a running
+// embedded builder whose config lacks them is restarted (Up does that).
+func ensureBuilder(ctx context.Context, cmd *cobra.Command, insecure []string) (string, error) {
 	if addr, ok := build.AddressFromEnv(); ok {
 		return addr, nil
 	}
-	e, err := build.NewEmbedded(build.WithLogger(logger(cmd)))
+	e, err := build.NewEmbedded(build.WithLogger(logger(cmd)), build.WithInsecureRegistries(insecure...))
 	if err != nil {
 		return "", err
 	}
@@ -180,12 +205,18 @@ func ensureBuilder(ctx context.Context, cmd *cobra.Command) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if st.Reachable {
+	if st.Reachable && len(insecure) == 0 {
 		return e.Address(), nil
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "no builder configured (%s unset): starting the embedded builder at %s (log %s)\n", build.EnvBuildkitHost, e.Socket(), e.LogFile())
-	if _, _, err := e.Up(ctx); err != nil {
+	if !st.Reachable {
+		fmt.Fprintf(cmd.ErrOrStderr(), "no builder configured (no --builder, %s unset): starting the embedded builder at %s (log %s)\n", build.EnvBuildkitHost, e.Socket(), e.LogFile())
+	}
+	_, started, err := e.Up(ctx)
+	if err != nil {
 		return "", err
+	}
+	if st.Reachable && started {
+		fmt.Fprintf(cmd.ErrOrStderr(), "restarted the embedded builder to let it reach %s over plain HTTP\n", strings.Join(insecure, ", "))
 	}
 	return e.Address(), nil
 }

@@ -1,0 +1,275 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/multiarch-dev/multiarch/internal/build"
+)
+
+const createUsage = `create NAME --node ENDPOINT [--platform P,...] [--tls-ca F] [--tls-cert F --tls-key F] [--tls-server-name N]
+                [--node ENDPOINT ...] [--no-check]`
+
+func newBuilderCreateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   createUsage,
+		Short: "Store a named builder of one or more BuildKit nodes",
+		Long: `Store builder NAME in ` + "`builders.json`" + ` of the config directory ($` + build.EnvConfigDir + `, else
+/etc/multiarch as root, else $XDG_CONFIG_HOME/multiarch). Every --node starts a node; the
+--platform and --tls-* flags after it belong to that node:
+
+  --node ENDPOINT          unix:///path/to/buildkitd.sock or tcp://host:port
+  --platform P,...         platforms the node runs natively (default: its workers' first)
+  --tls-ca F               CA certificate of a tcp:// node (default: the system's)
+  --tls-cert F, --tls-key F  client certificate and key
+  --tls-server-name N      name to verify the node's certificate against
+
+Every node is asked for its workers first; an unreachable node is refused unless --no-check.
+` + "`multiarch build --builder NAME`" + ` sends each platform to a node that runs it natively, else
+to one that emulates it.`,
+		// Node groups are order-sensitive, which pflag does not keep.
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if slices.Contains(args, "--help") || slices.Contains(args, "-h") {
+				return cmd.Help()
+			}
+			b, check, err := parseCreateArgs(args)
+			if err != nil {
+				return fmt.Errorf("builder create: %w\nusage: multiarch builder %s", err, createUsage)
+			}
+			return runBuilderCreate(cmd, b, check)
+		},
+	}
+}
+
+// parseCreateArgs reads NAME and the node groups in order.
+func parseCreateArgs(args []string) (b build.Builder, check bool, err error) {
+	check = true
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if !strings.HasPrefix(arg, "-") {
+			if b.Name != "" {
+				return b, check, fmt.Errorf("unexpected argument %q (one NAME)", arg)
+			}
+			b.Name = arg
+			continue
+		}
+		flag, value, inline := strings.Cut(arg, "=")
+		if flag == "--no-check" {
+			check = false
+			continue
+		}
+		if !inline {
+			if i+1 >= len(args) {
+				return b, check, fmt.Errorf("%s needs a value", flag)
+			}
+			i++
+			value = args[i]
+		}
+		if err := applyNodeFlag(&b, flag, value); err != nil {
+			return b, check, err
+		}
+	}
+	if b.Name == "" {
+		return b, check, errors.New("no NAME given")
+	}
+	return b, check, nil
+}
+
+func applyNodeFlag(b *build.Builder, flag, value string) error {
+	if flag == "--node" {
+		b.Nodes = append(b.Nodes, build.Node{Endpoint: value})
+		return nil
+	}
+	if len(b.Nodes) == 0 {
+		return fmt.Errorf("%s before any --node: node options follow the --node they belong to", flag)
+	}
+	n := &b.Nodes[len(b.Nodes)-1]
+	tls := func() *build.TLSFiles {
+		if n.TLS == nil {
+			n.TLS = &build.TLSFiles{}
+		}
+		return n.TLS
+	}
+	switch flag {
+	case "--platform":
+		n.Platforms = append(n.Platforms, strings.FieldsFunc(value, func(r rune) bool { return r == ',' || r == ' ' })...)
+	case "--tls-ca":
+		tls().CA = value
+	case "--tls-cert":
+		tls().Cert = value
+	case "--tls-key":
+		tls().Key = value
+	case "--tls-server-name":
+		tls().ServerName = value
+	default:
+		return fmt.Errorf("unknown flag %s", flag)
+	}
+	return nil
+}
+
+func runBuilderCreate(cmd *cobra.Command, b build.Builder, check bool) error {
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	store := build.NewStore("")
+	if _, err := store.Get(b.Name); err == nil {
+		return fmt.Errorf("%w\nremove it first (`multiarch builder rm %s`) or choose another name", &build.DuplicateBuilderError{Name: b.Name}, b.Name)
+	}
+	if check {
+		sts := probeNodes(cmd.Context(), b.Nodes)
+		var errs []error
+		for i, st := range sts {
+			if st.err != nil {
+				errs = append(errs, fmt.Errorf("node %s is not reachable: %w", b.Nodes[i].Endpoint, st.err))
+				continue
+			}
+			warnUndeclared(cmd.ErrOrStderr(), b.Nodes[i], st.NodeStatus)
+		}
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("%w\nstart its buildkitd, check the endpoint and TLS files, or pass --no-check to store it anyway", err)
+		}
+	}
+	if err := store.Create(b); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "builder %s created with %d node(s) in %s\n", b.Name, len(b.Nodes), store.Path())
+	return nil
+}
+
+// warnUndeclared notes declared platforms the node's workers do not list.
+func warnUndeclared(w io.Writer, n build.Node, st *build.NodeStatus) {
+	for _, p := range n.Platforms {
+		if !slices.Contains(st.Platforms(), p) {
+			fmt.Fprintf(w, "warning: node %s is declared for %s, but its workers run %s\n", n.Endpoint, p, strings.Join(st.Platforms(), ", "))
+		}
+	}
+}
+
+// probed is one node's answer.
+type probed struct {
+	*build.NodeStatus
+	err error
+}
+
+// probeNodes asks every node at once.
+func probeNodes(ctx context.Context, nodes []build.Node) []probed {
+	out := make([]probed, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Go(func() {
+			st, err := build.ProbeNode(ctx, n)
+			out[i] = probed{st, err}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+func newBuilderLsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "ls",
+		Short: "List the named builders and their nodes",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			store := build.NewStore("")
+			bs, err := store.List()
+			if err != nil {
+				return err
+			}
+			renderBuilders(cmd.OutOrStdout(), bs, store.Path())
+			return nil
+		},
+	}
+}
+
+func renderBuilders(w io.Writer, bs []build.Builder, path string) {
+	if len(bs) == 0 {
+		fmt.Fprintf(w, "no named builders in %s; `multiarch build` uses $%s, else the embedded builder\n", path, build.EnvBuildkitHost)
+		fmt.Fprintln(w, "create one with `multiarch builder create NAME --node ENDPOINT [--platform P,...]`")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tNODE\tDECLARED PLATFORMS")
+	for _, b := range bs {
+		for i, n := range b.Nodes {
+			name := b.Name
+			if i > 0 {
+				name = ""
+			}
+			decl := strings.Join(n.Platforms, ",")
+			if decl == "" {
+				decl = "(workers' native)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", name, n.Endpoint, decl)
+		}
+	}
+	tw.Flush()
+}
+
+func newBuilderRmCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "rm NAME",
+		Short: "Remove a named builder (its daemons keep running)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := build.NewStore("").Remove(args[0]); err != nil {
+				return explainBuilderError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "builder %s removed\n", args[0])
+			return nil
+		},
+	}
+}
+
+// namedStatus reports every node of builder name; any unreachable node
+// makes it ErrChecksFailed, after the report.
+func namedStatus(cmd *cobra.Command, name string) error {
+	b, err := build.NewStore("").Get(name)
+	if err != nil {
+		return explainBuilderError(err)
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "builder:    %s (%d node(s))\n", b.Name, len(b.Nodes))
+	failed := false
+	for i, p := range probeNodes(cmd.Context(), b.Nodes) {
+		n := b.Nodes[i]
+		fmt.Fprintf(w, "\nnode %d:     %s\n", i, n.Endpoint)
+		if p.err != nil {
+			failed = true
+			fmt.Fprintf(w, "state:      not reachable: %v\n", p.err)
+			continue
+		}
+		fmt.Fprintf(w, "state:      running\nbuildkit:   %s\n", p.Version)
+		native := strings.Join(build.NativePlatforms(n, p.NodeStatus), ", ")
+		if len(n.Platforms) > 0 {
+			native += " (declared)"
+		}
+		fmt.Fprintf(w, "native:     %s\n", native)
+		for _, wk := range p.Workers {
+			fmt.Fprintf(w, "worker %s: %s\n", shortID(wk.ID), strings.Join(wk.Platforms, ", "))
+		}
+	}
+	if failed {
+		fmt.Fprintln(w, "\nstart the unreachable nodes' buildkitd (or fix their endpoint: `multiarch builder rm` and `create` again)")
+		return ErrChecksFailed
+	}
+	return nil
+}
+
+// explainBuilderError adds what to do next to the store's typed errors.
+func explainBuilderError(err error) error {
+	var unknown *build.UnknownBuilderError
+	if errors.As(err, &unknown) {
+		return fmt.Errorf("%w\nsee `multiarch builder ls`, or create it with `multiarch builder create %s --node ENDPOINT`", err, unknown.Name)
+	}
+	return err
+}

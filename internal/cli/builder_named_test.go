@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
+)
+
+// tempConfigDir points the builder store at a temp dir.
+func tempConfigDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv(build.EnvConfigDir, dir)
+	return dir
+}
+
+// startCLINode starts an embedded builder in temp dirs and returns its
+// address; BUILDKIT_HOST is left alone.
+func startCLINode(t *testing.T) string {
+	t.Helper()
+	requireBuildkitd(t)
+	state, sock := tempBuilderDirs(t)
+	e, err := build.NewEmbedded(build.WithStateDir(state), build.WithSocket(sock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Down(context.Background()) })
+	if _, _, err := e.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return e.Address()
+}
+
+func TestParseCreateArgs(t *testing.T) {
+	b, check, err := parseCreateArgs([]string{"farm", "--node", "unix:///a.sock", "--platform", "linux/arm64,linux/arm/v7",
+		"--node=tcp://b:1234", "--tls-ca", "/ca.pem", "--tls-cert=/c.pem", "--tls-key", "/k.pem", "--tls-server-name", "b", "--no-check"})
+	if err != nil || check || b.Name != "farm" || len(b.Nodes) != 2 {
+		t.Fatalf("%+v %v %v", b, check, err)
+	}
+	if n := b.Nodes[0]; n.Endpoint != "unix:///a.sock" || strings.Join(n.Platforms, " ") != "linux/arm64 linux/arm/v7" || n.TLS != nil {
+		t.Errorf("node 0: %+v", n)
+	}
+	if n := b.Nodes[1]; n.Endpoint != "tcp://b:1234" || n.TLS == nil || *n.TLS != (build.TLSFiles{CA: "/ca.pem", Cert: "/c.pem", Key: "/k.pem", ServerName: "b"}) {
+		t.Errorf("node 1: %+v %+v", n, n.TLS)
+	}
+	for _, bad := range [][]string{
+		{"--node", "unix:///a"},                      // no name
+		{"x", "--platform", "linux/arm64"},           // before --node
+		{"x", "--node"},                              // no value
+		{"x", "--node", "unix:///a", "--bogus", "1"}, // unknown flag
+		{"x", "y", "--node", "unix:///a"},            // two names
+	} {
+		if _, _, err := parseCreateArgs(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestBuilderCreateLsStatusRmCLI covers the named-builder commands and
+// their bad input: duplicate name, unreachable node, unknown builder.
+func TestBuilderCreateLsStatusRmCLI(t *testing.T) {
+	dir := tempConfigDir(t)
+	addr := startCLINode(t)
+	dead := "unix://" + filepath.Join(t.TempDir(), "dead.sock")
+
+	out, _, err := runBuildCLI(t, "builder", "ls")
+	if err != nil || !strings.Contains(out, "no named builders") {
+		t.Fatalf("empty ls: %v\n%s", err, out)
+	}
+	out, _, err = runBuildCLI(t, "builder", "create", "farm", "--node", addr, "--platform", "linux/arm64")
+	if err != nil || !strings.Contains(out, "builder farm created with 1 node(s)") {
+		t.Fatalf("create: %v\n%s", err, out)
+	}
+	var doc struct {
+		Builders []build.Builder `json:"builders"`
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "builders.json"))
+	if json.Unmarshal(b, &doc) != nil || len(doc.Builders) != 1 || doc.Builders[0].Nodes[0].Platforms[0] != "linux/arm64" {
+		t.Fatalf("builders.json:\n%s", b)
+	}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"duplicate", []string{"builder", "create", "farm", "--node", addr}, []string{`"farm" already exists`, "builder rm farm"}},
+		{"unreachable node", []string{"builder", "create", "deadfarm", "--node", addr, "--node", dead}, []string{"node " + dead + " is not reachable", "--no-check"}},
+		{"bad endpoint", []string{"builder", "create", "x", "--node", "http://h:1"}, []string{"scheme", "unix:// or tcp://"}},
+		{"no node", []string{"builder", "create", "x"}, []string{"no node"}},
+		{"rm unknown", []string{"builder", "rm", "nope"}, []string{`no builder named "nope"`, "farm", "builder ls"}},
+		{"status unknown", []string{"builder", "status", "nope"}, []string{`no builder named "nope"`}},
+		{"build unknown", []string{"build", t.TempDir(), "--builder", "nope", "--platform", "linux/amd64"}, []string{`no builder named "nope"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "build unknown" {
+				os.WriteFile(filepath.Join(tc.args[1], "Dockerfile"), []byte("FROM scratch\n"), 0o644)
+			}
+			_, _, err := runBuildCLI(t, tc.args...)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q: %v", w, err)
+				}
+			}
+		})
+	}
+	// The unreachable node can be stored on purpose; status then says so.
+	if _, _, err := runBuildCLI(t, "builder", "create", "deadfarm", "--node", addr, "--node", dead, "--no-check"); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runBuildCLI(t, "builder", "status", "deadfarm")
+	if err == nil || !strings.Contains(out, "state:      not reachable") || !strings.Contains(out, "state:      running") || !strings.Contains(out, "linux/s390x") {
+		t.Fatalf("status deadfarm: %v\n%s", err, out)
+	}
+	out, _, err = runBuildCLI(t, "builder", "status", "farm")
+	if err != nil || !strings.Contains(out, "native:     linux/arm64 (declared)") {
+		t.Fatalf("status farm: %v\n%s", err, out)
+	}
+	out, _, err = runBuildCLI(t, "builder", "ls")
+	if err != nil || !strings.Contains(out, "deadfarm") || !strings.Contains(out, dead) || !strings.Contains(out, "linux/arm64") {
+		t.Fatalf("ls: %v\n%s", err, out)
+	}
+	if out, _, err = runBuildCLI(t, "builder", "rm", "deadfarm"); err != nil || !strings.Contains(out, "removed") {
+		t.Fatalf("rm: %v\n%s", err, out)
+	}
+	if out, _, _ = runBuildCLI(t, "builder", "ls"); strings.Contains(out, "deadfarm") {
+		t.Errorf("ls after rm:\n%s", out)
+	}
+}
+
+// TestBuildTwoNodesCLI builds a scratch image (no RUN, so no emulation)
+// on a two-node builder and reads the summary, label and annotations.
+func TestBuildTwoNodesCLI(t *testing.T) {
+	tempConfigDir(t)
+	armAddr, genAddr := startCLINode(t), startCLINode(t)
+	reg := testenv.StartRegistry(t)
+	if _, _, err := runBuildCLI(t, "builder", "create", "pair", "--node", armAddr, "--platform", "linux/arm64", "--node", genAddr); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY hello.txt /hello.txt\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hi\n"), 0o644)
+	tag := reg.Ref("pair", "v1")
+	meta := filepath.Join(t.TempDir(), "meta.json")
+	out, stderr, err := runBuildCLI(t, "build", dir, "--builder", "pair", "--platform", "linux/amd64,linux/arm64",
+		"-t", tag, "--push", "--progress", "plain", "--label", "org.example.l=1", "--annotation", "org.example.a=2",
+		"--metadata-file", meta)
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, stderr)
+	}
+	t.Logf("summary:\n%s", out)
+	for _, s := range []string{"built 2 platform(s)", "linux/arm64  " + armAddr, "linux/amd64  " + genAddr, "pushed: " + tag} {
+		if !strings.Contains(out, s) {
+			t.Errorf("summary lacks %q", s)
+		}
+	}
+	if !strings.Contains(stderr, "node0: ") || !strings.Contains(stderr, "node1: ") {
+		t.Errorf("progress does not label the nodes:\n%s", stderr)
+	}
+	ref, _ := name.ParseReference(tag)
+	idx, err := remote.Index(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, _ := idx.IndexManifest()
+	if im.Annotations["org.example.a"] != "2" || len(im.Manifests) != 2 {
+		t.Errorf("index: %+v", im)
+	}
+	for _, p := range testenv.Platforms(t, "linux/amd64", "linux/arm64") {
+		img := testenv.ImageFor(t, idx, p)
+		cf, _ := img.ConfigFile()
+		m, _ := img.Manifest()
+		if cf.Config.Labels["org.example.l"] != "1" || m.Annotations["org.example.a"] != "2" {
+			t.Errorf("%s: labels %v annotations %v", p, cf.Config.Labels, m.Annotations)
+		}
+	}
+	var md Metadata
+	b, _ := os.ReadFile(meta)
+	if json.Unmarshal(b, &md) != nil || len(md.Platforms) != 2 || md.Platforms[0].Node == "" {
+		t.Errorf("metadata:\n%s", b)
+	}
+}
+
+func TestSummaryEmulationHint(t *testing.T) {
+	r := &build.Result{Address: "unix:///x", Duration: 10 * time.Second, EmulatedRun: 8 * time.Second,
+		Stats: []build.PlatformStat{{Platform: "linux/s390x", Node: "unix:///x", Emulated: true, Duration: 9 * time.Second, EmulatedRun: 8 * time.Second}}}
+	var b strings.Builder
+	renderSummary(&b, r)
+	for _, s := range []string{"linux/s390x", "unix:///x (emulated)", "RUN steps under emulation: 8s of 10s (80%)", "FROM --platform=$BUILDPLATFORM", "TARGETARCH"} {
+		if !strings.Contains(b.String(), s) {
+			t.Errorf("summary lacks %q:\n%s", s, b.String())
+		}
+	}
+	r.EmulatedRun = 4 * time.Second
+	b.Reset()
+	renderSummary(&b, r)
+	if strings.Contains(b.String(), "BUILDPLATFORM") || !strings.Contains(b.String(), "(40%)") {
+		t.Errorf("hint at 40%%:\n%s", b.String())
+	}
+}
