@@ -1,0 +1,44 @@
+package imagetest
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Defaults for zero Options fields.
+const (
+	DefaultParallel    = 4
+	DefaultCellTimeout = 10 * time.Minute
+	// TailLines is how many lines of a failing check's output a report
+	// keeps.
+	TailLines = 20
+)
+
+// Options configure a matrix run.
+type Options struct {
+	// Command is the user's command (check 2); none skips the check.
+	Command []string
+	// StrictCPU runs emulated cells on the oldest CPU model of their
+	// variant (QEMU_CPU).
+	StrictCPU bool
+	// Parallel bounds how many cells run at once (default DefaultParallel).
+	Parallel int
+	// CellTimeout bounds each cell (default DefaultCellTimeout); a cell
+	// that runs out of time fails.
+	CellTimeout time.Duration
+	// Logger gets debug detail (default: discard).
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.Parallel <= 0 {
+		o.Parallel = DefaultParallel
+	}
+	if o.CellTimeout <= 0 {
+		o.CellTimeout = DefaultCellTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}

@@ -1,0 +1,76 @@
+package imagetest
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// WriteTable renders the report for people: one row per cell, then the
+// failures with the tail of their output, then a summary line.
+func WriteTable(w io.Writer, r *Report) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PLATFORM\tTAG\tMACHINE\tCPU\tUNAME\tCOMMAND\tDURATION")
+	for _, c := range r.Cells {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Platform, c.Tag, orDash(c.Machine), c.CPU,
+			checkWord(c, c.Uname), checkWord(c, c.Command), seconds(c.DurationSeconds))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, c := range r.Cells {
+		writeFailure(w, c)
+	}
+	verdict := "PASS"
+	if !r.Passed {
+		verdict = "FAIL"
+	}
+	_, err := fmt.Fprintf(w, "\n%s: %d of %d cells passed in %s\n", verdict, r.Total-r.Failed, r.Total, seconds(r.DurationSeconds))
+	return err
+}
+
+func checkWord(c Cell, ch Check) string {
+	if c.Error != "" {
+		return "error"
+	}
+	if ch.Status == StatusFail && ch.Signal != "" {
+		return "FAIL (" + ch.Signal + ")"
+	}
+	if ch.Status == StatusFail {
+		return "FAIL"
+	}
+	return string(ch.Status)
+}
+
+func writeFailure(w io.Writer, c Cell) {
+	if c.Passed {
+		return
+	}
+	fmt.Fprintf(w, "\n--- FAIL %s %s (cpu %s)\n", c.Platform, c.Tag, c.CPU)
+	if c.Error != "" {
+		fmt.Fprintf(w, "    %s\n", c.Error)
+		return
+	}
+	for _, ch := range []Check{c.Uname, c.Command} {
+		if ch.Status != StatusFail {
+			continue
+		}
+		fmt.Fprintf(w, "    %s: %s\n", strings.Join(ch.Args, " "), ch.Message)
+		for _, l := range ch.OutputTail {
+			fmt.Fprintf(w, "    | %s\n", l)
+		}
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func seconds(s float64) string {
+	return (time.Duration(s * float64(time.Second))).Round(10 * time.Millisecond).String()
+}
