@@ -18,13 +18,16 @@ $(BIN)/multiarch: FORCE
 
 ## tools: buildkitd and the distribution registry, from the versions pinned in go.mod
 ## (tool directives; nothing is downloaded but Go modules)
-tools: $(BIN)/registry $(BIN)/buildkitd
+tools: $(BIN)/registry $(BIN)/buildkitd $(BIN)/buildctl
 
 $(BIN)/registry: go.mod go.sum
 	$(GO) build -o $@ github.com/distribution/distribution/v3/cmd/registry
 
 $(BIN)/buildkitd: go.mod go.sum
 	$(GO) build -o $@ github.com/moby/buildkit/cmd/buildkitd
+
+$(BIN)/buildctl: go.mod go.sum
+	$(GO) build -o $@ github.com/moby/buildkit/cmd/buildctl
 
 ## setup: packages, binfmt_misc, the distro's QEMU handlers (needs root)
 setup:

@@ -271,5 +271,6 @@ require (
 
 tool (
 	github.com/distribution/distribution/v3/cmd/registry
+	github.com/moby/buildkit/cmd/buildctl
 	github.com/moby/buildkit/cmd/buildkitd
 )

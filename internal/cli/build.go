@@ -222,7 +222,11 @@ func renderSummary(w io.Writer, r *build.Result) {
 		if d == "" {
 			d = "-"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Platform, node, round(s.Duration), run, d)
+		took := round(s.Duration)
+		if s.Duration == 0 {
+			took = "cached"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Platform, node, took, run, d)
 	}
 	tw.Flush()
 	if r.Digest != "" {

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Speed targets, each printed with its figures and ratio (`make bench`; root,
+# after `make setup fixtures build`):
+#
+#   1. build:  `multiarch build` vs `buildctl build` of the same Dockerfile on
+#              the same buildkitd with the same (warm) cache, runs alternated;
+#              ratio of median wall times, target <= 1.05.
+#   2. doctor: a full `doctor` run (every emulated platform, probes included),
+#              target well under a second.
+#   3. verify: verify throughput vs `gzip -dc` of the same layer, target >= 0.70.
+#
+# BENCH_RUNS (default 15) timed runs per tool; BENCH_PLATFORMS (default
+# linux/amd64,linux/arm64). Exit status is non-zero only when a benchmark
+# fails to run; missed targets are reported as MISSED.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+go=${GO:-go}
+ma=$root/bin/multiarch
+bctl=$root/bin/buildctl
+runs=${BENCH_RUNS:-15}
+platforms=${BENCH_PLATFORMS:-linux/amd64,linux/arm64}
+
+for bin in "$ma" "$root/bin/buildkitd"; do
+	[ -x "$bin" ] || { echo "bench: $bin missing: run make build" >&2; exit 1; }
+done
+[ -x "$bctl" ] || "$go" build -o "$bctl" github.com/moby/buildkit/cmd/buildctl
+
+# Short dir: the socket path must fit sun_path.
+work=$(mktemp -d /tmp/mabench.XXXXXX)
+state=$work/state
+sock=$work/bk.sock
+cleanup() {
+	"$ma" builder down --state-dir "$state" --socket "$sock" >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+verdict() { # verdict OK|MISSED
+	if [ "$1" = 1 ]; then echo "ok"; else echo "MISSED"; fi
+}
+
+now() { date +%s.%N; }
+
+# ---------------------------------------------------------------- 1. build
+echo "== build: multiarch build vs buildctl build (same buildkitd, same cache, $runs runs each, alternated)"
+MULTIARCH_BUILDKITD=$root/bin/buildkitd "$ma" builder up --state-dir "$state" --socket "$sock" >/dev/null
+export BUILDKIT_HOST=unix://$sock
+
+ctx=$work/ctx
+mkdir -p "$ctx/src"
+for i in $(seq 200); do head -c 4096 /dev/urandom >"$ctx/src/f$i"; done
+cat >"$ctx/Dockerfile" <<'EOF'
+FROM scratch AS files
+COPY src/ /src/
+FROM scratch
+COPY --from=files /src /app
+COPY Dockerfile /Dockerfile
+EOF
+
+run_multiarch() {
+	"$ma" build "$ctx" --platform "$platforms" --output "type=oci,dest=$work/ma.tar" --progress plain >/dev/null 2>&1
+}
+# The same solve multiarch asks for: dockerfile.v0 with the same attributes.
+run_buildctl() {
+	"$bctl" build --frontend dockerfile.v0 --local context="$ctx" --local dockerfile="$ctx" \
+		--opt filename=Dockerfile --opt platform="$platforms" --opt multi-platform=true \
+		--output "type=oci,dest=$work/bc.tar" --progress plain >/dev/null 2>&1
+}
+
+# Warm both: the cache and the page cache see each tool once before timing.
+run_multiarch
+run_buildctl
+run_multiarch
+run_buildctl
+
+ma_times=()
+bc_times=()
+for i in $(seq "$runs"); do
+	# Alternate which goes first, so drift in the machine's load hits both.
+	if [ $((i % 2)) = 1 ]; then order="ma bc"; else order="bc ma"; fi
+	for which in $order; do
+		t0=$(now)
+		if [ "$which" = ma ]; then run_multiarch; else run_buildctl; fi
+		t1=$(now)
+		d=$(echo "$t1 $t0" | awk '{printf "%.4f", $1-$2}')
+		if [ "$which" = ma ]; then ma_times+=("$d"); else bc_times+=("$d"); fi
+	done
+done
+
+stats() { # prints "median mean" of its arguments
+	printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1; s+=$1} END {
+		m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2
+		printf "%.3f %.3f", m, s/NR }'
+}
+read -r ma_med ma_mean <<<"$(stats "${ma_times[@]}")"
+read -r bc_med bc_mean <<<"$(stats "${bc_times[@]}")"
+ratio=$(awk -v a="$ma_med" -v b="$bc_med" 'BEGIN {printf "%.3f", a/b}')
+ok=$(awk -v r="$ratio" 'BEGIN {print (r <= 1.05) ? 1 : 0}')
+echo "   multiarch build: median ${ma_med}s  mean ${ma_mean}s  runs: ${ma_times[*]}"
+echo "   buildctl build:  median ${bc_med}s  mean ${bc_mean}s  runs: ${bc_times[*]}"
+echo "   ratio multiarch/buildctl (median): $ratio   target <= 1.05: $(verdict "$ok")"
+unset BUILDKIT_HOST
+
+# ---------------------------------------------------------------- 2. doctor
+echo
+echo "== doctor: full run (go test -bench . -benchtime 3x ./internal/doctor/)"
+out=$("$go" test -run '^$' -bench . -benchtime 3x ./internal/doctor/ 2>&1) || { echo "$out"; exit 1; }
+echo "$out" | grep -E '^Benchmark' | sed 's/^/   /'
+ns=$(echo "$out" | awk '/^BenchmarkDoctorAll/ {for (i=1;i<=NF;i++) if ($(i+1)=="ns/op") print $i}')
+[ -n "$ns" ] || { echo "bench: no BenchmarkDoctorAll result" >&2; echo "$out"; exit 1; }
+secs=$(awk -v n="$ns" 'BEGIN {printf "%.3f", n/1e9}')
+ok=$(awk -v s="$secs" 'BEGIN {print (s < 1) ? 1 : 0}')
+echo "   doctor full run: ${secs}s per run   target well under 1s: $(verdict "$ok")"
+
+# ---------------------------------------------------------------- 3. verify
+echo
+echo "== verify: throughput vs gzip -dc (go test -bench 'Verify|Gunzip|Shared' ./internal/verify/)"
+out=$("$go" test -run '^$' -bench 'Verify|Gunzip|Shared' ./internal/verify/ 2>&1) || { echo "$out"; exit 1; }
+echo "$out" | grep -E '^Benchmark' | sed 's/^/   /'
+mbs() { # mbs BENCHMARK-PREFIX: its MB/s
+	echo "$out" | awk -v b="$1" 'index($1, b) == 1 {for (i=1;i<=NF;i++) if ($(i+1)=="MB/s") print $i}' | head -1
+}
+v=$(mbs BenchmarkVerifyThroughput)
+g=$(mbs BenchmarkGunzipBaseline/gzip-dc)
+[ -n "$v" ] && [ -n "$g" ] || { echo "bench: verify or gzip -dc throughput missing" >&2; exit 1; }
+ratio=$(awk -v a="$v" -v b="$g" 'BEGIN {printf "%.3f", a/b}')
+ok=$(awk -v r="$ratio" 'BEGIN {print (r >= 0.70) ? 1 : 0}')
+echo "   verify ${v} MB/s, gzip -dc ${g} MB/s: ratio $ratio   target >= 0.70: $(verdict "$ok")"
