@@ -58,3 +58,17 @@ func TestAnnotationAttrs(t *testing.T) {
 		t.Errorf("index annotations: %v", ia)
 	}
 }
+
+func TestInsecureRegistryExport(t *testing.T) {
+	o := Options{Tags: []string{"reg.example:5000/app:v1"}, Insecure: []string{"reg.example"}}
+	if e := byDigestExport(o); e.Attrs["registry.insecure"] != "true" || e.Attrs["name"] != "reg.example:5000/app" || e.Attrs["push-by-digest"] != "true" {
+		t.Errorf("by-digest export attrs %v", e.Attrs)
+	}
+	if len(nameOpts(o.Insecure, o.Tags[0])) != 1 || len(nameOpts([]string{"other:5000"}, o.Tags[0])) != 0 {
+		t.Error("nameOpts: host entry covers every port, other hosts do not")
+	}
+	o.Insecure = nil
+	if e := byDigestExport(o); e.Attrs["registry.insecure"] != "" {
+		t.Errorf("insecure without a listed registry: %v", e.Attrs)
+	}
+}

@@ -191,3 +191,36 @@ func TestTwoNodeFailureLeavesNoTag(t *testing.T) {
 		t.Errorf("repository has tags after failed build: %v", tags)
 	}
 }
+
+// TestRegistryCacheAcrossBuilders exports the cache of a RUN that writes a
+// random value from one builder and imports it on another: the second
+// image holds the same value, so its RUN came from the cache.
+func TestRegistryCacheAcrossBuilders(t *testing.T) {
+	first, second := startTestBuilder(t), startTestBuilder(t)
+	reg := testenv.StartRegistry(t)
+	ps := testenv.Platforms(t, "linux/amd64")
+	base := reg.Ref("busybox", "latest")
+	testenv.PushBusyboxIndex(t, base, ps...)
+	dir := writeContext(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nRUN head -c 16 /dev/urandom | od -An -tx1 > /random\n"})
+	cache, err := ParseCacheSpec("type=registry,ref=" + reg.Ref("cache", "hello") + ",mode=max")
+	if err != nil {
+		t.Fatal(err)
+	}
+	random := func(addr, tag string, o Options) string {
+		o.ContextDir, o.Platforms, o.Push, o.Tags, o.BuildArgs = dir, ps, true, []string{tag}, map[string]string{"BASE": base}
+		if _, err := Build(t.Context(), addr, o); err != nil {
+			t.Fatal(err)
+		}
+		idx, err := remote.Index(mustRef(t, tag))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(testenv.ReadFile(t, testenv.ImageFor(t, idx, ps[0]), "/random"))
+	}
+	a := random(first.Address(), reg.Ref("hello", "a"), Options{CacheTo: []CacheSpec{cache}})
+	b := random(second.Address(), reg.Ref("hello", "b"), Options{CacheFrom: []CacheSpec{cache}})
+	// 16 random bytes: equal only when the RUN was not run again.
+	if a != b {
+		t.Errorf("second builder ran the RUN again (%q, first %q): cache not imported", b, a)
+	}
+}

@@ -192,6 +192,10 @@ func runBuild(cmd *cobra.Command, f *buildFlags, opts build.Options) error {
 		return explainBuildError(err)
 	}
 	res, err := build.BuildOn(cmd.Context(), nodes, opts)
+	var unreachable *build.UnreachableError
+	if f.builder != "" && errors.As(err, &unreachable) {
+		return fmt.Errorf("builder %s: %w\n`multiarch builder status %s` shows every node's state; start the node's buildkitd, or recreate the builder without it", f.builder, err, f.builder)
+	}
 	if err != nil {
 		return explainBuildError(err)
 	}

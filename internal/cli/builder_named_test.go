@@ -125,6 +125,12 @@ func TestBuilderCreateLsStatusRmCLI(t *testing.T) {
 	if err == nil || !strings.Contains(out, "state:      not reachable") || !strings.Contains(out, "state:      running") || !strings.Contains(out, "linux/s390x") {
 		t.Fatalf("status deadfarm: %v\n%s", err, out)
 	}
+	ctxDir := t.TempDir()
+	os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM scratch\n"), 0o644)
+	_, _, err = runBuildCLI(t, "build", ctxDir, "--builder", "deadfarm", "--platform", "linux/amd64")
+	if err == nil || !strings.Contains(err.Error(), dead) || !strings.Contains(err.Error(), "multiarch builder status deadfarm") {
+		t.Fatalf("build on a builder with a dead node: %v", err)
+	}
 	out, _, err = runBuildCLI(t, "builder", "status", "farm")
 	if err != nil || !strings.Contains(out, "native:     linux/arm64 (declared)") {
 		t.Fatalf("status farm: %v\n%s", err, out)
