@@ -1,6 +1,7 @@
 package build
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -35,10 +36,8 @@ const (
 )
 
 func nodeRank(n Node, st *NodeStatus, p platform.Platform) rank {
-	for _, s := range NativePlatforms(n, st) {
-		if sameArch(s, p) {
-			return rankNative
-		}
+	if isNative(NativePlatforms(n, st), p.OS+"/"+p.Arch) {
+		return rankNative
 	}
 	for _, s := range st.Platforms() {
 		if sameArch(s, p) {
@@ -49,6 +48,31 @@ func nodeRank(n Node, st *NodeStatus, p platform.Platform) rank {
 		}
 	}
 	return rankNone
+}
+
+// alsoNative are the architectures a CPU of another runs without
+// emulation (32-bit x86 on x86-64; see platform.NativeArches).
+var alsoNative = map[string][]string{"amd64": {"386"}}
+
+// isNative reports whether the platform exec (os/arch[/variant]) runs
+// natively on a node whose native platforms are native.
+func isNative(native []string, exec string) bool {
+	p, err := platforms.Parse(exec)
+	if err != nil {
+		return false
+	}
+	p = platforms.Normalize(p)
+	for _, n := range native {
+		q, err := platforms.Parse(n)
+		if err != nil || q.OS != p.OS {
+			continue
+		}
+		q = platforms.Normalize(q)
+		if q.Architecture == p.Architecture || slices.Contains(alsoNative[q.Architecture], p.Architecture) {
+			return true
+		}
+	}
+	return false
 }
 
 // sameArch compares OS and architecture only: a node that runs one ARM

@@ -74,3 +74,23 @@ func TestPlanNoNodeNamesAllNodes(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestIsNative(t *testing.T) {
+	for _, tc := range []struct {
+		native []string
+		exec   string
+		want   bool
+	}{
+		{[]string{"linux/amd64"}, "linux/amd64", true},
+		{[]string{"linux/amd64"}, "linux/386", true},
+		{[]string{"linux/amd64"}, "linux/arm64", false},
+		{[]string{"linux/arm64"}, "linux/arm64/v8", true},
+		{[]string{"linux/arm/v7"}, "linux/arm/v6", true},
+		{[]string{"linux/386"}, "linux/amd64", false},
+		{nil, "linux/amd64", false},
+	} {
+		if got := isNative(tc.native, tc.exec); got != tc.want {
+			t.Errorf("isNative(%v, %s) = %v", tc.native, tc.exec, got)
+		}
+	}
+}

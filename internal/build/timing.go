@@ -144,20 +144,6 @@ func (tl *timeline) stats(a Assignment) ([]PlatformStat, []interval) {
 	return out, emulated
 }
 
-func isNative(native []string, exec string) bool {
-	p, err := platforms.Parse(exec)
-	if err != nil {
-		return false
-	}
-	for _, n := range native {
-		q, err := platforms.Parse(n)
-		if err == nil && q.OS == p.OS && q.Architecture == p.Architecture {
-			return true
-		}
-	}
-	return false
-}
-
 // union is the total length covered by ivs (overlaps counted once).
 func union(ivs []interval) time.Duration {
 	if len(ivs) == 0 {
