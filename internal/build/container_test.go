@@ -138,6 +138,18 @@ func TestContainerExitCodesAndFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// What imagetest's ELF preflight exists for: the x86-64 binary of an
+	// arm64 entry runs natively on an x86-64 builder, no emulator involved.
+	wrong := reg.Ref("wrongarch", "latest")
+	widx := testenv.WrongArchIndex(t)
+	testenv.PushIndex(t, wrong, widx)
+	arm64 := testenv.Platforms(t, "linux/arm64")[0]
+	res, err := runIn(t, r, ContainerImage{Ref: wrong, Digest: entryDigest(t, widx, arm64), Platform: arm64}, nil, testenv.AppPath)
+	if platform.Host().Arch == "amd64" && (err != nil || string(res.Stdout) != "hello from linux/amd64\n") {
+		t.Errorf("x86-64 binary in the arm64 entry: %q %v", res.Stdout, err)
+	}
+	t.Logf("x86-64 binary in the arm64 entry: %q %v", res.Stdout, err)
+
 	err = r.RunInImage(t.Context(), ContainerImage{Ref: reg.Ref("missing", "latest"), Platform: amd64}, func(context.Context, Container) error { return nil })
 	var ie *ImageError
 	if !errors.As(err, &ie) {

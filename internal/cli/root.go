@@ -27,6 +27,8 @@ func NewRootCmd() *cobra.Command {
 		newVerifyCmd(),
 		newBuilderCmd(),
 		newBuildCmd(),
+		newTestCmd(),
+		newLoginCmd(),
 	)
 	return root
 }

@@ -46,7 +46,7 @@ type WrongArchError struct {
 }
 
 func (e *WrongArchError) Error() string {
-	return fmt.Sprintf("%s is a %s %s %s executable, not %s: exec format error on a real %s machine (emulation or the host may run it and hide that)",
+	return fmt.Sprintf("%s is an ELF executable for %s (%s, %s), not for %s: exec format error on a real %s machine (the builder's host or emulator may run it anyway and hide that)",
 		e.Path, machineName(e.Machine), e.Class, e.Data, e.Platform, e.Platform)
 }
 

@@ -1,0 +1,237 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/imagetest"
+	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/registry"
+)
+
+type testFlags struct {
+	platforms string
+	strictCPU bool
+	parallel  int
+	asJSON    bool
+	junit     string
+	timeout   time.Duration
+}
+
+func newTestCmd() *cobra.Command {
+	f := &testFlags{}
+	cmd := &cobra.Command{
+		Use:   "test REF [REF...] [-- CMD ARGS...]",
+		Short: "Run every platform of an image in a container on the builder: uname -m and your command",
+		Long: `For each platform entry of each REF (pulled by digest; attestations skipped) run, in containers
+on the builder, ` + "`uname -m`" + ` (it must print a machine the platform produces) and CMD (it must exit 0).
+With --strict-cpu emulated platforms run on the oldest CPU model of their variant (QEMU_CPU), so code
+for newer CPUs dies with SIGILL. Exit 1 when any cell fails.
+The builder is $BUILDKIT_HOST, else the embedded builder (started on demand).`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if refs, _ := splitDash(cmd, args); len(refs) == 0 {
+				return errors.New("give the image to test: multiarch test REF [-- CMD ARGS...]")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			refs, command := splitDash(cmd, args)
+			return runTest(cmd, f, refs, command)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.platforms, "platform", "", "test only these platforms, comma separated (each must be in the image)")
+	fl.BoolVar(&f.strictCPU, "strict-cpu", false, "run emulated platforms on the oldest CPU model of their variant (QEMU_CPU)")
+	fl.IntVar(&f.parallel, "parallel", imagetest.DefaultParallel, "cells run at once")
+	fl.BoolVar(&f.asJSON, "json", false, "print the report as JSON")
+	fl.StringVar(&f.junit, "junit", "", "also write the report as JUnit XML to this file")
+	fl.DurationVar(&f.timeout, "cell-timeout", imagetest.DefaultCellTimeout, "time limit of each cell")
+	addRegistryFlags(cmd)
+	return cmd
+}
+
+// splitDash separates the references from the command after "--".
+func splitDash(cmd *cobra.Command, args []string) (refs, command []string) {
+	if i := cmd.ArgsLenAtDash(); i >= 0 {
+		return args[:i], args[i:]
+	}
+	return args, nil
+}
+
+func runTest(cmd *cobra.Command, f *testFlags, refs, command []string) error {
+	ctx := cmd.Context()
+	if f.parallel < 1 {
+		return fmt.Errorf("--parallel %d: run at least one cell at a time", f.parallel)
+	}
+	var want []platform.Platform
+	if f.platforms != "" {
+		var err error
+		if want, err = platform.ParseList(f.platforms); err != nil {
+			return fmt.Errorf("--platform: %w", err)
+		}
+	}
+	regOpts := registryOptions(cmd)
+	entries, err := testEntries(ctx, refs, regOpts)
+	if err != nil {
+		return err
+	}
+	addr, err := ensureBuilder(ctx, cmd, regOpts.Insecure)
+	if err != nil {
+		return explainBuildError(err)
+	}
+	runner, err := build.NewContainerRunner(ctx, addr, build.ContainerOptions{Logger: logger(cmd)})
+	if err != nil {
+		return explainBuildError(err)
+	}
+	defer runner.Close()
+	var targets []imagetest.Target
+	for i, ref := range refs {
+		ts, err := imagetest.Targets(ref, entries[i], want, nativeOn(runner.Status()))
+		if err != nil {
+			return err
+		}
+		targets = append(targets, ts...)
+	}
+	opts := imagetest.Options{Command: command, StrictCPU: f.strictCPU, Parallel: f.parallel, CellTimeout: f.timeout, Logger: logger(cmd)}
+	report, err := imagetest.Run(ctx, targets, imageOpener(runner), opts)
+	if err != nil {
+		return err
+	}
+	return renderTest(cmd, f, report)
+}
+
+// testEntries lists the platform entries of every reference before any
+// builder is started, so a missing image fails fast.
+func testEntries(ctx context.Context, refs []string, opts registry.Options) ([][]imagetest.Entry, error) {
+	out := make([][]imagetest.Entry, len(refs))
+	for i, ref := range refs {
+		if strings.HasPrefix(ref, registry.LayoutScheme) {
+			return nil, fmt.Errorf("%s: `multiarch test` runs images from a registry; push the layout first (`multiarch index create` or `build --push`)", ref)
+		}
+		ins, err := registry.Inspect(ctx, ref, opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ins.Manifests {
+			out[i] = append(out[i], imagetest.Entry{Platform: m.Platform, Digest: m.Digest})
+		}
+		if len(out[i]) == 0 {
+			return nil, fmt.Errorf("%s has no platform entries to test", ref)
+		}
+	}
+	return out, nil
+}
+
+// nativeOn says which platforms the builder runs without emulation: those
+// of its worker's own platform (the first one it reports), plus what that
+// machine's kernel runs natively (386 on x86-64).
+func nativeOn(st *build.NodeStatus) func(platform.Platform) bool {
+	host := platform.Host()
+	if ps := st.Platforms(); len(ps) > 0 {
+		if p, err := platform.Parse(ps[0]); err == nil {
+			host = p
+		}
+	}
+	native := []string{host.QEMUArch}
+	if host.QEMUArch == platform.Host().QEMUArch {
+		native = platform.NativeArches()
+	}
+	return func(p platform.Platform) bool { return slices.Contains(native, p.QEMUArch) }
+}
+
+func renderTest(cmd *cobra.Command, f *testFlags, r *imagetest.Report) error {
+	var err error
+	if f.asJSON {
+		err = imagetest.WriteJSON(cmd.OutOrStdout(), r)
+	} else {
+		err = imagetest.WriteTable(cmd.OutOrStdout(), r)
+	}
+	if err != nil {
+		return err
+	}
+	if f.junit != "" {
+		var b bytes.Buffer
+		if err := imagetest.WriteJUnit(&b, r); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(f.junit, b.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("--junit: %w", err)
+		}
+	}
+	if !r.Passed {
+		return fmt.Errorf("%w: %d of %d cells failed: %w", ErrChecksFailed, r.Failed, r.Total, r.Err())
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to a temp file next to path and renames it
+// into place, so readers never see half a file.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// imageOpener opens containers of registry images on the builder.
+func imageOpener(r *build.ContainerRunner) imagetest.Opener {
+	return func(ctx context.Context, t imagetest.Target, fn func(context.Context, imagetest.Container) error) error {
+		img := build.ContainerImage{Ref: t.Tag, Digest: t.Digest, Platform: t.Platform}
+		return r.RunInImage(ctx, img, func(ctx context.Context, c build.Container) error {
+			return fn(ctx, testContainer{c})
+		})
+	}
+}
+
+// testContainer adapts build's containers to imagetest's: a non-zero exit
+// is an Exit there, an *ExitError here. `build --test` will use it for
+// containers of solved results.
+type testContainer struct{ c build.Container }
+
+func (a testContainer) Run(ctx context.Context, p imagetest.Process) (imagetest.Exit, error) {
+	res, err := a.c.Run(ctx, build.Process{Args: p.Args, Env: p.Env})
+	var ex imagetest.Exit
+	if res != nil {
+		ex.Stdout, ex.Output, ex.Duration = res.Stdout, res.Output, res.Duration
+	}
+	var ee *build.ExitError
+	if errors.As(err, &ee) {
+		ex.Code = ee.Code
+		if ee.Signal != 0 {
+			ex.Signal = build.SignalName(ee.Signal)
+		}
+		return ex, nil
+	}
+	return ex, err
+}
+
+func (a testContainer) LookPath(ctx context.Context, file string) (string, error) {
+	return a.c.LookPath(ctx, file)
+}
+
+func (a testContainer) ReadFile(ctx context.Context, path string, limit int) ([]byte, error) {
+	return a.c.ReadFile(ctx, path, limit)
+}
