@@ -2,7 +2,8 @@
 # The main job, end to end on this machine: a local registry, the embedded
 # BuildKit builder, a multi-platform busybox base built from Debian's
 # binaries, the classic hello example built for every demo platform and
-# pushed, then inspected and verified platform by platform.
+# pushed, then inspected, verified and tested platform by platform (the
+# test on each variant's oldest CPU model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -48,7 +49,11 @@ done
 	-t "$reg/demo/hello:latest" -t "$reg/demo/hello:1.0" --push --progress plain \
 	--metadata-file "$work/hello.metadata.json"
 
-# 4. Read the index back and prove every platform holds its own binaries.
+# 4. Read the index back, prove every platform holds its own binaries, and
+#    run every platform of both tags on the oldest CPU model of its variant.
 "$ma" inspect "$reg/demo/hello:latest"
-"$ma" verify "$reg/demo/hello:latest" --platform "$platforms"
+"$ma" verify "$reg/demo/hello:latest" "$reg/demo/hello:1.0" --platform "$platforms"
+"$ma" test "$reg/demo/hello:latest" "$reg/demo/hello:1.0" --strict-cpu -- sh -c 'cat /built-on && echo "Running on $(uname -m)"'
+"$ma" test "$reg/demo/hello:latest" --strict-cpu --json >"$work/test-matrix.json"
+echo "== test matrix as JSON: $work/test-matrix.json; JUnit: multiarch test ... --junit FILE"
 echo "== demo passed: $reg/demo/hello:latest and :1.0 hold $platforms"
