@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/multiarch-dev/multiarch/internal/binfmt"
+	"github.com/multiarch-dev/multiarch/internal/platform"
+)
+
+// mountUnlessDryRun mounts binfmt_misc before planning a real run, so the
+// plan sees the entries the kernel has; a dry run writes nothing, mounts
+// included.
+func mountUnlessDryRun(ctx context.Context, m *binfmt.Manager, dryRun bool) error {
+	if dryRun {
+		return nil
+	}
+	return m.EnsureMounted(ctx)
+}
+
+// applyAndReport applies the plan (or, for a dry run, prints it) and
+// prints what was done.
+func applyAndReport(ctx context.Context, out io.Writer, m *binfmt.Manager, plan *binfmt.Plan, dryRun bool) error {
+	if dryRun {
+		return printDryRun(out, plan, m.Root)
+	}
+	if err := m.Apply(ctx, plan); err != nil {
+		return err
+	}
+	return printChanges(out, plan)
+}
+
+// printDryRun prints each register line as is and everything else as a
+// '#' comment, so the output is itself a valid systemd-binfmt file.
+func printDryRun(out io.Writer, plan *binfmt.Plan, root string) error {
+	if root == "" {
+		root = binfmt.DefaultRoot
+	}
+	var b strings.Builder
+	for _, c := range plan.Changes {
+		switch c.Action {
+		case binfmt.ActionRegister:
+			fmt.Fprintf(&b, "%s\n", c.Line)
+		case binfmt.ActionReplace:
+			fmt.Fprintf(&b, "# %s: replace (%s): echo -1 > %s, then register:\n%s\n", c.Name, c.Reason, filepath.Join(root, c.Name), c.Line)
+		case binfmt.ActionEnable:
+			fmt.Fprintf(&b, "# %s: enable (%s): echo 1 > %s\n", c.Name, c.Reason, filepath.Join(root, c.Name))
+		case binfmt.ActionRemove:
+			if c.Old != nil {
+				fmt.Fprintf(&b, "# %s: remove: echo -1 > %s\n", c.Name, filepath.Join(root, c.Name))
+			}
+		default:
+			fmt.Fprintf(&b, "# %s: %s (%s)\n", c.Name, c.Action, c.Reason)
+		}
+		if c.Persist != "" {
+			verb := "write"
+			if c.Action == binfmt.ActionRemove {
+				verb = "delete"
+			}
+			fmt.Fprintf(&b, "# %s: would %s %s\n", c.Name, verb, c.Persist)
+		}
+	}
+	b.WriteString("# dry run: nothing was written\n")
+	_, err := io.WriteString(out, b.String())
+	return err
+}
+
+var pastTense = map[binfmt.Action]string{
+	binfmt.ActionRegister: "registered", binfmt.ActionReplace: "replaced", binfmt.ActionEnable: "enabled",
+	binfmt.ActionRemove: "removed", binfmt.ActionUnchanged: "unchanged", binfmt.ActionSkip: "skipped",
+}
+
+func printChanges(out io.Writer, plan *binfmt.Plan) error {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tPLATFORM\tRESULT\tDETAIL")
+	for _, c := range plan.Changes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, platformName(c.Platform), pastTense[c.Action], changeDetail(c))
+	}
+	return tw.Flush()
+}
+
+func platformName(p platform.Platform) string {
+	if p.Arch == "" {
+		return "-"
+	}
+	return p.String()
+}
+
+func changeDetail(c binfmt.Change) string {
+	var parts []string
+	if c.New != nil && c.Action != binfmt.ActionUnchanged {
+		parts = append(parts, fmt.Sprintf("flags %s, %s", c.New.Flags.Effective(), c.New.Interpreter))
+	}
+	if c.Reason != "" {
+		parts = append(parts, c.Reason)
+	}
+	if c.Persist != "" {
+		if c.Action == binfmt.ActionRemove {
+			parts = append(parts, "deleted "+c.Persist)
+		} else {
+			parts = append(parts, "persisted in "+c.Persist)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
