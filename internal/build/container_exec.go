@@ -11,7 +11,6 @@ import (
 
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	gatewayapi "github.com/moby/buildkit/frontend/gateway/pb"
-	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
@@ -29,6 +28,9 @@ type gatewayContainer struct {
 	user     string
 	// holder is the image's sleep, when it has one: see Run.
 	holder string
+	// shared, when set, holds the one container every Run uses (see
+	// Shared).
+	shared *sharedContainer
 }
 
 func newGatewayContainer(gc gateway.Client, ref gateway.Reference, p platform.Platform, cfg ocispecs.ImageConfig) *gatewayContainer {
@@ -50,20 +52,11 @@ func (g *gatewayContainer) Run(ctx context.Context, p Process) (*ProcessResult, 
 	if len(p.Args) == 0 {
 		return nil, errors.New("no command to run")
 	}
-	spec := g.platform.OCI()
-	ctr, err := g.gc.NewContainer(ctx, gateway.NewContainerRequest{
-		Mounts:   []gateway.Mount{{Dest: "/", MountType: pb.MountType_BIND, Ref: g.ref}},
-		Platform: &pb.Platform{OS: spec.OS, Architecture: spec.Architecture, Variant: spec.Variant},
-	})
+	ctr, release, err := g.container(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("new container: %w", err)
+		return nil, err
 	}
-	defer ctr.Release(context.WithoutCancel(ctx))
-	if g.holder != "" {
-		if _, err := ctr.Start(ctx, gateway.StartRequest{Args: []string{g.holder, "1000000"}, Env: g.env, Cwd: "/"}); err != nil {
-			return nil, fmt.Errorf("start %s: %w", g.holder, err)
-		}
-	}
+	defer release()
 
 	out := newCapture(p.OutputLimit)
 	start := time.Now()

@@ -9,6 +9,10 @@
 // several nodes the images are pushed by digest and merged into one index
 // by internal/registry, children first and every tag last.
 //
+// With Options.Test the solve runs as a gateway build: the frontend is
+// solved inside the session, the caller tests a container of every
+// platform's result, and only a passing result reaches the exporter.
+//
 // Per-platform times and the time spent in RUN steps under emulation are
 // read from the vertex timings of BuildKit's progress stream (timeline),
 // never from the text of the display.

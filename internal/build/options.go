@@ -48,6 +48,13 @@ type Options struct {
 	// builder gets one through WithInsecureRegistries, a remote node in its
 	// buildkitd.toml.
 	Insecure []string
+	// Test, when set, is called inside each node's build session with a
+	// container of every platform that node built, after the solve and
+	// before anything is exported (the solve runs as a gateway build
+	// then). When it returns an error the build fails with it (wrapped in
+	// a *NodeBuildError): no node exports, no tag is pushed or moved, no
+	// OCI file is written. Nodes call it concurrently.
+	Test TestFunc
 	// Keychain gives registry credentials to the daemon and to the push
 	// pre-check (default authn.DefaultKeychain).
 	Keychain authn.Keychain

@@ -72,7 +72,7 @@ func runSolves(ctx context.Context, o Options, solves []*nodeSolve, labelled boo
 		}
 		relays.Go(func() { relay(ch, out, s.tl, label) })
 		eg.Go(func() error {
-			resp, err := s.c.Solve(egctx, nil, s.so, ch)
+			resp, err := s.run(egctx, o, ch)
 			if err != nil {
 				return &NodeBuildError{Node: s.a.Node.Endpoint, Platforms: s.a.Platforms, Err: err}
 			}
@@ -87,6 +87,15 @@ func runSolves(ctx context.Context, o Options, solves []*nodeSolve, labelled boo
 		return derr
 	}
 	return err
+}
+
+// run solves s; with o.Test, as a gateway build that tests the results
+// before the exporter sees them.
+func (s *nodeSolve) run(ctx context.Context, o Options, ch chan *client.SolveStatus) (*client.SolveResponse, error) {
+	if o.Test == nil {
+		return s.c.Solve(ctx, nil, s.so, ch)
+	}
+	return testedSolve(ctx, s, o, ch)
 }
 
 // solveOpt maps Options to the solve options of node a. finish(ok)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/imagetest"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
@@ -25,6 +27,8 @@ type buildFlags struct {
 	file, platforms, output, target, progress, metadataFile, builder string
 	tags, buildArgs, labels, annotations, cacheFrom, cacheTo         []string
 	push                                                             bool
+	test                                                             string
+	strictCPU                                                        bool
 }
 
 func newBuildCmd() *cobra.Command {
@@ -39,6 +43,11 @@ builds its platforms in one solve and pushes them by digest, and the index is th
 under every tag. With --push the index is pushed under every -t tag; with --output
 type=oci,dest=PATH (one node only) it is written as an OCI layout tarball. If any platform
 fails, no tag is pushed or moved.
+With --test CMD every platform's result is tested inside the build session, before anything
+is exported: ` + "`uname -m`" + ` must print a machine of the platform and ` + "`sh -c CMD`" + ` must exit 0 (the image
+needs a sh), emulated platforms on the oldest CPU model of their variant with --strict-cpu.
+The matrix is printed as ` + "`multiarch test`" + ` prints it; if any platform fails, nothing is pushed
+or written.
 The builder is --builder NAME, else $BUILDKIT_HOST, else the embedded builder (started on
 demand, with a config that lets it reach every --insecure-registry over plain HTTP).`,
 		Args: cobra.MaximumNArgs(1),
@@ -65,6 +74,8 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 	fl.StringArrayVar(&f.annotations, "annotation", nil, "[index:|manifest:]K=V annotation (no prefix: index and manifests); repeatable")
 	fl.StringArrayVar(&f.cacheFrom, "cache-from", nil, "type=registry,ref=REF cache to import; repeatable")
 	fl.StringArrayVar(&f.cacheTo, "cache-to", nil, "type=registry,ref=REF[,mode=max] cache to export; repeatable")
+	fl.StringVar(&f.test, "test", "", "test every platform before export: run `sh -c CMD` (and uname -m) in it; any failure exports nothing")
+	fl.BoolVar(&f.strictCPU, "strict-cpu", false, "with --test: run emulated platforms on the oldest CPU model of their variant (QEMU_CPU)")
 	addRegistryFlags(cmd)
 	return cmd
 }
@@ -90,6 +101,9 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 		return o, err
 	}
 	o.Insecure, _ = cmd.Flags().GetStringArray("insecure-registry")
+	if f.strictCPU && f.test == "" {
+		return o, errors.New("--strict-cpu applies to --test: give the command to test with --test 'CMD'")
+	}
 	if err := build.Validate(o); err != nil {
 		return o, explainBuildError(err)
 	}
@@ -182,28 +196,71 @@ func parseBuildArgs(args []string) (map[string]string, error) {
 }
 
 func runBuild(cmd *cobra.Command, f *buildFlags, opts build.Options) error {
-	disp, err := build.NewDisplay(cmd.ErrOrStderr(), f.progress)
+	res, err := buildAndTest(cmd, f, opts)
 	if err != nil {
 		return err
-	}
-	opts.Display = disp
-	nodes, err := builderNodes(cmd.Context(), cmd, f.builder, opts.Insecure)
-	if err != nil {
-		return explainBuildError(err)
-	}
-	res, err := build.BuildOn(cmd.Context(), nodes, opts)
-	var unreachable *build.UnreachableError
-	if f.builder != "" && errors.As(err, &unreachable) {
-		return fmt.Errorf("builder %s: %w\n`multiarch builder status %s` shows every node's state; start the node's buildkitd, or recreate the builder without it", f.builder, err, f.builder)
-	}
-	if err != nil {
-		return explainBuildError(err)
 	}
 	renderSummary(cmd.OutOrStdout(), res)
 	if f.metadataFile != "" {
 		return writeMetadata(f.metadataFile, res)
 	}
 	return nil
+}
+
+// buildAndTest builds on the chosen builder; with --test it prints the
+// test matrix, and a failed cell is ErrChecksFailed with nothing exported.
+func buildAndTest(cmd *cobra.Command, f *buildFlags, opts build.Options) (*build.Result, error) {
+	disp, err := build.NewDisplay(cmd.ErrOrStderr(), f.progress)
+	if err != nil {
+		return nil, err
+	}
+	opts.Display = disp
+	var tester *buildTester
+	if f.test != "" {
+		tester = newBuildTester(testTag(opts.Tags), f.test, imagetest.Options{StrictCPU: f.strictCPU, Parallel: len(opts.Platforms), Logger: opts.Logger})
+		opts.Test = tester.test
+	}
+	nodes, err := builderNodes(cmd.Context(), cmd, f.builder, opts.Insecure)
+	if err != nil {
+		return nil, explainBuildError(err)
+	}
+	res, err := build.BuildOn(cmd.Context(), nodes, opts)
+	if tester != nil {
+		if rep := tester.report(); rep != nil {
+			sortCells(rep.Cells, opts.Platforms)
+			if werr := imagetest.WriteTable(cmd.OutOrStdout(), rep); werr != nil {
+				return nil, werr
+			}
+		}
+	}
+	var unreachable *build.UnreachableError
+	switch {
+	case err == nil:
+		return res, nil
+	case errors.Is(err, ErrChecksFailed):
+		return nil, fmt.Errorf("test before push failed, nothing was pushed or written (see the failing platforms above): %w", err)
+	case f.builder != "" && errors.As(err, &unreachable):
+		return nil, fmt.Errorf("builder %s: %w\n`multiarch builder status %s` shows every node's state; start the node's buildkitd, or recreate the builder without it", f.builder, err, f.builder)
+	}
+	return nil, explainBuildError(err)
+}
+
+// testTag names build results in the test matrix: the first tag, else
+// "(build)".
+func testTag(tags []string) string {
+	if len(tags) > 0 {
+		return tags[0]
+	}
+	return "(build)"
+}
+
+// sortCells puts cells in the order the platforms were requested.
+func sortCells(cells []imagetest.Cell, order []platform.Platform) {
+	pos := map[string]int{}
+	for i, p := range order {
+		pos[p.String()] = i
+	}
+	slices.SortStableFunc(cells, func(a, b imagetest.Cell) int { return pos[a.Platform] - pos[b.Platform] })
 }
 
 func renderSummary(w io.Writer, r *build.Result) {

@@ -201,13 +201,16 @@ func imageOpener(r *build.ContainerRunner) imagetest.Opener {
 	return func(ctx context.Context, t imagetest.Target, fn func(context.Context, imagetest.Container) error) error {
 		img := build.ContainerImage{Ref: t.Tag, Digest: t.Digest, Platform: t.Platform}
 		return r.RunInImage(ctx, img, func(ctx context.Context, c build.Container) error {
+			// Both checks of the cell in one container: one start, not two.
+			c, release := build.Shared(ctx, c)
+			defer release()
 			return fn(ctx, testContainer{c})
 		})
 	}
 }
 
 // testContainer adapts build's containers to imagetest's: a non-zero exit
-// is an Exit there, an *ExitError here. `build --test` will use it for
+// is an Exit there, an *ExitError here. `build --test` uses it for
 // containers of solved results.
 type testContainer struct{ c build.Container }
 

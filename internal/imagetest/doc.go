@@ -1,8 +1,10 @@
 // Package imagetest runs the per-platform test matrix of `multiarch test`
 // and renders its reports (table, JSON, JUnit XML).
 //
-// A cell is one platform entry of one tag. It runs two checks in fresh
-// containers of that entry:
+// A cell is one platform entry of one tag. It runs two checks in a
+// container of that entry (the Container decides whether both share one
+// running container; internal/build's Shared does where the image has a
+// sleep to hold it, which saves a container start per cell):
 //
 //   - uname: `uname -m` prints a machine the platform table expects
 //     (natively or under emulation; with StrictCPU an emulated arm/vN must
@@ -22,8 +24,8 @@
 // The package never imports BuildKit: it runs containers through the
 // Container interface and opens them per cell through an Opener. `multiarch
 // test` adapts internal/build's ContainerRunner (registry images);
-// `build --test` can adapt containers of solved, not yet exported results
-// and call RunCell for each platform.
+// `build --test` adapts containers of solved, not yet exported results
+// (build.Options.Test) and runs the same matrix on them.
 //
 // # JSON report (stable; snake_case)
 //

@@ -3,6 +3,7 @@ package imagetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Status is the outcome of one check.
@@ -111,4 +112,26 @@ func (r *Report) tally() {
 		}
 	}
 	r.Passed = r.Failed == 0
+}
+
+// Merge joins reports of disjoint cells (the nodes of one `build --test`)
+// into one: cells in the order given, the longest duration (the reports
+// ran at once), totals recounted.
+func Merge(reports ...*Report) *Report {
+	out := &Report{}
+	for _, r := range reports {
+		if r == nil {
+			continue
+		}
+		for _, ref := range r.References {
+			if !slices.Contains(out.References, ref) {
+				out.References = append(out.References, ref)
+			}
+		}
+		out.Command, out.StrictCPU = r.Command, r.StrictCPU
+		out.Cells = append(out.Cells, r.Cells...)
+		out.DurationSeconds = max(out.DurationSeconds, r.DurationSeconds)
+	}
+	out.tally()
+	return out
 }
