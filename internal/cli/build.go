@@ -196,7 +196,7 @@ func parseBuildArgs(args []string) (map[string]string, error) {
 }
 
 func runBuild(cmd *cobra.Command, f *buildFlags, opts build.Options) error {
-	res, err := buildAndTest(cmd, f, opts)
+	res, _, err := buildAndTest(cmd, cmd.OutOrStdout(), f, opts)
 	if err != nil {
 		return err
 	}
@@ -208,11 +208,12 @@ func runBuild(cmd *cobra.Command, f *buildFlags, opts build.Options) error {
 }
 
 // buildAndTest builds on the chosen builder; with --test it prints the
-// test matrix, and a failed cell is ErrChecksFailed with nothing exported.
-func buildAndTest(cmd *cobra.Command, f *buildFlags, opts build.Options) (*build.Result, error) {
+// test matrix to out and returns it, and a failed cell is ErrChecksFailed
+// with nothing exported.
+func buildAndTest(cmd *cobra.Command, out io.Writer, f *buildFlags, opts build.Options) (*build.Result, *imagetest.Report, error) {
 	disp, err := build.NewDisplay(cmd.ErrOrStderr(), f.progress)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	opts.Display = disp
 	var tester *buildTester
@@ -222,27 +223,28 @@ func buildAndTest(cmd *cobra.Command, f *buildFlags, opts build.Options) (*build
 	}
 	nodes, err := builderNodes(cmd.Context(), cmd, f.builder, opts.Insecure)
 	if err != nil {
-		return nil, explainBuildError(err)
+		return nil, nil, explainBuildError(err)
 	}
 	res, err := build.BuildOn(cmd.Context(), nodes, opts)
+	var rep *imagetest.Report
 	if tester != nil {
-		if rep := tester.report(); rep != nil {
+		if rep = tester.report(); rep != nil {
 			sortCells(rep.Cells, opts.Platforms)
-			if werr := imagetest.WriteTable(cmd.OutOrStdout(), rep); werr != nil {
-				return nil, werr
+			if werr := imagetest.WriteTable(out, rep); werr != nil {
+				return nil, rep, werr
 			}
 		}
 	}
 	var unreachable *build.UnreachableError
 	switch {
 	case err == nil:
-		return res, nil
+		return res, rep, nil
 	case errors.Is(err, ErrChecksFailed):
-		return nil, fmt.Errorf("test before push failed, nothing was pushed or written (see the failing platforms above): %w", err)
+		return nil, rep, fmt.Errorf("test before push failed, nothing was pushed or written (see the failing platforms above): %w", err)
 	case f.builder != "" && errors.As(err, &unreachable):
-		return nil, fmt.Errorf("builder %s: %w\n`multiarch builder status %s` shows every node's state; start the node's buildkitd, or recreate the builder without it", f.builder, err, f.builder)
+		return nil, rep, fmt.Errorf("builder %s: %w\n`multiarch builder status %s` shows every node's state; start the node's buildkitd, or recreate the builder without it", f.builder, err, f.builder)
 	}
-	return nil, explainBuildError(err)
+	return nil, rep, explainBuildError(err)
 }
 
 // testTag names build results in the test matrix: the first tag, else

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -23,7 +24,7 @@ func tagExists(t *testing.T, ref string) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = remote.Head(r, remote.WithContext(t.Context()))
+	_, err = remote.Head(r, remote.WithContext(t.Context()), remote.WithAuthFromKeychain(authn.DefaultKeychain))
 	var te *transport.Error
 	if errors.As(err, &te) && te.StatusCode == 404 {
 		return false

@@ -29,6 +29,7 @@ func NewRootCmd() *cobra.Command {
 		newBuildCmd(),
 		newTestCmd(),
 		newLoginCmd(),
+		newCICmd(),
 	)
 	return root
 }

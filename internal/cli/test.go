@@ -69,7 +69,6 @@ func splitDash(cmd *cobra.Command, args []string) (refs, command []string) {
 }
 
 func runTest(cmd *cobra.Command, f *testFlags, refs, command []string) error {
-	ctx := cmd.Context()
 	if f.parallel < 1 {
 		return fmt.Errorf("--parallel %d: run at least one cell at a time", f.parallel)
 	}
@@ -80,34 +79,41 @@ func runTest(cmd *cobra.Command, f *testFlags, refs, command []string) error {
 			return fmt.Errorf("--platform: %w", err)
 		}
 	}
-	regOpts := registryOptions(cmd)
-	entries, err := testEntries(ctx, refs, regOpts)
+	opts := imagetest.Options{Command: command, StrictCPU: f.strictCPU, Parallel: f.parallel, CellTimeout: f.timeout, Logger: logger(cmd)}
+	report, err := testRefs(cmd, refs, want, opts)
 	if err != nil {
 		return err
 	}
+	return renderTest(cmd, f, report)
+}
+
+// testRefs runs the matrix of refs' platform entries (all, or want) on
+// the builder, each entry pulled by digest.
+func testRefs(cmd *cobra.Command, refs []string, want []platform.Platform, opts imagetest.Options) (*imagetest.Report, error) {
+	ctx := cmd.Context()
+	regOpts := registryOptions(cmd)
+	entries, err := testEntries(ctx, refs, regOpts)
+	if err != nil {
+		return nil, err
+	}
 	addr, err := ensureBuilder(ctx, cmd, regOpts.Insecure)
 	if err != nil {
-		return explainBuildError(err)
+		return nil, explainBuildError(err)
 	}
 	runner, err := build.NewContainerRunner(ctx, addr, build.ContainerOptions{Logger: logger(cmd)})
 	if err != nil {
-		return explainBuildError(err)
+		return nil, explainBuildError(err)
 	}
 	defer runner.Close()
 	var targets []imagetest.Target
 	for i, ref := range refs {
 		ts, err := imagetest.Targets(ref, entries[i], want, nativeOn(runner.Status()))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		targets = append(targets, ts...)
 	}
-	opts := imagetest.Options{Command: command, StrictCPU: f.strictCPU, Parallel: f.parallel, CellTimeout: f.timeout, Logger: logger(cmd)}
-	report, err := imagetest.Run(ctx, targets, imageOpener(runner), opts)
-	if err != nil {
-		return err
-	}
-	return renderTest(cmd, f, report)
+	return imagetest.Run(ctx, targets, imageOpener(runner), opts)
 }
 
 // testEntries lists the platform entries of every reference before any

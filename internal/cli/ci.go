@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/multiarch-dev/multiarch/internal/pipeline"
+)
+
+type ciFlags struct {
+	platforms, image, base, test, file, target, config, username, progress, builder string
+	tags, buildArgs                                                                 []string
+	strictCPU, setupEmulation, passwordStdin, asJSON                                bool
+}
+
+func newCICmd() *cobra.Command {
+	f := &ciFlags{}
+	cmd := &cobra.Command{
+		Use:   "ci [CONTEXT]",
+		Short: "The whole pipeline: doctor, emulation, login, build and test before push, push, verify, test the pushed images",
+		Long: `Run the classic multi-arch CI pipeline in one command, stopping at the first failing step:
+
+  setup-emulation  with --setup-emulation: ` + "`binfmt install`" + ` of the foreign platforms (root)
+  doctor           host checks for every platform this machine must emulate; fails fast with the fixes
+  login            when credentials are given: check them and store them as ` + "`multiarch login`" + ` does
+  build            every platform in one build session; with a test command every platform is
+                   tested before anything is exported (` + "`build --test`" + `): a failure pushes nothing
+  push             the index under every tag (in the same session as the build)
+  verify           every ELF file of every pushed platform against its platform (` + "`multiarch verify`" + `)
+  test-pushed      each platform pulled by digest from the registry and tested (` + "`multiarch test`" + `)
+
+Emulation is set up before doctor runs, so doctor checks the result.
+The test command runs as ` + "`sh -c CMD`" + ` (the image needs a sh); ` + "`uname -m`" + ` is always checked.
+Then a summary: steps, status, durations and the platform matrix; --json prints it as JSON,
+and Markdown is appended to $GITHUB_STEP_SUMMARY when that is set.
+
+Configuration, highest precedence first: flags; the classic script's environment
+(DOCKER_PLATFORMS space or comma separated, DOCKER_BASE as build-arg BASE, TAGS space
+separated, DOCKER_IMAGE, DOCKER_USERNAME/DOCKER_PASSWORD); CONTEXT/multiarch.yaml (fields
+platforms, tags, image, base, build_args, test, strict_cpu, file, target, setup_emulation;
+unknown fields are an error; credentials are never read from it).
+A tag with no "/" and no ":" (e.g. "latest") is a tag of the image (--image, DOCKER_IMAGE or
+image:); anything else is a full reference. The password comes from DOCKER_PASSWORD or
+--password-stdin and is never printed.`,
+		Example: `  multiarch ci examples/hello --platform linux/amd64,linux/arm64,linux/arm/v6 \
+    --image 127.0.0.1:5000/hello -t latest -t 1.0 --base 127.0.0.1:5000/busybox --test 'echo hi' --strict-cpu
+  DOCKER_PLATFORMS="linux/amd64 linux/arm64" DOCKER_IMAGE=registry.example/app TAGS="latest 1.0" multiarch ci .`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctxDir := "."
+			if len(args) == 1 {
+				ctxDir = args[0]
+			}
+			plan, err := f.plan(cmd, ctxDir)
+			if err != nil {
+				return err
+			}
+			return runCI(cmd, f, ctxDir, plan)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.platforms, "platform", "", "platforms, comma separated (else $"+pipeline.EnvPlatforms+", else platforms:)")
+	fl.StringArrayVarP(&f.tags, "tag", "t", nil, "full reference, or a tag of --image; repeatable (else $"+pipeline.EnvTags+", else tags:)")
+	fl.StringVar(&f.image, "image", "", "repository bare tags belong to (else $"+pipeline.EnvImage+", else image:)")
+	fl.StringVar(&f.base, "base", "", "build-arg BASE (else $"+pipeline.EnvBase+", else base:)")
+	fl.StringArrayVar(&f.buildArgs, "build-arg", nil, "K=V build argument; repeatable (merged over build_args:)")
+	fl.StringVar(&f.test, "test", "", "command run as `sh -c CMD` in every platform, before push and after")
+	fl.BoolVar(&f.strictCPU, "strict-cpu", false, "test emulated platforms on the oldest CPU model of their variant")
+	fl.StringVarP(&f.file, "file", "f", "", "Dockerfile (default CONTEXT/Dockerfile)")
+	fl.StringVar(&f.target, "target", "", "stage to build")
+	fl.BoolVar(&f.setupEmulation, "setup-emulation", false, "register QEMU handlers for the foreign platforms first (root)")
+	fl.StringVar(&f.config, "config", "", "configuration file (default CONTEXT/"+pipeline.ConfigFile+", if present)")
+	fl.StringVarP(&f.username, "username", "u", "", "registry user (else $"+pipeline.EnvUsername+")")
+	fl.BoolVar(&f.passwordStdin, "password-stdin", false, "read the registry password from stdin (else $"+pipeline.EnvPassword+")")
+	fl.BoolVar(&f.asJSON, "json", false, "print the summary as JSON (step output goes to stderr)")
+	fl.StringVar(&f.progress, "progress", "plain", "build progress display: auto, plain, tty, quiet, rawjson")
+	fl.StringVar(&f.builder, "builder", "", "named builder to build on")
+	addRegistryFlags(cmd)
+	return cmd
+}
+
+// plan merges the configuration sources and checks the result; nothing
+// runs before it succeeds.
+func (f *ciFlags) plan(cmd *cobra.Command, ctxDir string) (pipeline.Plan, error) {
+	path := f.config
+	if path == "" {
+		path = filepath.Join(ctxDir, pipeline.ConfigFile)
+	} else if _, err := os.Stat(path); err != nil {
+		return pipeline.Plan{}, fmt.Errorf("--config: %w", err)
+	}
+	file, err := pipeline.LoadFile(path)
+	if err != nil {
+		return pipeline.Plan{}, fmt.Errorf("ci configuration: %w", err)
+	}
+	flags, err := f.layer(cmd)
+	if err != nil {
+		return pipeline.Plan{}, err
+	}
+	plan, err := pipeline.Merge(file, pipeline.FromEnv(os.Getenv), flags).Resolve()
+	if err != nil {
+		return plan, fmt.Errorf("ci configuration: %w", err)
+	}
+	return plan, nil
+}
+
+// layer is the configuration the flags set (unset flags stay empty).
+func (f *ciFlags) layer(cmd *cobra.Command) (pipeline.Config, error) {
+	c := pipeline.Config{Tags: f.tags, Image: f.image, Base: f.base, Test: f.test, File: f.file, Target: f.target, Username: f.username}
+	if f.platforms != "" {
+		c.Platforms = []string{f.platforms}
+	}
+	fl := cmd.Flags()
+	if fl.Changed("strict-cpu") {
+		c.StrictCPU = &f.strictCPU
+	}
+	if fl.Changed("setup-emulation") {
+		c.SetupEmulation = &f.setupEmulation
+	}
+	var err error
+	if c.BuildArgs, err = parseBuildArgs(f.buildArgs); err != nil {
+		return c, err
+	}
+	if f.passwordStdin {
+		if c.Password, err = readPassword(cmd.InOrStdin()); err != nil {
+			return c, fmt.Errorf("--password-stdin: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// ciOutput is where steps write their detail: stdout for people, stderr
+// with --json (stdout then holds only the summary).
+func (f *ciFlags) ciOutput(cmd *cobra.Command) io.Writer {
+	if f.asJSON {
+		return cmd.ErrOrStderr()
+	}
+	return cmd.OutOrStdout()
+}

@@ -1,0 +1,256 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/spf13/cobra"
+
+	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/doctor"
+	"github.com/multiarch-dev/multiarch/internal/imagetest"
+	"github.com/multiarch-dev/multiarch/internal/pipeline"
+	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/verify"
+)
+
+// envStepSummary is GitHub Actions' job summary file.
+const envStepSummary = "GITHUB_STEP_SUMMARY"
+
+// ciRun is one `multiarch ci`: the plan, where step detail goes, and what
+// the steps found.
+type ciRun struct {
+	cmd    *cobra.Command
+	f      *ciFlags
+	ctxDir string
+	plan   pipeline.Plan
+	out    io.Writer
+	sum    pipeline.Summary
+}
+
+func runCI(cmd *cobra.Command, f *ciFlags, ctxDir string, plan pipeline.Plan) error {
+	r := &ciRun{cmd: cmd, f: f, ctxDir: ctxDir, plan: plan, out: f.ciOutput(cmd)}
+	opts, err := r.buildOptions()
+	if err != nil {
+		return err
+	}
+	r.sum.Tags = plan.Tags
+	for _, p := range plan.Platforms {
+		r.sum.Platforms = append(r.sum.Platforms, p.String())
+	}
+	runErr := pipeline.Run(cmd.Context(), &r.sum, r.tasks(opts), func(st pipeline.Step) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "ci: %s: %s\n", st.Name, st.Status)
+	})
+	if err := r.report(); err != nil {
+		return errors.Join(runErr, err)
+	}
+	var se *pipeline.StepError
+	if errors.As(runErr, &se) {
+		return fmt.Errorf("ci stopped at step %s: %w", se.Step, se.Err)
+	}
+	return runErr
+}
+
+// buildOptions are checked before any step runs, so a missing Dockerfile
+// or a bad tag fails before anything happens.
+func (r *ciRun) buildOptions() (build.Options, error) {
+	p := r.plan
+	o := build.Options{ContextDir: r.ctxDir, Platforms: p.Platforms, Tags: p.Tags, Push: true,
+		BuildArgs: p.BuildArgs, Target: p.Target, Logger: logger(r.cmd)}
+	if p.File != "" {
+		o.Dockerfile = p.File
+		if !strings.HasPrefix(p.File, "/") {
+			o.Dockerfile = r.ctxDir + "/" + p.File
+		}
+	}
+	o.Insecure, _ = r.cmd.Flags().GetStringArray("insecure-registry")
+	if err := build.Validate(o); err != nil {
+		return o, explainBuildError(err)
+	}
+	return o, nil
+}
+
+func (r *ciRun) tasks(opts build.Options) []pipeline.Task {
+	t := []pipeline.Task{
+		{Name: "setup-emulation", Skip: "not asked for (--setup-emulation)"},
+		{Name: "doctor", Run: r.doctor},
+		{Name: "login", Skip: "no credentials given: the stored ones (docker config) are used"},
+		{Name: "build+test+push", Run: func(ctx context.Context) (string, error) { return r.build(opts) }},
+		{Name: "verify", Run: r.verify},
+		{Name: "test-pushed", Run: r.testPushed},
+	}
+	if r.plan.SetupEmulation {
+		t[0].Run = r.setupEmulation
+	}
+	if r.plan.Login() {
+		t[2].Run = r.login
+	}
+	return t
+}
+
+// foreign are the platforms this host runs only under emulation.
+func (r *ciRun) foreign() []platform.Platform {
+	native := platform.NativeArches()
+	var out []platform.Platform
+	for _, p := range r.plan.Platforms {
+		if !slices.Contains(native, p.QEMUArch) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (r *ciRun) setupEmulation(ctx context.Context) (string, error) {
+	ps := r.foreign()
+	if len(ps) == 0 {
+		return "every platform runs natively here", nil
+	}
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.String()
+	}
+	m := (&binfmtDirs{}).manager(r.cmd)
+	if err := runBinfmtInstall(ctx, r.out, m, names, binfmtInstallOptions{flags: "CF"}); err != nil {
+		return "", fmt.Errorf("%w\nemulators come from the distro's qemu-user-static package; registering them needs root", err)
+	}
+	return "QEMU handlers registered for " + strings.Join(names, ", "), nil
+}
+
+// doctor checks the host for the platforms it must emulate; a failure
+// prints each failed check with its fix.
+func (r *ciRun) doctor(ctx context.Context) (string, error) {
+	ps := r.foreign()
+	if len(ps) == 0 {
+		return "no platform needs emulation on this host", nil
+	}
+	rep, err := doctor.New(doctor.Config{Logger: logger(r.cmd)}).Run(ctx, doctor.Options{Platforms: ps, Logger: logger(r.cmd)})
+	if err != nil {
+		return "", err
+	}
+	if rep.OK {
+		return fmt.Sprintf("%d checks passed for %d emulated platform(s)", len(rep.Checks), len(ps)), nil
+	}
+	n := 0
+	for _, c := range rep.Checks {
+		if c.Status == doctor.Fail {
+			n++
+			fmt.Fprintf(r.out, "doctor: FAIL %s: %s\n", c.ID, c.Message)
+			if c.Fix != "" {
+				fmt.Fprintf(r.out, "        fix: %s\n", c.Fix)
+			}
+		}
+	}
+	return "", fmt.Errorf("%w: %d host check(s) failed; apply the fixes above (`sudo multiarch doctor --fix`), or rerun with --setup-emulation as root", ErrChecksFailed, n)
+}
+
+func (r *ciRun) login(ctx context.Context) (string, error) {
+	insecure, _ := r.cmd.Flags().GetStringArray("insecure-registry")
+	reg, err := loginRegistry(r.plan.Registry(), insecure)
+	if err != nil {
+		return "", err
+	}
+	auth := &authn.Basic{Username: r.plan.Username, Password: r.plan.Password}
+	if err := checkLogin(ctx, reg, auth); err != nil {
+		if errors.Is(err, ErrWrongCredentials) {
+			return "", fmt.Errorf("%w\ncheck %s and %s (or --username and --password-stdin); nothing was built or pushed", err, pipeline.EnvUsername, pipeline.EnvPassword)
+		}
+		return "", err
+	}
+	where, err := storeCredentials(ctx, reg, r.plan.Username, r.plan.Password)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("logged in to %s as %s (stored in %s)", reg.RegistryStr(), r.plan.Username, where), nil
+}
+
+func (r *ciRun) build(opts build.Options) (string, error) {
+	bf := &buildFlags{progress: r.f.progress, builder: r.f.builder, test: r.plan.Test, strictCPU: r.plan.StrictCPU}
+	if bf.test == "" {
+		// uname alone still runs in every platform before the push.
+		bf.test = "true"
+	}
+	res, rep, err := buildAndTest(r.cmd, r.out, bf, opts)
+	r.sum.BuildMatrix = rep
+	if err != nil {
+		return "", err
+	}
+	r.sum.Digest = res.Digest
+	renderSummary(r.out, res)
+	return fmt.Sprintf("%s pushed as %s; before push %d of %d platforms passed", res.Digest, strings.Join(res.Tags, ", "), rep.Total-rep.Failed, rep.Total), nil
+}
+
+func (r *ciRun) verify(ctx context.Context) (string, error) {
+	ropts := registryOptions(r.cmd)
+	vopts := verify.Options{Platforms: r.plan.Platforms, Cache: verify.NewCache(), Logger: ropts.Logger}
+	var results []verifyResult
+	violations, elf := 0, 0
+	for _, tag := range r.plan.Tags {
+		rep, err := verifyRef(ctx, tag, ropts, vopts)
+		if err != nil {
+			return "", fmt.Errorf("verify %s: %w", tag, err)
+		}
+		results = append(results, verifyResult{Reference: tag, Report: rep})
+		violations += len(rep.Violations)
+		for _, e := range rep.Entries {
+			elf += e.ELFCount
+		}
+	}
+	if violations > 0 {
+		if err := printVerify(r.out, results, false); err != nil {
+			return "", err
+		}
+		return "", fmt.Errorf("%w: %d violation(s): the pushed images do not hold what their platforms claim (see above); fix the Dockerfile and rerun", ErrChecksFailed, violations)
+	}
+	return fmt.Sprintf("%d tag(s), %d ELF files: every platform holds its own architecture", len(r.plan.Tags), elf), nil
+}
+
+// testPushed pulls each platform of the first tag by digest (every tag
+// names the same index) and tests it again.
+func (r *ciRun) testPushed(context.Context) (string, error) {
+	opts := imagetest.Options{StrictCPU: r.plan.StrictCPU, Parallel: len(r.plan.Platforms), Logger: logger(r.cmd)}
+	if r.plan.Test != "" {
+		opts.Command = []string{"sh", "-c", r.plan.Test}
+	}
+	rep, err := testRefs(r.cmd, r.plan.Tags[:1], r.plan.Platforms, opts)
+	if err != nil {
+		return "", err
+	}
+	r.sum.PushedMatrix = rep
+	if err := imagetest.WriteTable(r.out, rep); err != nil {
+		return "", err
+	}
+	if !rep.Passed {
+		return "", fmt.Errorf("%w: %d of %d pushed platform(s) failed: %w", ErrChecksFailed, rep.Failed, rep.Total, rep.Err())
+	}
+	return fmt.Sprintf("%d of %d platforms passed, pulled by digest", rep.Total, rep.Total), nil
+}
+
+// report prints the summary and appends it to $GITHUB_STEP_SUMMARY.
+func (r *ciRun) report() error {
+	w := r.cmd.OutOrStdout()
+	var err error
+	if r.f.asJSON {
+		err = pipeline.WriteJSON(w, &r.sum)
+	} else {
+		err = pipeline.WriteTable(w, &r.sum)
+	}
+	if path := os.Getenv(envStepSummary); path != "" {
+		err = errors.Join(err, appendMarkdown(path, &r.sum))
+	}
+	return err
+}
+
+func appendMarkdown(path string, s *pipeline.Summary) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("$%s: %w", envStepSummary, err)
+	}
+	werr := pipeline.WriteMarkdown(f, s)
+	return errors.Join(werr, f.Close())
+}

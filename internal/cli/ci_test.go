@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/multiarch-dev/multiarch/internal/pipeline"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
+)
+
+// ciEnv clears the classic environment so only what a test sets counts.
+func ciEnv(t *testing.T, kv ...string) {
+	t.Helper()
+	for _, k := range []string{pipeline.EnvPlatforms, pipeline.EnvBase, pipeline.EnvTags, pipeline.EnvImage, pipeline.EnvUsername, pipeline.EnvPassword, envStepSummary} {
+		t.Setenv(k, "")
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		t.Setenv(kv[i], kv[i+1])
+	}
+}
+
+// helloContext copies examples/hello into a temp dir (for a config file).
+func helloContext(t *testing.T, yaml string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "examples", "hello", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeContext(t, string(b))
+	if yaml != "" {
+		if err := os.WriteFile(filepath.Join(dir, pipeline.ConfigFile), []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func ciJSON(t *testing.T, args ...string) (*pipeline.Summary, string, error) {
+	t.Helper()
+	out, stderr, err := runTimed(t, append([]string{"ci", "--json"}, args...)...)
+	var s pipeline.Summary
+	if jerr := json.Unmarshal([]byte(out), &s); jerr != nil {
+		t.Fatalf("stdout is not a JSON summary (%v): %s\nstderr: %s\nerr: %v", jerr, out, stderr, err)
+	}
+	return &s, stderr, err
+}
+
+func stepStatus(s *pipeline.Summary) map[string]pipeline.Status {
+	m := map[string]pipeline.Status{}
+	for _, st := range s.Steps {
+		m[st.Name] = st.Status
+	}
+	return m
+}
+
+func TestCIConfigErrors(t *testing.T) {
+	ciEnv(t)
+	cases := map[string]struct {
+		yaml string
+		args []string
+		want string
+	}{
+		"unknown yaml field":  {yaml: "platforms: [linux/amd64]\ntags: [127.0.0.1:1/x:1]\nplatfrom: oops\n", want: "platfrom"},
+		"unknown platform":    {args: []string{"--platform", "linux/amd64,linux/vax", "-t", "127.0.0.1:1/x:1"}, want: "vax"},
+		"bare tag, no image":  {args: []string{"--platform", "linux/amd64", "-t", "latest"}, want: "no image"},
+		"no tags":             {args: []string{"--platform", "linux/amd64"}, want: "no tag"},
+		"strict without test": {args: []string{"--platform", "linux/amd64", "-t", "127.0.0.1:1/x:1", "--strict-cpu"}, want: "test command"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := helloContext(t, c.yaml)
+			_, _, err := runBuildCLI(t, append([]string{"ci", dir}, c.args...)...)
+			var ce *pipeline.ConfigError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("want a configuration error naming %q, got %v", c.want, err)
+			}
+		})
+	}
+}
+
+func TestCIE2E(t *testing.T) {
+	testenv.LockHostBinfmt(t)
+	startCLIBuilder(t)
+	dockerConfigDir(t, "")
+	reg := testenv.StartRegistry(t)
+	ps := []string{"linux/amd64", "linux/arm64", "linux/arm/v6", "linux/s390x"}
+	base := reg.Ref("busybox", "latest")
+	testenv.PushBusyboxIndex(t, base, testenv.Platforms(t, ps...)...)
+	hello := filepath.Join(testenv.RepoRoot(t), "examples", "hello")
+	allSteps := []string{"setup-emulation", "doctor", "login", "build+test+push", "verify", "test-pushed"}
+
+	t.Run("demo pipeline by flags, strict CPU, step summary", func(t *testing.T) {
+		md := filepath.Join(t.TempDir(), "summary.md")
+		ciEnv(t, envStepSummary, md)
+		out, stderr, err := runTimed(t, "ci", hello, "--platform", strings.Join(ps, ","), "--image", reg.Ref("hello", "")[:len(reg.Ref("hello", ""))-1],
+			"-t", "v1", "-t", reg.Ref("hello", "latest"), "--base", base, "--test", "test -s /built-on", "--strict-cpu")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		for _, want := range append(allSteps, "ci summary: PASS", "arm1176", "armv6l", "BEFORE PUSH") {
+			if !strings.Contains(out, want) {
+				t.Errorf("summary lacks %q", want)
+			}
+		}
+		for _, tag := range []string{reg.Ref("hello", "v1"), reg.Ref("hello", "latest")} {
+			if !tagExists(t, tag) {
+				t.Errorf("%s not pushed", tag)
+			}
+		}
+		b, _ := os.ReadFile(md)
+		for _, want := range []string{"## multiarch ci: PASS", "| build+test+push | ✅ pass", "| linux/arm/v6 | arm1176 | armv6l | pass | pass |"} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("$GITHUB_STEP_SUMMARY lacks %q:\n%s", want, b)
+			}
+		}
+	})
+
+	t.Run("classic environment only", func(t *testing.T) {
+		image := strings.TrimSuffix(reg.Ref("envhello", "x"), ":x")
+		ciEnv(t, pipeline.EnvPlatforms, "linux/amd64 linux/arm64,linux/s390x", pipeline.EnvBase, base, pipeline.EnvImage, image, pipeline.EnvTags, "1.0 latest")
+		s, stderr, err := ciJSON(t, hello)
+		if err != nil || !s.Passed || len(s.Platforms) != 3 || s.PushedMatrix == nil || s.PushedMatrix.Total != 3 {
+			t.Fatalf("%v\n%s\n%+v", err, stderr, s)
+		}
+		if st := stepStatus(s); st["login"] != pipeline.StatusSkip || st["verify"] != pipeline.StatusPass || st["test-pushed"] != pipeline.StatusPass {
+			t.Errorf("steps %v", st)
+		}
+		for _, tag := range []string{image + ":1.0", image + ":latest"} {
+			if !tagExists(t, tag) {
+				t.Errorf("%s not pushed", tag)
+			}
+		}
+	})
+
+	t.Run("multiarch.yaml, flags override it", func(t *testing.T) {
+		ciEnv(t)
+		dir := helloContext(t, "platforms: [linux/amd64, linux/vax]\ntags: ["+reg.Ref("yamlhello", "1")+"]\nbase: "+base+"\ntest: '[ -s /built-on ]'\nstrict_cpu: true\nbuild_args:\n  UNUSED: x\n")
+		s, stderr, err := ciJSON(t, dir, "--platform", "linux/arm64,linux/arm/v6")
+		if err != nil || !s.Passed || strings.Join(s.Platforms, ",") != "linux/arm64,linux/arm/v6" || !s.BuildMatrix.StrictCPU {
+			t.Fatalf("%v\n%s\n%+v", err, stderr, s)
+		}
+		if !tagExists(t, reg.Ref("yamlhello", "1")) {
+			t.Error("not pushed")
+		}
+	})
+
+	t.Run("failing test before push: nothing pushed, later steps skipped", func(t *testing.T) {
+		ciEnv(t)
+		tag := reg.Ref("hello", "broken")
+		s, _, err := ciJSON(t, hello, "--platform", "linux/amd64,linux/s390x", "-t", tag, "--base", base, "--test", `[ "$(uname -m)" != s390x ]`)
+		if !errors.Is(err, ErrChecksFailed) || s.Passed || tagExists(t, tag) {
+			t.Fatalf("want a failed build that pushed nothing: %v %+v", err, s)
+		}
+		if st := stepStatus(s); st["build+test+push"] != pipeline.StatusFail || st["verify"] != pipeline.StatusSkip || st["test-pushed"] != pipeline.StatusSkip {
+			t.Errorf("steps %v", st)
+		}
+	})
+}
+
+func TestCIWrongCredentialsE2E(t *testing.T) {
+	const user, secret = "ci-user", "s3cr3t-wr0ng-pa55"
+	testenv.RequireRoot(t)
+	reg := testenv.StartRegistry(t, testenv.WithBasicAuth(user, "the-right-one"))
+	dockerConfigDir(t, "")
+	tag := reg.Ref("hello", "creds")
+	ciEnv(t, pipeline.EnvUsername, user, pipeline.EnvPassword, secret)
+	out, stderr, err := runTimed(t, "ci", filepath.Join(testenv.RepoRoot(t), "examples", "hello"), "--platform", "linux/amd64", "-t", tag, "--base", "busybox")
+	if !errors.Is(err, ErrWrongCredentials) || !strings.Contains(err.Error(), "login") || !strings.Contains(err.Error(), pipeline.EnvPassword) {
+		t.Fatalf("want a clear login failure, got %v", err)
+	}
+	for what, s := range map[string]string{"stdout": out, "stderr": stderr, "error": err.Error()} {
+		if strings.Contains(s, secret) {
+			t.Errorf("the password appears in %s", what)
+		}
+	}
+	if !strings.Contains(out, "build+test+push  skip") {
+		t.Errorf("build must not run after a failed login:\n%s", out)
+	}
+	// Nothing pushed: ask with the right credentials.
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	if _, _, err := runLoginCLI(t, "the-right-one\n", reg.Host, "-u", user, "--password-stdin"); err != nil {
+		t.Fatal(err)
+	}
+	if tagExists(t, tag) {
+		t.Errorf("%s exists", tag)
+	}
+}

@@ -1,0 +1,8 @@
+// Package pipeline is `multiarch ci`'s own part: its configuration (flags,
+// the classic CI script's environment, multiarch.yaml in the build
+// context; flags win over the environment, the environment over the
+// file), the run of its steps in order (the first failure stops the run,
+// later steps are reported as skipped) and the summary (table, JSON,
+// Markdown for $GITHUB_STEP_SUMMARY). The steps themselves are the other
+// packages' work, composed by internal/cli.
+package pipeline

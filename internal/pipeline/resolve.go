@@ -1,0 +1,102 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/multiarch-dev/multiarch/internal/platform"
+)
+
+// Plan is a checked configuration: what the pipeline will do.
+type Plan struct {
+	Platforms []platform.Platform
+	// Tags are full references; the first one's registry is logged in to.
+	Tags           []string
+	BuildArgs      map[string]string
+	Test           string
+	StrictCPU      bool
+	File, Target   string
+	SetupEmulation bool
+	Username       string
+	Password       string
+}
+
+// Login says whether credentials were given.
+func (p Plan) Login() bool { return p.Username != "" || p.Password != "" }
+
+// Registry is the registry of the first tag.
+func (p Plan) Registry() string {
+	r, err := name.ParseReference(p.Tags[0], name.WeakValidation)
+	if err != nil {
+		return ""
+	}
+	return r.Context().RegistryStr()
+}
+
+// Errors of Resolve (wrapped in a *ConfigError naming the setting).
+var (
+	ErrNoPlatforms  = errors.New("no platform to build: set platforms in " + ConfigFile + ", " + EnvPlatforms + ", or --platform")
+	ErrNoTags       = errors.New("no tag to push: set tags in " + ConfigFile + ", " + EnvTags + ", or -t")
+	ErrNoImage      = errors.New("is a bare tag, but no image to append it to: set image in " + ConfigFile + ", " + EnvImage + ", or --image")
+	ErrHalfLogin    = errors.New("give both the user and the password, or neither")
+	ErrNoCommand    = errors.New("strict_cpu needs a test command")
+	ErrBadReference = errors.New("not an image reference")
+)
+
+// Resolve checks c and turns it into a Plan; nothing runs before it
+// succeeds.
+func (c Config) Resolve() (Plan, error) {
+	p := Plan{Test: c.Test, File: c.File, Target: c.Target, Username: c.Username, Password: c.Password}
+	p.StrictCPU = c.StrictCPU != nil && *c.StrictCPU
+	p.SetupEmulation = c.SetupEmulation != nil && *c.SetupEmulation
+	if len(c.Platforms) == 0 {
+		return p, &ConfigError{Source: "platforms", Err: ErrNoPlatforms}
+	}
+	ps, err := platform.ParseList(strings.Join(c.Platforms, ","))
+	if err != nil {
+		return p, &ConfigError{Source: "platforms", Err: err}
+	}
+	p.Platforms = ps
+	if p.Tags, err = c.fullTags(); err != nil {
+		return p, err
+	}
+	p.BuildArgs = maps.Clone(c.BuildArgs)
+	if c.Base != "" {
+		if p.BuildArgs == nil {
+			p.BuildArgs = map[string]string{}
+		}
+		p.BuildArgs["BASE"] = c.Base
+	}
+	if (p.Username == "") != (p.Password == "") {
+		return p, &ConfigError{Source: "credentials", Err: ErrHalfLogin}
+	}
+	if p.StrictCPU && p.Test == "" {
+		return p, &ConfigError{Source: "strict_cpu", Err: ErrNoCommand}
+	}
+	return p, nil
+}
+
+// fullTags expands bare tags against Image and checks every reference.
+func (c Config) fullTags() ([]string, error) {
+	if len(c.Tags) == 0 {
+		return nil, &ConfigError{Source: "tags", Err: ErrNoTags}
+	}
+	out := make([]string, len(c.Tags))
+	for i, t := range c.Tags {
+		if !strings.ContainsAny(t, "/:") {
+			if c.Image == "" {
+				return nil, &ConfigError{Source: "tags", Err: fmt.Errorf("%q %w", t, ErrNoImage)}
+			}
+			t = c.Image + ":" + t
+		}
+		if _, err := name.ParseReference(t, name.WeakValidation); err != nil {
+			return nil, &ConfigError{Source: "tags", Err: fmt.Errorf("%q: %w: %v", t, ErrBadReference, err)}
+		}
+		out[i] = t
+	}
+	return out, nil
+}

@@ -1,0 +1,98 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/multiarch-dev/multiarch/internal/imagetest"
+)
+
+// Status of a step.
+type Status string
+
+// Step outcomes.
+const (
+	StatusPass Status = "pass"
+	StatusFail Status = "fail"
+	// StatusSkip: not asked for, or not reached after a failure.
+	StatusSkip Status = "skip"
+)
+
+// Step is one step of a run, as the summary shows it.
+type Step struct {
+	Name            string  `json:"name"`
+	Status          Status  `json:"status"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	// Message says what the step did, why it was skipped, or why it
+	// failed and what to do.
+	Message string `json:"message,omitempty"`
+}
+
+// Summary is the whole run. Its JSON form is `ci --json`'s output.
+type Summary struct {
+	Passed          bool     `json:"passed"`
+	Tags            []string `json:"tags"`
+	Platforms       []string `json:"platforms"`
+	Digest          string   `json:"digest,omitempty"`
+	DurationSeconds float64  `json:"duration_seconds"`
+	Steps           []Step   `json:"steps"`
+	// BuildMatrix is the test before push; PushedMatrix the test of the
+	// pushed images, pulled by digest.
+	BuildMatrix  *imagetest.Report `json:"build_matrix,omitempty"`
+	PushedMatrix *imagetest.Report `json:"pushed_matrix,omitempty"`
+}
+
+// StepFunc does one step; its message goes into the summary.
+type StepFunc func(ctx context.Context) (message string, err error)
+
+// Task is a named step; a nil Run is skipped with Skip as its message.
+type Task struct {
+	Name string
+	Run  StepFunc
+	Skip string
+}
+
+// ErrStepFailed is wrapped by Run's error.
+var ErrStepFailed = errors.New("ci step failed")
+
+// StepError says which step stopped the pipeline.
+type StepError struct {
+	Step string
+	Err  error
+}
+
+func (e *StepError) Error() string { return fmt.Sprintf("%s: %v", e.Step, e.Err) }
+func (e *StepError) Unwrap() []error { return []error{ErrStepFailed, e.Err} }
+
+// Run runs the tasks in order into s. The first failure stops the run:
+// the tasks after it are recorded as skipped, and the error is a
+// *StepError. onStep, when set, sees each step as it ends.
+func Run(ctx context.Context, s *Summary, tasks []Task, onStep func(Step)) error {
+	start := time.Now()
+	defer func() { s.DurationSeconds = time.Since(start).Seconds() }()
+	var failed error
+	for _, t := range tasks {
+		st := Step{Name: t.Name, Status: StatusSkip, Message: t.Skip}
+		switch {
+		case failed != nil:
+			st.Message = "not run: an earlier step failed"
+		case t.Run != nil:
+			t0 := time.Now()
+			msg, err := t.Run(ctx)
+			st.DurationSeconds = time.Since(t0).Seconds()
+			st.Status, st.Message = StatusPass, msg
+			if err != nil {
+				st.Status, st.Message = StatusFail, err.Error()
+				failed = &StepError{Step: t.Name, Err: err}
+			}
+		}
+		s.Steps = append(s.Steps, st)
+		if onStep != nil {
+			onStep(st)
+		}
+	}
+	s.Passed = failed == nil
+	return failed
+}
