@@ -63,7 +63,7 @@ type StepError struct {
 	Err  error
 }
 
-func (e *StepError) Error() string { return fmt.Sprintf("%s: %v", e.Step, e.Err) }
+func (e *StepError) Error() string   { return fmt.Sprintf("%s: %v", e.Step, e.Err) }
 func (e *StepError) Unwrap() []error { return []error{ErrStepFailed, e.Err} }
 
 // Run runs the tasks in order into s. The first failure stops the run:
