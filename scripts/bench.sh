@@ -8,6 +8,9 @@
 #   2. doctor: a full `doctor` run (every emulated platform, probes included),
 #              target well under a second.
 #   3. verify: verify throughput vs `gzip -dc` of the same layer, target >= 0.70.
+#   4. test:   the 7-platform `multiarch test --strict-cpu` matrix vs its slowest
+#              cell run alone (BenchmarkTestMatrix), target <= 1.5 (start-up,
+#              the registry inspect and builder connection, printed apart).
 #
 # BENCH_RUNS (default 15) timed runs per tool; BENCH_PLATFORMS (default
 # linux/amd64,linux/arm64). Exit status is non-zero only when a benchmark
@@ -127,3 +130,19 @@ g=$(mbs BenchmarkGunzipBaseline/gzip-dc)
 ratio=$(awk -v a="$v" -v b="$g" 'BEGIN {printf "%.3f", a/b}')
 ok=$(awk -v r="$ratio" 'BEGIN {print (r >= 0.70) ? 1 : 0}')
 echo "   verify ${v} MB/s, gzip -dc ${g} MB/s: ratio $ratio   target >= 0.70: $(verdict "$ok")"
+
+# ---------------------------------------------------------------- 4. test matrix
+echo
+echo "== test: 7-platform strict-CPU matrix vs its slowest cell (go test -bench BenchmarkTestMatrix ./internal/cli/)"
+out=$("$go" test -run '^$' -bench BenchmarkTestMatrix -benchtime 3x -timeout 20m ./internal/cli/ 2>&1) || { echo "$out"; exit 1; }
+metric() { # metric UNIT: the benchmark's value for it
+	echo "$out" | awk -v u="$1" '/^BenchmarkTestMatrix/ {for (i=1;i<=NF;i++) if ($(i+1)==u) print $i}'
+}
+m=$(metric matrix_s)
+c=$(metric slowest_cell_s)
+s=$(metric startup_s)
+ratio=$(metric matrix/slowest)
+[ -n "$ratio" ] || { echo "bench: no BenchmarkTestMatrix result" >&2; echo "$out"; exit 1; }
+ok=$(awk -v r="$ratio" 'BEGIN {print (r <= 1.5) ? 1 : 0}')
+echo "   matrix ${m}s, slowest cell alone ${c}s, start-up ${s}s"
+echo "   ratio matrix/slowest cell: $ratio   target <= 1.5: $(verdict "$ok")"
