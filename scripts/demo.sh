@@ -42,18 +42,21 @@ for dir in "${!deb[@]}"; do
 	install -m 0755 "$cache/${deb[$dir]}/busybox" "$base/rootfs/$dir/bin/busybox"
 done
 
-# 3. Build and push the base, then the example FROM it.
+# 3. Build and push the base with multiarch itself.
 "$ma" builder up
 "$ma" build "$base" --platform "$platforms" -t "$reg/demo/busybox:latest" --push --progress quiet
-"$ma" build examples/hello --platform "$platforms" --build-arg "BASE=$reg/demo/busybox:latest" \
-	-t "$reg/demo/hello:latest" -t "$reg/demo/hello:1.0" --push --progress plain \
-	--metadata-file "$work/hello.metadata.json"
 
-# 4. Read the index back, prove every platform holds its own binaries, and
-#    run every platform of both tags on the oldest CPU model of its variant.
+# 4. The whole pipeline for the classic example FROM that base: doctor, build
+#    every platform, test every platform on the oldest CPU model of its
+#    variant BEFORE anything is pushed, push both tags, verify every ELF file
+#    of every pushed platform, pull each platform by digest and test it again.
+"$ma" ci examples/hello --platform "$platforms" --base "$reg/demo/busybox:latest" \
+	--image "$reg/demo/hello" -t latest -t 1.0 \
+	--test 'cat /built-on && echo "Running on $(uname -m)"' --strict-cpu --progress quiet
+
+# 5. Read the index back, and print the per-platform matrix of both tags.
 "$ma" inspect "$reg/demo/hello:latest"
-"$ma" verify "$reg/demo/hello:latest" "$reg/demo/hello:1.0" --platform "$platforms"
-"$ma" test "$reg/demo/hello:latest" "$reg/demo/hello:1.0" --strict-cpu -- sh -c 'cat /built-on && echo "Running on $(uname -m)"'
-"$ma" test "$reg/demo/hello:latest" --strict-cpu --json >"$work/test-matrix.json"
-echo "== test matrix as JSON: $work/test-matrix.json; JUnit: multiarch test ... --junit FILE"
+"$ma" test "$reg/demo/hello:latest" "$reg/demo/hello:1.0" --strict-cpu --junit "$work/test-matrix.xml" \
+	-- sh -c 'cat /built-on && echo "Running on $(uname -m)"'
+echo "== JUnit report of that matrix: $work/test-matrix.xml"
 echo "== demo passed: $reg/demo/hello:latest and :1.0 hold $platforms"
