@@ -69,7 +69,7 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 	fl.StringVar(&f.target, "target", "", "stage to build")
 	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto, plain, tty, quiet, rawjson")
 	fl.StringVar(&f.metadataFile, "metadata-file", "", "write the index and per-platform digests as JSON to this file")
-	fl.StringVar(&f.builder, "builder", "", "named builder to build on (`multiarch builder ls`)")
+	fl.StringVar(&f.builder, "builder", "", "build on the named builder `NAME` (see multiarch builder ls)")
 	fl.StringArrayVar(&f.labels, "label", nil, "K=V label on every image config; repeatable")
 	fl.StringArrayVar(&f.annotations, "annotation", nil, "[index:|manifest:]K=V annotation (no prefix: index and manifests); repeatable")
 	fl.StringArrayVar(&f.cacheFrom, "cache-from", nil, "type=registry,ref=REF cache to import; repeatable")
@@ -235,16 +235,25 @@ func buildAndTest(cmd *cobra.Command, out io.Writer, f *buildFlags, opts build.O
 			}
 		}
 	}
-	var unreachable *build.UnreachableError
 	switch {
 	case err == nil:
 		return res, rep, nil
 	case errors.Is(err, ErrChecksFailed):
 		return nil, rep, fmt.Errorf("test before push failed, nothing was pushed or written (see the failing platforms above): %w", err)
-	case f.builder != "" && errors.As(err, &unreachable):
-		return nil, rep, fmt.Errorf("builder %s: %w\n`multiarch builder status %s` shows every node's state; start the node's buildkitd, or recreate the builder without it", f.builder, err, f.builder)
+	case f.builder != "":
+		return nil, rep, explainNodesError(f.builder, err)
 	}
 	return nil, rep, explainBuildError(err)
+}
+
+// explainNodesError explains an error of the named builder's nodes: a
+// node that does not answer names the builder and how to see its nodes.
+func explainNodesError(builder string, err error) error {
+	var unreachable *build.UnreachableError
+	if errors.As(err, &unreachable) {
+		return fmt.Errorf("builder %s: %w\n`multiarch builder status %s` shows every node's state; start the node's buildkitd, or recreate the builder without it", builder, err, builder)
+	}
+	return explainBuildError(err)
 }
 
 // testTag names build results in the test matrix: the first tag, else

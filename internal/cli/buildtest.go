@@ -33,7 +33,7 @@ func newBuildTester(tag, command string, opts imagetest.Options) *buildTester {
 func (bt *buildTester) test(ctx context.Context, results []build.TestResult) error {
 	targets := make([]imagetest.Target, len(results))
 	for i, r := range results {
-		targets[i] = imagetest.Target{Tag: bt.tag, Platform: r.Platform, Native: r.Native}
+		targets[i] = imagetest.Target{Tag: bt.tag, Platform: r.Platform, Native: r.Native, Node: r.Node}
 	}
 	open := func(ctx context.Context, t imagetest.Target, fn func(context.Context, imagetest.Container) error) error {
 		i := slices.IndexFunc(results, func(r build.TestResult) bool { return r.Platform.String() == t.Platform.String() })

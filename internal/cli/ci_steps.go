@@ -211,13 +211,14 @@ func (r *ciRun) verify(ctx context.Context) (string, error) {
 }
 
 // testPushed pulls each platform of the first tag by digest (every tag
-// names the same index) and tests it again.
+// names the same index) and tests it again, on the builder that built it:
+// with --builder each platform on the node the build used.
 func (r *ciRun) testPushed(context.Context) (string, error) {
 	opts := imagetest.Options{StrictCPU: r.plan.StrictCPU, Parallel: len(r.plan.Platforms), Logger: logger(r.cmd)}
 	if r.plan.Test != "" {
 		opts.Command = []string{"sh", "-c", r.plan.Test}
 	}
-	rep, err := testRefs(r.cmd, r.plan.Tags[:1], r.plan.Platforms, opts)
+	rep, err := testRefs(r.cmd, r.f.builder, r.plan.Tags[:1], r.plan.Platforms, opts)
 	if err != nil {
 		return "", err
 	}

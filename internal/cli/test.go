@@ -26,6 +26,7 @@ type testFlags struct {
 	asJSON    bool
 	junit     string
 	timeout   time.Duration
+	builder   string
 }
 
 func newTestCmd() *cobra.Command {
@@ -37,7 +38,10 @@ func newTestCmd() *cobra.Command {
 on the builder, ` + "`uname -m`" + ` (it must print a machine the platform produces) and CMD (it must exit 0).
 With --strict-cpu emulated platforms run on the oldest CPU model of their variant (QEMU_CPU), so code
 for newer CPUs dies with SIGILL. Exit 1 when any cell fails.
-The builder is $BUILDKIT_HOST, else the embedded builder (started on demand).`,
+The builder is --builder NAME (see ` + "`multiarch builder create`" + `), else $BUILDKIT_HOST, else the
+embedded builder (started on demand). With --builder each platform runs on the node a build would
+send it to: one that runs it natively where there is one, else one that emulates it; the report
+names the node of every cell.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if refs, _ := splitDash(cmd, args); len(refs) == 0 {
 				return errors.New("give the image to test: multiarch test REF [-- CMD ARGS...]")
@@ -56,6 +60,7 @@ The builder is $BUILDKIT_HOST, else the embedded builder (started on demand).`,
 	fl.BoolVar(&f.asJSON, "json", false, "print the report as JSON")
 	fl.StringVar(&f.junit, "junit", "", "also write the report as JUnit XML to this file")
 	fl.DurationVar(&f.timeout, "cell-timeout", imagetest.DefaultCellTimeout, "time limit of each cell")
+	fl.StringVar(&f.builder, "builder", "", "test on the named builder `NAME`, each platform on the node a build would use: native where one exists (see multiarch builder ls)")
 	addRegistryFlags(cmd)
 	return cmd
 }
@@ -80,7 +85,7 @@ func runTest(cmd *cobra.Command, f *testFlags, refs, command []string) error {
 		}
 	}
 	opts := imagetest.Options{Command: command, StrictCPU: f.strictCPU, Parallel: f.parallel, CellTimeout: f.timeout, Logger: logger(cmd)}
-	report, err := testRefs(cmd, refs, want, opts)
+	report, err := testRefs(cmd, f.builder, refs, want, opts)
 	if err != nil {
 		return err
 	}
@@ -88,13 +93,18 @@ func runTest(cmd *cobra.Command, f *testFlags, refs, command []string) error {
 }
 
 // testRefs runs the matrix of refs' platform entries (all, or want) on
-// the builder, each entry pulled by digest.
-func testRefs(cmd *cobra.Command, refs []string, want []platform.Platform, opts imagetest.Options) (*imagetest.Report, error) {
+// the builder, each entry pulled by digest: on the nodes of the named
+// builder when one is given (see testOnNodes), else on the one builder
+// ensureBuilder returns.
+func testRefs(cmd *cobra.Command, builder string, refs []string, want []platform.Platform, opts imagetest.Options) (*imagetest.Report, error) {
 	ctx := cmd.Context()
 	regOpts := registryOptions(cmd)
 	entries, err := testEntries(ctx, refs, regOpts)
 	if err != nil {
 		return nil, err
+	}
+	if builder != "" {
+		return testOnNodes(cmd, builder, refs, entries, want, opts)
 	}
 	addr, err := ensureBuilder(ctx, cmd, regOpts.Insecure)
 	if err != nil {
@@ -105,15 +115,60 @@ func testRefs(cmd *cobra.Command, refs []string, want []platform.Platform, opts 
 		return nil, explainBuildError(err)
 	}
 	defer runner.Close()
+	targets, err := testTargets(refs, entries, want, nativeOn(runner.Status()))
+	if err != nil {
+		return nil, err
+	}
+	for i := range targets {
+		targets[i].Node = addr
+	}
+	return imagetest.Run(ctx, targets, imageOpener(func(imagetest.Target) *build.ContainerRunner { return runner }), opts)
+}
+
+// testOnNodes runs the matrix on the nodes of the named builder: each
+// platform on the node `build --builder` would build it on (build.Plan,
+// through build.RouteContainers), native there or emulated, every node's
+// cells at once.
+func testOnNodes(cmd *cobra.Command, builder string, refs []string, entries [][]imagetest.Entry, want []platform.Platform, opts imagetest.Options) (*imagetest.Report, error) {
+	ctx := cmd.Context()
+	nodes, err := builderNodes(ctx, cmd, builder, nil)
+	if err != nil {
+		return nil, err
+	}
+	// Native is set from the route below.
+	targets, err := testTargets(refs, entries, want, func(platform.Platform) bool { return false })
+	if err != nil {
+		return nil, err
+	}
+	ps := make([]platform.Platform, len(targets))
+	for i, t := range targets {
+		ps[i] = t.Platform
+	}
+	routes, err := build.RouteContainers(ctx, nodes, ps, build.ContainerOptions{Logger: logger(cmd)})
+	if err != nil {
+		return nil, explainNodesError(builder, err)
+	}
+	defer routes.Close()
+	runners := make(map[string]*build.ContainerRunner, len(targets))
+	for i, t := range targets {
+		r, _ := routes.Route(t.Platform) // every target's platform was routed
+		targets[i].Node, targets[i].Native = r.Node, r.Native
+		runners[t.Platform.String()] = r.Runner
+	}
+	return imagetest.Run(ctx, targets, imageOpener(func(t imagetest.Target) *build.ContainerRunner { return runners[t.Platform.String()] }), opts)
+}
+
+// testTargets are the targets of every reference, in order.
+func testTargets(refs []string, entries [][]imagetest.Entry, want []platform.Platform, native func(platform.Platform) bool) ([]imagetest.Target, error) {
 	var targets []imagetest.Target
 	for i, ref := range refs {
-		ts, err := imagetest.Targets(ref, entries[i], want, nativeOn(runner.Status()))
+		ts, err := imagetest.Targets(ref, entries[i], want, native)
 		if err != nil {
 			return nil, err
 		}
 		targets = append(targets, ts...)
 	}
-	return imagetest.Run(ctx, targets, imageOpener(runner), opts)
+	return targets, nil
 }
 
 // testEntries lists the platform entries of every reference before any
@@ -202,11 +257,12 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// imageOpener opens containers of registry images on the builder.
-func imageOpener(r *build.ContainerRunner) imagetest.Opener {
+// imageOpener opens containers of registry images on the runner of each
+// target.
+func imageOpener(runner func(imagetest.Target) *build.ContainerRunner) imagetest.Opener {
 	return func(ctx context.Context, t imagetest.Target, fn func(context.Context, imagetest.Container) error) error {
 		img := build.ContainerImage{Ref: t.Tag, Digest: t.Digest, Platform: t.Platform}
-		return r.RunInImage(ctx, img, func(ctx context.Context, c build.Container) error {
+		return runner(t).RunInImage(ctx, img, func(ctx context.Context, c build.Container) error {
 			// Both checks of the cell in one container: one start, not two.
 			c, release := build.Shared(ctx, c)
 			defer release()

@@ -50,7 +50,7 @@ func FailedCell(t Target, opts Options, err error, d time.Duration) Cell {
 func newCell(t Target, opts Options) Cell {
 	return Cell{
 		Tag: t.Tag, Platform: t.Platform.String(), Digest: t.Digest,
-		Emulated: !t.Native, CPU: cpuModel(t, opts),
+		Emulated: !t.Native, CPU: cpuModel(t, opts), Node: t.Node,
 	}
 }
 

@@ -51,6 +51,9 @@ type Target struct {
 	Digest string
 	// Native says the builder runs the platform without emulation.
 	Native bool
+	// Node is the endpoint of the builder node the cell runs on ("" when
+	// not known).
+	Node string
 }
 
 // Opener opens containers of t's image, calls fn with them and closes

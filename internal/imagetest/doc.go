@@ -27,6 +27,13 @@
 // `build --test` adapts containers of solved, not yet exported results
 // (build.Options.Test) and runs the same matrix on them.
 //
+// Where a cell runs is the caller's choice, recorded in Target.Node and
+// Target.Native. On a named multi-node builder `multiarch test --builder`
+// routes each platform as a build would (build.Plan through
+// build.RouteContainers: a node that runs it natively first, else one that
+// emulates it), so a cell is native when its node is. The table gains a
+// NODE column when the cells ran on more than one node.
+//
 // # JSON report (stable; snake_case)
 //
 //	{
@@ -40,6 +47,8 @@
 //	    "tag": "127.0.0.1:5000/app:1.0",
 //	    "platform": "linux/arm/v6",
 //	    "digest": "sha256:…",                     // the platform entry's manifest
+//	    "node": "tcp://arm1:1234",                // endpoint of the builder node it ran on; omitted
+//	                                               // when unknown (a later, additive field)
 //	    "emulated": true,
 //	    "cpu": "arm1176",                          // "native", "default" or a QEMU model
 //	    "machine": "armv6l",                       // what uname -m printed ("" if it did not run)

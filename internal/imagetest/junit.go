@@ -88,6 +88,9 @@ func junitCell(c Cell) junitCase {
 		Name: c.Platform, Classname: "multiarch.test." + c.Tag, Time: secs(c.DurationSeconds),
 		SystemOut: fmt.Sprintf("machine=%s cpu=%s digest=%s", c.Machine, c.CPU, c.Digest),
 	}
+	if c.Node != "" {
+		tc.SystemOut += " node=" + c.Node
+	}
 	if c.Error != "" {
 		tc.Error = &junitFailure{Message: c.Error, Type: "error"}
 		return tc

@@ -190,3 +190,47 @@ func TestTargets(t *testing.T) {
 		t.Fatalf("missing: %v", err)
 	}
 }
+
+// TestNodeInReports: the node of each cell is in the JSON, in JUnit's
+// system-out, and in a NODE column only when the cells ran on more than
+// one node.
+func TestNodeInReports(t *testing.T) {
+	ts := targets(t, "reg/app:1", "linux/amd64", "linux/amd64", "linux/arm64")
+	ts[0].Node, ts[1].Node = "unix:///gen.sock", "unix:///gen.sock"
+	o := &fakeOpener{byPlat: map[string]*fakeContainer{"linux/amd64": busybox(ts[0].Platform, "x86_64", ""), "linux/arm64": busybox(ts[1].Platform, "aarch64", "")}}
+	table := func() string {
+		r, _ := Run(t.Context(), ts, o.open, Options{})
+		var b bytes.Buffer
+		if err := WriteTable(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	if s := table(); strings.Contains(s, "NODE") {
+		t.Errorf("one node: no NODE column:\n%s", s)
+	}
+	ts[1].Node, ts[1].Native = "tcp://arm:1234", true
+	if s := table(); !strings.Contains(s, "NODE") || !strings.Contains(s, "tcp://arm:1234") || !strings.Contains(s, "unix:///gen.sock") {
+		t.Errorf("two nodes: NODE column:\n%s", s)
+	}
+	r, _ := Run(t.Context(), ts, o.open, Options{})
+	var js, ju bytes.Buffer
+	if err := WriteJSON(&js, r); err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Cells []map[string]any `json:"cells"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.Cells[1]["node"] != "tcp://arm:1234" || back.Cells[1]["emulated"] != false {
+		t.Errorf("json %v: %s", err, js.String())
+	}
+	if err := WriteJUnit(&ju, r); err != nil || !strings.Contains(ju.String(), "node=tcp://arm:1234") {
+		t.Errorf("junit %v: %s", err, ju.String())
+	}
+	ts[0].Node, ts[1].Node = "", ""
+	r, _ = Run(t.Context(), ts, o.open, Options{})
+	js.Reset()
+	if err := WriteJSON(&js, r); err != nil || strings.Contains(js.String(), `"node"`) {
+		t.Errorf("unknown node must be omitted: %v %s", err, js.String())
+	}
+}

@@ -31,9 +31,11 @@ type Check struct {
 
 // Cell is the result of one platform entry of one tag.
 type Cell struct {
-	Tag             string  `json:"tag"`
-	Platform        string  `json:"platform"`
-	Digest          string  `json:"digest,omitempty"`
+	Tag      string `json:"tag"`
+	Platform string `json:"platform"`
+	Digest   string `json:"digest,omitempty"`
+	// Node is the builder node the cell ran on.
+	Node            string  `json:"node,omitempty"`
 	Emulated        bool    `json:"emulated"`
 	CPU             string  `json:"cpu"`
 	Machine         string  `json:"machine"`

@@ -9,13 +9,24 @@ import (
 )
 
 // WriteTable renders the report for people: one row per cell, then the
-// failures with the tail of their output, then a summary line.
+// failures with the tail of their output, then a summary line. A NODE
+// column says where each cell ran when the cells ran on more than one
+// builder node.
 func WriteTable(w io.Writer, r *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PLATFORM\tTAG\tMACHINE\tCPU\tUNAME\tCOMMAND\tDURATION")
+	nodes := manyNodes(r.Cells)
+	head := "PLATFORM\tTAG\tMACHINE\tCPU\tUNAME\tCOMMAND\tDURATION"
+	if nodes {
+		head += "\tNODE"
+	}
+	fmt.Fprintln(tw, head)
 	for _, c := range r.Cells {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Platform, c.Tag, orDash(c.Machine), c.CPU,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s", c.Platform, c.Tag, orDash(c.Machine), c.CPU,
 			checkWord(c, c.Uname), checkWord(c, c.Command), seconds(c.DurationSeconds))
+		if nodes {
+			fmt.Fprintf(tw, "\t%s", orDash(c.Node))
+		}
+		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -29,6 +40,16 @@ func WriteTable(w io.Writer, r *Report) error {
 	}
 	_, err := fmt.Fprintf(w, "\n%s: %d of %d cells passed in %s\n", verdict, r.Total-r.Failed, r.Total, seconds(r.DurationSeconds))
 	return err
+}
+
+// manyNodes reports whether the cells ran on more than one node.
+func manyNodes(cells []Cell) bool {
+	for _, c := range cells {
+		if c.Node != cells[0].Node {
+			return true
+		}
+	}
+	return false
 }
 
 func checkWord(c Cell, ch Check) string {
@@ -48,7 +69,11 @@ func writeFailure(w io.Writer, c Cell) {
 	if c.Passed {
 		return
 	}
-	fmt.Fprintf(w, "\n--- FAIL %s %s (cpu %s)\n", c.Platform, c.Tag, c.CPU)
+	fmt.Fprintf(w, "\n--- FAIL %s %s (cpu %s", c.Platform, c.Tag, c.CPU)
+	if c.Node != "" {
+		fmt.Fprintf(w, ", node %s", c.Node)
+	}
+	fmt.Fprintln(w, ")")
 	if c.Error != "" {
 		fmt.Fprintf(w, "    %s\n", c.Error)
 		return

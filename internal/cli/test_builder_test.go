@@ -1,0 +1,247 @@
+package cli
+
+import (
+	"encoding/xml"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	// The daemon-side proof asks each buildkitd itself, so this test file
+	// imports BuildKit; the package does not.
+	controlapi "github.com/moby/buildkit/api/services/control"
+	bkclient "github.com/moby/buildkit/client"
+
+	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/imagetest"
+	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
+)
+
+// twoNodeBuilder starts two buildkitd processes and stores them as
+// builder "pair": the first declared the native linux/arm64 node, the
+// second a general node (native linux/amd64). BUILDKIT_HOST points
+// nowhere, so nothing can pass by running on a default builder.
+func twoNodeBuilder(t *testing.T) (armAddr, genAddr string) {
+	t.Helper()
+	tempConfigDir(t)
+	armAddr, genAddr = startCLINode(t), startCLINode(t)
+	t.Setenv(build.EnvBuildkitHost, "unix:///nonexistent/buildkitd.sock")
+	if _, _, err := runBuildCLI(t, "builder", "create", "pair", "--node", armAddr, "--platform", "linux/arm64", "--node", genAddr); err != nil {
+		t.Fatal(err)
+	}
+	return armAddr, genAddr
+}
+
+// manifestDigests maps each platform of the index at ref to its manifest
+// digest.
+func manifestDigests(t *testing.T, ref string) map[string]string {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, _ := idx.IndexManifest()
+	out := map[string]string{}
+	for _, m := range im.Manifests {
+		out[m.Platform.OS+"/"+m.Platform.Architecture] = m.Digest.String()
+	}
+	return out
+}
+
+// daemonSide is what one buildkitd says it did: how many sessions
+// (build history records) it ran, and the references it pulled layers
+// from (its cache's "pulled from REF" descriptions).
+func daemonSide(t *testing.T, address string) (sessions int, pulled []string) {
+	t.Helper()
+	c, err := bkclient.New(t.Context(), address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cl, err := c.ControlClient().ListenBuildHistory(t.Context(), &controlapi.BuildHistoryRequest{EarlyExit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ev, err := cl.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Record != nil && ev.Record.CompletedAt != nil {
+			sessions++
+		}
+	}
+	du, err := c.DiskUsage(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range du {
+		if ref, ok := strings.CutPrefix(u.Description, "pulled from "); ok && !slices.Contains(pulled, ref) {
+			pulled = append(pulled, ref)
+		}
+	}
+	return sessions, pulled
+}
+
+// checkPulled checks that the daemon pulled the entries of want
+// (platform → manifest digest) and none of the others in all.
+func checkPulled(t *testing.T, node string, pulled []string, all map[string]string, want ...string) {
+	t.Helper()
+	for p, d := range all {
+		has := slices.ContainsFunc(pulled, func(ref string) bool { return strings.HasSuffix(ref, "@"+d) })
+		if has != slices.Contains(want, p) {
+			t.Errorf("%s pulled %s (%s): %v; it pulled %v", node, p, d, has, pulled)
+		}
+	}
+}
+
+// TestTestTwoNodesCLI tests a three-platform busybox index on a two-node
+// builder and proves, from the report and from each daemon, that every
+// cell ran on the node build routing chose: arm64 on the arm node
+// (native), amd64 (native) and s390x (emulated) on the general node.
+func TestTestTwoNodesCLI(t *testing.T) {
+	testenv.LockHostBinfmt(t)
+	armAddr, genAddr := twoNodeBuilder(t)
+	reg := testenv.StartRegistry(t)
+	ref := reg.Ref("busybox", "3")
+	testenv.PushBusyboxIndex(t, ref, testenv.Platforms(t, "linux/amd64", "linux/arm64", "linux/s390x")...)
+	digests := manifestDigests(t, ref)
+
+	r, stderr, err := runTestJSON(t, "--builder", "pair", ref, "--", "sh", "-c", "echo hi")
+	if err != nil || !r.Passed || r.Total != 3 {
+		t.Fatalf("%v %s\n%+v", err, stderr, r)
+	}
+	want := map[string]struct {
+		node, cpu string
+		emulated  bool
+	}{
+		"linux/arm64": {armAddr, imagetest.CPUNative, false},
+		"linux/amd64": {genAddr, imagetest.CPUNative, false},
+		"linux/s390x": {genAddr, imagetest.CPUDefault, true},
+	}
+	for p, w := range want {
+		c := cellOf(t, r, p)
+		pl, _ := platform.Parse(p)
+		if c.Node != w.node || c.CPU != w.cpu || c.Emulated != w.emulated || !pl.UnameOK(c.Machine) || c.Command.Status != imagetest.StatusPass {
+			t.Errorf("%s: want node %s cpu %s emulated %v, got %+v", p, w.node, w.cpu, w.emulated, c)
+		}
+	}
+
+	// Daemon side: one gateway session per cell on the node it was routed
+	// to, and only that node pulled the cell's platform entry (by digest).
+	armSessions, armPulled := daemonSide(t, armAddr)
+	genSessions, genPulled := daemonSide(t, genAddr)
+	if armSessions != 1 || genSessions != 2 {
+		t.Errorf("sessions: arm node %d (want 1), general node %d (want 2)", armSessions, genSessions)
+	}
+	checkPulled(t, "arm node", armPulled, digests, "linux/arm64")
+	checkPulled(t, "general node", genPulled, digests, "linux/amd64", "linux/s390x")
+
+	t.Run("table and junit name the nodes", func(t *testing.T) {
+		junit := filepath.Join(t.TempDir(), "report.xml")
+		out, stderr, err := runBuildCLI(t, "test", "--builder", "pair", ref, "--platform", "arm64,s390x", "--junit", junit)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		for _, s := range []string{"NODE", armAddr, genAddr, "PASS: 2 of 2"} {
+			if !strings.Contains(out, s) {
+				t.Errorf("table lacks %q:\n%s", s, out)
+			}
+		}
+		var doc struct {
+			Suites []struct {
+				Cases []struct {
+					Name string `xml:"name,attr"`
+					Out  string `xml:"system-out"`
+				} `xml:"testcase"`
+			} `xml:"testsuite"`
+		}
+		b, _ := os.ReadFile(junit)
+		if err := xml.Unmarshal(b, &doc); err != nil || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 2 ||
+			!strings.Contains(doc.Suites[0].Cases[0].Out, "node="+armAddr) || !strings.Contains(doc.Suites[0].Cases[1].Out, "node="+genAddr) {
+			t.Errorf("junit %v:\n%s", err, b)
+		}
+	})
+
+	t.Run("two tags: one route per platform", func(t *testing.T) {
+		second := reg.Ref("busybox", "again")
+		testenv.PushBusyboxIndex(t, second, testenv.Platforms(t, "linux/amd64", "linux/arm64", "linux/s390x")...)
+		r, stderr, err := runTestJSON(t, "--builder", "pair", "--platform", "arm64", ref, second)
+		if err != nil || r.Total != 2 {
+			t.Fatalf("%v %s\n%+v", err, stderr, r)
+		}
+		for _, c := range r.Cells {
+			if c.Node != armAddr {
+				t.Errorf("%s %s ran on %s, want %s", c.Tag, c.Platform, c.Node, armAddr)
+			}
+		}
+	})
+
+	t.Run("bad input", func(t *testing.T) {
+		_, _, err := runBuildCLI(t, "test", "--builder", "nope", ref)
+		var ub *build.UnknownBuilderError
+		if !errors.As(err, &ub) || !strings.Contains(err.Error(), `no builder named "nope"`) || !strings.Contains(err.Error(), "pair") {
+			t.Errorf("unknown builder: %v", err)
+		}
+		dead := "unix://" + filepath.Join(t.TempDir(), "dead.sock")
+		if _, _, err := runBuildCLI(t, "builder", "create", "halfdead", "--node", armAddr, "--platform", "linux/arm64", "--node", dead, "--no-check"); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = runBuildCLI(t, "test", "--builder", "halfdead", ref)
+		var ue *build.UnreachableError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), dead) || !strings.Contains(err.Error(), "multiarch builder status halfdead") {
+			t.Errorf("a node down: %v", err)
+		}
+		t.Logf("a node down: %v", err)
+	})
+}
+
+// TestCITwoNodesCLI runs `ci --builder` on the two-node builder: the
+// pushed images are tested on the nodes that built them, as the build
+// routed them, not on $BUILDKIT_HOST (which points nowhere).
+func TestCITwoNodesCLI(t *testing.T) {
+	testenv.LockHostBinfmt(t)
+	armAddr, genAddr := twoNodeBuilder(t)
+	dockerConfigDir(t, "")
+	ciEnv(t)
+	reg := testenv.StartRegistry(t)
+	base := reg.Ref("busybox", "latest")
+	testenv.PushBusyboxIndex(t, base, testenv.Platforms(t, "linux/amd64", "linux/arm64", "linux/s390x")...)
+	tag := reg.Ref("hello", "pair")
+	s, stderr, err := ciJSON(t, filepath.Join(testenv.RepoRoot(t), "examples", "hello"), "--builder", "pair",
+		"--platform", "linux/amd64,linux/arm64,linux/s390x", "-t", tag, "--base", base, "--test", "test -s /built-on")
+	if err != nil || !s.Passed || s.PushedMatrix == nil || s.PushedMatrix.Total != 3 || s.BuildMatrix == nil {
+		t.Fatalf("%v\n%s\n%+v", err, stderr, s)
+	}
+	for _, m := range []*imagetest.Report{s.BuildMatrix, s.PushedMatrix} {
+		for _, c := range m.Cells {
+			want := genAddr
+			if c.Platform == "linux/arm64" {
+				want = armAddr
+			}
+			if c.Node != want || c.Emulated != (c.Platform == "linux/s390x") {
+				t.Errorf("%s ran on %s (emulated %v), want %s", c.Platform, c.Node, c.Emulated, want)
+			}
+		}
+	}
+	// Daemon side: the arm node ran its build and one test session, the
+	// general node its build and two.
+	armSessions, _ := daemonSide(t, armAddr)
+	genSessions, _ := daemonSide(t, genAddr)
+	if armSessions != 2 || genSessions != 3 {
+		t.Errorf("sessions: arm node %d (want 2), general node %d (want 3)", armSessions, genSessions)
+	}
+}
