@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/xml"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,10 +11,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	// The daemon-side proof asks each buildkitd itself, so this test file
-	// imports BuildKit; the package does not.
-	controlapi "github.com/moby/buildkit/api/services/control"
-	bkclient "github.com/moby/buildkit/client"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
@@ -60,40 +55,14 @@ func manifestDigests(t *testing.T, ref string) map[string]string {
 
 // daemonSide is what one buildkitd says it did: how many sessions
 // (build history records) it ran, and the references it pulled layers
-// from (its cache's "pulled from REF" descriptions).
+// from.
 func daemonSide(t *testing.T, address string) (sessions int, pulled []string) {
 	t.Helper()
-	c, err := bkclient.New(t.Context(), address)
+	a, err := build.DaemonActivity(t.Context(), address)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	cl, err := c.ControlClient().ListenBuildHistory(t.Context(), &controlapi.BuildHistoryRequest{EarlyExit: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		ev, err := cl.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ev.Record != nil && ev.Record.CompletedAt != nil {
-			sessions++
-		}
-	}
-	du, err := c.DiskUsage(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range du {
-		if ref, ok := strings.CutPrefix(u.Description, "pulled from "); ok && !slices.Contains(pulled, ref) {
-			pulled = append(pulled, ref)
-		}
-	}
-	return sessions, pulled
+	return a.Sessions, a.PulledFrom
 }
 
 // checkPulled checks that the daemon pulled the entries of want
