@@ -10,6 +10,19 @@ import (
 // undo reverts one step that Apply performed.
 type undo func() error
 
+// planAndApply is Install, Uninstall and Reregister: mount binfmt_misc
+// first, so the plan sees the kernel's entries, then plan and apply.
+func (m *Manager) planAndApply(ctx context.Context, plan func() (*Plan, error)) (*Plan, error) {
+	if err := m.EnsureMounted(ctx); err != nil {
+		return nil, err
+	}
+	p, err := plan()
+	if err != nil {
+		return nil, err
+	}
+	return p, m.Apply(ctx, p)
+}
+
 // Apply performs plan all-or-nothing: when a step fails, every step already
 // done is undone in reverse order (entries re-registered as they were,
 // persisted files restored), and the error says whether that worked.

@@ -31,14 +31,7 @@ type InstallOptions struct {
 
 // Install registers QEMU handlers: EnsureMounted, PlanInstall, Apply.
 func (m *Manager) Install(ctx context.Context, opts InstallOptions) (*Plan, error) {
-	if err := m.EnsureMounted(ctx); err != nil {
-		return nil, err
-	}
-	plan, err := m.PlanInstall(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return plan, m.Apply(ctx, plan)
+	return m.planAndApply(ctx, func() (*Plan, error) { return m.PlanInstall(ctx, opts) })
 }
 
 // PlanInstall decides, without writing, what Install would do. Every

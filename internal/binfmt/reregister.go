@@ -23,14 +23,7 @@ type ReregisterOptions struct {
 // Reregister adds missing flags to existing entries: EnsureMounted,
 // PlanReregister, Apply.
 func (m *Manager) Reregister(ctx context.Context, opts ReregisterOptions) (*Plan, error) {
-	if err := m.EnsureMounted(ctx); err != nil {
-		return nil, err
-	}
-	plan, err := m.PlanReregister(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return plan, m.Apply(ctx, plan)
+	return m.planAndApply(ctx, func() (*Plan, error) { return m.PlanReregister(ctx, opts) })
 }
 
 // PlanReregister plans re-registering every qemu-* entry with its own

@@ -14,14 +14,7 @@ import (
 
 // Uninstall removes entries: EnsureMounted, PlanUninstall, Apply.
 func (m *Manager) Uninstall(ctx context.Context, targets []string) (*Plan, error) {
-	if err := m.EnsureMounted(ctx); err != nil {
-		return nil, err
-	}
-	plan, err := m.PlanUninstall(ctx, targets)
-	if err != nil {
-		return nil, err
-	}
-	return plan, m.Apply(ctx, plan)
+	return m.planAndApply(ctx, func() (*Plan, error) { return m.PlanUninstall(ctx, targets) })
 }
 
 // PlanUninstall decides which entries and persisted files to remove. A
