@@ -206,7 +206,7 @@ func result(ctx context.Context, o Options, resp *client.SolveResponse) (*Result
 	case res.Digest == "":
 	case o.Push:
 		res.Pushed = true
-		res.Platforms, err = pushedDigests(ctx, o.Tags[0], res.Digest, o.Keychain, o.Insecure)
+		res.Platforms, err = pushedDigests(ctx, o.Tags[0], res.Digest, o)
 	case o.OCIDest != "":
 		res.Platforms, err = ociDigests(o.OCIDest, res.Digest)
 	}

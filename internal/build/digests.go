@@ -10,10 +10,10 @@ import (
 	"os"
 	"path"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 // PlatformDigest is the manifest digest of one platform of the index.
@@ -41,17 +41,18 @@ func platformDigests(m *v1.IndexManifest) []PlatformDigest {
 	return out
 }
 
-// pushedDigests reads the pushed index back by digest.
-func pushedDigests(ctx context.Context, tag, digest string, kc authn.Keychain, insecure []string) ([]PlatformDigest, error) {
-	ref, err := name.ParseReference(tag, nameOpts(insecure, tag)...)
+// pushedDigests reads the pushed index back by digest, through
+// internal/registry (its transport policy, digest check and typed errors).
+func pushedDigests(ctx context.Context, tag, digest string, o Options) ([]PlatformDigest, error) {
+	ref := repository(tag, o.Insecure) + "@" + digest
+	r, err := registry.Resolve(ctx, ref, registry.Options{Keychain: o.Keychain, Insecure: o.Insecure, Logger: o.Logger})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read back: %w", err)
 	}
-	idx, err := remote.Index(ref.Context().Digest(digest), remote.WithContext(ctx), remote.WithAuthFromKeychain(kc))
-	if err != nil {
-		return nil, fmt.Errorf("read back %s@%s: %w", ref.Context(), digest, err)
+	if r.Kind != registry.KindIndex {
+		return nil, fmt.Errorf("read back %s: the exporter wrote an image, not an index", ref)
 	}
-	m, err := idx.IndexManifest()
+	m, err := r.Index.IndexManifest()
 	if err != nil {
 		return nil, err
 	}
