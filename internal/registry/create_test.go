@@ -16,6 +16,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
 func createdPlatforms(c *Created) []string {
@@ -62,8 +64,8 @@ func TestCreateIndexFromImagesInTwoRepos(t *testing.T) {
 	reg := startRegistry(t, nil)
 	amd := image(t, true, "linux", "amd64", "")
 	arm := image(t, true, "linux", "arm", "v7")
-	pushImage(t, reg.ref("team/app-amd64:1"), amd)
-	pushImage(t, reg.ref("other/app-arm:1"), arm)
+	testenv.PushImage(t, reg.ref("team/app-amd64:1"), amd)
+	testenv.PushImage(t, reg.ref("other/app-arm:1"), arm)
 	reg.resetLog()
 
 	target := reg.ref("team/app:1")
@@ -110,8 +112,8 @@ func TestCreateIndexFromImagesInTwoRepos(t *testing.T) {
 
 func TestCreateIndexFromIndexSource(t *testing.T) {
 	reg := startRegistry(t, nil)
-	pushIndex(t, reg.ref("src/multi:1"), withAttestations(t, index(t, true, plat{"linux", "amd64", ""}, plat{"linux", "arm64", ""})))
-	pushImage(t, reg.ref("src/s390x:1"), image(t, true, "linux", "s390x", ""))
+	testenv.PushIndex(t, reg.ref("src/multi:1"), withAttestations(t, index(t, true, plat{"linux", "amd64", ""}, plat{"linux", "arm64", ""})))
+	testenv.PushImage(t, reg.ref("src/s390x:1"), image(t, true, "linux", "s390x", ""))
 
 	target := reg.ref("dst/multi:2")
 	c, err := CreateIndex(context.Background(), target, []string{reg.ref("src/multi:1"), reg.ref("src/s390x:1")}, CreateOptions{Options: testOpts()})
@@ -143,8 +145,8 @@ func TestCreateIndexFromIndexSource(t *testing.T) {
 
 func TestCreateIndexMediaType(t *testing.T) {
 	reg := startRegistry(t, nil)
-	pushImage(t, reg.ref("d/amd:1"), image(t, false, "linux", "amd64", ""))
-	pushImage(t, reg.ref("d/arm:1"), image(t, false, "linux", "aarch64", ""))
+	testenv.PushImage(t, reg.ref("d/amd:1"), image(t, false, "linux", "amd64", ""))
+	testenv.PushImage(t, reg.ref("d/arm:1"), image(t, false, "linux", "aarch64", ""))
 	srcs := []string{reg.ref("d/amd:1"), reg.ref("d/arm:1")}
 
 	c, err := CreateIndex(context.Background(), reg.ref("d/list:1"), srcs, CreateOptions{Options: testOpts()})
@@ -171,8 +173,8 @@ func TestCreateIndexMediaType(t *testing.T) {
 
 func TestCreateIndexDuplicatePlatform(t *testing.T) {
 	reg := startRegistry(t, nil)
-	pushImage(t, reg.ref("dup/a:1"), image(t, true, "linux", "arm64", "v8"))
-	pushIndex(t, reg.ref("dup/idx:1"), index(t, true, plat{"linux", "amd64", ""}, plat{"linux", "arm64", ""}))
+	testenv.PushImage(t, reg.ref("dup/a:1"), image(t, true, "linux", "arm64", "v8"))
+	testenv.PushIndex(t, reg.ref("dup/idx:1"), index(t, true, plat{"linux", "amd64", ""}, plat{"linux", "arm64", ""}))
 	reg.resetLog()
 
 	target := reg.ref("dup/out:1")
@@ -197,8 +199,8 @@ func TestCreateIndexDuplicatePlatform(t *testing.T) {
 
 func TestCreateIndexDryRun(t *testing.T) {
 	reg := startRegistry(t, nil)
-	pushImage(t, reg.ref("dry/a:1"), image(t, true, "linux", "amd64", ""))
-	pushImage(t, reg.ref("dry/b:1"), image(t, true, "linux", "386", ""))
+	testenv.PushImage(t, reg.ref("dry/a:1"), image(t, true, "linux", "amd64", ""))
+	testenv.PushImage(t, reg.ref("dry/b:1"), image(t, true, "linux", "386", ""))
 	reg.resetLog()
 
 	target := reg.ref("dry/out:1")
@@ -237,8 +239,8 @@ func TestCreateIndexFailureLeavesNoTag(t *testing.T) {
 		reg := startRegistry(t, nil)
 		amd := image(t, true, "linux", "amd64", "")
 		arm := image(t, true, "linux", "arm64", "")
-		pushImage(t, reg.ref("src/amd:1"), amd)
-		pushImage(t, reg.ref("src/arm:1"), arm)
+		testenv.PushImage(t, reg.ref("src/amd:1"), amd)
+		testenv.PushImage(t, reg.ref("src/arm:1"), arm)
 		layers := blobsOf(t, arm)
 		reg.blobs.delete("src/arm", layers[len(layers)-1])
 
@@ -260,8 +262,8 @@ func TestCreateIndexFailureLeavesNoTag(t *testing.T) {
 			})
 		}
 		reg := startRegistry(t, failTag)
-		pushImage(t, reg.ref("src/amd:1"), image(t, true, "linux", "amd64", ""))
-		pushImage(t, reg.ref("src/arm:1"), image(t, true, "linux", "arm64", ""))
+		testenv.PushImage(t, reg.ref("src/amd:1"), image(t, true, "linux", "amd64", ""))
+		testenv.PushImage(t, reg.ref("src/arm:1"), image(t, true, "linux", "arm64", ""))
 		target := reg.ref("dst/app:1")
 		_, err := CreateIndex(context.Background(), target, []string{reg.ref("src/amd:1"), reg.ref("src/arm:1")}, CreateOptions{Options: testOpts()})
 		assertKind(t, err, ErrUnavailable)
@@ -273,8 +275,8 @@ func TestCreateIndexFailureLeavesNoTag(t *testing.T) {
 
 func TestCreateIndexSeveralTargets(t *testing.T) {
 	reg := startRegistry(t, nil)
-	pushImage(t, reg.ref("s/a:1"), image(t, true, "linux", "amd64", ""))
-	pushImage(t, reg.ref("s/b:1"), image(t, true, "linux", "ppc64le", ""))
+	testenv.PushImage(t, reg.ref("s/a:1"), image(t, true, "linux", "amd64", ""))
+	testenv.PushImage(t, reg.ref("s/b:1"), image(t, true, "linux", "ppc64le", ""))
 	targets := []string{reg.ref("t/app:1"), reg.ref("t/app:latest"), reg.ref("u/app:1")}
 	c, err := CreateIndex(context.Background(), targets[0], []string{reg.ref("s/a:1"), reg.ref("s/b:1")},
 		CreateOptions{Options: testOpts(), ExtraTargets: targets[1:]})
@@ -293,9 +295,9 @@ func TestCreateIndexSeveralTargets(t *testing.T) {
 
 func TestCreateIndexBadInput(t *testing.T) {
 	reg := startRegistry(t, nil)
-	pushImage(t, reg.ref("ok/a:1"), image(t, true, "linux", "amd64", ""))
+	testenv.PushImage(t, reg.ref("ok/a:1"), image(t, true, "linux", "amd64", ""))
 	noPlatform := image(t, true, "", "", "")
-	pushImage(t, reg.ref("ok/noplat:1"), noPlatform)
+	testenv.PushImage(t, reg.ref("ok/noplat:1"), noPlatform)
 	ctx, opts := context.Background(), CreateOptions{Options: testOpts()}
 
 	_, err := CreateIndex(ctx, reg.ref("ok/out@sha256:"+strings.Repeat("a", 64)), []string{reg.ref("ok/a:1")}, opts)
@@ -329,7 +331,7 @@ func TestCreateIndexFromLayout(t *testing.T) {
 	if err := p.AppendImage(riscv, layout.WithAnnotations(map[string]string{refNameAnnotation: "riscv"})); err != nil {
 		t.Fatal(err)
 	}
-	pushImage(t, reg.ref("l/amd:1"), image(t, true, "linux", "amd64", ""))
+	testenv.PushImage(t, reg.ref("l/amd:1"), image(t, true, "linux", "amd64", ""))
 	_, err = CreateIndex(context.Background(), reg.ref("l/app:1"), []string{LayoutScheme + dir + ":riscv", reg.ref("l/amd:1")}, CreateOptions{Options: testOpts()})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
 func assertKind(t *testing.T, err error, kind error) {
@@ -114,7 +116,7 @@ func TestDigestMismatch(t *testing.T) {
 	t.Run("manifest by digest", func(t *testing.T) {
 		// Still valid JSON, still the same manifest: only the digest can tell.
 		reg := startRegistry(t, alter("/manifests/sha256:", func(b []byte) []byte { return append(bytes.Clone(b), '\n') }, false))
-		h := pushImage(t, reg.ref("mm/img:1"), image(t, true, "linux", "amd64", ""))
+		h := testenv.PushImage(t, reg.ref("mm/img:1"), image(t, true, "linux", "amd64", ""))
 		_, err := Inspect(context.Background(), reg.ref("mm/img@"+h.String()), testOpts())
 		assertKind(t, err, ErrDigestMismatch)
 		if !strings.Contains(err.Error(), h.String()) {
@@ -123,7 +125,7 @@ func TestDigestMismatch(t *testing.T) {
 	})
 	t.Run("index child", func(t *testing.T) {
 		reg2 := startRegistry(t, alter("/manifests/sha256:", func(b []byte) []byte { return append(bytes.Clone(b), '\n') }, false))
-		pushIndex(t, reg2.ref("mm/idx:1"), index(t, true, plat{"linux", "amd64", ""}))
+		testenv.PushIndex(t, reg2.ref("mm/idx:1"), index(t, true, plat{"linux", "amd64", ""}))
 		_, err := Inspect(context.Background(), reg2.ref("mm/idx:1"), testOpts())
 		assertKind(t, err, ErrDigestMismatch)
 	})
@@ -131,7 +133,7 @@ func TestDigestMismatch(t *testing.T) {
 		img := image(t, true, "linux", "amd64", "")
 		cfg, _ := img.ConfigName()
 		reg := startRegistry(t, alter("/blobs/"+cfg.String(), flipLastByte, false))
-		pushImage(t, reg.ref("mm/cfg:1"), img)
+		testenv.PushImage(t, reg.ref("mm/cfg:1"), img)
 		_, err := Inspect(context.Background(), reg.ref("mm/cfg:1"), testOpts())
 		assertKind(t, err, ErrDigestMismatch)
 	})
@@ -141,7 +143,7 @@ func TestTruncatedBlob(t *testing.T) {
 	img := image(t, true, "linux", "amd64", "")
 	cfg, _ := img.ConfigName()
 	reg := startRegistry(t, alter("/blobs/"+cfg.String(), func(b []byte) []byte { return b[:len(b)/2] }, true))
-	pushImage(t, reg.ref("trunc/img:1"), img)
+	testenv.PushImage(t, reg.ref("trunc/img:1"), img)
 	_, err := Inspect(context.Background(), reg.ref("trunc/img:1"), testOpts())
 	assertKind(t, err, ErrTruncated)
 }
@@ -152,31 +154,16 @@ func (k staticKeychain) Resolve(authn.Resource) (authn.Authenticator, error) {
 	return authn.FromConfig(authn.AuthConfig{Username: k.user, Password: k.pass}), nil
 }
 
-func requireBasicAuth(user, pass string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			u, p, ok := r.BasicAuth()
-			if !ok || u != user || p != pass {
-				w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
-				w.WriteHeader(http.StatusUnauthorized)
-				_, _ = w.Write([]byte(`{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`))
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-}
-
 func TestUnauthorized(t *testing.T) {
 	const secret = "hunter2-do-not-print"
-	reg := startRegistry(t, requireBasicAuth("alice", "right-password"))
+	reg := testenv.StartInProcessRegistry(t, testenv.WithBasicAuth("alice", "right-password"))
 	for _, kc := range []authn.Keychain{authn.NewMultiKeychain(), staticKeychain{"alice", secret}} {
 		opts := testOpts()
 		opts.Keychain = kc
-		_, err := Inspect(context.Background(), reg.ref("private/img:1"), opts)
+		_, err := Inspect(context.Background(), reg.Ref("private/img", "1"), opts)
 		assertKind(t, err, ErrUnauthorized)
 		msg := err.Error()
-		if !strings.Contains(msg, "multiarch login "+reg.host) {
+		if !strings.Contains(msg, "multiarch login "+reg.Host) {
 			t.Errorf("message does not say how to log in: %s", msg)
 		}
 		if strings.Contains(msg, secret) || strings.Contains(msg, "alice") {
@@ -187,7 +174,7 @@ func TestUnauthorized(t *testing.T) {
 	// With the right credentials the same registry works.
 	opts := testOpts()
 	opts.Keychain = staticKeychain{"alice", "right-password"}
-	_, err := Inspect(context.Background(), reg.ref("private/img:1"), opts)
+	_, err := Inspect(context.Background(), reg.Ref("private/img", "1"), opts)
 	assertKind(t, err, ErrNotFound)
 }
 

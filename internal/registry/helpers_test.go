@@ -238,38 +238,6 @@ func withAttestations(t testing.TB, idx v1.ImageIndex) v1.ImageIndex {
 	return idx
 }
 
-func pushImage(t testing.TB, ref string, img v1.Image) v1.Hash {
-	t.Helper()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatal(err)
-	}
-	h, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
-}
-
-func pushIndex(t testing.TB, ref string, idx v1.ImageIndex) v1.Hash {
-	t.Helper()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.WriteIndex(r, idx); err != nil {
-		t.Fatal(err)
-	}
-	h, err := idx.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
-}
-
 // tagExists reports whether ref resolves in the registry.
 func tagExists(t testing.TB, ref string) bool {
 	t.Helper()

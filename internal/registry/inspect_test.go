@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
 func platformsOf(ms []Manifest) []string {
@@ -41,7 +43,7 @@ func TestInspectIndexes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ref := reg.ref("inspect/" + strings.ReplaceAll(tc.name, " ", "-") + ":1")
-			want := pushIndex(t, ref, tc.idx)
+			want := testenv.PushIndex(t, ref, tc.idx)
 			ins, err := Inspect(context.Background(), ref, testOpts())
 			if err != nil {
 				t.Fatal(err)
@@ -94,7 +96,7 @@ func TestInspectIndexes(t *testing.T) {
 func TestInspectSingleManifest(t *testing.T) {
 	reg := startRegistry(t, nil)
 	ref := reg.ref("single/img:1")
-	want := pushImage(t, ref, image(t, true, "linux", "arm", "v6"))
+	want := testenv.PushImage(t, ref, image(t, true, "linux", "arm", "v6"))
 	for _, r := range []string{ref, reg.ref("single/img@" + want.String())} {
 		ins, err := Inspect(context.Background(), r, testOpts())
 		if err != nil {
@@ -117,7 +119,7 @@ func TestInspectNestedIndex(t *testing.T) {
 		mutate.IndexAddendum{Add: image(t, true, "linux", "riscv64", ""), Descriptor: v1.Descriptor{Platform: plat{"linux", "riscv64", ""}.v1()}},
 	)
 	ref := reg.ref("nested/idx:1")
-	pushIndex(t, ref, outer)
+	testenv.PushIndex(t, ref, outer)
 	ins, err := Inspect(context.Background(), ref, testOpts())
 	if err != nil {
 		t.Fatal(err)
