@@ -5,22 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/multiarch-dev/multiarch/internal/registry"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
 // runRegistryCLI runs the whole command tree in-process, stdout and
@@ -40,9 +35,7 @@ func runRegistryCLI(t *testing.T, args ...string) (string, error) {
 // loopback and returns its host.
 func cliRegistry(t *testing.T) string {
 	t.Helper()
-	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
+	return testenv.StartInProcessRegistry(t).Host
 }
 
 // pushPlatformImage pushes a one-layer OCI image for os/arch[/variant].
@@ -62,13 +55,7 @@ func pushPlatformImage(t *testing.T, ref, os, arch, variant string) v1.Image {
 	if img, err = mutate.ConfigFile(img, cf); err != nil {
 		t.Fatal(err)
 	}
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatal(err)
-	}
+	testenv.PushImage(t, ref, img)
 	return img
 }
 
@@ -81,13 +68,7 @@ func pushTwoPlatformIndex(t *testing.T, ref string) {
 		mutate.IndexAddendum{Add: amd, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
 		mutate.IndexAddendum{Add: arm, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}}},
 	)
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.WriteIndex(r, idx); err != nil {
-		t.Fatal(err)
-	}
+	testenv.PushIndex(t, ref, idx)
 }
 
 func TestInspectJSON(t *testing.T) {
