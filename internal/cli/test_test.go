@@ -140,7 +140,7 @@ func TestTestCommandE2E(t *testing.T) {
 			t.Errorf("amd64 cell (scratch image, no uname): %+v", amd64)
 		}
 		if arm64.Passed || arm64.Command.Status != imagetest.StatusFail || arm64.Command.ExitCode != nil ||
-			!strings.Contains(arm64.Command.Message, "X86_64") || !strings.Contains(arm64.Command.Message, "exec format error") {
+			!strings.Contains(arm64.Command.Message, "is ELF x86-64, not for linux/arm64") || !strings.Contains(arm64.Command.Message, "exec format error") {
 			t.Errorf("arm64 cell: %+v", arm64)
 		}
 	})

@@ -79,7 +79,7 @@ func TestWrongArchBinaryFailsBeforeItRuns(t *testing.T) {
 		t.Errorf("amd64 cell: %+v", r.Cells[0])
 	}
 	c := r.Cells[1]
-	if c.Passed || c.Command.Status != StatusFail || !strings.Contains(c.Command.Message, "X86_64") || !strings.Contains(c.Command.Message, "exec format error") {
+	if c.Passed || c.Command.Status != StatusFail || !strings.Contains(c.Command.Message, "is ELF x86-64, not for linux/arm64") || !strings.Contains(c.Command.Message, "exec format error") {
 		t.Errorf("arm64 cell: %+v", c)
 	}
 	if ran != 1 {
@@ -232,5 +232,24 @@ func TestNodeInReports(t *testing.T) {
 	js.Reset()
 	if err := WriteJSON(&js, r); err != nil || strings.Contains(js.String(), `"node"`) {
 		t.Errorf("unknown node must be omitted: %v %s", err, js.String())
+	}
+}
+
+func TestCheckELF(t *testing.T) {
+	arm64 := Target{Platform: mustParse(t, "linux/arm64")}
+	for name, tt := range map[string]struct {
+		head []byte
+		want string // "" passes
+	}{
+		"script":           {[]byte("#!/bin/sh\necho hi\n"), ""},
+		"own machine":      {elfHeader(arm64.Platform), ""},
+		"other machine":    {elfHeader(mustParse(t, "linux/amd64")), "is ELF x86-64, not for linux/arm64: exec format error"},
+		"big-endian s390x": {elfHeader(mustParse(t, "linux/s390x")), "is ELF 64-bit IBM S/390, not for linux/arm64"},
+		"damaged header":   {[]byte("\x7fELF\x09\x01"), "exec format error"},
+	} {
+		err := checkELF("/bin/x", tt.head, arm64)
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%s: got %v, want %q", name, err, tt.want)
+		}
 	}
 }

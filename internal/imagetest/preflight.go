@@ -3,12 +3,11 @@ package imagetest
 import (
 	"bytes"
 	"context"
-	"debug/elf"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
-	"strings"
+
+	"github.com/multiarch-dev/multiarch/internal/verify"
 )
 
 // errNotInImage is wrapped when the executable is not in the image.
@@ -40,35 +39,28 @@ func preflight(ctx context.Context, c Container, t Target, file string) error {
 // than the platform it is meant to run on.
 type WrongArchError struct {
 	Path, Platform string
-	Machine        elf.Machine
-	Class          elf.Class
-	Data           elf.Data
+	// ELF is what verify read from the file's header.
+	ELF verify.ELFInfo
 }
 
 func (e *WrongArchError) Error() string {
-	return fmt.Sprintf("%s is an ELF executable for %s (%s, %s), not for %s: exec format error on a real %s machine (the builder's host or emulator may run it anyway and hide that)",
-		e.Path, machineName(e.Machine), e.Class, e.Data, e.Platform, e.Platform)
+	return fmt.Sprintf("%s is %s, not for %s: exec format error on a real %s machine (the builder's host or emulator may run it anyway and hide that)",
+		e.Path, e.ELF, e.Platform, e.Platform)
 }
 
-func machineName(m elf.Machine) string {
-	return strings.TrimPrefix(m.String(), "EM_")
-}
-
-// checkELF compares an ELF header with the platform; anything that is not
-// ELF (a script) passes.
+// checkELF compares an ELF header with the platform as the kernel would
+// before running it; anything that is not ELF (a script) passes.
 func checkELF(path string, head []byte, t Target) error {
-	if !bytes.HasPrefix(head, []byte(elf.ELFMAG)) || len(head) < 20 {
+	info, err := verify.Classify(bytes.NewReader(head), int64(len(head)))
+	switch {
+	case errors.Is(err, verify.ErrNotELF):
 		return nil
+	case err != nil:
+		return fmt.Errorf("%s: %w: exec format error", path, err)
 	}
-	class, data := elf.Class(head[elf.EI_CLASS]), elf.Data(head[elf.EI_DATA])
-	var order binary.ByteOrder = binary.LittleEndian
-	if data == elf.ELFDATA2MSB {
-		order = binary.BigEndian
-	}
-	machine := elf.Machine(order.Uint16(head[18:20]))
 	p := t.Platform
-	if machine == p.Machine && class == p.Class && data == p.Data {
+	if info.Machine == p.Machine && info.Class == p.Class && info.Data == p.Data {
 		return nil
 	}
-	return &WrongArchError{Path: path, Platform: p.String(), Machine: machine, Class: class, Data: data}
+	return &WrongArchError{Path: path, Platform: p.String(), ELF: info}
 }
