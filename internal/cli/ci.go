@@ -27,9 +27,9 @@ func newCICmd() *cobra.Command {
   setup-emulation  with --setup-emulation: ` + "`binfmt install`" + ` of the foreign platforms (root)
   doctor           host checks for every platform this machine must emulate; fails fast with the fixes
   login            when credentials are given: check them and store them as ` + "`multiarch login`" + ` does
-  build            every platform in one build session; with a test command every platform is
-                   tested before anything is exported (` + "`build --test`" + `): a failure pushes nothing
-  push             the index under every tag (in the same session as the build)
+  build+test+push  every platform in one build session, tested before anything is exported
+                   (` + "`build --test`" + `): a failure pushes nothing; then the index is pushed under
+                   every tag in the same session
   verify           every ELF file of every pushed platform against its platform (` + "`multiarch verify`" + `)
   test-pushed      each platform pulled by digest from the registry and tested (` + "`multiarch test`" + `)
 
@@ -68,7 +68,7 @@ image:); anything else is a full reference. The password comes from DOCKER_PASSW
 	fl.StringVar(&f.image, "image", "", "repository bare tags belong to (else $"+pipeline.EnvImage+", else image:)")
 	fl.StringVar(&f.base, "base", "", "build-arg BASE (else $"+pipeline.EnvBase+", else base:)")
 	fl.StringArrayVar(&f.buildArgs, "build-arg", nil, "K=V build argument; repeatable (merged over build_args:)")
-	fl.StringVar(&f.test, "test", "", "command run as `sh -c CMD` in every platform, before push and after")
+	fl.StringVar(&f.test, "test", "", "test command `CMD`, run as sh -c CMD in every platform, before push and after")
 	fl.BoolVar(&f.strictCPU, "strict-cpu", false, "test emulated platforms on the oldest CPU model of their variant")
 	fl.StringVarP(&f.file, "file", "f", "", "Dockerfile (default CONTEXT/Dockerfile)")
 	fl.StringVar(&f.target, "target", "", "stage to build")
