@@ -23,6 +23,8 @@ func TestVerifyCLI(t *testing.T) {
 	testenv.PushMismatchedConfigIndex(t, mismatch)
 	attest := reg.Ref("good/attested", "latest")
 	testenv.PushIndexWithAttestations(t, attest)
+	docker := reg.Ref("good/dockerlist", "latest")
+	testenv.PushDockerManifestList(t, docker)
 
 	tests := []struct {
 		name    string
@@ -35,8 +37,9 @@ func TestVerifyCLI(t *testing.T) {
 		{name: "missing platform", args: []string{good, "--platform", "linux/amd64,linux/riscv64"}, wantErr: true, want: []string{"linux/riscv64"}},
 		{name: "arm64 holding x86-64", args: []string{wrong}, wantErr: true, want: []string{"linux/arm64: /app/server is ELF x86-64"}},
 		{name: "armv7 code in arm/v6", args: []string{v7inv6}, wantErr: true, want: []string{"linux/arm/v6: /bin/busybox", "ARMv7"}},
-		{name: "config disagrees", args: []string{mismatch}, wantErr: true, want: []string{"config"}},
+		{name: "config disagrees", args: []string{mismatch}, wantErr: true, want: []string{`linux/arm64: image sha256:`, `descriptor says architecture "arm64", config says "amd64"`}},
 		{name: "attestations are not platforms", args: []string{attest}, want: []string{"attestations:", "verified"}},
+		{name: "docker manifest list", args: []string{docker, "--platform", "linux/amd64,arm64,armel,armhf,ppc64el,s390x,386"}, want: []string{"verified: every platform holds its own architecture", "linux/arm/v6"}},
 		{name: "two refs share layers", args: []string{good, attest}, want: []string{good, attest}},
 	}
 	for _, tt := range tests {
