@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/multiarch-dev/multiarch/internal/binfmt"
 	"github.com/multiarch-dev/multiarch/internal/doctor"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 )
@@ -41,7 +42,7 @@ Exits 1 when any check fails.`,
 	f.StringVar(&o.platforms, "platform", "", "platforms to check, comma or space separated (default: every foreign platform with an emulator or a handler)")
 	f.BoolVar(&o.json, "json", false, `print {"ok","checks":[{"id","status","message","fix"}]}`)
 	f.BoolVar(&o.fix, "fix", false, "apply the safe fixes (mount, install, re-register, enable), then check again")
-	f.StringVar(&o.binfmtDir, "binfmt-dir", doctor.DefaultBinfmtDir, "binfmt_misc mount point")
+	f.StringVar(&o.binfmtDir, "binfmt-dir", binfmt.DefaultRoot, "binfmt_misc mount point")
 	f.StringVar(&o.qemuDir, "qemu-dir", "", "directory holding qemu-<arch>-static (default: PATH)")
 	_ = f.MarkHidden("binfmt-dir")
 	return cmd

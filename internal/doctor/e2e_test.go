@@ -165,6 +165,36 @@ func TestNoQEMUPackage(t *testing.T) {
 	}
 }
 
+// TestEmulatorLookupMatchesInstall: doctor finds an emulator exactly where
+// `binfmt install` (its --fix) would: in --qemu-dir when given, not on PATH.
+func TestEmulatorLookupMatchesInstall(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"register": "", "status": "enabled\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	qemu, path := t.TempDir(), t.TempDir()
+	for f, d := range map[string]string{"qemu-riscv64-static": qemu, "qemu-aarch64-static": path} {
+		if err := os.WriteFile(filepath.Join(d, f), nil, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", path)
+	rep, err := doctor.New(doctor.Config{BinfmtDir: dir, QEMUDir: qemu}).Run(context.Background(),
+		doctor.Options{Platforms: []platform.Platform{mustPlatform(t, "riscv64"), mustPlatform(t, "arm64")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := byID(rep)
+	if c := checks["linux/riscv64:handler"]; c.Status != doctor.Fail || c.Fix != "sudo multiarch binfmt install linux/riscv64" {
+		t.Errorf("riscv64 (emulator in --qemu-dir): %+v", c)
+	}
+	if c := checks["linux/arm64:handler"]; c.Status != doctor.Fail || !strings.Contains(c.Fix, "apt-get install qemu-user-static") {
+		t.Errorf("arm64 (emulator only on PATH, --qemu-dir given): %+v", c)
+	}
+}
+
 // BenchmarkDoctorAll is a full doctor run over every emulated platform of
 // this host, probes included (target: well under a second).
 func BenchmarkDoctorAll(b *testing.B) {

@@ -15,7 +15,7 @@ import (
 
 // Config points doctor at the host. The zero value is the real machine.
 type Config struct {
-	// BinfmtDir is the binfmt_misc mount point; "" means DefaultBinfmtDir.
+	// BinfmtDir is the binfmt_misc mount point; "" means binfmt.DefaultRoot.
 	BinfmtDir string
 	// QEMUDir holds qemu-<arch>-static; "" searches PATH.
 	QEMUDir string
@@ -25,16 +25,13 @@ type Config struct {
 // New returns a Doctor for the machine it runs on.
 func New(cfg Config) *Doctor {
 	if cfg.BinfmtDir == "" {
-		cfg.BinfmtDir = DefaultBinfmtDir
+		cfg.BinfmtDir = binfmt.DefaultRoot
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	m := &binfmt.Manager{Root: cfg.BinfmtDir, Logger: cfg.Logger}
-	h := &realHost{binfmtDir: cfg.BinfmtDir, mgr: m}
-	if cfg.QEMUDir != "" {
-		h.qemuDirs = []string{cfg.QEMUDir}
-	}
+	h := &realHost{qemuDir: cfg.QEMUDir, mgr: m}
 	return &Doctor{host: h, fixer: &realFixer{mgr: m, qemuDir: cfg.QEMUDir, binfmtDir: cfg.BinfmtDir}}
 }
 

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -15,45 +13,26 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
-// DefaultBinfmtDir is where the kernel mounts binfmt_misc.
-const DefaultBinfmtDir = "/proc/sys/fs/binfmt_misc"
-
-// realHost reads the machine doctor runs on.
+// realHost reads the machine doctor runs on, through the binfmt package.
 type realHost struct {
-	binfmtDir string
-	qemuDirs  []string
-	mgr       *binfmt.Manager
+	qemuDir string
+	mgr     *binfmt.Manager
 }
 
 func (h *realHost) KernelRelease() (string, error) { return kernelRelease() }
 
-func (h *realHost) BinfmtMounted() bool {
-	_, err := os.Stat(filepath.Join(h.binfmtDir, "register"))
-	return err == nil
-}
+func (h *realHost) BinfmtMounted() bool { return h.mgr.Mounted() }
 
-func (h *realHost) BinfmtEnabled() (bool, error) {
-	b, err := os.ReadFile(filepath.Join(h.binfmtDir, "status"))
-	if err != nil {
-		return false, err
-	}
-	return strings.TrimSpace(string(b)) == "enabled", nil
-}
+func (h *realHost) BinfmtEnabled() (bool, error) { return h.mgr.Enabled(context.Background()) }
 
-// Emulator looks for qemu-<arch>-static in the configured directories,
-// then on PATH.
+// Emulator is the emulator the install fix would register: the same
+// lookup (--qemu-dir, else PATH) as `multiarch binfmt install`.
 func (h *realHost) Emulator(p platform.Platform) string {
-	for _, d := range h.qemuDirs {
-		f := filepath.Join(d, p.EmulatorBinary())
-		if st, err := os.Stat(f); err == nil && st.Mode().IsRegular() {
-			return f
-		}
-	}
-	f, err := exec.LookPath(p.EmulatorBinary())
+	path, err := binfmt.FindEmulator(p, h.qemuDir)
 	if err != nil {
 		return ""
 	}
-	return f
+	return path
 }
 
 var qemuVersionRE = regexp.MustCompile(`version (\d+\.\d+(\.\d+)?)`)
