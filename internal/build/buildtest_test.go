@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -20,10 +18,8 @@ import (
 func TestBuildTestHookTwoNodes(t *testing.T) {
 	testenv.LockHostBinfmt(t)
 	_, _, nodes := twoNodes(t)
-	reg := testenv.StartRegistry(t)
 	ps := testenv.Platforms(t, "linux/amd64", "linux/arm64", "linux/s390x")
-	base := reg.Ref("busybox", "latest")
-	testenv.PushBusyboxIndex(t, base, ps...)
+	reg, base := registryWithBase(t, ps)
 	opts := Options{
 		ContextDir: filepath.Join(testenv.RepoRoot(t), "examples", "hello"),
 		Platforms:  ps, Push: true, BuildArgs: map[string]string{"BASE": base},
@@ -63,7 +59,7 @@ func TestBuildTestHookTwoNodes(t *testing.T) {
 	}
 
 	errNo := errors.New("arm64 says no")
-	opts.Tags = []string{reg.Ref("hello", "refused")}
+	opts.Tags = []string{reg.Ref("refused", "v1")} // a repository of its own: requireNoTag lists it
 	opts.Test = func(ctx context.Context, rs []TestResult) error {
 		if slices.ContainsFunc(rs, func(r TestResult) bool { return r.Platform.Arch == "arm64" }) {
 			return errNo
@@ -75,7 +71,5 @@ func TestBuildTestHookTwoNodes(t *testing.T) {
 	if !errors.Is(err, errNo) || !errors.As(err, &nbe) || nbe.Node != nodes[0].Endpoint {
 		t.Fatalf("want the test's own error from the arm node, got %v", err)
 	}
-	if _, herr := remote.Head(mustRef(t, opts.Tags[0])); herr == nil {
-		t.Errorf("%s exists after a failed test", opts.Tags[0])
-	}
+	requireNoTag(t, opts.Tags[0])
 }
