@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -22,23 +21,6 @@ func tempConfigDir(t *testing.T) string {
 	dir := t.TempDir()
 	t.Setenv(build.EnvConfigDir, dir)
 	return dir
-}
-
-// startCLINode starts an embedded builder in temp dirs and returns its
-// address; BUILDKIT_HOST is left alone.
-func startCLINode(t *testing.T) string {
-	t.Helper()
-	requireBuildkitd(t)
-	state, sock := tempBuilderDirs(t)
-	e, err := build.NewEmbedded(build.WithStateDir(state), build.WithSocket(sock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Down(context.Background()) })
-	if _, _, err := e.Up(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return e.Address()
 }
 
 func TestParseCreateArgs(t *testing.T) {

@@ -50,9 +50,10 @@ func tempBuilderDirs(t *testing.T) (stateDir, socket string) {
 	return t.TempDir(), filepath.Join(dir, "bk.sock")
 }
 
-// startCLIBuilder starts an embedded builder in temp dirs, points
-// BUILDKIT_HOST at it and stops it when the test ends.
-func startCLIBuilder(t *testing.T) string {
+// startCLINode starts an embedded builder in temp dirs, stops it when the
+// test ends (showing its log when the test failed) and returns its
+// address; BUILDKIT_HOST is left alone.
+func startCLINode(t *testing.T) string {
 	t.Helper()
 	requireBuildkitd(t)
 	state, sock := tempBuilderDirs(t)
@@ -68,13 +69,23 @@ func startCLIBuilder(t *testing.T) string {
 			}
 			t.Logf("buildkitd log:\n%s", b)
 		}
-		e.Down(context.Background())
+		if _, err := e.Down(context.Background()); err != nil {
+			t.Errorf("down: %v", err)
+		}
 	})
 	if _, _, err := e.Up(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(build.EnvBuildkitHost, e.Address())
 	return e.Address()
+}
+
+// startCLIBuilder starts a node (startCLINode) and points BUILDKIT_HOST
+// at it.
+func startCLIBuilder(t *testing.T) string {
+	t.Helper()
+	addr := startCLINode(t)
+	t.Setenv(build.EnvBuildkitHost, addr)
+	return addr
 }
 
 func TestBuilderUpStatusDownCLI(t *testing.T) {
