@@ -139,6 +139,19 @@ func TestDigestMismatch(t *testing.T) {
 	})
 }
 
+// A manifest fetched by digest is read into memory to be hashed: one
+// above maxManifestBytes is refused, not read whole.
+func TestOversizedManifest(t *testing.T) {
+	pad := func(b []byte) []byte { return append(bytes.Clone(b), bytes.Repeat([]byte(" "), maxManifestBytes)...) }
+	reg := startRegistry(t, alter("/manifests/sha256:", pad, false))
+	h := testenv.PushImage(t, reg.ref("big/img:1"), image(t, true, "linux", "amd64", ""))
+	_, err := Inspect(context.Background(), reg.ref("big/img@"+h.String()), testOpts())
+	assertKind(t, err, ErrInvalidManifest)
+	if !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("message does not say the manifest is too large: %v", err)
+	}
+}
+
 func TestTruncatedBlob(t *testing.T) {
 	img := image(t, true, "linux", "amd64", "")
 	cfg, _ := img.ConfigName()
