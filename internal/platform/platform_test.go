@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"debug/elf"
 	"errors"
 	"slices"
 	"strings"
@@ -97,7 +98,7 @@ func TestTableIsConsistent(t *testing.T) {
 		if len(p.Magic) != len(p.Mask) || len(p.Magic) != 20 {
 			t.Errorf("%s: magic %d bytes, mask %d bytes", name, len(p.Magic), len(p.Mask))
 		}
-		if string(p.Magic[:4]) != "\x7fELF" || elfClass(p.Magic) != p.Class || elfData(p.Magic) != p.Data {
+		if string(p.Magic[:4]) != "\x7fELF" || elf.Class(p.Magic[elf.EI_CLASS]) != p.Class || elf.Data(p.Magic[elf.EI_DATA]) != p.Data {
 			t.Errorf("%s: magic does not describe an ELF of class %v data %v", name, p.Class, p.Data)
 		}
 		if p.StrictCPU == "" || p.QEMUArch == "" || p.GOARCH == "" || len(p.UnameEmulated) == 0 {
