@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/multiarch-dev/multiarch/internal/binfmt"
+	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
+)
+
+// doctorJSON is the documented `doctor --json` document.
+type doctorJSON struct {
+	OK     *bool `json:"ok"`
+	Checks []struct {
+		ID      string `json:"id"`
+		Status  string `json:"status"`
+		Message string `json:"message"`
+		Fix     string `json:"fix"`
+	} `json:"checks"`
+}
+
+// noQEMUHost is a mounted, empty binfmt_misc directory and a PATH and
+// --qemu-dir without any emulator: a host without qemu-user-static.
+func noQEMUHost(t *testing.T) (binfmtDir, qemuDir string) {
+	t.Helper()
+	binfmtDir = t.TempDir()
+	for name, body := range map[string]string{"register": "", "status": "enabled\n"} {
+		if err := os.WriteFile(filepath.Join(binfmtDir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", t.TempDir())
+	return binfmtDir, t.TempDir()
+}
+
+func TestDoctorNoQEMUJSON(t *testing.T) {
+	dir, qemu := noQEMUHost(t)
+	out, err := runBinfmtCLI(t, "doctor", "--json", "--binfmt-dir", dir, "--qemu-dir", qemu, "--platform", "linux/arm64,linux/riscv64")
+	if !errors.Is(err, ErrChecksFailed) || ExitCode(err) != 1 {
+		t.Errorf("err = %v (exit %d), want ErrChecksFailed and exit 1", err, ExitCode(err))
+	}
+	var doc doctorJSON
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if doc.OK == nil || *doc.OK {
+		t.Fatalf("ok = %v, want false:\n%s", doc.OK, out)
+	}
+	failed := map[string]string{}
+	for _, c := range doc.Checks {
+		if c.ID == "" || c.Message == "" || (c.Status != "OK" && c.Status != "WARN" && c.Status != "FAIL") {
+			t.Errorf("malformed check %+v", c)
+		}
+		if c.Status == "FAIL" {
+			failed[c.ID] = c.Fix
+		}
+	}
+	for _, id := range []string{"linux/arm64:handler", "linux/riscv64:handler"} {
+		if !strings.Contains(failed[id], "apt-get install qemu-user-static") {
+			t.Errorf("%s: want a FAIL whose fix installs qemu-user-static; failed checks: %v", id, failed)
+		}
+	}
+}
+
+func TestDoctorNoQEMUText(t *testing.T) {
+	dir, qemu := noQEMUHost(t)
+	out, err := runBinfmtCLI(t, "doctor", "--binfmt-dir", dir, "--qemu-dir", qemu)
+	if !errors.Is(err, ErrChecksFailed) {
+		t.Errorf("err = %v, want ErrChecksFailed", err)
+	}
+	words := strings.Join(strings.Fields(out), " ") // the table's column padding aside
+	for _, want := range []string{"OK kernel", "FAIL emulators", "fix: sudo apt-get install qemu-user-static", "host NOT ready: 2 ok, 0 warnings, 1 failed"} {
+		if !strings.Contains(words, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestDoctorBadPlatform(t *testing.T) {
+	_, err := runBinfmtCLI(t, "doctor", "--platform", "linux/sparc99")
+	if !errors.Is(err, platform.ErrUnknown) || !strings.Contains(err.Error(), "linux/arm64") {
+		t.Errorf("err = %v, want an unknown platform error listing the valid ones", err)
+	}
+}
+
+// TestDoctorHost runs `multiarch doctor --json` on this machine: with
+// qemu-user-static registered, every check passes and the exit code is 0.
+func TestDoctorHost(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.LockHostBinfmt(t)
+	_, ok, err := (&binfmt.Manager{}).Handler(context.Background(), mustParse(t, "linux/arm64"))
+	testenv.Require(t, err == nil && ok, "QEMU handlers registered in binfmt_misc (sudo make setup)")
+	out, err := runBinfmtCLI(t, "doctor", "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var doc doctorJSON
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	probes := 0
+	for _, c := range doc.Checks {
+		if strings.HasSuffix(c.ID, ":probe") {
+			probes++
+			if c.Status != "OK" {
+				t.Errorf("%s: %s %s", c.ID, c.Status, c.Message)
+			}
+		}
+	}
+	if doc.OK == nil || !*doc.OK || probes == 0 {
+		t.Errorf("ok = %v with %d probes:\n%s", doc.OK, probes, out)
+	}
+}
