@@ -25,7 +25,6 @@ const (
 	KindConfig      Kind = "config"      // descriptor platform differs from the config
 	KindMissing     Kind = "missing"     // an expected platform is absent
 	KindDuplicate   Kind = "duplicate"   // a platform appears more than once
-	KindUnknown     Kind = "unknown_platform"
 )
 
 // Severity separates findings that fail verification from notes.
