@@ -84,6 +84,12 @@ func TestRealHostMissingFFlag(t *testing.T) {
 		}
 		if err := m.Register(ctx, orig.Registration()); err != nil {
 			t.Errorf("cleanup: restore %s: %v", orig.Name, err)
+			return
+		}
+		if !orig.Enabled {
+			if err := m.SetEnabled(ctx, orig.Name, false); err != nil {
+				t.Errorf("cleanup: disable %s again: %v", orig.Name, err)
+			}
 		}
 	})
 	noF := orig.Registration()
