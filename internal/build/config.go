@@ -17,13 +17,14 @@ import (
 // writing entries per port would mean restarting the daemon for every new
 // test registry. Registries the user names as insecure get an explicit
 // `http = true, insecure = true` entry.
-func daemonConfig(root, address string, insecure []string) string {
+func daemonConfig(root, address, traceSocket string, insecure []string) string {
 	var b strings.Builder
 	b.WriteString("# Written by multiarch (`multiarch builder up`); changes are overwritten.\n")
 	b.WriteString("# Loopback registries (127.0.0.0/8, ::1, localhost:*) use plain HTTP by\n")
 	b.WriteString("# BuildKit's own default and need no [registry] entry.\n")
 	fmt.Fprintf(&b, "root = %s\n\n", strconv.Quote(root))
 	fmt.Fprintf(&b, "[grpc]\n  address = [%s]\n\n", strconv.Quote(address))
+	fmt.Fprintf(&b, "[otel]\n  socketPath = %s\n\n", strconv.Quote(traceSocket))
 	b.WriteString("[worker.oci]\n  enabled = true\n\n")
 	b.WriteString("[worker.containerd]\n  enabled = false\n")
 	hosts := slices.Clone(insecure)

@@ -54,9 +54,10 @@ func WithSocket(path string) EmbeddedOption {
 		if !filepath.IsAbs(path) {
 			return fmt.Errorf("socket %q is not an absolute path", path)
 		}
-		// sun_path holds 108 bytes including the terminating NUL.
-		if len(path) > 107 {
-			return fmt.Errorf("socket path %q is longer than 107 bytes", path)
+		// sun_path holds 108 bytes including the terminating NUL; the
+		// trace socket next to it (traceSocket) is 5 bytes longer.
+		if len(traceSocket(path)) > 107 {
+			return fmt.Errorf("socket path %q is longer than %d bytes", path, 107-len(traceSocket("")))
 		}
 		e.socket = path
 		return nil
@@ -195,5 +196,12 @@ func (e *Embedded) lockFile() string   { return filepath.Join(e.stateDir, "lock"
 func (e *Embedded) rootDir() string    { return filepath.Join(e.stateDir, "root") }
 
 func (e *Embedded) config() string {
-	return daemonConfig(e.rootDir(), e.Address(), e.insecure)
+	return daemonConfig(e.rootDir(), e.Address(), traceSocket(e.socket), e.insecure)
 }
+
+// traceSocket is where the daemon of socket listens for the traces of its
+// helper processes. buildkitd's default is one path for the whole machine
+// (/run/buildkit/otel-grpc.sock), so a second daemon (another embedded
+// builder, a node of a named builder, a system buildkitd) starting at the
+// same time fails with "address already in use".
+func traceSocket(socket string) string { return socket + ".otel" }

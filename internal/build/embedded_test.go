@@ -12,13 +12,16 @@ import (
 )
 
 func TestDaemonConfigLoads(t *testing.T) {
-	s := daemonConfig("/var/lib/x/root", "unix:///run/x.sock", []string{"reg.example:5000", "reg.example:5000", "10.0.0.1"})
+	s := daemonConfig("/var/lib/x/root", "unix:///run/x.sock", "/run/x.sock.otel", []string{"reg.example:5000", "reg.example:5000", "10.0.0.1"})
 	cfg, err := config.Load(strings.NewReader(s))
 	if err != nil {
 		t.Fatalf("buildkitd rejects our config: %v\n%s", err, s)
 	}
 	if cfg.Root != "/var/lib/x/root" || !slices.Equal(cfg.GRPC.Address, []string{"unix:///run/x.sock"}) {
 		t.Errorf("root/address: %q %q", cfg.Root, cfg.GRPC.Address)
+	}
+	if cfg.OTEL.SocketPath != "/run/x.sock.otel" {
+		t.Errorf("trace socket %q: the machine-wide default collides with other daemons", cfg.OTEL.SocketPath)
 	}
 	if cfg.Workers.OCI.Enabled == nil || !*cfg.Workers.OCI.Enabled || cfg.Workers.Containerd.Enabled == nil || *cfg.Workers.Containerd.Enabled {
 		t.Errorf("workers: oci %v containerd %v", cfg.Workers.OCI.Enabled, cfg.Workers.Containerd.Enabled)
@@ -64,6 +67,10 @@ func TestEmbeddedUpStatusDown(t *testing.T) {
 	if st.PID == 0 || !slices.Contains(st.Platforms(), "linux/amd64") {
 		t.Errorf("status after up: %+v", st)
 	}
+	// Its trace socket is its own, not the machine-wide default.
+	if _, err := os.Stat(traceSocket(e.Socket())); err != nil {
+		t.Errorf("trace socket: %v", err)
+	}
 	// Idempotent: a second up finds it running.
 	st2, started, err := e.Up(ctx)
 	if err != nil || started || st2.PID != st.PID {
@@ -79,6 +86,9 @@ func TestEmbeddedUpStatusDown(t *testing.T) {
 	}
 	if _, err := os.Stat(e.Socket()); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("socket left behind: %v", err)
+	}
+	if _, err := os.Stat(traceSocket(e.Socket())); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("trace socket left behind: %v", err)
 	}
 	if stopped, err := e.Down(ctx); err != nil || stopped {
 		t.Errorf("second down: stopped=%v err=%v", stopped, err)

@@ -128,8 +128,10 @@ func (e *Embedded) prepare() error {
 	if err := os.MkdirAll(e.rootDir(), 0o700); err != nil {
 		return err
 	}
-	if err := os.Remove(e.socket); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+	for _, p := range []string{e.socket, traceSocket(e.socket)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
 	}
 	return os.WriteFile(e.configFile(), []byte(e.config()), 0o644)
 }
@@ -188,7 +190,7 @@ func (e *Embedded) Down(ctx context.Context) (stopped bool, err error) {
 	stale := []string{e.pidFile()}
 	if pid > 0 {
 		// Our daemon served the socket; leave a stranger's alone.
-		stale = append(stale, e.socket)
+		stale = append(stale, e.socket, traceSocket(e.socket))
 	}
 	for _, p := range stale {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
