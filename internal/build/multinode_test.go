@@ -91,6 +91,13 @@ func TestTwoNodeBuild(t *testing.T) {
 		if s.Node != want || s.Emulated != (s.Platform == "linux/s390x") || s.Duration <= 0 {
 			t.Errorf("stat %+v: want node %s", s, want)
 		}
+		// Only s390x runs emulated here: its RUN counts, the native ones' do not.
+		if (s.EmulatedRun > 0) != s.Emulated {
+			t.Errorf("stat %+v: emulated RUN time only for the emulated platform", s)
+		}
+	}
+	if res.EmulatedRun <= 0 || res.EmulatedRun > res.Duration {
+		t.Errorf("emulated RUN time %v of %v", res.EmulatedRun, res.Duration)
 	}
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,6 +44,14 @@ func TestBuildHelloPushE2E(t *testing.T) {
 	t.Logf("build took %v\nstdout:\n%s", time.Since(start), out)
 	if err != nil {
 		t.Fatalf("build: %v\nstderr:\n%s", err, stderr)
+	}
+
+	// The summary: every platform, the index, both tags, and the time the
+	// four emulated platforms spent in RUN.
+	for _, s := range append([]string{"built 5 platform(s)", "index: sha256:", "pushed: " + tags[0] + ", " + tags[1], "RUN steps under emulation: "}, helloPlatforms...) {
+		if !strings.Contains(out, s) {
+			t.Errorf("summary lacks %q", s)
+		}
 	}
 
 	var m Metadata
@@ -176,5 +185,30 @@ func TestParseOutputAndBuildArgs(t *testing.T) {
 	got, err := parseBuildArgs([]string{"A=1", "B=x=y", "FROM_ENV", "UNSET_ARG_XYZ"})
 	if err != nil || got["A"] != "1" || got["B"] != "x=y" || got["FROM_ENV"] != "e" || len(got) != 3 {
 		t.Errorf("parseBuildArgs: %v %v", got, err)
+	}
+}
+
+// TestExplainBuildError checks that each typed build error says what to
+// do next.
+func TestExplainBuildError(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want []string
+	}{
+		{&build.UnreachableError{Address: "unix:///x"}, []string{"no builder reachable at unix:///x", "multiarch builder up", build.EnvBuildkitHost}},
+		{&build.UnsupportedPlatformError{Address: "unix:///x", Platforms: testenv.Platforms(t, "linux/s390x", "linux/ppc64le")},
+			[]string{"cannot build linux/s390x, linux/ppc64le", "multiarch binfmt install linux/s390x linux/ppc64le"}},
+		{&build.PushRefusedError{Ref: "r.example/a:b", StatusCode: 401}, []string{"refused push to r.example/a:b (HTTP 401)", "log in"}},
+		{&build.RegistryUnreachableError{Registry: "r.example"}, []string{"registry r.example unreachable", "registry is running"}},
+	} {
+		got := explainBuildError(tc.err)
+		if !errors.Is(got, tc.err) {
+			t.Errorf("%v: the typed error is lost", tc.err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(got.Error(), w) {
+				t.Errorf("%T: %q lacks %q", tc.err, got, w)
+			}
+		}
 	}
 }
