@@ -130,6 +130,15 @@ g=$(mbs BenchmarkGunzipBaseline/gzip-dc)
 ratio=$(awk -v a="$v" -v b="$g" 'BEGIN {printf "%.3f", a/b}')
 ok=$(awk -v r="$ratio" 'BEGIN {print (r >= 0.70) ? 1 : 0}')
 echo "   verify ${v} MB/s, gzip -dc ${g} MB/s: ratio $ratio   target >= 0.70: $(verdict "$ok")"
+nsop() { # nsop BENCHMARK-PREFIX: its ns/op
+	echo "$out" | awk -v b="$1" 'index($1, b) == 1 {for (i=1;i<=NF;i++) if ($(i+1)=="ns/op") print $i}' | head -1
+}
+one=$(nsop BenchmarkSharedBase/platforms=1)
+eight=$(nsop BenchmarkSharedBase/platforms=8)
+[ -n "$one" ] && [ -n "$eight" ] || { echo "bench: shared-base results missing" >&2; exit 1; }
+ratio=$(awk -v a="$eight" -v b="$one" 'BEGIN {printf "%.3f", a/b}')
+ok=$(awk -v r="$ratio" 'BEGIN {print (r <= 1.25) ? 1 : 0}')
+echo "   8 platforms sharing a base: $(awk -v n="$eight" 'BEGIN {printf "%.3f", n/1e9}')s, 1 platform: $(awk -v n="$one" 'BEGIN {printf "%.3f", n/1e9}')s: ratio $ratio (base read once per run)   target <= 1.25: $(verdict "$ok")"
 
 # ---------------------------------------------------------------- 4. test matrix
 echo
