@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/spf13/cobra"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
@@ -150,23 +149,14 @@ func (r *ciRun) doctor(ctx context.Context) (string, error) {
 }
 
 func (r *ciRun) login(ctx context.Context) (string, error) {
-	insecure, _ := r.cmd.Flags().GetStringArray("insecure-registry")
-	reg, err := loginRegistry(r.plan.Registry(), insecure)
+	reg, where, err := login(ctx, registryOptions(r.cmd), r.plan.Registry(), r.plan.Username, r.plan.Password)
 	if err != nil {
-		return "", err
-	}
-	auth := &authn.Basic{Username: r.plan.Username, Password: r.plan.Password}
-	if err := checkLogin(ctx, reg, auth); err != nil {
 		if errors.Is(err, ErrWrongCredentials) {
 			return "", fmt.Errorf("%w\ncheck %s and %s (or --username and --password-stdin); nothing was built or pushed", err, pipeline.EnvUsername, pipeline.EnvPassword)
 		}
 		return "", err
 	}
-	where, err := storeCredentials(ctx, reg, r.plan.Username, r.plan.Password)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("logged in to %s as %s (stored in %s)", reg.RegistryStr(), r.plan.Username, where), nil
+	return fmt.Sprintf("logged in to %s as %s (stored in %s)", reg, r.plan.Username, where), nil
 }
 
 func (r *ciRun) build(opts build.Options) (string, error) {

@@ -6,15 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/spf13/cobra"
+
+	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 type loginFlags struct {
@@ -42,8 +40,9 @@ helper config.json names (credHelpers or credsStore) when that helper is install
 	return cmd
 }
 
-// ErrWrongCredentials says the registry refused the user and password.
-var ErrWrongCredentials = errors.New("wrong user or password")
+// ErrWrongCredentials is what a login the registry refused matches:
+// registry.ErrUnauthorized, under the name login's callers look for.
+var ErrWrongCredentials = registry.ErrUnauthorized
 
 func runLogin(cmd *cobra.Command, f *loginFlags, server string) error {
 	if f.username == "" {
@@ -56,21 +55,27 @@ func runLogin(cmd *cobra.Command, f *loginFlags, server string) error {
 	if err != nil {
 		return err
 	}
-	insecure, _ := cmd.Flags().GetStringArray("insecure-registry")
-	reg, err := loginRegistry(server, insecure)
+	reg, where, err := login(cmd.Context(), registryOptions(cmd), server, f.username, password)
 	if err != nil {
 		return err
 	}
-	auth := &authn.Basic{Username: f.username, Password: password}
-	if err := checkLogin(cmd.Context(), reg, auth); err != nil {
-		return err
-	}
-	where, err := storeCredentials(cmd.Context(), reg, f.username, password)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "Login succeeded: credentials of %s for %s stored in %s\n", f.username, reg.RegistryStr(), where)
+	fmt.Fprintf(cmd.OutOrStdout(), "Login succeeded: credentials of %s for %s stored in %s\n", f.username, reg, where)
 	return nil
+}
+
+// login checks user and password against server and, only when the
+// registry takes them, stores them. It returns the registry's name and
+// where the credentials went.
+func login(ctx context.Context, opts registry.Options, server, user, password string) (reg, where string, err error) {
+	reg, err = registry.Login(ctx, server, &authn.Basic{Username: user, Password: password}, opts)
+	if err != nil {
+		return "", "", fmt.Errorf("login to %s failed, nothing stored: %w", server, err)
+	}
+	where, err = storeCredentials(ctx, reg, user, password)
+	if err != nil {
+		return "", "", err
+	}
+	return reg, where, nil
 }
 
 // readPassword reads the first line of r (a trailing newline is not part
@@ -87,86 +92,20 @@ func readPassword(r io.Reader) (string, error) {
 	return p, nil
 }
 
-// loginRegistry parses REGISTRY (a host[:port], with or without a
-// scheme). Loopback registries and those named by --insecure-registry are
-// reached over plain HTTP, as everywhere in multiarch.
-func loginRegistry(server string, insecure []string) (name.Registry, error) {
-	host := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(server, "https://"), "http://"), "/")
-	var opts []name.Option
-	if isLoopbackHost(host) || slices.Contains(insecure, host) || slices.Contains(insecure, hostPart(host)) {
-		opts = append(opts, name.Insecure)
-	}
-	reg, err := name.NewRegistry(host, opts...)
-	if err != nil {
-		return name.Registry{}, fmt.Errorf("registry %q: %w", server, err)
-	}
-	return reg, nil
-}
-
-func hostPart(hostport string) string {
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		return h
-	}
-	return hostport
-}
-
-func isLoopbackHost(hostport string) bool {
-	h := strings.Trim(hostPart(hostport), "[]")
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
-
-// checkLogin authenticates against the registry's /v2/ endpoint: the
-// challenge, the token exchange (for token auth) and an authenticated
-// GET /v2/.
-func checkLogin(ctx context.Context, reg name.Registry, auth authn.Authenticator) error {
-	rt, err := transport.NewWithContext(ctx, reg, auth, http.DefaultTransport, []string{reg.Scope(transport.PullScope)})
-	if err != nil {
-		return loginError(reg, err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s://%s/v2/", reg.Scheme(), reg.RegistryStr()), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := (&http.Client{Transport: rt}).Do(req)
-	if err != nil {
-		return loginError(reg, err)
-	}
-	defer resp.Body.Close()
-	switch resp.StatusCode {
-	case http.StatusOK:
-		return nil
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return fmt.Errorf("%w for %s (nothing stored)", ErrWrongCredentials, reg.RegistryStr())
-	}
-	return fmt.Errorf("login to %s: GET /v2/ answered %s (nothing stored)", reg.RegistryStr(), resp.Status)
-}
-
-func loginError(reg name.Registry, err error) error {
-	var te *transport.Error
-	if errors.As(err, &te) && (te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden) {
-		return fmt.Errorf("%w for %s (nothing stored)", ErrWrongCredentials, reg.RegistryStr())
-	}
-	return fmt.Errorf("login to %s failed, nothing stored: %w\ncheck the registry address (and --insecure-registry for a plain-HTTP registry)", reg.RegistryStr(), err)
-}
-
 // dockerHubKey is the key docker uses for Docker Hub in config.json.
 const dockerHubKey = "https://index.docker.io/v1/"
 
-// storeCredentials stores user and password for reg through the docker
+// storeCredentials stores user and password for registry reg through the docker
 // config's credential helper for it (credHelpers, else credsStore) when
 // that helper is installed, else base64 in config.json "auths" (mode
 // 0600, written atomically, every other key kept). It returns where.
-func storeCredentials(ctx context.Context, reg name.Registry, user, password string) (string, error) {
+func storeCredentials(ctx context.Context, reg, user, password string) (string, error) {
 	path := dockerConfigPath()
 	cfg, err := readDockerConfig(path)
 	if err != nil {
 		return "", err
 	}
-	key := reg.RegistryStr()
+	key := reg
 	if key == name.DefaultRegistry {
 		key = dockerHubKey
 	}

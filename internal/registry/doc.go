@@ -11,6 +11,8 @@
 //   - classifying failures into *Error values whose message says what to do
 //     (log in, check the address, pass --insecure-registry, …) without ever
 //     printing credentials;
+//   - checking credentials against a registry (Login) under the same
+//     transport policy, for `multiarch login` to store only what works;
 //   - reading an index for people and programs (Inspect), and assembling a
 //     new index from images and indexes (CreateIndex), pushing children by
 //     digest before the tag so a failure never leaves a partial index tagged.

@@ -108,6 +108,13 @@ func (o Options) baseTransport() http.RoundTripper {
 	return t
 }
 
+func (o Options) backoff() remote.Backoff {
+	if o.Retry.Steps == 0 {
+		return DefaultRetry
+	}
+	return o.Retry
+}
+
 // remoteOptions are the go-containerregistry options for one operation.
 // The transport is built by the caller once per operation, so connections
 // and the policy it enforces are shared by every request of the operation.
@@ -116,15 +123,11 @@ func (o Options) remoteOptions(ctx context.Context, rt http.RoundTripper) []remo
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	backoff := o.Retry
-	if backoff.Steps == 0 {
-		backoff = DefaultRetry
-	}
 	return []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(kc),
 		remote.WithTransport(rt),
-		remote.WithRetryBackoff(backoff),
+		remote.WithRetryBackoff(o.backoff()),
 		remote.WithRetryPredicate(retryable),
 		remote.WithRetryStatusCodes(retryStatusCodes...),
 		remote.WithJobs(o.jobs()),

@@ -1,0 +1,80 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// Login checks that the registry server (HOST[:PORT], with or without an
+// http:// or https:// scheme) accepts auth: the /v2/ challenge, the token
+// exchange for token auth, and an authenticated GET /v2/, all through the
+// package's transport policy (plain HTTP only for loopback registries and
+// opts.Insecure, bounded timeouts, retries). opts.Keychain is not used: auth
+// is what is checked.
+//
+// It returns the registry's name as credentials for it are keyed (Docker
+// Hub's docker.io is index.docker.io). Credentials the registry refuses give
+// an *Error of kind ErrUnauthorized saying "wrong user or password for
+// SERVER"; no error ever contains the user's secret.
+func Login(ctx context.Context, server string, auth authn.Authenticator, opts Options) (string, error) {
+	host := strings.TrimSpace(server)
+	host = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(host, "https://"), "http://"), "/")
+	var nopts []name.Option
+	if plainHTTPAllowed(host, opts.Insecure) {
+		nopts = append(nopts, name.Insecure)
+	}
+	reg, err := name.NewRegistry(host, nopts...)
+	if err != nil {
+		return "", &Error{Ref: server, Kind: ErrBadReference, Detail: err.Error(), Err: err,
+			Hint: "give the registry as HOST or HOST:PORT"}
+	}
+	if err := login(ctx, reg, auth, opts); err != nil {
+		cerr := classify(err, reg.RegistryStr(), reg.RegistryStr())
+		if errors.Is(cerr, ErrUnauthorized) {
+			// classify's hint (log in) does not fit a login; the registry's
+			// own words stay out of the message, they may echo what was sent.
+			return "", &Error{Kind: ErrUnauthorized, Detail: "wrong user or password for " + reg.RegistryStr(), Err: err}
+		}
+		return "", cerr
+	}
+	return reg.RegistryStr(), nil
+}
+
+func login(ctx context.Context, reg name.Registry, auth authn.Authenticator, opts Options) error {
+	rt := transport.NewUserAgent(transport.NewRetry(newGuard(opts),
+		transport.WithRetryBackoff(opts.backoff()),
+		transport.WithRetryPredicate(retryable),
+		transport.WithRetryStatusCodes(retryStatusCodes...)), "multiarch")
+	// The scheme that answered: a loopback registry may serve HTTPS.
+	ping, err := transport.Ping(ctx, reg, rt)
+	if err != nil {
+		return err
+	}
+	scheme := "https"
+	if ping.Insecure {
+		scheme = "http"
+	}
+	art, err := transport.NewWithContext(ctx, reg, auth, rt, []string{reg.Scope(transport.PullScope)})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s://%s/v2/", scheme, reg.RegistryStr()), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Transport: art}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	defer io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	return transport.CheckError(resp, http.StatusOK)
+}
