@@ -29,6 +29,9 @@ type buildFlags struct {
 	push                                                             bool
 	test                                                             string
 	strictCPU                                                        bool
+	// testAlways tests before export even without a test command (uname
+	// only); ci sets it, the build command has no flag for it.
+	testAlways bool
 }
 
 func newBuildCmd() *cobra.Command {
@@ -74,7 +77,7 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 	fl.StringArrayVar(&f.annotations, "annotation", nil, "[index:|manifest:]K=V annotation (no prefix: index and manifests); repeatable")
 	fl.StringArrayVar(&f.cacheFrom, "cache-from", nil, "type=registry,ref=REF cache to import; repeatable")
 	fl.StringArrayVar(&f.cacheTo, "cache-to", nil, "type=registry,ref=REF[,mode=max] cache to export; repeatable")
-	fl.StringVar(&f.test, "test", "", "test every platform before export: run `sh -c CMD` (and uname -m) in it; any failure exports nothing")
+	fl.StringVar(&f.test, "test", "", "test every platform before export with `CMD`, run as sh -c CMD (and uname -m); any failure exports nothing")
 	fl.BoolVar(&f.strictCPU, "strict-cpu", false, "with --test: run emulated platforms on the oldest CPU model of their variant (QEMU_CPU)")
 	addRegistryFlags(cmd)
 	return cmd
@@ -217,7 +220,7 @@ func buildAndTest(cmd *cobra.Command, out io.Writer, f *buildFlags, opts build.O
 	}
 	opts.Display = disp
 	var tester *buildTester
-	if f.test != "" {
+	if f.test != "" || f.testAlways {
 		tester = newBuildTester(testTag(opts.Tags), f.test, imagetest.Options{StrictCPU: f.strictCPU, Parallel: len(opts.Platforms), Logger: opts.Logger})
 		opts.Test = tester.test
 	}

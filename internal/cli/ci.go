@@ -34,7 +34,9 @@ func newCICmd() *cobra.Command {
   test-pushed      each platform pulled by digest from the registry and tested (` + "`multiarch test`" + `)
 
 Emulation is set up before doctor runs, so doctor checks the result.
-The test command runs as ` + "`sh -c CMD`" + ` (the image needs a sh); ` + "`uname -m`" + ` is always checked.
+The test command runs as ` + "`sh -c CMD`" + ` (the image needs a sh); ` + "`uname -m`" + ` is checked where the image
+has one. Without a test command uname is the only check, and no sh is needed: an image with neither
+(FROM scratch) passes, its platforms reported as skipped.
 Then a summary: steps, status, durations and the platform matrix; --json prints it as JSON,
 and Markdown is appended to $GITHUB_STEP_SUMMARY when that is set.
 

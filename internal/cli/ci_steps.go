@@ -160,11 +160,9 @@ func (r *ciRun) login(ctx context.Context) (string, error) {
 }
 
 func (r *ciRun) build(opts build.Options) (string, error) {
-	bf := &buildFlags{progress: r.f.progress, builder: r.f.builder, test: r.plan.Test, strictCPU: r.plan.StrictCPU}
-	if bf.test == "" {
-		// uname alone still runs in every platform before the push.
-		bf.test = "true"
-	}
+	// Without a test command uname alone still runs in every platform
+	// before the push; no sh is needed for it.
+	bf := &buildFlags{progress: r.f.progress, builder: r.f.builder, test: r.plan.Test, strictCPU: r.plan.StrictCPU, testAlways: true}
 	res, rep, err := buildAndTest(r.cmd, r.out, bf, opts)
 	r.sum.BuildMatrix = rep
 	if err != nil {
@@ -172,7 +170,7 @@ func (r *ciRun) build(opts build.Options) (string, error) {
 	}
 	r.sum.Digest = res.Digest
 	renderSummary(r.out, res)
-	return fmt.Sprintf("%s pushed as %s; before push %d of %d platforms passed", res.Digest, strings.Join(res.Tags, ", "), rep.Total-rep.Failed, rep.Total), nil
+	return fmt.Sprintf("%s pushed as %s; before push %s", res.Digest, strings.Join(res.Tags, ", "), passedDetail(rep)), nil
 }
 
 func (r *ciRun) verify(ctx context.Context) (string, error) {
@@ -219,7 +217,25 @@ func (r *ciRun) testPushed(context.Context) (string, error) {
 	if !rep.Passed {
 		return "", fmt.Errorf("%w: %d of %d pushed platform(s) failed: %w", ErrChecksFailed, rep.Failed, rep.Total, rep.Err())
 	}
-	return fmt.Sprintf("%d of %d platforms passed, pulled by digest", rep.Total, rep.Total), nil
+	return passedDetail(rep) + ", pulled by digest", nil
+}
+
+// passedDetail counts the platforms of a passed matrix. A cell whose
+// checks were all skipped (no uname in the image, no test command: FROM
+// scratch) checked nothing, so it counts as skipped, not passed, as
+// `multiarch test`'s table shows its checks.
+func passedDetail(rep *imagetest.Report) string {
+	skipped := 0
+	for _, c := range rep.Cells {
+		if c.Passed && c.Error == "" && c.Uname.Status == imagetest.StatusSkip && c.Command.Status == imagetest.StatusSkip {
+			skipped++
+		}
+	}
+	msg := fmt.Sprintf("%d of %d platforms passed", rep.Total-rep.Failed-skipped, rep.Total)
+	if skipped > 0 {
+		msg += fmt.Sprintf(", %d skipped (nothing to check: no uname in the image and no test command)", skipped)
+	}
+	return msg
 }
 
 // report prints the summary and appends it to $GITHUB_STEP_SUMMARY.

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/multiarch-dev/multiarch/internal/imagetest"
 	"github.com/multiarch-dev/multiarch/internal/pipeline"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
@@ -145,6 +147,52 @@ func TestCIE2E(t *testing.T) {
 		}
 		if !tagExists(t, reg.Ref("yamlhello", "1")) {
 			t.Error("not pushed")
+		}
+	})
+
+	t.Run("FROM scratch Go image, no --test: pushed, checks reported skipped", func(t *testing.T) {
+		// No sh and no uname in the image: before the fix ci tested with
+		// `sh -c true` and every cell failed "sh: not in the image".
+		ciEnv(t)
+		dir := writeContext(t, "FROM scratch\nARG TARGETARCH\nCOPY server-$TARGETARCH "+testenv.AppPath+"\nENTRYPOINT [\""+testenv.AppPath+"\"]\n")
+		scratchPs := testenv.Platforms(t, "linux/amd64", "linux/arm64")
+		for _, p := range scratchPs {
+			if err := os.WriteFile(filepath.Join(dir, "server-"+p.GOARCH), testenv.GoBinary(t, p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tag := reg.Ref("scratchgo", "1")
+		s, stderr, err := ciJSON(t, dir, "--platform", "linux/amd64,linux/arm64", "-t", tag)
+		if err != nil || !s.Passed || !tagExists(t, tag) {
+			t.Fatalf("want a pushed scratch image: %v\n%s\n%+v", err, stderr, s)
+		}
+		st := stepStatus(s)
+		for _, name := range []string{"build+test+push", "verify", "test-pushed"} {
+			if st[name] != pipeline.StatusPass {
+				t.Errorf("step %s: %s", name, st[name])
+			}
+		}
+		for what, rep := range map[string]*imagetest.Report{"before push": s.BuildMatrix, "pushed": s.PushedMatrix} {
+			if rep == nil || rep.Total != 2 || !rep.Passed || len(rep.Command) != 0 {
+				t.Fatalf("%s matrix: %+v", what, rep)
+			}
+			for _, c := range rep.Cells {
+				if !c.Passed || c.Uname.Status != imagetest.StatusSkip || c.Command.Status != imagetest.StatusSkip || len(c.Command.Args) != 0 {
+					t.Errorf("%s %s: want both checks skipped (no uname, no command): %+v", what, c.Platform, c)
+				}
+			}
+		}
+		for _, step := range s.Steps {
+			if step.Name != "build+test+push" && step.Name != "test-pushed" {
+				continue
+			}
+			if !strings.Contains(step.Message, "0 of 2 platforms passed, 2 skipped") || !strings.Contains(step.Message, "nothing to check") {
+				t.Errorf("step %s must say the checks were skipped, not passed: %q", step.Name, step.Message)
+			}
+		}
+		// The matrix printed by the step, as `multiarch test` prints it.
+		if !regexp.MustCompile(`linux/arm64 +\S+ +- +\S+ +skip +skip `).MatchString(stderr) {
+			t.Errorf("the before-push table must show uname and command skipped:\n%s", stderr)
 		}
 	})
 
