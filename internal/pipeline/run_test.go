@@ -54,14 +54,22 @@ func cell(platform, cpu, machine string, passed bool, signal string) imagetest.C
 	return c
 }
 
+// unchecked is a cell of an image with no uname and no test command: it
+// passes with nothing checked, which the summary must not call "pass".
+func unchecked(platform string) imagetest.Cell {
+	return imagetest.Cell{Platform: platform, CPU: "default", Passed: true,
+		Uname: imagetest.Check{Status: imagetest.StatusSkip}, Command: imagetest.Check{Status: imagetest.StatusSkip}}
+}
+
 // TestSummaryMatrix: both matrices join by platform; a platform tested
 // only before push shows "-" after; a failed pushed cell shows its signal.
 func TestSummaryMatrix(t *testing.T) {
 	s := &Summary{
-		Passed: false, Tags: []string{"r/x:1"}, Platforms: []string{"linux/amd64", "linux/arm/v6"},
+		Passed: false, Tags: []string{"r/x:1"}, Platforms: []string{"linux/amd64", "linux/arm/v6", "linux/s390x"},
 		Steps: []Step{{Name: "build", Status: StatusPass, DurationSeconds: 1.234}, {Name: "verify", Status: StatusFail, Message: "a | b\nsecond line"}},
 		BuildMatrix: &imagetest.Report{Cells: []imagetest.Cell{
 			cell("linux/amd64", "native", "x86_64", true, ""), cell("linux/arm/v6", "arm1176", "armv6l", true, ""),
+			unchecked("linux/s390x"),
 		}},
 		PushedMatrix: &imagetest.Report{Cells: []imagetest.Cell{cell("linux/arm/v6", "arm1176", "armv6l", false, "SIGILL")}},
 	}
@@ -83,6 +91,7 @@ func TestSummaryMatrix(t *testing.T) {
 	for _, want := range []string{
 		"## multiarch ci: FAIL", "Tags: `r/x:1`", "| verify | ❌ fail | 0s | a \\| b |",
 		"| linux/amd64 | native | x86_64 | pass | - |", "| linux/arm/v6 | arm1176 | armv6l | pass | FAIL (SIGILL) |",
+		"| linux/s390x | default |  | skip | - |",
 	} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
