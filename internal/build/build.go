@@ -87,7 +87,7 @@ func BuildOn(ctx context.Context, nodes []Node, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("%w: the platforms go to %d nodes, and a multi-node build can only --push (or build without output)", ErrInvalidOptions, len(plan))
 	}
 	if o.Push {
-		if err := checkPush(ctx, o.Tags, o.Keychain, o.Insecure); err != nil {
+		if err := checkPush(ctx, o); err != nil {
 			return nil, err
 		}
 	}

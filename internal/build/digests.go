@@ -44,7 +44,7 @@ func platformDigests(m *v1.IndexManifest) []PlatformDigest {
 // pushedDigests reads the pushed index back by digest, through
 // internal/registry (its transport policy, digest check and typed errors).
 func pushedDigests(ctx context.Context, tag, digest string, o Options) ([]PlatformDigest, error) {
-	ref := repository(tag, o.Insecure) + "@" + digest
+	ref := repository(tag) + "@" + digest
 	r, err := registry.Resolve(ctx, ref, registry.Options{Keychain: o.Keychain, Insecure: o.Insecure, Logger: o.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("read back: %w", err)
@@ -93,8 +93,8 @@ func ociDigests(file, digest string) ([]PlatformDigest, error) {
 }
 
 // repository is the repository of ref (no tag, no digest).
-func repository(ref string, insecure []string) string {
-	r, err := name.ParseReference(ref, nameOpts(insecure, ref)...)
+func repository(ref string) string {
+	r, err := name.ParseReference(ref)
 	if err != nil {
 		return ref
 	}

@@ -64,8 +64,22 @@ func TestInsecureRegistryExport(t *testing.T) {
 	if e := byDigestExport(o); e.Attrs["registry.insecure"] != "true" || e.Attrs["name"] != "reg.example:5000/app" || e.Attrs["push-by-digest"] != "true" {
 		t.Errorf("by-digest export attrs %v", e.Attrs)
 	}
-	if len(nameOpts(o.Insecure, o.Tags[0])) != 1 || len(nameOpts([]string{"other:5000"}, o.Tags[0])) != 0 {
-		t.Error("nameOpts: host entry covers every port, other hosts do not")
+	for _, tc := range []struct {
+		insecure []string
+		want     string
+	}{
+		// A host entry covers every port, any case, with or without a
+		// scheme, as registry.Options.Insecure does; other hosts do not.
+		{[]string{"reg.example"}, "true"},
+		{[]string{"http://REG.example:5000"}, "true"},
+		{[]string{"other:5000"}, ""},
+		{[]string{"reg.example:6000"}, ""},
+	} {
+		o := o
+		o.Insecure = tc.insecure
+		if got := byDigestExport(o).Attrs["registry.insecure"]; got != tc.want {
+			t.Errorf("insecure %q: registry.insecure %q, want %q", tc.insecure, got, tc.want)
+		}
 	}
 	o.Insecure = nil
 	if e := byDigestExport(o); e.Attrs["registry.insecure"] != "" {

@@ -42,7 +42,7 @@ func buildMerged(ctx context.Context, cs *conns, plan []Assignment, o Options) (
 
 // merge writes the index of every node's images under every tag.
 func merge(ctx context.Context, o Options, solves []*nodeSolve, res *Result) error {
-	repo := repository(o.Tags[0], o.Insecure)
+	repo := repository(o.Tags[0])
 	sources := make([]string, len(solves))
 	for i, s := range solves {
 		d := s.resp.ExporterResponse[exporterDigestKey]

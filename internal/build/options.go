@@ -116,7 +116,7 @@ func (o Options) validate() error {
 		return fmt.Errorf("%w: choose push or an OCI output, not both", ErrInvalidOptions)
 	}
 	for _, t := range o.Tags {
-		if _, err := name.ParseReference(t, nameOpts(o.Insecure, t)...); err != nil {
+		if _, err := name.ParseReference(t); err != nil {
 			return fmt.Errorf("%w: tag %q: %v", ErrInvalidOptions, t, err)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 // exporterDigestKey is where the image exporter reports what it wrote.
@@ -156,7 +157,7 @@ func solveOpt(o Options, a Assignment, kind exportKind) (client.SolveOpt, func(o
 // by digest only: no tag is written until the index is assembled.
 func byDigestExport(o Options) client.ExportEntry {
 	e := client.ExportEntry{Type: client.ExporterImage, Attrs: o.annotationAttrs(false)}
-	e.Attrs[string(exptypes.OptKeyName)] = repository(o.Tags[0], o.Insecure)
+	e.Attrs[string(exptypes.OptKeyName)] = repository(o.Tags[0])
 	e.Attrs[string(exptypes.OptKeyPush)] = "true"
 	e.Attrs[string(exptypes.OptKeyPushByDigest)] = "true"
 	e.Attrs[string(exptypes.OptKeyNameCanonical)] = "true"
@@ -169,7 +170,7 @@ func byDigestExport(o Options) client.ExportEntry {
 // buildkitd.toml entry for it.
 func (o Options) insecureAttr(attrs map[string]string) {
 	for _, t := range o.Tags {
-		if listedInsecure(o.Insecure, t) {
+		if registry.ListedInsecure(t, o.Insecure) {
 			attrs[string(exptypes.OptKeyInsecure)] = "true"
 			return
 		}

@@ -13,6 +13,8 @@
 //     printing credentials;
 //   - checking credentials against a registry (Login) under the same
 //     transport policy, for `multiarch login` to store only what works;
+//   - checking, before a build, that the caller may push to each target
+//     repository (CheckPush), under the same policy;
 //   - reading an index for people and programs (Inspect), and assembling a
 //     new index from images and indexes (CreateIndex), pushing children by
 //     digest before the tag so a failure never leaves a partial index tagged.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
@@ -49,18 +48,10 @@ func Login(ctx context.Context, server string, auth authn.Authenticator, opts Op
 }
 
 func login(ctx context.Context, reg name.Registry, auth authn.Authenticator, opts Options) error {
-	rt := transport.NewUserAgent(transport.NewRetry(newGuard(opts),
-		transport.WithRetryBackoff(opts.backoff()),
-		transport.WithRetryPredicate(retryable),
-		transport.WithRetryStatusCodes(retryStatusCodes...)), "multiarch")
-	// The scheme that answered: a loopback registry may serve HTTPS.
-	ping, err := transport.Ping(ctx, reg, rt)
+	rt := retrying(newGuard(opts), opts)
+	scheme, err := pingScheme(ctx, reg, rt)
 	if err != nil {
 		return err
-	}
-	scheme := "https"
-	if ping.Insecure {
-		scheme = "http"
 	}
 	art, err := transport.NewWithContext(ctx, reg, auth, rt, []string{reg.Scope(transport.PullScope)})
 	if err != nil {
@@ -74,7 +65,28 @@ func login(ctx context.Context, reg name.Registry, auth authn.Authenticator, opt
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	defer io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	defer drain(resp)
 	return transport.CheckError(resp, http.StatusOK)
+}
+
+// retrying puts go-containerregistry's retry and user-agent layers over the
+// guard, for operations that talk HTTP themselves (Login, CheckPush).
+func retrying(g http.RoundTripper, opts Options) http.RoundTripper {
+	return transport.NewUserAgent(transport.NewRetry(g,
+		transport.WithRetryBackoff(opts.backoff()),
+		transport.WithRetryPredicate(retryable),
+		transport.WithRetryStatusCodes(retryStatusCodes...)), "multiarch")
+}
+
+// pingScheme pings reg and returns the scheme that answered: a loopback or
+// listed registry may serve HTTPS or plain HTTP.
+func pingScheme(ctx context.Context, reg name.Registry, rt http.RoundTripper) (string, error) {
+	ping, err := transport.Ping(ctx, reg, rt)
+	if err != nil {
+		return "", err
+	}
+	if ping.Insecure {
+		return "http", nil
+	}
+	return "https", nil
 }

@@ -78,6 +78,13 @@ func (o Options) logger() *slog.Logger {
 	return o.Logger
 }
 
+func (o Options) keychain() authn.Keychain {
+	if o.Keychain == nil {
+		return authn.DefaultKeychain
+	}
+	return o.Keychain
+}
+
 func (o Options) jobs() int {
 	if o.Jobs <= 0 {
 		return DefaultJobs
@@ -119,13 +126,9 @@ func (o Options) backoff() remote.Backoff {
 // The transport is built by the caller once per operation, so connections
 // and the policy it enforces are shared by every request of the operation.
 func (o Options) remoteOptions(ctx context.Context, rt http.RoundTripper) []remote.Option {
-	kc := o.Keychain
-	if kc == nil {
-		kc = authn.DefaultKeychain
-	}
 	return []remote.Option{
 		remote.WithContext(ctx),
-		remote.WithAuthFromKeychain(kc),
+		remote.WithAuthFromKeychain(o.keychain()),
 		remote.WithTransport(rt),
 		remote.WithRetryBackoff(o.backoff()),
 		remote.WithRetryPredicate(retryable),

@@ -3,10 +3,13 @@ package registry
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
 )
@@ -68,4 +71,92 @@ func pushChildren(ctx context.Context, pusher *remote.Pusher, repo name.Reposito
 		})
 	}
 	return g.Wait()
+}
+
+// CheckPush asks the registry of each reference whether the caller may push
+// to its repository, before any time is spent building or copying: it
+// starts a blob upload (and cancels it) under push scope, which is what
+// tells a registry's refusal apart from a read-only account. Each distinct
+// repository is checked once, in order, through the package's transport
+// policy (opts.Keychain, plain HTTP only for loopback registries and
+// opts.Insecure, bounded timeouts, retries).
+//
+// Failures are *Error values: ErrBadReference for a reference that is not a
+// registry reference, ErrUnauthorized (hint: log in with `multiarch login
+// HOST`) when the registry refuses, ErrUnreachable when it cannot be
+// reached, ErrInsecure when only plain HTTP would do and it is not allowed.
+func CheckPush(ctx context.Context, refs []string, opts Options) error {
+	g := newGuard(opts)
+	seen := map[string]bool{}
+	for _, s := range refs {
+		r, err := parseReference(s, opts.Insecure)
+		if err != nil {
+			return err
+		}
+		if r.remote == nil {
+			return &Error{Ref: s, Kind: ErrBadReference, Detail: "a push goes to a registry, not to an OCI layout",
+				Hint: "write REGISTRY/REPOSITORY:TAG"}
+		}
+		repo := r.remote.Context()
+		if seen[repo.String()] {
+			continue
+		}
+		seen[repo.String()] = true
+		if err := checkPush(ctx, repo, opts, g); err != nil {
+			return classify(err, r.input, repo.RegistryStr())
+		}
+		opts.logger().Debug("push allowed", "repository", repo.String())
+	}
+	return nil
+}
+
+// checkPush does what remote.CheckPushPermission does, with ctx honoured
+// and the upload cancelled before returning (no goroutine left behind).
+func checkPush(ctx context.Context, repo name.Repository, opts Options, g http.RoundTripper) error {
+	auth, err := authn.Resolve(ctx, opts.keychain(), repo)
+	if err != nil {
+		return err
+	}
+	rt := retrying(g, opts)
+	scheme, err := pingScheme(ctx, repo.Registry, rt)
+	if err != nil {
+		return err
+	}
+	art, err := transport.NewWithContext(ctx, repo.Registry, auth, rt, []string{repo.Scope(transport.PushScope)})
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Transport: art}
+	u := fmt.Sprintf("%s://%s/v2/%s/blobs/uploads/", scheme, repo.RegistryStr(), repo.RepositoryStr())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer drain(resp)
+	if err := transport.CheckError(resp, http.StatusCreated, http.StatusAccepted); err != nil {
+		return err
+	}
+	if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode == http.StatusAccepted {
+		// The upload may hold resources on the registry; whether
+		// cancelling works does not matter to the check.
+		if lu, err := resp.Request.URL.Parse(loc); err == nil {
+			if del, err := http.NewRequestWithContext(ctx, http.MethodDelete, lu.String(), nil); err == nil {
+				if dresp, err := client.Do(del); err == nil {
+					drain(dresp)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// drain reads what is left of a small response and closes it, so its
+// connection can be reused.
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
 }

@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // maxManifestBytes bounds a manifest read into memory for verification;
@@ -152,9 +154,21 @@ func (v *verifyingBody) Close() error { return v.rc.Close() }
 // plainHTTPAllowed reports whether hostport may be reached without TLS:
 // loopback always, others only when listed (as "host" or "host:port").
 func plainHTTPAllowed(hostport string, insecure []string) bool {
-	if isLoopback(hostport) {
-		return true
-	}
+	return isLoopback(hostport) || listed(hostport, insecure)
+}
+
+// ListedInsecure reports whether the registry of the reference ref is
+// listed in insecure, matched as Options.Insecure is: any case, with or
+// without an http:// or https:// scheme, an entry without a port covering
+// every port of its host. Loopback registries count only when listed: this
+// package needs no listing for them, but a client with its own policy (the
+// BuildKit exporter) may. An invalid reference is not listed.
+func ListedInsecure(ref string, insecure []string) bool {
+	r, err := name.ParseReference(strings.TrimSpace(ref))
+	return err == nil && listed(r.Context().RegistryStr(), insecure)
+}
+
+func listed(hostport string, insecure []string) bool {
 	hostport = strings.ToLower(hostport)
 	host := hostOnly(hostport)
 	for _, s := range insecure {
