@@ -17,6 +17,7 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 // envPlatforms is read when --platform is absent, as in the classic CI
@@ -383,6 +384,8 @@ func explainBuildError(err error) error {
 			names[i] = p.String()
 		}
 		return fmt.Errorf("%w\ninstall the emulator: `multiarch binfmt install %s`, then retry (if the builder still refuses, restart it: `multiarch builder down && multiarch builder up`)", err, strings.Join(names, " "))
+	case errors.As(err, &refused) && hasRegistryHint(err):
+		return err // the registry error already says how to log in
 	case errors.As(err, &refused):
 		return fmt.Errorf("%w\nlog in to the registry (`multiarch login` or `docker login`) with an account that may push there", err)
 	case errors.As(err, &regDown):
@@ -391,4 +394,10 @@ func explainBuildError(err error) error {
 		return fmt.Errorf("%w\npoint -f at the Dockerfile, or give the build context that holds it", err)
 	}
 	return err
+}
+
+// hasRegistryHint reports whether err carries internal/registry's own advice.
+func hasRegistryHint(err error) bool {
+	var re *registry.Error
+	return errors.As(err, &re) && re.Hint != ""
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/registry"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -210,5 +211,11 @@ func TestExplainBuildError(t *testing.T) {
 				t.Errorf("%T: %q lacks %q", tc.err, got, w)
 			}
 		}
+	}
+	// A refusal that internal/registry already explained is not explained twice.
+	hinted := &build.PushRefusedError{Ref: "r.example/a:b", StatusCode: 401,
+		Err: &registry.Error{Kind: registry.ErrUnauthorized, Hint: "log in with `multiarch login r.example`"}}
+	if got := explainBuildError(hinted).Error(); strings.Count(got, "log in") != 1 {
+		t.Errorf("want the login advice once: %q", got)
 	}
 }
