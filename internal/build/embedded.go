@@ -15,6 +15,17 @@ import (
 // binary of the embedded builder.
 const EnvBuildkitd = "MULTIARCH_BUILDKITD"
 
+// EnvStateDir and EnvSocket name the environment variables that move the
+// embedded builder's state directory and socket (DefaultStateDir,
+// DefaultSocket), so a second builder (a test's, a CI job's) never touches
+// the one at the usual paths. Both must be absolute: a relative value is
+// an error, not ignored, since ignoring it would silently reach the
+// builder the variable was meant to avoid.
+const (
+	EnvStateDir = "MULTIARCH_STATE_DIR"
+	EnvSocket   = "MULTIARCH_SOCKET"
+)
+
 // DefaultReadyTimeout bounds how long Up waits for a started buildkitd to
 // answer.
 const DefaultReadyTimeout = 30 * time.Second
@@ -40,7 +51,7 @@ type EmbeddedOption func(*Embedded) error
 func WithStateDir(dir string) EmbeddedOption {
 	return func(e *Embedded) error {
 		if !filepath.IsAbs(dir) {
-			return fmt.Errorf("state dir %q is not an absolute path", dir)
+			return fromEnv(EnvStateDir, dir, fmt.Errorf("state dir %q is not an absolute path", dir))
 		}
 		e.stateDir = dir
 		return nil
@@ -52,12 +63,16 @@ func WithStateDir(dir string) EmbeddedOption {
 func WithSocket(path string) EmbeddedOption {
 	return func(e *Embedded) error {
 		if !filepath.IsAbs(path) {
-			return fmt.Errorf("socket %q is not an absolute path", path)
+			return fromEnv(EnvSocket, path, fmt.Errorf("socket %q is not an absolute path", path))
 		}
 		// sun_path holds 108 bytes including the terminating NUL; the
 		// trace socket next to it (traceSocket) is 5 bytes longer.
 		if len(traceSocket(path)) > 107 {
-			return fmt.Errorf("socket path %q is longer than %d bytes", path, 107-len(traceSocket("")))
+			err := fmt.Errorf("socket path %q is longer than %d bytes", path, 107-len(traceSocket("")))
+			if os.Getenv(EnvSocket) == "" && os.Getenv(EnvStateDir) != "" && path == DefaultSocket() {
+				return fmt.Errorf("%w: it is in %s; set %s to a shorter path", err, EnvStateDir, EnvSocket)
+			}
+			return fromEnv(EnvSocket, path, err)
 		}
 		e.socket = path
 		return nil
@@ -113,12 +128,21 @@ func WithLogger(l *slog.Logger) EmbeddedOption {
 	}
 }
 
+// fromEnv says that a bad path came from the environment variable env
+// when it did, so the user knows what to fix.
+func fromEnv(env, path string, err error) error {
+	if v := os.Getenv(env); v != "" && v == path {
+		return fmt.Errorf("%s: %w (set it to an absolute path, or unset it)", env, err)
+	}
+	return err
+}
+
 // NewEmbedded returns the embedded builder. The buildkitd binary is looked
-// up (FindBuildkitd) only when Up needs to start it.
+// up (FindBuildkitd) only when Up needs to start it. A state dir or socket
+// not given is DefaultStateDir() or DefaultSocket(), checked as the
+// options check theirs.
 func NewEmbedded(opts ...EmbeddedOption) (*Embedded, error) {
 	e := &Embedded{
-		stateDir:     DefaultStateDir(),
-		socket:       DefaultSocket(),
 		readyTimeout: DefaultReadyTimeout,
 		log:          slog.New(slog.DiscardHandler),
 	}
@@ -127,12 +151,26 @@ func NewEmbedded(opts ...EmbeddedOption) (*Embedded, error) {
 			return nil, err
 		}
 	}
+	if e.stateDir == "" {
+		if err := WithStateDir(DefaultStateDir())(e); err != nil {
+			return nil, err
+		}
+	}
+	if e.socket == "" {
+		if err := WithSocket(DefaultSocket())(e); err != nil {
+			return nil, err
+		}
+	}
 	return e, nil
 }
 
-// DefaultStateDir is /var/lib/multiarch/buildkit for root, else
-// $XDG_STATE_HOME/multiarch (~/.local/state/multiarch when unset).
+// DefaultStateDir is $MULTIARCH_STATE_DIR when set, else
+// /var/lib/multiarch/buildkit for root, else $XDG_STATE_HOME/multiarch
+// (~/.local/state/multiarch when unset).
 func DefaultStateDir() string {
+	if d := os.Getenv(EnvStateDir); d != "" {
+		return d
+	}
 	if os.Geteuid() == 0 {
 		return "/var/lib/multiarch/buildkit"
 	}
@@ -143,10 +181,18 @@ func DefaultStateDir() string {
 	return filepath.Join(home, ".local", "state", "multiarch")
 }
 
-// DefaultSocket is /run/multiarch/buildkitd.sock for root, else
+// DefaultSocket is $MULTIARCH_SOCKET when set, else buildkitd.sock in
+// $MULTIARCH_STATE_DIR when that is set (so that variable alone moves the
+// whole builder), else /run/multiarch/buildkitd.sock for root, else
 // $XDG_RUNTIME_DIR/multiarch/buildkitd.sock, else buildkitd.sock in
 // DefaultStateDir().
 func DefaultSocket() string {
+	if s := os.Getenv(EnvSocket); s != "" {
+		return s
+	}
+	if d := os.Getenv(EnvStateDir); d != "" {
+		return filepath.Join(d, "buildkitd.sock")
+	}
 	if os.Geteuid() == 0 {
 		return "/run/multiarch/buildkitd.sock"
 	}

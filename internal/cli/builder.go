@@ -13,7 +13,8 @@ import (
 )
 
 // embeddedFlags locate the embedded builder; the defaults are
-// build.DefaultStateDir() and build.DefaultSocket().
+// build.DefaultStateDir() and build.DefaultSocket(), which honour
+// $MULTIARCH_STATE_DIR and $MULTIARCH_SOCKET, as ensureBuilder does.
 type embeddedFlags struct {
 	stateDir, socket string
 	timeout          time.Duration
@@ -21,8 +22,8 @@ type embeddedFlags struct {
 
 func (f *embeddedFlags) register(cmd *cobra.Command) {
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&f.stateDir, "state-dir", build.DefaultStateDir(), "state directory of the embedded builder (config, log, pid, BuildKit root)")
-	pf.StringVar(&f.socket, "socket", build.DefaultSocket(), "unix socket of the embedded builder")
+	pf.StringVar(&f.stateDir, "state-dir", build.DefaultStateDir(), "state directory of the embedded builder (config, log, pid, BuildKit root); default $"+build.EnvStateDir+" when set")
+	pf.StringVar(&f.socket, "socket", build.DefaultSocket(), "unix socket of the embedded builder; default $"+build.EnvSocket+" when set")
 	pf.DurationVar(&f.timeout, "timeout", build.DefaultReadyTimeout, "how long `up` waits for buildkitd to answer")
 }
 
@@ -38,6 +39,9 @@ func newBuilderCmd() *cobra.Command {
 		Short: "Start, stop and inspect the embedded BuildKit builder; create named multi-node builders",
 		Long: `The embedded builder is a local buildkitd with the OCI (runc) worker (up, down, status).
 The buildkitd binary is $MULTIARCH_BUILDKITD, else buildkitd next to multiarch, else on PATH.
+$MULTIARCH_STATE_DIR and $MULTIARCH_SOCKET (absolute paths) move its state directory and socket
+for these commands and for ` + "`multiarch build`" + ` alike; the socket defaults to buildkitd.sock in
+$MULTIARCH_STATE_DIR when only that is set.
 Named builders (create, ls, rm, status NAME) group buildkitd nodes, one per native
 architecture; ` + "`multiarch build --builder NAME`" + ` uses one. Without --builder,
 BUILDKIT_HOST, when set, names the builder ` + "`multiarch build`" + ` uses, else the embedded one.`,

@@ -1,0 +1,78 @@
+package build
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// setEnv sets or (for "") unsets the variable for the rest of the test.
+func setEnv(t *testing.T, name, value string) {
+	t.Helper()
+	t.Setenv(name, value)
+	if value == "" {
+		os.Unsetenv(name)
+	}
+}
+
+// TestDefaultPathsFromEnv: MULTIARCH_STATE_DIR and MULTIARCH_SOCKET come
+// first, and the state dir alone moves the socket too.
+func TestDefaultPathsFromEnv(t *testing.T) {
+	for _, tc := range []struct {
+		name, state, socket   string
+		wantState, wantSocket string
+		wantDefaultState      bool
+	}{
+		{name: "both", state: "/tmp/ma/state", socket: "/tmp/ma/bk.sock", wantState: "/tmp/ma/state", wantSocket: "/tmp/ma/bk.sock"},
+		{name: "state only", state: "/tmp/ma/state", wantState: "/tmp/ma/state", wantSocket: "/tmp/ma/state/buildkitd.sock"},
+		{name: "socket only", socket: "/tmp/ma/bk.sock", wantDefaultState: true, wantSocket: "/tmp/ma/bk.sock"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			setEnv(t, EnvStateDir, "")
+			wantState := DefaultStateDir()
+			setEnv(t, EnvStateDir, tc.state)
+			setEnv(t, EnvSocket, tc.socket)
+			if !tc.wantDefaultState {
+				wantState = tc.wantState
+			}
+			if got := DefaultStateDir(); got != wantState {
+				t.Errorf("DefaultStateDir() = %q, want %q", got, wantState)
+			}
+			if got := DefaultSocket(); got != tc.wantSocket {
+				t.Errorf("DefaultSocket() = %q, want %q", got, tc.wantSocket)
+			}
+			e, err := NewEmbedded()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.StateDir() != wantState || e.Address() != "unix://"+tc.wantSocket {
+				t.Errorf("NewEmbedded(): state %q address %q", e.StateDir(), e.Address())
+			}
+		})
+	}
+}
+
+// TestDefaultPathsFromEnvInvalid: a relative or too long value is an error
+// that names the variable; an explicit option still wins over the
+// variable it replaces.
+func TestDefaultPathsFromEnvInvalid(t *testing.T) {
+	long := "/tmp/" + strings.Repeat("d", 100)
+	for _, tc := range []struct{ name, state, socket, want string }{
+		{"relative state", "state", "/tmp/ma/bk.sock", EnvStateDir + `: state dir "state" is not an absolute path`},
+		{"relative socket", "/tmp/ma/state", "bk.sock", EnvSocket + `: socket "bk.sock" is not an absolute path`},
+		{"long socket", "/tmp/ma/state", long, EnvSocket + `: socket path "` + long},
+		{"long state dir, no socket", long, "", "set " + EnvSocket + " to a shorter path"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			setEnv(t, EnvStateDir, tc.state)
+			setEnv(t, EnvSocket, tc.socket)
+			_, err := NewEmbedded()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("NewEmbedded() error %v, want one containing %q", err, tc.want)
+			}
+			if _, err := NewEmbedded(WithStateDir("/tmp/ma/x"), WithSocket("/tmp/ma/x.sock")); err != nil {
+				t.Errorf("explicit paths: %v", err)
+			}
+		})
+	}
+}
