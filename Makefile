@@ -23,11 +23,15 @@ tools: $(BIN)/registry $(BIN)/buildkitd $(BIN)/buildctl
 $(BIN)/registry: go.mod go.sum
 	$(GO) build -o $@ github.com/distribution/distribution/v3/cmd/registry
 
+# BuildKit's version, stamped as its own release build does, so that
+# `builder status` and `doctor` report it (an unstamped build says v0.0.0+unknown).
+BUILDKIT_LDFLAGS = -X github.com/moby/buildkit/version.Version=$(shell $(GO) list -m -f '{{.Version}}' github.com/moby/buildkit)
+
 $(BIN)/buildkitd: go.mod go.sum
-	$(GO) build -o $@ github.com/moby/buildkit/cmd/buildkitd
+	$(GO) build -ldflags "$(BUILDKIT_LDFLAGS)" -o $@ github.com/moby/buildkit/cmd/buildkitd
 
 $(BIN)/buildctl: go.mod go.sum
-	$(GO) build -o $@ github.com/moby/buildkit/cmd/buildctl
+	$(GO) build -ldflags "$(BUILDKIT_LDFLAGS)" -o $@ github.com/moby/buildkit/cmd/buildctl
 
 ## setup: packages, binfmt_misc, the distro's QEMU handlers (needs root)
 setup:

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/multiarch-dev/multiarch/internal/binfmt"
+	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/doctor"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 )
@@ -20,6 +21,7 @@ type doctorOptions struct {
 	fix       bool
 	binfmtDir string
 	qemuDir   string
+	builder   string
 }
 
 func newDoctorCmd() *cobra.Command {
@@ -30,11 +32,16 @@ func newDoctorCmd() *cobra.Command {
 		Long: `Checks the kernel, binfmt_misc, and for each platform its QEMU handler (registered,
 enabled, F and C flags, static interpreter, QEMU version) and a functional probe: a tiny
 static binary of that architecture run chrooted into an empty directory, as a container
-would run it. Each failed check prints the exact fix; --fix applies the safe ones.
+would run it. Then the builder that build and test would use: the embedded builder
+(buildkitd and runc found, running or startable), $BUILDKIT_HOST, or --builder NAME (every
+node answers, and which node runs each platform, natively or under QEMU). Platforms that
+run natively or on remote nodes need no emulation on this host, and are not checked here.
+Each failed check prints the exact fix; --fix applies the safe ones.
 Exits 1 when any check fails.`,
 		Example: `  sudo multiarch doctor
   sudo multiarch doctor --platform linux/arm64,linux/arm/v6 --json
-  sudo multiarch doctor --fix`,
+  sudo multiarch doctor --fix
+  multiarch doctor --builder native --platform linux/amd64,linux/arm64`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDoctor(cmd, o) },
 	}
@@ -44,6 +51,7 @@ Exits 1 when any check fails.`,
 	f.BoolVar(&o.fix, "fix", false, "apply the safe fixes (mount, install, re-register, enable), then check again")
 	f.StringVar(&o.binfmtDir, "binfmt-dir", binfmt.DefaultRoot, "binfmt_misc mount point")
 	f.StringVar(&o.qemuDir, "qemu-dir", "", "directory holding qemu-<arch>-static (default: PATH)")
+	f.StringVar(&o.builder, "builder", "", "check this named builder (see `multiarch builder ls`) instead of $BUILDKIT_HOST or the embedded builder")
 	_ = f.MarkHidden("binfmt-dir")
 	return cmd
 }
@@ -59,6 +67,11 @@ func runDoctor(cmd *cobra.Command, o doctorOptions) error {
 	}
 	opts.Fix = o.fix
 	opts.Logger = logger(cmd)
+	b, err := doctorBuilder(o.builder)
+	if err != nil {
+		return err
+	}
+	opts.Builder = b
 	d := doctor.New(doctor.Config{BinfmtDir: o.binfmtDir, QEMUDir: o.qemuDir, Logger: opts.Logger})
 	rep, err := d.Run(cmd.Context(), opts)
 	if rep != nil {
@@ -73,6 +86,26 @@ func runDoctor(cmd *cobra.Command, o doctorOptions) error {
 		return fmt.Errorf("%w: the host is not ready; apply the fixes above (or run `sudo multiarch doctor --fix`)", ErrChecksFailed)
 	}
 	return nil
+}
+
+// doctorBuilder is the builder build and test would use: the named one,
+// else $BUILDKIT_HOST, else the embedded builder.
+func doctorBuilder(name string) (*doctor.Builder, error) {
+	if name != "" {
+		b, err := build.NewStore("").Get(name)
+		if err != nil {
+			return nil, explainBuilderError(err)
+		}
+		return &doctor.Builder{Name: b.Name, Nodes: b.Nodes}, nil
+	}
+	if addr, ok := build.AddressFromEnv(); ok {
+		return &doctor.Builder{Nodes: []build.Node{{Endpoint: addr}}}, nil
+	}
+	e, err := build.NewEmbedded()
+	if err != nil {
+		return nil, err
+	}
+	return &doctor.Builder{Embedded: e}, nil
 }
 
 func printDoctor(w io.Writer, rep *doctor.Report, asJSON bool) error {
@@ -139,7 +172,8 @@ func printGroup(w io.Writer, g checkGroup) {
 	}
 	fmt.Fprintf(w, "%s\t%s\t%d/%d checks passed\n", worst, g.subject, len(passed), len(g.checks))
 	for _, c := range g.checks {
-		if c.Status != doctor.OK {
+		// The builder's lines say where each platform runs: all shown.
+		if c.Status != doctor.OK || g.subject == "builder" {
 			_, check, _ := strings.Cut(c.ID, ":")
 			fmt.Fprintf(w, "  %s\t  %s\t%s\n", c.Status, check, strings.TrimPrefix(c.Message, g.subject+": "))
 			printFix(w, c)

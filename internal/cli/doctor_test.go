@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/multiarch-dev/multiarch/internal/binfmt"
+	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
@@ -36,6 +37,10 @@ func noQEMUHost(t *testing.T) (binfmtDir, qemuDir string) {
 		}
 	}
 	t.Setenv("PATH", t.TempDir())
+	// The embedded builder's checks: buildkitd found, runc not (PATH), no
+	// daemon at the test's own paths.
+	embeddedEnv(t)
+	t.Setenv(build.EnvBuildkitd, filepath.Join(binfmtDir, "status"))
 	return binfmtDir, t.TempDir()
 }
 
@@ -75,7 +80,9 @@ func TestDoctorNoQEMUText(t *testing.T) {
 		t.Errorf("err = %v, want ErrChecksFailed", err)
 	}
 	words := strings.Join(strings.Fields(out), " ") // the table's column padding aside
-	for _, want := range []string{"OK kernel", "FAIL emulators", "fix: sudo apt-get install qemu-user-static", "host NOT ready: 2 ok, 0 warnings, 1 failed"} {
+	for _, want := range []string{"OK kernel", "FAIL emulators", "fix: sudo apt-get install qemu-user-static",
+		"FAIL runc the embedded builder runs RUN steps and tests with runc", "fix: sudo apt-get install runc",
+		"OK daemon the embedded builder is not running", "host NOT ready:", "2 failed"} {
 		if !strings.Contains(words, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -96,6 +103,8 @@ func TestDoctorHost(t *testing.T) {
 	testenv.LockHostBinfmt(t)
 	_, ok, err := (&binfmt.Manager{}).Handler(context.Background(), mustParse(t, "linux/arm64"))
 	testenv.Require(t, err == nil && ok, "QEMU handlers registered in binfmt_misc (sudo make setup)")
+	requireBuildkitd(t)
+	embeddedEnv(t)
 	out, err := runBinfmtCLI(t, "doctor", "--json")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -113,7 +122,22 @@ func TestDoctorHost(t *testing.T) {
 			}
 		}
 	}
+	for _, id := range []string{"builder:buildkitd", "builder:runc", "builder:daemon"} {
+		if st := statusOf(doc, id); st != "OK" {
+			t.Errorf("%s: status %q, want OK", id, st)
+		}
+	}
 	if doc.OK == nil || !*doc.OK || probes == 0 {
 		t.Errorf("ok = %v with %d probes:\n%s", doc.OK, probes, out)
 	}
+}
+
+// statusOf is the status of check id in doc ("" when it is not there).
+func statusOf(doc doctorJSON, id string) string {
+	for _, c := range doc.Checks {
+		if c.ID == id {
+			return c.Status
+		}
+	}
+	return ""
 }

@@ -22,6 +22,10 @@ type Options struct {
 	// Parallel bounds concurrent platform probes; default 4.
 	Parallel int
 	Logger   *slog.Logger
+	// Builder, when set, adds the checks of the builder that build and
+	// test would use, and limits the host checks to the platforms this
+	// host emulates for it (none when every node is remote).
+	Builder *Builder
 }
 
 // Doctor checks one host.
@@ -56,6 +60,25 @@ func (d *Doctor) Run(ctx context.Context, opts Options) (*Report, error) {
 
 func (d *Doctor) check(ctx context.Context, opts Options) *Report {
 	rep := &Report{}
+	ps, hostNeeded := d.platforms(opts), true
+	var bcs []Check
+	if opts.Builder != nil {
+		bcs, ps, hostNeeded = opts.Builder.checks(ctx, opts.Platforms, ps)
+	}
+	if hostNeeded {
+		d.hostChecks(ctx, rep, ps, opts.Parallel)
+	} else {
+		rep.add(ok("host-emulation", "this host's QEMU is not used: the builder's nodes run every platform natively or on other machines"))
+	}
+	for _, c := range bcs {
+		rep.add(c)
+	}
+	rep.finish()
+	return rep
+}
+
+// hostChecks checks the kernel, binfmt_misc and each of ps.
+func (d *Doctor) hostChecks(ctx context.Context, rep *Report, ps []platform.Platform, parallel int) {
 	rel, err := d.host.KernelRelease()
 	if err != nil {
 		rep.add(warn("kernel", "cannot read the kernel release: "+err.Error(), ""))
@@ -67,21 +90,17 @@ func (d *Doctor) check(ctx context.Context, opts Options) *Report {
 		rep.add(c)
 	}
 	if slices.ContainsFunc(bm, func(c Check) bool { return c.Status == Fail }) {
-		rep.finish()
-		return rep
+		return
 	}
-	ps := d.platforms(opts)
 	if len(ps) == 0 {
 		rep.add(fail("emulators", "no QEMU emulator is installed and no handler is registered: this host cannot run foreign binaries",
 			"sudo apt-get install qemu-user-static && sudo multiarch binfmt install all"))
 	}
-	for _, cs := range d.platformsChecks(ctx, ps, opts.Parallel) {
+	for _, cs := range d.platformsChecks(ctx, ps, parallel) {
 		for _, c := range cs {
 			rep.add(c)
 		}
 	}
-	rep.finish()
-	return rep
 }
 
 func binfmtChecks(h host) []Check {

@@ -1,0 +1,141 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
+)
+
+// doctorDoc runs `doctor --json args...` and decodes the report.
+func doctorDoc(t *testing.T, args ...string) (doctorJSON, error) {
+	t.Helper()
+	out, err := runBinfmtCLI(t, append([]string{"doctor", "--json"}, args...)...)
+	var doc doctorJSON
+	if jerr := json.Unmarshal([]byte(out), &doc); jerr != nil {
+		t.Fatalf("doctor %v: %v (err %v)\n%s", args, jerr, err, out)
+	}
+	return doc, err
+}
+
+func checkOf(t *testing.T, doc doctorJSON, id string) (status, message, fix string) {
+	t.Helper()
+	for _, c := range doc.Checks {
+		if c.ID == id {
+			return c.Status, c.Message, c.Fix
+		}
+	}
+	t.Errorf("no check %s in %+v", id, doc.Checks)
+	return "", "", ""
+}
+
+func hasCheckPrefix(doc doctorJSON, prefix string) bool {
+	for _, c := range doc.Checks {
+		if strings.HasPrefix(c.ID, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestDoctorNamedBuilderE2E: `doctor --builder pair` asks both real
+// daemons, says which node runs each platform and how, and checks this
+// host's emulation only for what a local node emulates.
+func TestDoctorNamedBuilderE2E(t *testing.T) {
+	testenv.LockHostBinfmt(t)
+	armAddr, genAddr := twoNodeBuilder(t)
+	doc, err := doctorDoc(t, "--builder", "pair", "--platform", "linux/arm64,linux/amd64,linux/arm/v7")
+	if err != nil || doc.OK == nil || !*doc.OK {
+		t.Fatalf("doctor: %v, ok %v: %+v", err, doc.OK, doc.Checks)
+	}
+	for id, want := range map[string]string{
+		"builder:node-0":       "native linux/arm64",
+		"builder:linux/arm64":  "linux/arm64 runs natively on " + armAddr,
+		"builder:linux/amd64":  "linux/amd64 runs natively on " + genAddr,
+		"builder:linux/arm/v7": "linux/arm/v7 runs under QEMU on " + genAddr,
+	} {
+		if st, msg, _ := checkOf(t, doc, id); st != "OK" || !strings.Contains(msg, want) {
+			t.Errorf("%s: %s %q, want OK containing %q", id, st, msg, want)
+		}
+	}
+	// arm/v7 is emulated here (both nodes are local); arm64 and amd64 run
+	// natively, so the host is not asked about them.
+	if st, _, _ := checkOf(t, doc, "linux/arm/v7:probe"); st != "OK" {
+		t.Errorf("linux/arm/v7:probe: %s, want OK", st)
+	}
+	if hasCheckPrefix(doc, "linux/arm64:") || hasCheckPrefix(doc, "linux/amd64:") {
+		t.Errorf("host checks for natively routed platforms: %+v", doc.Checks)
+	}
+
+	// No node runs mips64le (BuildKit does not detect it): a FAIL with the
+	// fix, and the host checks of that platform say why it is not emulated.
+	doc, err = doctorDoc(t, "--builder", "pair", "--platform", "linux/mips64le")
+	if !errors.Is(err, ErrChecksFailed) {
+		t.Errorf("err = %v, want ErrChecksFailed", err)
+	}
+	st, msg, fix := checkOf(t, doc, "builder:linux/mips64le")
+	if st != "FAIL" || !strings.Contains(msg, "no node runs it") || !strings.Contains(fix, "builder create") {
+		t.Errorf("builder:linux/mips64le: %s %q fix %q", st, msg, fix)
+	}
+	if !hasCheckPrefix(doc, "linux/mips64le:") {
+		t.Errorf("no host checks for the unroutable platform on local nodes: %+v", doc.Checks)
+	}
+}
+
+// TestDoctorBuilderUnreachable: a named builder whose node does not answer
+// and a $BUILDKIT_HOST that does not answer fail with their fixes; a
+// remote (tcp) builder needs no emulation on this host.
+func TestDoctorBuilderUnreachable(t *testing.T) {
+	tempConfigDir(t)
+	if _, _, err := runBuildCLI(t, "builder", "create", "far", "--node", "tcp://127.0.0.1:1", "--platform", "linux/arm64", "--no-check"); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := doctorDoc(t, "--builder", "far")
+	if !errors.Is(err, ErrChecksFailed) || ExitCode(err) != 1 {
+		t.Errorf("err = %v (exit %d), want ErrChecksFailed, exit 1", err, ExitCode(err))
+	}
+	st, msg, fix := checkOf(t, doc, "builder:node-0")
+	if st != "FAIL" || !strings.Contains(msg, "node tcp://127.0.0.1:1 of builder far does not answer") || !strings.Contains(fix, "builder rm far") {
+		t.Errorf("builder:node-0: %s %q fix %q", st, msg, fix)
+	}
+	if st, _, _ := checkOf(t, doc, "host-emulation"); st != "OK" || hasCheckPrefix(doc, "binfmt_misc") {
+		t.Errorf("a remote-only builder: want host-emulation OK and no host checks, got %+v", doc.Checks)
+	}
+
+	t.Setenv(build.EnvBuildkitHost, "unix:///nonexistent/buildkitd.sock")
+	doc, err = doctorDoc(t, "--platform", "linux/arm64")
+	if !errors.Is(err, ErrChecksFailed) {
+		t.Errorf("err = %v, want ErrChecksFailed", err)
+	}
+	st, _, fix = checkOf(t, doc, "builder:node-0")
+	if st != "FAIL" || !strings.Contains(fix, "unset BUILDKIT_HOST") {
+		t.Errorf("BUILDKIT_HOST node: %s fix %q", st, fix)
+	}
+}
+
+func TestDoctorUnknownBuilder(t *testing.T) {
+	tempConfigDir(t)
+	_, err := runBinfmtCLI(t, "doctor", "--builder", "nope")
+	var ub *build.UnknownBuilderError
+	if !errors.As(err, &ub) || !strings.Contains(err.Error(), "multiarch builder ls") {
+		t.Errorf("err = %v, want an unknown builder error pointing at builder ls", err)
+	}
+}
+
+// TestDoctorEmbeddedBuildkitdMissing: the embedded builder cannot start
+// without buildkitd; doctor says so and how to get it.
+func TestDoctorEmbeddedBuildkitdMissing(t *testing.T) {
+	dir, qemu := noQEMUHost(t)
+	t.Setenv(build.EnvBuildkitd, "/nonexistent/buildkitd")
+	doc, err := doctorDoc(t, "--binfmt-dir", dir, "--qemu-dir", qemu)
+	if !errors.Is(err, ErrChecksFailed) {
+		t.Errorf("err = %v, want ErrChecksFailed", err)
+	}
+	st, msg, fix := checkOf(t, doc, "builder:buildkitd")
+	if st != "FAIL" || !strings.Contains(msg, build.EnvBuildkitd) || !strings.Contains(fix, "make build") {
+		t.Errorf("builder:buildkitd: %s %q fix %q", st, msg, fix)
+	}
+}

@@ -1,0 +1,82 @@
+package doctor
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/platform"
+)
+
+func mustPlatforms(t *testing.T, s string) []platform.Platform {
+	t.Helper()
+	ps, err := platform.ParseList(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+// A local general node and a remote arm64 node: arm64 goes native to the
+// remote one, arm/v7 is emulated on the local one (this host's QEMU),
+// riscv64 runs nowhere.
+func TestRouteChecks(t *testing.T) {
+	nodes := []build.Node{{Endpoint: "unix:///run/bk.sock"}, {Endpoint: "tcp://pi:1234", Platforms: []string{"linux/arm64"}}}
+	sts := []*build.NodeStatus{
+		{Reachable: true, Workers: []build.Worker{{Platforms: []string{"linux/amd64", "linux/arm64", "linux/arm/v7"}}}},
+		{Reachable: true, Workers: []build.Worker{{Platforms: []string{"linux/arm64"}}}},
+	}
+	cs, hosted, unroutable := routeChecks(nodes, sts, mustPlatforms(t, "linux/amd64,linux/arm64,linux/arm/v7"))
+	want := map[string]string{
+		"builder:linux/amd64":  "runs natively on unix:///run/bk.sock",
+		"builder:linux/arm64":  "runs natively on tcp://pi:1234",
+		"builder:linux/arm/v7": "runs under QEMU on unix:///run/bk.sock",
+	}
+	if len(cs) != len(want) || unroutable != nil {
+		t.Fatalf("checks %+v, unroutable %v", cs, unroutable)
+	}
+	for _, c := range cs {
+		if c.Status != OK || !strings.Contains(c.Message, want[c.ID]) {
+			t.Errorf("%s: %s %q, want OK containing %q", c.ID, c.Status, c.Message, want[c.ID])
+		}
+	}
+	if len(hosted) != 1 || hosted[0].String() != "linux/arm/v7" {
+		t.Errorf("hosted = %v, want [linux/arm/v7]", hosted)
+	}
+
+	cs, hosted, unroutable = routeChecks(nodes, sts, mustPlatforms(t, "linux/arm64,linux/riscv64"))
+	if len(cs) != 1 || cs[0].ID != "builder:linux/riscv64" || cs[0].Status != Fail || !strings.Contains(cs[0].Fix, "binfmt install linux/riscv64") {
+		t.Errorf("checks %+v, want one FAIL for riscv64 with the binfmt fix", cs)
+	}
+	if hosted != nil || len(unroutable) != 1 || unroutable[0].String() != "linux/riscv64" {
+		t.Errorf("hosted %v unroutable %v", hosted, unroutable)
+	}
+}
+
+// Remote nodes only: the host checks are not needed, and a node that does
+// not answer fails with the fix that names the builder.
+func TestBuilderChecksRemoteUnreachable(t *testing.T) {
+	b := &Builder{Name: "far", Nodes: []build.Node{{Endpoint: "tcp://127.0.0.1:1", Platforms: []string{"linux/arm64"}}}}
+	cs, _, hostNeeded := b.checks(t.Context(), nil, nil)
+	if hostNeeded {
+		t.Error("hostNeeded = true for a builder of remote nodes")
+	}
+	if len(cs) != 1 || cs[0].Status != Fail || !strings.Contains(cs[0].Fix, "builder rm far") {
+		t.Errorf("checks %+v, want one FAIL whose fix names the builder", cs)
+	}
+}
+
+func TestDeclared(t *testing.T) {
+	got := declared([]build.Node{
+		{Platforms: []string{"linux/arm64", "linux/arm/v7"}},
+		{Platforms: []string{"linux/arm64", "linux/sparc99"}},
+		{},
+	})
+	var s []string
+	for _, p := range got {
+		s = append(s, p.String())
+	}
+	if strings.Join(s, ",") != "linux/arm64,linux/arm/v7" {
+		t.Errorf("declared = %v", s)
+	}
+}
