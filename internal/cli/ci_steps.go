@@ -121,19 +121,21 @@ func (r *ciRun) setupEmulation(ctx context.Context) (string, error) {
 	return "QEMU handlers registered for " + strings.Join(names, ", "), nil
 }
 
-// doctor checks the host for the platforms it must emulate; a failure
-// prints each failed check with its fix.
+// doctor checks the builder ci will use and this host's emulation of the
+// platforms it runs for that builder; a failure prints each failed check
+// with its fix.
 func (r *ciRun) doctor(ctx context.Context) (string, error) {
-	ps := r.foreign()
-	if len(ps) == 0 {
-		return "no platform needs emulation on this host", nil
+	b, err := doctorBuilder(r.f.builder)
+	if err != nil {
+		return "", err
 	}
-	rep, err := doctor.New(doctor.Config{Logger: logger(r.cmd)}).Run(ctx, doctor.Options{Platforms: ps, Logger: logger(r.cmd)})
+	opts := doctor.Options{Platforms: r.plan.Platforms, Builder: b, Logger: logger(r.cmd)}
+	rep, err := doctor.New(doctor.Config{Logger: logger(r.cmd)}).Run(ctx, opts)
 	if err != nil {
 		return "", err
 	}
 	if rep.OK {
-		return fmt.Sprintf("%d checks passed for %d emulated platform(s)", len(rep.Checks), len(ps)), nil
+		return fmt.Sprintf("%d checks passed for %d platform(s) and the builder", len(rep.Checks), len(r.plan.Platforms)), nil
 	}
 	n := 0
 	for _, c := range rep.Checks {
@@ -145,7 +147,7 @@ func (r *ciRun) doctor(ctx context.Context) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("%w: %d host check(s) failed; apply the fixes above (`sudo multiarch doctor --fix`), or rerun with --setup-emulation as root", ErrChecksFailed, n)
+	return "", fmt.Errorf("%w: %d check(s) failed; apply the fixes above (`sudo multiarch doctor --fix`), or rerun with --setup-emulation as root", ErrChecksFailed, n)
 }
 
 func (r *ciRun) login(ctx context.Context) (string, error) {

@@ -211,7 +211,8 @@ func TestCIE2E(t *testing.T) {
 
 func TestCIWrongCredentialsE2E(t *testing.T) {
 	const user, secret = "ci-user", "s3cr3t-wr0ng-pa55"
-	testenv.RequireRoot(t)
+	requireBuildkitd(t) // the doctor step checks the embedded builder can start
+	embeddedEnv(t)
 	reg := testenv.StartRegistry(t, testenv.WithBasicAuth(user, "the-right-one"))
 	dockerConfigDir(t, "")
 	tag := reg.Ref("hello", "creds")

@@ -96,7 +96,16 @@ func (d *Doctor) hostChecks(ctx context.Context, rep *Report, ps []platform.Plat
 		rep.add(fail("emulators", "no QEMU emulator is installed and no handler is registered: this host cannot run foreign binaries",
 			"sudo apt-get install qemu-user-static && sudo multiarch binfmt install all"))
 	}
-	for _, cs := range d.platformsChecks(ctx, ps, parallel) {
+	native := platform.NativeArches()
+	var foreign []platform.Platform
+	for _, p := range ps {
+		if slices.Contains(native, p.QEMUArch) {
+			rep.add(ok(p.String()+":native", p.String()+": runs natively on this host, no emulation needed"))
+			continue
+		}
+		foreign = append(foreign, p)
+	}
+	for _, cs := range d.platformsChecks(ctx, foreign, parallel) {
 		for _, c := range cs {
 			rep.add(c)
 		}

@@ -271,3 +271,17 @@ func TestDoctorNoEmulatorAtAll(t *testing.T) {
 		t.Fatalf("want FAIL emulators with the install command, got OK=%v %+v", rep.OK, rep.Checks)
 	}
 }
+
+// The host's own platform needs no handler: one OK check, not a FAIL
+// advising a registration that binfmt install refuses.
+func TestDoctorNativePlatform(t *testing.T) {
+	host := platform.Host()
+	rep, err := (&Doctor{host: healthy()}).Run(context.Background(), Options{Platforms: []platform.Platform{host}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := find(rep, host.String()+":native")
+	if !rep.OK || c == nil || c.Status != OK || find(rep, host.String()+":handler") != nil {
+		t.Errorf("native %s: OK %v, checks %+v", host, rep.OK, rep.Checks)
+	}
+}
