@@ -5,17 +5,7 @@ import (
 	"testing"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
-	"github.com/multiarch-dev/multiarch/internal/platform"
 )
-
-func mustPlatforms(t *testing.T, s string) []platform.Platform {
-	t.Helper()
-	ps, err := platform.ParseList(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ps
-}
 
 // A local general node and a remote arm64 node: arm64 goes native to the
 // remote one, arm/v7 is emulated on the local one (this host's QEMU),
@@ -26,7 +16,7 @@ func TestRouteChecks(t *testing.T) {
 		{Reachable: true, Workers: []build.Worker{{Platforms: []string{"linux/amd64", "linux/arm64", "linux/arm/v7"}}}},
 		{Reachable: true, Workers: []build.Worker{{Platforms: []string{"linux/arm64"}}}},
 	}
-	cs, hosted, unroutable := routeChecks(nodes, sts, mustPlatforms(t, "linux/amd64,linux/arm64,linux/arm/v7"))
+	cs, hosted, unroutable := routeChecks(nodes, sts, mustParse(t, "linux/amd64,linux/arm64,linux/arm/v7"))
 	want := map[string]string{
 		"builder:linux/amd64":  "runs natively on unix:///run/bk.sock",
 		"builder:linux/arm64":  "runs natively on tcp://pi:1234",
@@ -44,7 +34,7 @@ func TestRouteChecks(t *testing.T) {
 		t.Errorf("hosted = %v, want [linux/arm/v7]", hosted)
 	}
 
-	cs, hosted, unroutable = routeChecks(nodes, sts, mustPlatforms(t, "linux/arm64,linux/riscv64"))
+	cs, hosted, unroutable = routeChecks(nodes, sts, mustParse(t, "linux/arm64,linux/riscv64"))
 	if len(cs) != 1 || cs[0].ID != "builder:linux/riscv64" || cs[0].Status != Fail || !strings.Contains(cs[0].Fix, "binfmt install linux/riscv64") {
 		t.Errorf("checks %+v, want one FAIL for riscv64 with the binfmt fix", cs)
 	}
