@@ -14,6 +14,10 @@
 // binary. Each uses only the oldest instructions of its architecture, so it
 // also runs under the oldest CPU model of a variant (QEMU_CPU, --strict-cpu).
 //
+// The same writer makes the holders (Holder, testdata/holder/): a few bytes
+// per target that block in pause(2) until killed. Test containers run one
+// as PID 1, natively on the builder's node, whatever the image holds.
+//
 // Failures are *Error values whose Kind says what is wrong with the host
 // (no handler, handler without F, crash, hang, wrong emulator) and whose
 // Fix says what to run. The package is silent: it neither logs nor prints.

@@ -40,6 +40,21 @@ func Binary(p platform.Platform) ([]byte, error) {
 	return buildELF(p, pc.flags, pc.code)
 }
 
+// Holder returns the holder executable for p's QEMU target: a static ELF
+// file of a few dozen bytes that blocks in pause(2) (ppoll(2) where the
+// syscall table has no pause) until it is killed. A test container runs
+// it as its PID 1, natively on the builder's node, so that the checks run
+// beside it: PID 1 ignores the signals it sends itself, and QEMU dies of a
+// guest's fatal signal by sending itself that signal. The error wraps
+// errors.ErrUnsupported for a target without a holder (loongarch64).
+func Holder(p platform.Platform) ([]byte, error) {
+	hc, ok := holders[p.QEMUArch]
+	if !ok {
+		return nil, fmt.Errorf("holder %s: %w: no holder binary for QEMU target %q", p, errors.ErrUnsupported, p.QEMUArch)
+	}
+	return buildELF(p, hc.flags, hc.code)
+}
+
 // buildELF lays out one executable: ELF header, program headers (one
 // PT_LOAD mapping the whole file read+execute, and PT_GNU_STACK so the
 // stack is not executable), then the code at the entry point.

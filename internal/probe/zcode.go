@@ -193,3 +193,78 @@ var probes = map[string]probeCode{
 		0x00, 0x00, 0x2b, 0x00,
 	}},
 }
+
+// holders holds each holder's machine code and ELF e_flags, keyed by
+// QEMU target (testdata/holder/).
+var holders = map[string]probeCode{
+	// testdata/holder/x86_64.S, x86_64-linux-gnu-as --64 -march=generic64:
+	//      0:  b8 22 00 00 00         mov $0x22,%eax
+	//      5:  0f 05                  syscall
+	//      7:  eb f7                  jmp 0 <_start>
+	"x86_64": {flags: 0x0, code: []byte{
+		0xb8, 0x22, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xeb, 0xf7,
+	}},
+	// testdata/holder/i386.S, i686-linux-gnu-as --32 -march=i386:
+	//      0:  b8 1d 00 00 00         mov $0x1d,%eax
+	//      5:  cd 80                  int $0x80
+	//      7:  eb f7                  jmp 0 <_start>
+	"i386": {flags: 0x0, code: []byte{
+		0xb8, 0x1d, 0x00, 0x00, 0x00, 0xcd, 0x80, 0xeb, 0xf7,
+	}},
+	// testdata/holder/aarch64.S, aarch64-linux-gnu-as -march=armv8-a:
+	//      0:  d2800000               mov x0, #0x0 // #0
+	//      4:  d2800001               mov x1, #0x0 // #0
+	//      8:  d2800002               mov x2, #0x0 // #0
+	//      c:  d2800003               mov x3, #0x0 // #0
+	//     10:  d2800928               mov x8, #0x49 // #73
+	//     14:  d4000001               svc #0x0
+	//     18:  17fffffa               b 0 <_start>
+	"aarch64": {flags: 0x0, code: []byte{
+		0x00, 0x00, 0x80, 0xd2, 0x01, 0x00, 0x80, 0xd2, 0x02, 0x00, 0x80, 0xd2,
+		0x03, 0x00, 0x80, 0xd2, 0x28, 0x09, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4,
+		0xfa, 0xff, 0xff, 0x17,
+	}},
+	// testdata/holder/arm.S, arm-linux-gnueabi-as -march=armv5te -meabi=5:
+	//      0:  e3a0701d               mov r7, #29
+	//      4:  ef000000               svc 0x00000000
+	//      8:  eafffffc               b 0 <_start>
+	"arm": {flags: 0x5000000, code: []byte{
+		0x1d, 0x70, 0xa0, 0xe3, 0x00, 0x00, 0x00, 0xef, 0xfc, 0xff, 0xff, 0xea,
+	}},
+	// testdata/holder/ppc64le.S, powerpc64le-linux-gnu-as -a64 -mlittle -mpower8:
+	//      0:  1d 00 00 38            li r0,29
+	//      4:  02 00 00 44            sc
+	//      8:  f8 ff ff 4b            b 0 <_start>
+	"ppc64le": {flags: 0x2, code: []byte{
+		0x1d, 0x00, 0x00, 0x38, 0x02, 0x00, 0x00, 0x44, 0xf8, 0xff, 0xff, 0x4b,
+	}},
+	// testdata/holder/s390x.S, s390x-linux-gnu-as -m64 -march=z900:
+	//      0:  0a 1d                  svc 29
+	//      2:  a7 f4 ff ff            j 0 <_start>
+	//      6:  07 07                  nopr %r7
+	"s390x": {flags: 0x0, code: []byte{
+		0x0a, 0x1d, 0xa7, 0xf4, 0xff, 0xff,
+	}},
+	// testdata/holder/riscv64.S, riscv64-linux-gnu-as -march=rv64i -mabi=lp64:
+	//      0:  00000513               li a0,0
+	//      4:  00000593               li a1,0
+	//      8:  00000613               li a2,0
+	//      c:  00000693               li a3,0
+	//     10:  04900893               li a7,73
+	//     14:  00000073               ecall
+	//     18:  fe9ff06f               j 0 <_start>
+	"riscv64": {flags: 0x0, code: []byte{
+		0x13, 0x05, 0x00, 0x00, 0x93, 0x05, 0x00, 0x00, 0x13, 0x06, 0x00, 0x00,
+		0x93, 0x06, 0x00, 0x00, 0x93, 0x08, 0x90, 0x04, 0x73, 0x00, 0x00, 0x00,
+		0x6f, 0xf0, 0x9f, 0xfe,
+	}},
+	// testdata/holder/mips64el.S, mips64el-linux-gnuabi64-as -mabi=64 -march=mips3 -EL:
+	//      0:  240213a9               li v0,5033
+	//      4:  0000000c               syscall
+	//      8:  1000fffd               b 0 <_start>
+	//      c:  00000000               nop
+	"mips64el": {flags: 0x20000001, code: []byte{
+		0xa9, 0x13, 0x02, 0x24, 0x0c, 0x00, 0x00, 0x00, 0xfd, 0xff, 0x00, 0x10,
+		0x00, 0x00, 0x00, 0x00,
+	}},
+}
