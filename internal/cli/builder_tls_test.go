@@ -1,0 +1,273 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
+)
+
+// Bounds on one in-process command of these tests.
+const (
+	cliQuickTimeout = time.Minute
+	cliBuildTimeout = 3 * time.Minute
+)
+
+// runCLIWithin runs the command tree in-process, cancelled after d.
+func runCLIWithin(t *testing.T, d time.Duration, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), d)
+	defer cancel()
+	root := NewRootCmd()
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs(args)
+	err = root.ExecuteContext(ctx)
+	if ctx.Err() != nil {
+		t.Fatalf("multiarch %s: no answer within %v (%v)", strings.Join(args, " "), d, err)
+	}
+	return out.String(), errb.String(), err
+}
+
+// nonceContext writes a FROM-scratch context copying a file that holds a
+// fresh random nonce, and returns the directory and the nonce.
+func nonceContext(t *testing.T) (dir, nonce string) {
+	t.Helper()
+	b := make([]byte, 8)
+	rand.Read(b)
+	nonce = hex.EncodeToString(b)
+	dir = t.TempDir()
+	for n, c := range map[string]string{"Dockerfile": "FROM scratch\nCOPY nonce.txt /nonce.txt\n", "nonce.txt": nonce} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, nonce
+}
+
+// requireNotPushed fails unless tag is absent (404) and its repository is
+// not in the registry's catalog: nothing of a failed build was pushed.
+func requireNotPushed(t *testing.T, tag string, opts ...name.Option) {
+	t.Helper()
+	ref, err := name.ParseReference(tag, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = remote.Head(ref, remote.WithContext(t.Context()))
+	var terr *transport.Error
+	if !errors.As(err, &terr) || terr.StatusCode != 404 {
+		t.Errorf("%s after a failed build: want 404, got %v", tag, err)
+	}
+	repos, err := remote.Catalog(t.Context(), ref.Context().Registry)
+	if err != nil {
+		t.Fatalf("catalog of %s: %v", ref.Context().RegistryStr(), err)
+	}
+	if slices.Contains(repos, ref.Context().RepositoryStr()) {
+		t.Errorf("repository %s exists after a failed build: something was pushed", ref.Context().RepositoryStr())
+	}
+}
+
+// clientCertRefused is what a client sees when the node refuses its
+// certificate (or its lack of one). Under TLS 1.3 the client finishes its
+// handshake before the server checks the client certificate; the server
+// then sends a "certificate required" alert and closes, and gRPC reports
+// either that alert or, when its first write loses the race with the
+// close, the cut connection (about one run in three here). The second
+// form does not mention TLS, and multiarch passes it on as it is.
+var clientCertRefused = []string{"tls: certificate required", "write: broken pipe", "connection reset by peer"}
+
+// TestBuilderTLSNodeCLI drives a named builder whose only node is a real
+// buildkitd on tcp://127.0.0.1:PORT demanding mutual TLS: bad TLS set-ups
+// are refused at create, reported by status and fail a build naming the
+// node with nothing pushed; the right certificates create the builder,
+// status lists the node's platforms, and a build pushes an index that
+// resolves and holds the context's file.
+func TestBuilderTLSNodeCLI(t *testing.T) {
+	tempConfigDir(t)
+	t.Setenv(build.EnvBuildkitHost, "")
+	os.Unsetenv(build.EnvBuildkitHost)
+	ca, other := testenv.NewCA(t, "multiarch-test-ca"), testenv.NewCA(t, "other-ca")
+	node := testenv.StartTLSBuildkitd(t, ca.IssueServer(t, "node"), ca.CertFile)
+	reg := testenv.StartRegistry(t)
+	client, stranger := ca.IssueClient(t, "client"), other.IssueClient(t, "stranger")
+
+	for _, tc := range []struct {
+		name string
+		tls  []string
+		// One of these is in every error: what TLS said.
+		wantAny []string
+	}{
+		// The node's certificate is signed by ca; the client trusts only other.
+		{"wrong-ca", []string{"--tls-ca", other.CertFile, "--tls-cert", client.Cert, "--tls-key", client.Key},
+			[]string{"x509: certificate signed by unknown authority"}},
+		// The node demands a client certificate; none is given.
+		{"no-client-cert", []string{"--tls-ca", ca.CertFile}, clientCertRefused},
+		// The client certificate is signed by a CA the node does not list
+		// as acceptable, so Go's client sends none: the same refusal.
+		{"foreign-client-cert", []string{"--tls-ca", ca.CertFile, "--tls-cert", stranger.Cert, "--tls-key", stranger.Key}, clientCertRefused},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkTLSRefused(t, node.Address, tc.name, tc.tls, tc.wantAny, reg.Ref(tc.name, "v1"))
+		})
+	}
+	t.Run("mutual-tls", func(t *testing.T) {
+		checkTLSBuild(t, node.Address, []string{"--tls-ca", ca.CertFile, "--tls-cert", client.Cert, "--tls-key", client.Key}, reg.Ref("tls", "v1"))
+	})
+}
+
+// checkTLSRefused checks that builder name, on node addr with tlsArgs, is
+// refused at create, is reported down by status, and fails a build to tag
+// without pushing anything; every error names the node and says one of
+// wantAny.
+func checkTLSRefused(t *testing.T, addr, name string, tlsArgs, wantAny []string, tag string) {
+	t.Helper()
+	create := append([]string{"builder", "create", name, "--node", addr}, tlsArgs...)
+	_, _, err := runCLIWithin(t, cliQuickTimeout, create...)
+	requireErrorSays(t, "create", err, "node "+addr+" is not reachable", "TLS files")
+	requireErrorSaysAny(t, "create", err, wantAny)
+	if _, err := build.NewStore("").Get(name); err == nil {
+		t.Errorf("create failed but stored builder %s", name)
+	}
+
+	if _, _, err := runCLIWithin(t, cliQuickTimeout, append(create, "--no-check")...); err != nil {
+		t.Fatalf("create --no-check: %v", err)
+	}
+	out, _, err := runCLIWithin(t, cliQuickTimeout, "builder", "status", name)
+	if !errors.Is(err, ErrChecksFailed) || !strings.Contains(out, "node 0:     "+addr) || !strings.Contains(out, "state:      not reachable") || !containsAny(out, wantAny) {
+		t.Errorf("status: %v\n%s", err, out)
+	}
+
+	dir, _ := nonceContext(t)
+	_, stderr, err := runCLIWithin(t, cliBuildTimeout, "build", dir, "--builder", name, "--platform", "linux/amd64",
+		"-t", tag, "--push", "--progress", "plain")
+	requireErrorSays(t, "build", err, "builder "+name, addr, "multiarch builder status "+name)
+	requireErrorSaysAny(t, "build", err, wantAny)
+	t.Logf("build error: %v", err)
+	if t.Failed() {
+		t.Logf("build stderr:\n%s", stderr)
+	}
+	requireNotPushed(t, tag)
+}
+
+// requireErrorSays fails unless err is an error whose message holds every
+// one of wants.
+func requireErrorSays(t *testing.T, what string, err error, wants ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s: no error", what)
+	}
+	for _, w := range wants {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("%s: error lacks %q:\n%v", what, w, err)
+		}
+	}
+}
+
+// requireErrorSaysAny fails unless err's message holds one of wants.
+func requireErrorSaysAny(t *testing.T, what string, err error, wants []string) {
+	t.Helper()
+	if err != nil && !containsAny(err.Error(), wants) {
+		t.Errorf("%s: error says none of %q:\n%v", what, wants, err)
+	}
+}
+
+func containsAny(s string, subs []string) bool {
+	return slices.ContainsFunc(subs, func(sub string) bool { return strings.Contains(s, sub) })
+}
+
+// checkTLSBuild creates builder "tls" on node addr with tlsArgs, checks its
+// status and builds and pushes a scratch image to tag on it.
+func checkTLSBuild(t *testing.T, addr string, tlsArgs []string, tag string) {
+	t.Helper()
+	out, _, err := runCLIWithin(t, cliQuickTimeout, append([]string{"builder", "create", "tls", "--node", addr}, tlsArgs...)...)
+	if err != nil || !strings.Contains(out, "builder tls created with 1 node(s)") {
+		t.Fatalf("create: %v\n%s", err, out)
+	}
+	out, _, err = runCLIWithin(t, cliQuickTimeout, "builder", "status", "tls")
+	t.Logf("status:\n%s", out)
+	native := "linux/" + runtime.GOARCH
+	for _, s := range []string{"node 0:     " + addr, "state:      running", "buildkit:   v", "native:     " + native + "\n", "\nworker "} {
+		if err != nil || !strings.Contains(out, s) {
+			t.Errorf("status lacks %q (err %v)", s, err)
+		}
+	}
+	if _, workers, _ := strings.Cut(out, "\nworker "); !strings.Contains(workers, native) {
+		t.Errorf("status lists no worker platform %s", native)
+	}
+
+	dir, nonce := nonceContext(t)
+	meta := filepath.Join(t.TempDir(), "meta.json")
+	out, stderr, err := runCLIWithin(t, cliBuildTimeout, "build", dir, "--builder", "tls", "--platform", "linux/amd64",
+		"-t", tag, "--push", "--progress", "plain", "--metadata-file", meta)
+	if err != nil {
+		t.Fatalf("build: %v\nstderr:\n%s", err, stderr)
+	}
+	for _, s := range []string{"built 1 platform(s)", "pushed: " + tag} {
+		if !strings.Contains(out, s) {
+			t.Errorf("summary lacks %q:\n%s", s, out)
+		}
+	}
+	if got := summaryNode(out, "linux/amd64"); got != addr {
+		t.Errorf("summary puts linux/amd64 on %q, want %s:\n%s", got, addr, out)
+	}
+	checkPushedNonce(t, tag, meta, nonce, []string{"linux/amd64"})
+}
+
+// checkPushedNonce resolves tag: an index of exactly platforms (attestations
+// aside), the digest the metadata file names, every entry's /nonce.txt
+// holding nonce.
+func checkPushedNonce(t *testing.T, tag, meta, nonce string, platforms []string, opts ...name.Option) {
+	t.Helper()
+	ref, err := name.ParseReference(tag, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(ref, remote.WithContext(t.Context()))
+	if err != nil {
+		t.Fatalf("pushed index %s: %v", tag, err)
+	}
+	var md Metadata
+	b, _ := os.ReadFile(meta)
+	if err := json.Unmarshal(b, &md); err != nil {
+		t.Fatalf("metadata %s: %v\n%s", meta, err, b)
+	}
+	if d, _ := idx.Digest(); d.String() != md.Digest {
+		t.Errorf("%s is %s, metadata says %s", tag, d, md.Digest)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []string
+	for _, d := range im.Manifests {
+		if d.Platform != nil && d.Platform.OS != "unknown" {
+			ps = append(ps, d.Platform.OS+"/"+d.Platform.Architecture)
+		}
+	}
+	slices.Sort(ps)
+	if want := slices.Sorted(slices.Values(platforms)); !slices.Equal(ps, want) {
+		t.Errorf("%s holds platforms %v, want %v", tag, ps, want)
+	}
+	for _, p := range testenv.Platforms(t, platforms...) {
+		if got := string(testenv.ReadFile(t, testenv.ImageFor(t, idx, p), "/nonce.txt")); got != nonce {
+			t.Errorf("%s: /nonce.txt = %q, want %q", p, got, nonce)
+		}
+	}
+}
