@@ -111,6 +111,8 @@ func resultContainer(ctx context.Context, gc gateway.Client, res *gateway.Result
 		}
 	}
 	ctr := newGatewayContainer(gc, ref, p, img.Config)
-	ctr.holder, _ = ctr.LookPath(ctx, "sleep")
+	if err := ctr.setHolder(ctx); err != nil {
+		return nil, err
+	}
 	return ctr, nil
 }

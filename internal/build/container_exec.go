@@ -27,8 +27,9 @@ type gatewayContainer struct {
 	env      []string
 	dir      string
 	user     string
-	// holder is the image's sleep, when it has one: see Run.
-	holder string
+	// holder holds the container as its PID 1, when there is one: see Run
+	// and setHolder.
+	holder *holder
 	// shared, when set, holds the one container every Run uses (see
 	// Shared).
 	shared *sharedContainer
@@ -70,9 +71,9 @@ func (g *gatewayContainer) Platform() platform.Platform { return g.platform }
 // The first process of a container is its PID 1, and PID 1 of a PID
 // namespace ignores signals it sends itself. QEMU dies of a guest's fatal
 // signal (SIGILL under a strict CPU model) by resetting the handler and
-// killing itself, so as PID 1 it would wait forever. When the image has a
-// sleep, a sleeping PID 1 (under QEMU's default CPU) holds the container
-// and p runs beside it, where its signals kill it as they would anywhere.
+// killing itself, so as PID 1 it would wait forever. So a holder (see
+// setHolder: the node's native one, else the image's sleep) is PID 1 and
+// p runs beside it, where its signals kill it as they would anywhere.
 func (g *gatewayContainer) Run(ctx context.Context, p Process) (*ProcessResult, error) {
 	if len(p.Args) == 0 {
 		return nil, errors.New("no command to run")

@@ -22,13 +22,13 @@ type sharedContainer struct {
 // a fresh container per Run: one container start instead of one per
 // process. Runs then see each other's writes, so use it for processes
 // that do not depend on a pristine file system (the checks of one test
-// cell). It shares only where the image has a sleep to hold the
-// container as PID 1 (see gatewayContainer.Run); otherwise, and for
+// cell). It shares only where a holder holds the container as PID 1 (see
+// gatewayContainer.Run); otherwise, and for
 // Containers this package did not make, it returns c as it is.
 // ctx bounds the shared container's life.
 func Shared(ctx context.Context, c Container) (Container, func()) {
 	g, ok := c.(*gatewayContainer)
-	if !ok || g.holder == "" {
+	if !ok || g.holder == nil {
 		return c, func() {}
 	}
 	s := &sharedContainer{ctx: ctx}
@@ -65,21 +65,25 @@ func (g *gatewayContainer) container(ctx context.Context) (gateway.Container, fu
 	return s.ctr, func() {}, s.err
 }
 
-// start creates a container of the root file system and, when the image
-// has a sleep, starts it as the holding PID 1.
+// start creates a container of the root file system and, when there is
+// a holder, starts it as the holding PID 1.
 func (g *gatewayContainer) start(ctx context.Context) (gateway.Container, error) {
 	spec := g.platform.OCI()
+	mounts := []gateway.Mount{{Dest: "/", MountType: pb.MountType_BIND, Ref: g.ref}}
+	if g.holder != nil && g.holder.mount != nil {
+		mounts = append(mounts, *g.holder.mount)
+	}
 	ctr, err := g.gc.NewContainer(ctx, gateway.NewContainerRequest{
-		Mounts:   []gateway.Mount{{Dest: "/", MountType: pb.MountType_BIND, Ref: g.ref}},
+		Mounts:   mounts,
 		Platform: &pb.Platform{OS: spec.OS, Architecture: spec.Architecture, Variant: spec.Variant},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("new container: %w", err)
 	}
-	if g.holder != "" {
-		if _, err := ctr.Start(ctx, gateway.StartRequest{Args: []string{g.holder, "1000000"}, Env: g.env, Cwd: "/"}); err != nil {
+	if g.holder != nil {
+		if _, err := ctr.Start(ctx, gateway.StartRequest{Args: g.holder.args, Env: g.env, Cwd: "/"}); err != nil {
 			ctr.Release(context.WithoutCancel(ctx))
-			return nil, fmt.Errorf("start %s: %w", g.holder, err)
+			return nil, fmt.Errorf("start holder %s: %w", g.holder.args[0], err)
 		}
 	}
 	return ctr, nil

@@ -128,6 +128,8 @@ func imageContainer(ctx context.Context, gc gateway.Client, ref string, p platfo
 		return nil, err
 	}
 	ctr := newGatewayContainer(gc, r, p, cfg.Config)
-	ctr.holder, _ = ctr.LookPath(ctx, "sleep")
+	if err := ctr.setHolder(ctx); err != nil {
+		return nil, err
+	}
 	return ctr, nil
 }

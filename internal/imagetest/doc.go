@@ -3,8 +3,8 @@
 //
 // A cell is one platform entry of one tag. It runs two checks in a
 // container of that entry (the Container decides whether both share one
-// running container; internal/build's Shared does where the image has a
-// sleep to hold it, which saves a container start per cell):
+// running container; internal/build's Shared does where a holder is PID 1,
+// which saves a container start per cell):
 //
 //   - uname: `uname -m` prints a machine the platform table expects
 //     (natively or under emulation; with StrictCPU an emulated arm/vN must

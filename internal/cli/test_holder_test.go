@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"testing"
+	"time"
+
+	"github.com/multiarch-dev/multiarch/internal/imagetest"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
+)
+
+// suicideSource dies of SIGTERM, as a program dies of a fatal signal.
+const suicideSource = `package main
+
+import (
+	"os"
+	"syscall"
+	"time"
+)
+
+var platform string
+
+func main() {
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	time.Sleep(time.Minute)
+}
+`
+
+// TestSignalWithoutSleepE2E: in an image with no sleep (one static
+// binary FROM scratch), a process that dies of a signal under QEMU is
+// reported as killed by that signal at once. Were it the container's
+// PID 1, QEMU would wait forever for the signal it sends itself; the
+// native holder is PID 1 instead.
+func TestSignalWithoutSleepE2E(t *testing.T) {
+	testenv.LockHostBinfmt(t)
+	startCLIBuilder(t)
+	reg := testenv.StartRegistry(t)
+	ref := reg.Ref("suicide", "1")
+	var es []testenv.Entry
+	for _, p := range testenv.Platforms(t, "linux/amd64", "linux/arm64", "linux/s390x") {
+		es = append(es, testenv.GoEntry(p, testenv.GoBuild(t, p, suicideSource)))
+	}
+	testenv.PushScratchIndex(t, ref, es...)
+
+	start := time.Now()
+	r, stderr, err := runTestJSON(t, "--strict-cpu", "--cell-timeout", "30s", ref, "--", testenv.AppPath)
+	if err == nil || r.Failed != 3 {
+		t.Fatalf("want 3 failed cells, got %v %s %+v", err, stderr, r)
+	}
+	for _, c := range r.Cells {
+		if c.Command.Signal != "SIGTERM" || c.Error != "" || c.Uname.Status != imagetest.StatusSkip {
+			t.Errorf("%s: want the command killed by SIGTERM and uname skipped (no uname): %+v", c.Platform, c)
+		}
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("the matrix took %v: a signal under QEMU hung until the cell timeout", d)
+	}
+}
