@@ -160,7 +160,7 @@ matrix_line() { # matrix_line BENCHMARK LABEL
 	ok=$(awk -v r="$ratio" 'BEGIN {print (r <= 1.5) ? 1 : 0}')
 	echo "   $2: matrix ${m}s, slowest cell alone ${c}s, start-up ${s}s"
 	echo "   $2: ratio matrix/slowest cell: $ratio   target <= 1.5: $(verdict "$ok")"
-	echo "   $2: machine CPU during the matrix $(metric "$1" cpu_s)s on $(metric "$1" cores) cores:" \
+	echo "   $2: machine CPU during the matrix $(metric "$1" cpu_s)s on $(metric "$1" cores | awk '{printf "%d", $1}') cores:" \
 		"bound $(metric "$1" cpu_bound_s)s, matrix/bound $(metric "$1" matrix/cpu_bound);" \
 		"cores the target needs: $(metric "$1" cores_for_target | awk '{printf "%d", $1}')"
 }
