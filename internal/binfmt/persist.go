@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/google/renameio/v2"
 )
 
 // ConfPath is the systemd-binfmt file that persists entry name.
@@ -68,30 +70,14 @@ func persistError(path string, err error) error {
 	return fmt.Errorf("persist %s: %w", path, err)
 }
 
-// writeAtomic replaces path with data through a temporary file in the same
-// directory and a rename, so a crash never leaves a half-written file for
-// systemd-binfmt to read at boot.
+// writeAtomic replaces path with data through a temporary file and a
+// rename, so a crash never leaves a half-written file for systemd-binfmt
+// to read at boot.
 func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // no-op once renamed
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if err = errors.Join(err, f.Close()); err != nil {
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return renameio.WriteFile(path, data, 0o644)
 }
 
 func removeIfExists(path string) error {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+
+	"github.com/google/renameio/v2"
 )
 
 // EnvConfigDir names the environment variable that overrides the
@@ -212,34 +214,7 @@ func (s *Store) update(change func(*storeDoc) error) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(s.path, append(out, '\n'), 0o644)
-}
-
-// writeAtomic writes data to a temp file in path's directory, syncs it and
-// renames it over path.
-func writeAtomic(path string, data []byte, perm fs.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // a no-op once renamed
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return renameio.WriteFile(s.path, append(out, '\n'), 0o644)
 }
 
 var builderName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$`)

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/google/renameio/v2"
 )
 
 // execLookPath finds credential helpers; a variable so tests can stub it.
@@ -99,7 +101,7 @@ func writeDockerConfig(path string, c dockerConfig) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(b, '\n'), 0o600)
+	return renameio.WriteFile(path, append(b, '\n'), 0o600) // keeps an existing file's mode, as docker does
 }
 
 // helperStore runs `docker-credential-<helper> store` with the

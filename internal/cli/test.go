@@ -5,12 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
@@ -225,7 +224,7 @@ func renderTest(cmd *cobra.Command, f *testFlags, r *imagetest.Report) error {
 		if err := imagetest.WriteJUnit(&b, r); err != nil {
 			return err
 		}
-		if err := writeFileAtomic(f.junit, b.Bytes(), 0o644); err != nil {
+		if err := renameio.WriteFile(f.junit, b.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("--junit: %w", err)
 		}
 	}
@@ -233,28 +232,6 @@ func renderTest(cmd *cobra.Command, f *testFlags, r *imagetest.Report) error {
 		return fmt.Errorf("%w: %d of %d cells failed: %w", ErrChecksFailed, r.Failed, r.Total, r.Err())
 	}
 	return nil
-}
-
-// writeFileAtomic writes data to a temp file next to path and renames it
-// into place, so readers never see half a file.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // imageOpener opens containers of registry images on the runner of each
