@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"sync"
+	"time"
 
 	"github.com/moby/buildkit/client/llb"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
@@ -22,6 +24,10 @@ const holderDir = "/.multiarch"
 type holder struct {
 	args  []string
 	mount *gateway.Mount
+	// ready says the holder writes a line when it runs (the native one):
+	// start waits for it, so the first check does not find the container
+	// still starting (BuildKit then polls it every 100 ms).
+	ready bool
 }
 
 // setHolder picks the container's holder: the native one when the node's
@@ -35,6 +41,7 @@ func (g *gatewayContainer) setHolder(ctx context.Context) error {
 		g.holder = &holder{
 			args:  []string{path.Join(holderDir, "holder")},
 			mount: &gateway.Mount{Dest: holderDir, MountType: pb.MountType_BIND, Ref: ref, Readonly: true},
+			ready: true,
 		}
 		return nil
 	}
@@ -70,3 +77,43 @@ func nativeHolder(ctx context.Context, gc gateway.Client) (gateway.Reference, er
 	}
 	return res.SingleRef()
 }
+
+// holderReadyTimeout bounds the wait for the holder's line; past it the
+// checks start anyway (BuildKit waits for the container to run).
+const holderReadyTimeout = 10 * time.Second
+
+// startHolder starts the holder as the container's PID 1 and, for a
+// holder that says so, waits until it runs.
+func (g *gatewayContainer) startHolder(ctx context.Context, ctr gateway.Container) error {
+	req := gateway.StartRequest{Args: g.holder.args, Env: g.env, Cwd: "/"}
+	var w *firstWrite
+	if g.holder.ready {
+		w = &firstWrite{done: make(chan struct{})}
+		req.Stdout = w
+	}
+	if _, err := ctr.Start(ctx, req); err != nil || w == nil {
+		return err
+	}
+	t := time.NewTimer(holderReadyTimeout)
+	defer t.Stop()
+	select {
+	case <-w.done:
+	case <-t.C:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+// firstWrite closes done on the first write: the holder's line.
+type firstWrite struct {
+	once sync.Once
+	done chan struct{}
+}
+
+func (w *firstWrite) Write(p []byte) (int, error) {
+	w.once.Do(func() { close(w.done) })
+	return len(p), nil
+}
+
+func (w *firstWrite) Close() error { return nil }

@@ -81,7 +81,7 @@ func (g *gatewayContainer) start(ctx context.Context) (gateway.Container, error)
 		return nil, fmt.Errorf("new container: %w", err)
 	}
 	if g.holder != nil {
-		if _, err := ctr.Start(ctx, gateway.StartRequest{Args: g.holder.args, Env: g.env, Cwd: "/"}); err != nil {
+		if err := g.startHolder(ctx, ctr); err != nil {
 			ctr.Release(context.WithoutCancel(ctx))
 			return nil, fmt.Errorf("start holder %s: %w", g.holder.args[0], err)
 		}

@@ -41,8 +41,9 @@ func Binary(p platform.Platform) ([]byte, error) {
 }
 
 // Holder returns the holder executable for p's QEMU target: a static ELF
-// file of a few dozen bytes that blocks in pause(2) (ppoll(2) where the
-// syscall table has no pause) until it is killed. A test container runs
+// file of a few dozen bytes that writes a newline to stdout (so the caller
+// knows it runs), then blocks in pause(2) (ppoll(2) where the syscall
+// table has no pause) until it is killed. A test container runs
 // it as its PID 1, natively on the builder's node, so that the checks run
 // beside it: PID 1 ignores the signals it sends itself, and QEMU dies of a
 // guest's fatal signal by sending itself that signal. The error wraps

@@ -59,7 +59,8 @@ func TestHolderELF(t *testing.T) {
 	}
 }
 
-// Every holder blocks (without using the CPU) until it is killed: natively here, and under QEMU
+// Every holder writes a newline, then blocks (without using the CPU)
+// until it is killed: natively here, and under QEMU
 // through binfmt_misc for the other targets.
 func TestHolderBlocksUntilKilled(t *testing.T) {
 	requireProbeHost(t)
@@ -78,6 +79,8 @@ func TestHolderBlocksUntilKilled(t *testing.T) {
 				t.Fatal(err)
 			}
 			cmd := exec.Command(path)
+			var out bytes.Buffer
+			cmd.Stdout = &out
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -96,6 +99,9 @@ func TestHolderBlocksUntilKilled(t *testing.T) {
 				ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
 				if !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 					t.Errorf("wait status %v, want killed by SIGKILL", ws)
+				}
+				if out.String() != "\n" {
+					t.Errorf("stdout %q, want one newline (it runs)", out.String())
 				}
 				// Blocked, not spinning: a loop around a failing syscall
 				// would burn the whole 300 ms.
