@@ -20,7 +20,9 @@ func checkPush(ctx context.Context, o Options) error {
 
 // pushCheckError gives the registry's refusal and unreachability this
 // package's own types (*PushRefusedError, *RegistryUnreachableError),
-// which callers map to what to do next; other errors pass unchanged.
+// which callers map to what to do next; other errors pass unchanged, among
+// them registry.ErrInsecure (a registry that serves plain HTTP and is not
+// listed), whose hint already says which --insecure-registry to pass.
 func pushCheckError(err error) error {
 	var re *registry.Error
 	if !errors.As(err, &re) {

@@ -92,6 +92,9 @@ func classify(err error, ref, reg string) error {
 	if err == nil {
 		return nil
 	}
+	if e := plainHTTPAnswer(err, ref, reg); e != nil {
+		return e
+	}
 	var ours *Error
 	if errors.As(err, &ours) {
 		if ours.Ref == "" {
@@ -162,15 +165,52 @@ func classifyHTTP(terr *transport.Error, ref, reg string) error {
 	return &Error{Ref: ref, Kind: ErrRegistry, Err: terr, Detail: terr.Error()}
 }
 
+// plainHTTPAnswer recognises a registry that answered HTTPS in plain HTTP
+// (net/http's ErrSchemeMismatch) and may not be reached over plain HTTP:
+// its hint is --insecure-registry, not to check that it runs. It returns
+// nil for anything else, for an error already classified so, and when
+// plain HTTP was allowed and answered (go-containerregistry tries it
+// alongside HTTPS; that answer then tells more). When plain HTTP was tried
+// and the guard refused it, the scheme mismatch still wins: it knows that
+// the registry serves plain HTTP, the guard's refusal only that HTTPS
+// failed.
+func plainHTTPAnswer(err error, ref, reg string) error {
+	if !errors.Is(err, http.ErrSchemeMismatch) {
+		return nil
+	}
+	var (
+		ours *Error
+		terr *transport.Error
+	)
+	if errors.As(err, &ours) && (ours.Kind != ErrInsecure || errors.Is(ours, http.ErrSchemeMismatch)) {
+		return nil
+	}
+	if errors.As(err, &terr) {
+		return nil
+	}
+	reg = failedRegistry(err, reg)
+	return &Error{Ref: ref, Kind: ErrInsecure, Err: err,
+		Detail: reg + " serves plain HTTP",
+		Hint:   fmt.Sprintf("pass --insecure-registry %s (only loopback registries are allowed plain HTTP automatically)", reg)}
+}
+
+// failedRegistry is the host of the request err failed (maybe a source's
+// registry rather than reg), else reg.
+func failedRegistry(err error, reg string) string {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		if u, perr := url.Parse(urlErr.URL); perr == nil && u.Host != "" {
+			return u.Host
+		}
+	}
+	return reg
+}
+
 // classifyNetwork recognises failures to reach the registry at all: refused
 // or timed-out connections, DNS, TLS. It returns nil for anything else.
 func classifyNetwork(err error, ref, reg string) error {
 	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		if u, perr := url.Parse(urlErr.URL); perr == nil && u.Host != "" {
-			reg = u.Host // the registry that failed, maybe a source's
-		}
-	}
+	reg = failedRegistry(err, reg)
 	hint := "check the address and that the registry is running"
 	if !isLoopback(reg) {
 		hint += fmt.Sprintf("; if %s serves plain HTTP, pass --insecure-registry %s", reg, reg)

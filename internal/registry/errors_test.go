@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/multiarch-dev/multiarch/internal/testenv"
@@ -362,4 +364,88 @@ func TestRegistryThatNeverAnswers(t *testing.T) {
 		t.Errorf("took %v", d)
 	}
 	assertKind(t, err, ErrUnreachable)
+}
+
+// TestPlainHTTPRegistry points every operation at a registry that serves
+// plain HTTP under a name that is not loopback: with HTTPS alone
+// (registry.example) and with go-containerregistry's HTTP fallback, which
+// the guard refuses (10.1.2.3, a private address). Either way the error is
+// ErrInsecure, not ErrUnreachable, still matches http.ErrSchemeMismatch,
+// and leads with --insecure-registry instead of asking to check that the
+// registry runs. Listed, the same registry works.
+func TestPlainHTTPRegistry(t *testing.T) {
+	reg := testenv.StartInProcessRegistry(t)
+	testenv.PushIndex(t, reg.Ref("app", "v1"), testenv.GoIndex(t, testenv.Platforms(t, "linux/amd64")...))
+	ops := map[string]func(opts Options, host string) error{
+		"inspect": func(opts Options, host string) error {
+			_, err := Inspect(t.Context(), host+"/app:v1", opts)
+			return err
+		},
+		"check-push": func(opts Options, host string) error {
+			return CheckPush(t.Context(), []string{host + "/app:v2"}, opts)
+		},
+		"login": func(opts Options, host string) error {
+			_, err := Login(t.Context(), host, authn.Anonymous, opts)
+			return err
+		},
+		"index-create": func(opts Options, host string) error {
+			_, err := CreateIndex(t.Context(), host+"/made:v1", []string{host + "/app:v1"}, CreateOptions{Options: opts})
+			return err
+		},
+	}
+	for _, host := range []string{"registry.example:5000", "10.1.2.3:5000"} {
+		for op, run := range ops {
+			opts := testOpts()
+			opts.Transport = newWireRecorder(reg.Host)
+			err := run(opts, host)
+			t.Logf("%s %s: %v", op, host, err)
+			if !errors.Is(err, ErrInsecure) || errors.Is(err, ErrUnreachable) || !errors.Is(err, http.ErrSchemeMismatch) {
+				t.Errorf("%s %s: want ErrInsecure wrapping http.ErrSchemeMismatch, got %v", op, host, err)
+				continue
+			}
+			want := host + " serves plain HTTP; pass --insecure-registry " + host + " (only loopback registries are allowed plain HTTP automatically)"
+			if msg := err.Error(); !strings.Contains(msg, want) || strings.Contains(msg, "running") || strings.Count(msg, "plain HTTP not allowed") != 1 {
+				t.Errorf("%s %s: message\n%s\nwant it to hold %q once, and no advice to check that the registry runs", op, host, msg, want)
+			}
+
+			opts.Insecure = []string{host}
+			if err := run(opts, host); err != nil {
+				t.Errorf("%s %s listed: %v", op, host, err)
+			}
+		}
+	}
+}
+
+// TestClassifySchemeMismatch checks which errors holding
+// http.ErrSchemeMismatch classify as a plain HTTP registry.
+func TestClassifySchemeMismatch(t *testing.T) {
+	mismatch := &url.Error{Op: "Get", URL: "https://10.1.2.3:5000/v2/", Err: http.ErrSchemeMismatch}
+	guard := &url.Error{Op: "Get", URL: "http://10.1.2.3:5000/v2/", Err: &Error{Kind: ErrInsecure, Detail: "did not answer over HTTPS"}}
+	status := &url.Error{Op: "Get", URL: "http://10.1.2.3:5000/v2/", Err: &transport.Error{StatusCode: http.StatusInternalServerError}}
+	tests := []struct {
+		name string
+		err  error
+		kind error
+	}{
+		{"https only", mismatch, ErrInsecure},
+		{"http fallback refused", errors.Join(mismatch, guard), ErrInsecure},
+		// Plain HTTP was allowed and the registry answered it: that answer
+		// is the story.
+		{"http fallback answered", errors.Join(mismatch, status), ErrUnavailable},
+		// Classified once, kept: no second reference, no second kind.
+		{"classified", classify(mismatch, "10.1.2.3:5000/a:1", "10.1.2.3:5000"), ErrInsecure},
+	}
+	for _, tc := range tests {
+		err := classify(tc.err, "10.1.2.3:5000/b:1", "10.1.2.3:5000")
+		t.Logf("%s: %v", tc.name, err)
+		if !errors.Is(err, tc.kind) {
+			t.Errorf("%s: %v, want kind %v", tc.name, err, tc.kind)
+		}
+		if tc.kind == ErrInsecure && !strings.Contains(err.Error(), "10.1.2.3:5000 serves plain HTTP; pass --insecure-registry 10.1.2.3:5000") {
+			t.Errorf("%s: %v does not say the registry serves plain HTTP", tc.name, err)
+		}
+	}
+	if err := classify(classify(mismatch, "r:1", "10.1.2.3:5000"), "other:1", "x"); !strings.HasPrefix(err.Error(), "r:1: plain HTTP not allowed: ") {
+		t.Errorf("reclassified: %v", err)
+	}
 }
