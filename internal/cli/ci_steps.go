@@ -183,7 +183,7 @@ func (r *ciRun) verify(ctx context.Context) (string, error) {
 	for _, tag := range r.plan.Tags {
 		rep, err := verifyRef(ctx, tag, ropts, vopts)
 		if err != nil {
-			return "", fmt.Errorf("verify %s: %w", tag, err)
+			return "", verifyError(tag, err)
 		}
 		results = append(results, verifyResult{Reference: tag, Report: rep})
 		violations += len(rep.Violations)

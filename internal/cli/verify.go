@@ -70,7 +70,7 @@ func runVerify(cmd *cobra.Command, refs []string, o verifyOptions) error {
 			results = append(results, verifyResult{Reference: ref, Report: rep})
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("verify %s: %w", ref, err))
+			errs = append(errs, verifyError(ref, err))
 		}
 	}
 	if err := printVerify(cmd.OutOrStdout(), results, o.json); err != nil {
@@ -84,6 +84,20 @@ func runVerify(cmd *cobra.Command, refs []string, o verifyOptions) error {
 		errs = append(errs, fmt.Errorf("%w: %d violation(s); the images above do not hold what their platforms claim", ErrChecksFailed, violations))
 	}
 	return errors.Join(errs...)
+}
+
+// verifyError says which reference failed to verify. A registry error
+// about that very reference names it too; its copy without the reference
+// keeps the message from saying it twice. Only err itself is looked at: a
+// registry error further down the chain is printed after other text and
+// names what it is about (a source, a blob).
+func verifyError(ref string, err error) error {
+	if re, ok := err.(*registry.Error); ok && re.Ref == strings.TrimSpace(ref) {
+		inner := *re
+		inner.Ref = ""
+		err = &inner
+	}
+	return fmt.Errorf("verify %s: %w", ref, err)
 }
 
 // verifyRef resolves ref and verifies the index or the single image.
