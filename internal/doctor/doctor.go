@@ -77,8 +77,28 @@ func (d *Doctor) check(ctx context.Context, opts Options) *Report {
 	return rep
 }
 
-// hostChecks checks the kernel, binfmt_misc and each of ps.
+// hostChecks checks the kernel, binfmt_misc and each of ps. Platforms
+// that all run natively need no emulation, so then neither the kernel nor
+// binfmt_misc is checked.
 func (d *Doctor) hostChecks(ctx context.Context, rep *Report, ps []platform.Platform, parallel int) {
+	native := platform.NativeArches()
+	var natives, foreign []platform.Platform
+	for _, p := range ps {
+		if slices.Contains(native, p.QEMUArch) {
+			natives = append(natives, p)
+		} else {
+			foreign = append(foreign, p)
+		}
+	}
+	addNative := func() {
+		for _, p := range natives {
+			rep.add(ok(p.String()+":native", p.String()+": runs natively on this host, no emulation needed"))
+		}
+	}
+	if len(ps) > 0 && len(foreign) == 0 {
+		addNative()
+		return
+	}
 	rel, err := d.host.KernelRelease()
 	if err != nil {
 		rep.add(warn("kernel", "cannot read the kernel release: "+err.Error(), ""))
@@ -96,15 +116,7 @@ func (d *Doctor) hostChecks(ctx context.Context, rep *Report, ps []platform.Plat
 		rep.add(fail("emulators", "no QEMU emulator is installed and no handler is registered: this host cannot run foreign binaries",
 			"sudo apt-get install qemu-user-static && sudo multiarch binfmt install all"))
 	}
-	native := platform.NativeArches()
-	var foreign []platform.Platform
-	for _, p := range ps {
-		if slices.Contains(native, p.QEMUArch) {
-			rep.add(ok(p.String()+":native", p.String()+": runs natively on this host, no emulation needed"))
-			continue
-		}
-		foreign = append(foreign, p)
-	}
+	addNative()
 	for _, cs := range d.platformsChecks(ctx, foreign, parallel) {
 		for _, c := range cs {
 			rep.add(c)

@@ -285,3 +285,18 @@ func TestDoctorNativePlatform(t *testing.T) {
 		t.Errorf("native %s: OK %v, checks %+v", host, rep.OK, rep.Checks)
 	}
 }
+
+// Platforms that all run natively need no emulation: binfmt_misc, even
+// unmounted, is not checked (ci's doctor step on a host without it).
+func TestDoctorNativeOnlyNeedsNoBinfmt(t *testing.T) {
+	h := healthy()
+	h.mounted = false
+	host := platform.Host()
+	rep, err := (&Doctor{host: h}).Run(context.Background(), Options{Platforms: []platform.Platform{host}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK || find(rep, "binfmt_misc") != nil || find(rep, host.String()+":native") == nil {
+		t.Errorf("native %s without binfmt_misc: OK %v, checks %+v", host, rep.OK, rep.Checks)
+	}
+}
