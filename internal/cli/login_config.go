@@ -101,7 +101,11 @@ func writeDockerConfig(path string, c dockerConfig) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	return renameio.WriteFile(path, append(b, '\n'), 0o600) // keeps an existing file's mode, as docker does
+	// An existing file keeps its mode, as docker keeps it. The temporary
+	// file goes next to config.json: renameio's default is $TMPDIR when
+	// it is on the same file system, where a crash would leave the
+	// credentials behind.
+	return renameio.WriteFile(path, append(b, '\n'), 0o600, renameio.WithTempDir(filepath.Dir(path)))
 }
 
 // helperStore runs `docker-credential-<helper> store` with the

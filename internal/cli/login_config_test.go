@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestWriteDockerConfigTempNextToIt: the credentials are written through
+// a temporary file next to config.json, never in $TMPDIR, where a
+// crash would leave them (renameio's default when $TMPDIR is on the same
+// file system).
+func TestWriteDockerConfigTempNextToIt(t *testing.T) {
+	tmp, dir := t.TempDir(), t.TempDir() // one file system
+	t.Setenv("TMPDIR", tmp)
+	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if _, err := unix.InotifyAddWatch(fd, tmp, unix.IN_CREATE|unix.IN_MOVED_FROM); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "config.json")
+	if err := writeDockerConfig(path, dockerConfig{"auths": json.RawMessage(`{"r.example":{"auth":"dTpw"}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	if n, err := unix.Read(fd, buf); !errors.Is(err, unix.EAGAIN) {
+		t.Errorf("writing %s touched $TMPDIR (%d bytes of inotify events, err %v)", path, n, err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("config.json: %v %v", fi, err)
+	}
+}
