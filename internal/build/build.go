@@ -62,7 +62,8 @@ func Build(ctx context.Context, address string, opts Options) (*Result, error) {
 // any platform fails, every solve is cancelled and no tag is written.
 //
 // Before the daemons are contacted the Dockerfile must exist; before any
-// solve, every node must answer (*UnreachableError), some node must run
+// solve, every node must answer (*UnreachableError, or *NodeTLSError for
+// a tcp:// node whose TLS does not match its options), some node must run
 // every platform (*UnsupportedPlatformError) and each tag's registry must
 // accept a push (*PushRefusedError, *RegistryUnreachableError).
 func BuildOn(ctx context.Context, nodes []Node, opts Options) (*Result, error) {
@@ -143,7 +144,7 @@ func connectAll(ctx context.Context, nodes []Node) (*conns, error) {
 				return nil
 			}
 			cs.clients[i] = c
-			cs.statuses[i], errs[i] = probeClient(ctx, c, n.Endpoint)
+			cs.statuses[i], errs[i] = probeClient(ctx, c, n)
 			return nil
 		})
 	}

@@ -19,8 +19,11 @@
 //
 // The package is silent: it takes an injected *slog.Logger, reports build
 // progress through a Display the caller creates, and returns typed errors
-// (UnreachableError, UnsupportedPlatformError, PushRefusedError,
-// RegistryUnreachableError, DaemonStartError, NodeBuildError,
-// UnknownBuilderError, DuplicateBuilderError) that carry what a caller
-// needs to say what to do next.
+// (UnreachableError, NodeTLSError, UnsupportedPlatformError,
+// PushRefusedError, RegistryUnreachableError, DaemonStartError,
+// NodeBuildError, UnknownBuilderError, DuplicateBuilderError) that carry
+// what a caller needs to say what to do next. A tcp:// node gRPC cannot
+// talk to is asked again with a TLS handshake of the package's own, so a
+// node that answered but refused (or was refused) is a NodeTLSError that
+// says why, not an UnreachableError.
 package build

@@ -99,8 +99,15 @@ func (n Node) clientOpts() []client.ClientOpt {
 	return opts
 }
 
-// connectNode opens a client to n; it does not wait for an answer.
+// connectNode opens a client to n; it does not wait for an answer. TLS
+// files that do not load are an ErrInvalidBuilder error, not a node that
+// does not answer.
 func connectNode(ctx context.Context, n Node) (*client.Client, error) {
+	if n.TLS != nil {
+		if _, err := tlsConfig(n); err != nil {
+			return nil, fmt.Errorf("%w: node %s: %w", ErrInvalidBuilder, n.Endpoint, err)
+		}
+	}
 	c, err := client.New(ctx, n.Endpoint, n.clientOpts()...)
 	if err != nil {
 		return nil, &UnreachableError{Address: n.Endpoint, Err: err}
@@ -108,14 +115,16 @@ func connectNode(ctx context.Context, n Node) (*client.Client, error) {
 	return c, nil
 }
 
-// ProbeNode asks node n for its workers, like Probe, over n's TLS options.
+// ProbeNode asks node n for its workers, like Probe, over n's TLS options:
+// a node that answers but whose TLS does not match them is a
+// *NodeTLSError.
 func ProbeNode(ctx context.Context, n Node) (*NodeStatus, error) {
 	c, err := connectNode(ctx, n)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	return probeClient(ctx, c, n.Endpoint)
+	return probeClient(ctx, c, n)
 }
 
 // NativePlatforms are the platforms n builds without emulation: its

@@ -19,6 +19,37 @@ func (e *UnreachableError) Error() string {
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
+// NodeTLSError says the tcp:// node at Address answered, but TLS between
+// it and this client failed: the node refused the client's certificate
+// (or its lack of one), the client refused the node's certificate, or only
+// one side speaks TLS. Problem says which, from a TLS handshake of the
+// client's own; Err is what gRPC said, which is racy (a refused client
+// certificate may show as a cut connection) and may not mention TLS.
+type NodeTLSError struct {
+	Address string
+	Problem string
+	// Plain says the node answered without TLS though the builder has TLS
+	// options for it.
+	Plain bool
+	Err   error
+}
+
+func (e *NodeTLSError) Error() string {
+	return fmt.Sprintf("TLS with node %s failed: %s", e.Address, e.Problem)
+}
+
+func (e *NodeTLSError) Unwrap() error { return e.Err }
+
+// Hint says what to check: the node answered, so starting it is not it.
+func (e *NodeTLSError) Hint() string {
+	if e.Plain {
+		return "the node does not use TLS: create the builder again without --tls-* options for it"
+	}
+	return "the node uses TLS: --tls-ca must be the CA that signed the node's certificate, whose SAN must match " +
+		"the endpoint's host (or give --tls-server-name NAME), and if the node requires client certificates, " +
+		"--tls-cert and --tls-key must be a certificate and key signed by a CA it trusts"
+}
+
 // UnsupportedPlatformError says the builder at Address has no worker for
 // Platforms (no emulator registered for them, or the wrong machine).
 type UnsupportedPlatformError struct {

@@ -34,7 +34,7 @@ func NewContainerRunner(ctx context.Context, address string, opts ContainerOptio
 	if err != nil {
 		return nil, err
 	}
-	st, err := probeClient(ctx, c, address)
+	st, err := probeClient(ctx, c, Node{Endpoint: address})
 	if err != nil {
 		c.Close()
 		return nil, err

@@ -62,32 +62,41 @@ func (s *NodeStatus) Platforms() []string {
 }
 
 // Probe asks the builder at address for its workers. A builder that does
-// not answer within ProbeTimeout is an *UnreachableError.
+// not answer within ProbeTimeout is an *UnreachableError; a tcp:// one
+// that answers in TLS is a *NodeTLSError.
 func Probe(ctx context.Context, address string) (*NodeStatus, error) {
 	c, err := connect(ctx, address)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	return probeClient(ctx, c, address)
+	return probeClient(ctx, c, Node{Endpoint: address})
 }
 
 func connect(ctx context.Context, address string) (*client.Client, error) {
 	return connectNode(ctx, Node{Endpoint: address})
 }
 
-func probeClient(ctx context.Context, c *client.Client, address string) (*NodeStatus, error) {
-	ctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
+// probeClient asks node n, through its client c, for its workers. A node
+// that does not answer is an *UnreachableError, unless it is a tcp:// node
+// whose TLS (or lack of it) is the reason: a *NodeTLSError.
+func probeClient(ctx context.Context, c *client.Client, n Node) (*NodeStatus, error) {
+	lctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
 	defer cancel()
-	ws, err := c.ListWorkers(ctx)
+	ws, err := c.ListWorkers(lctx)
 	if err != nil {
 		switch grpcerrors.Code(err) {
-		case codes.Unavailable, codes.DeadlineExceeded:
-			return nil, &UnreachableError{Address: address, Err: err}
+		case codes.Unavailable:
+			if terr := checkTLS(ctx, n, err); terr != nil {
+				return nil, terr
+			}
+			return nil, &UnreachableError{Address: n.Endpoint, Err: err}
+		case codes.DeadlineExceeded:
+			return nil, &UnreachableError{Address: n.Endpoint, Err: err}
 		}
-		return nil, fmt.Errorf("list workers of %s: %w", address, err)
+		return nil, fmt.Errorf("list workers of %s: %w", n.Endpoint, err)
 	}
-	st := &NodeStatus{Address: address, Reachable: true}
+	st := &NodeStatus{Address: n.Endpoint, Reachable: true}
 	for _, w := range ws {
 		wk := Worker{ID: w.ID}
 		for _, p := range w.Platforms {

@@ -251,13 +251,25 @@ func buildAndTest(cmd *cobra.Command, out io.Writer, f *buildFlags, opts build.O
 }
 
 // explainNodesError explains an error of the named builder's nodes: a
-// node that does not answer names the builder and how to see its nodes.
+// node that failed TLS or does not answer names the builder and how to see
+// its nodes; one that answered is not to be started.
 func explainNodesError(builder string, err error) error {
-	var unreachable *build.UnreachableError
-	if errors.As(err, &unreachable) {
-		return fmt.Errorf("builder %s: %w\n`multiarch builder status %s` shows every node's state; start the node's buildkitd, or recreate the builder without it", builder, err, builder)
+	var (
+		tlsErr      *build.NodeTLSError
+		unreachable *build.UnreachableError
+	)
+	failedTLS, down := errors.As(err, &tlsErr), errors.As(err, &unreachable)
+	if !failedTLS && !down {
+		return explainBuildError(err)
 	}
-	return explainBuildError(err)
+	next := fmt.Sprintf("`multiarch builder status %s` shows every node's state", builder)
+	if failedTLS {
+		next = fmt.Sprintf("%s\n%s; to change a node's TLS options, `multiarch builder rm %s` and create it again", tlsErr.Hint(), next, builder)
+	}
+	if down {
+		next += "; start the node's buildkitd, or recreate the builder without it"
+	}
+	return fmt.Errorf("builder %s: %w\n%s", builder, err, next)
 }
 
 // testTag names build results in the test matrix: the first tag, else
@@ -371,11 +383,15 @@ func writeMetadata(path string, r *build.Result) error {
 func explainBuildError(err error) error {
 	var (
 		unreachable *build.UnreachableError
+		tlsErr      *build.NodeTLSError
 		unsupported *build.UnsupportedPlatformError
 		refused     *build.PushRefusedError
 		regDown     *build.RegistryUnreachableError
 	)
 	switch {
+	case errors.As(err, &tlsErr):
+		return fmt.Errorf("%w\n%s\n$%s carries no TLS options: create a named builder with them (`multiarch builder create NAME --node %s --tls-ca FILE [--tls-cert FILE --tls-key FILE]`) and build with --builder NAME",
+			err, tlsErr.Hint(), build.EnvBuildkitHost, tlsErr.Address)
 	case errors.As(err, &unreachable):
 		return fmt.Errorf("%w\nstart the embedded builder with `multiarch builder up`, or point %s at a running buildkitd", err, build.EnvBuildkitHost)
 	case errors.As(err, &unsupported):

@@ -201,6 +201,10 @@ func TestExplainBuildError(t *testing.T) {
 			[]string{"cannot build linux/s390x, linux/ppc64le", "multiarch binfmt install linux/s390x linux/ppc64le"}},
 		{&build.PushRefusedError{Ref: "r.example/a:b", StatusCode: 401}, []string{"refused push to r.example/a:b (HTTP 401)", "log in"}},
 		{&build.RegistryUnreachableError{Registry: "r.example"}, []string{"registry r.example unreachable", "registry is running"}},
+		// $BUILDKIT_HOST can carry no TLS options: a named builder can.
+		{&build.NodeTLSError{Address: "tcp://n:1234", Problem: "it speaks TLS, and the builder has no --tls-* options for it"},
+			[]string{"TLS with node tcp://n:1234 failed: it speaks TLS", "the node uses TLS: --tls-ca must be",
+				"multiarch builder create NAME --node tcp://n:1234 --tls-ca FILE", "--builder NAME"}},
 	} {
 		got := explainBuildError(tc.err)
 		if !errors.Is(got, tc.err) {
@@ -217,5 +221,36 @@ func TestExplainBuildError(t *testing.T) {
 		Err: &registry.Error{Kind: registry.ErrUnauthorized, Hint: "log in with `multiarch login r.example`"}}
 	if got := explainBuildError(hinted).Error(); strings.Count(got, "log in") != 1 {
 		t.Errorf("want the login advice once: %q", got)
+	}
+}
+
+// TestExplainNodesError checks the advice for a named builder's nodes: a
+// node that failed TLS gets what to check in its TLS options and is not
+// to be started; one that does not answer is; both at once get both.
+func TestExplainNodesError(t *testing.T) {
+	tlsErr := &build.NodeTLSError{Address: "tcp://a:1", Problem: "it requires a client certificate, and none was given (--tls-cert, --tls-key)"}
+	down := &build.UnreachableError{Address: "tcp://b:1", Err: errors.New("connection refused")}
+	for _, tc := range []struct {
+		name       string
+		err        error
+		want, lack []string
+	}{
+		{"tls", tlsErr, []string{"builder pair: TLS with node tcp://a:1 failed: it requires a client certificate", "\n" + tlsErr.Hint() + "\n",
+			"`multiarch builder status pair` shows every node's state; to change a node's TLS options, `multiarch builder rm pair`"},
+			[]string{"start", "reachable"}},
+		{"down", down, []string{"builder pair: no builder reachable at tcp://b:1", "start the node's buildkitd"}, []string{"TLS"}},
+		{"both", errors.Join(tlsErr, down), []string{tlsErr.Hint(), "start the node's buildkitd"}, nil},
+	} {
+		got := explainNodesError("pair", tc.err).Error()
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: %q lacks %q", tc.name, got, w)
+			}
+		}
+		for _, l := range tc.lack {
+			if strings.Contains(got, l) {
+				t.Errorf("%s: %q says %q", tc.name, got, l)
+			}
+		}
 	}
 }

@@ -129,13 +129,13 @@ func runBuilderCreate(cmd *cobra.Command, b build.Builder, check bool) error {
 		var errs []error
 		for i, st := range sts {
 			if st.err != nil {
-				errs = append(errs, fmt.Errorf("node %s is not reachable: %w", b.Nodes[i].Endpoint, st.err))
+				errs = append(errs, nodeError(b.Nodes[i], st.err))
 				continue
 			}
 			warnUndeclared(cmd.ErrOrStderr(), b.Nodes[i], st.NodeStatus)
 		}
 		if err := errors.Join(errs...); err != nil {
-			return fmt.Errorf("%w\nstart its buildkitd, check the endpoint and TLS files, or pass --no-check to store it anyway", err)
+			return explainCreateError(err)
 		}
 	}
 	if err := store.Create(b); err != nil {
@@ -143,6 +143,38 @@ func runBuilderCreate(cmd *cobra.Command, b build.Builder, check bool) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "builder %s created with %d node(s) in %s\n", b.Name, len(b.Nodes), store.Path())
 	return nil
+}
+
+// nodeError names the node whose probe failed with err, and says it is
+// not reachable unless it answered: a TLS error names the node itself, and
+// TLS files that do not load are the builder's fault.
+func nodeError(n build.Node, err error) error {
+	var tlsErr *build.NodeTLSError
+	if errors.As(err, &tlsErr) || errors.Is(err, build.ErrInvalidBuilder) {
+		return err
+	}
+	return fmt.Errorf("node %s is not reachable: %w", n.Endpoint, err)
+}
+
+// explainCreateError says what to do about the nodes that failed the
+// check of builder create: a node that answered but failed TLS gets what
+// to check in its TLS files, one that did not answer to be started.
+func explainCreateError(err error) error {
+	var (
+		tlsErr      *build.NodeTLSError
+		unreachable *build.UnreachableError
+		advice      []string
+	)
+	if errors.As(err, &tlsErr) {
+		advice = append(advice, tlsErr.Hint(), "fix the node's --tls-* options, or pass --no-check to store the builder anyway")
+	}
+	if errors.As(err, &unreachable) {
+		advice = append(advice, "start its buildkitd, check the endpoint, or pass --no-check to store the builder anyway")
+	}
+	if len(advice) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w\n%s", err, strings.Join(advice, "\n"))
 }
 
 // warnUndeclared notes declared platforms the node's workers do not list.
@@ -239,13 +271,13 @@ func namedStatus(cmd *cobra.Command, name string) error {
 	}
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "builder:    %s (%d node(s))\n", b.Name, len(b.Nodes))
-	failed := false
+	var errs []error
 	for i, p := range probeNodes(cmd.Context(), b.Nodes) {
 		n := b.Nodes[i]
 		fmt.Fprintf(w, "\nnode %d:     %s\n", i, n.Endpoint)
 		if p.err != nil {
-			failed = true
-			fmt.Fprintf(w, "state:      not reachable: %v\n", p.err)
+			errs = append(errs, p.err)
+			fmt.Fprintf(w, "state:      %s\n", nodeState(p.err))
 			continue
 		}
 		fmt.Fprintf(w, "state:      running\nbuildkit:   %s\n", p.Version)
@@ -258,11 +290,36 @@ func namedStatus(cmd *cobra.Command, name string) error {
 			fmt.Fprintf(w, "worker %s: %s\n", shortID(wk.ID), strings.Join(wk.Platforms, ", "))
 		}
 	}
-	if failed {
-		fmt.Fprintln(w, "\nstart the unreachable nodes' buildkitd (or fix their endpoint: `multiarch builder rm` and `create` again)")
-		return ErrChecksFailed
+	if len(errs) == 0 {
+		return nil
 	}
-	return nil
+	err = errors.Join(errs...)
+	var (
+		tlsErr      *build.NodeTLSError
+		unreachable *build.UnreachableError
+	)
+	if errors.As(err, &tlsErr) {
+		fmt.Fprintf(w, "\n%s\nto change a node's TLS options: `multiarch builder rm %s` and `create` again\n", tlsErr.Hint(), b.Name)
+	}
+	if errors.As(err, &unreachable) {
+		fmt.Fprintln(w, "\nstart the unreachable nodes' buildkitd (or fix their endpoint: `multiarch builder rm` and `create` again)")
+	}
+	return ErrChecksFailed
+}
+
+// nodeState is the state line of a node whose probe failed with err.
+func nodeState(err error) string {
+	var (
+		tlsErr      *build.NodeTLSError
+		unreachable *build.UnreachableError
+	)
+	switch {
+	case errors.As(err, &tlsErr):
+		return "TLS failed: " + tlsErr.Problem
+	case errors.As(err, &unreachable):
+		return fmt.Sprintf("not reachable: %v", err)
+	}
+	return fmt.Sprintf("error: %v", err)
 }
 
 // explainBuilderError adds what to do next to the store's typed errors.
