@@ -151,7 +151,7 @@ func TestBuilderTLSNodeCLI(t *testing.T) {
 }
 
 // checkTLSRefused checks that builder name, on node addr with tlsArgs, is
-// refused at create, is reported failing TLS by status, and fails a build
+// refused at create, is reported failing TLS by status and doctor, and fails a build
 // to tag without pushing anything; every error says failure (TLS with the
 // node failed: what it found) and hint, and none says the node is not
 // reachable or to start it.
@@ -177,6 +177,12 @@ func checkTLSRefused(t *testing.T, addr, name string, tlsArgs []string, failure,
 	}
 	if strings.Contains(out, "reachable") || strings.Contains(out, "start") {
 		t.Errorf("status says the node is unreachable or to start it:\n%s", out)
+	}
+	doc, _ := doctorDoc(t, "--builder", name)
+	st, msg, fix := checkOf(t, doc, "builder:node-0")
+	if st != "FAIL" || msg != "node "+addr+" of builder "+name+" answers, but TLS fails: "+problem ||
+		!strings.HasPrefix(fix, hint+"; to change them: multiarch builder rm "+name) {
+		t.Errorf("doctor builder:node-0: %s %q fix %q", st, msg, fix)
 	}
 
 	dir, _ := nonceContext(t)

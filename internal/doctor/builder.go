@@ -128,7 +128,12 @@ func (b *Builder) probeNodes(ctx context.Context) ([]*build.NodeStatus, []Check)
 
 func (b *Builder) nodeCheck(i int, n build.Node, st *build.NodeStatus, err error) Check {
 	id := builderCheckID(fmt.Sprintf("node-%d", i))
-	if err != nil {
+	var tlsErr *build.NodeTLSError
+	switch {
+	case errors.As(err, &tlsErr):
+		// It answered: starting it is not the fix, its TLS options are.
+		return fail(id, fmt.Sprintf("%s answers, but TLS fails: %s", b.describeNode(n), tlsErr.Problem), b.tlsFix(n, tlsErr))
+	case err != nil:
 		return fail(id, fmt.Sprintf("%s does not answer: %v", b.describeNode(n), err), b.nodeFix(n))
 	}
 	native := strings.Join(build.NativePlatforms(n, st), ", ")
@@ -141,6 +146,15 @@ func (b *Builder) describeNode(n build.Node) string {
 		return fmt.Sprintf("%s=%s", build.EnvBuildkitHost, n.Endpoint)
 	}
 	return fmt.Sprintf("node %s of builder %s", n.Endpoint, b.Name)
+}
+
+func (b *Builder) tlsFix(n build.Node, e *build.NodeTLSError) string {
+	if b.Name == "" {
+		return fmt.Sprintf("%s; %s carries no TLS options: create a named builder with them (multiarch builder create NAME --node %s --tls-ca FILE ...) and use --builder NAME",
+			e.Hint(), build.EnvBuildkitHost, n.Endpoint)
+	}
+	return fmt.Sprintf("%s; to change them: multiarch builder rm %s && multiarch builder create %s --node %s --tls-ca FILE ...",
+		e.Hint(), b.Name, b.Name, n.Endpoint)
 }
 
 func (b *Builder) nodeFix(n build.Node) string {
