@@ -14,18 +14,6 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
-// buildkitdBinary is $MULTIARCH_BUILDKITD, else <repo>/bin/buildkitd.
-func buildkitdBinary(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv(EnvBuildkitd)
-	if bin == "" {
-		bin = filepath.Join(testenv.RepoRoot(t), "bin", "buildkitd")
-	}
-	_, err := os.Stat(bin)
-	testenv.Require(t, err == nil, "buildkitd binary "+bin+" missing: make build (go build -o bin/buildkitd github.com/moby/buildkit/cmd/buildkitd)")
-	return bin
-}
-
 // shortSocket returns a socket path short enough for sun_path (t.TempDir
 // paths of long test names are not).
 func shortSocket(t *testing.T) string {
@@ -43,7 +31,7 @@ func shortSocket(t *testing.T) string {
 func newTestEmbedded(t *testing.T) *Embedded {
 	t.Helper()
 	testenv.RequireRoot(t)
-	e, err := NewEmbedded(WithStateDir(t.TempDir()), WithSocket(shortSocket(t)), WithBinary(buildkitdBinary(t)))
+	e, err := NewEmbedded(WithStateDir(t.TempDir()), WithSocket(shortSocket(t)), WithBinary(testenv.BuildkitdBinary(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

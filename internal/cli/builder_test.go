@@ -24,18 +24,12 @@ func runBuildCLI(t *testing.T, args ...string) (stdout, stderr string, err error
 	return out.String(), errb.String(), err
 }
 
-// requireBuildkitd points MULTIARCH_BUILDKITD at the repo's bin/buildkitd
-// unless it is set.
+// requireBuildkitd points MULTIARCH_BUILDKITD at the buildkitd binary
+// (its value, else the repo's bin/buildkitd).
 func requireBuildkitd(t *testing.T) {
 	t.Helper()
 	testenv.RequireRoot(t)
-	bin := os.Getenv(build.EnvBuildkitd)
-	if bin == "" {
-		bin = filepath.Join(testenv.RepoRoot(t), "bin", "buildkitd")
-		t.Setenv(build.EnvBuildkitd, bin)
-	}
-	_, err := os.Stat(bin)
-	testenv.Require(t, err == nil, "buildkitd binary "+bin+" missing: make build")
+	t.Setenv(build.EnvBuildkitd, testenv.BuildkitdBinary(t))
 }
 
 // tempBuilderDirs returns a state dir and a socket path short enough for

@@ -80,7 +80,7 @@ func startTLSBuildkitd(t testing.TB, bin string, server KeyPair, clientCA string
 	t.Helper()
 	root := t.TempDir()
 	sockDir := shortTempDir(t)
-	port, err := freePort()
+	port, err := freePortOn(net.IPv4(127, 0, 0, 1))
 	if err != nil {
 		return nil, err
 	}

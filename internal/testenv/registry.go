@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,10 +25,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Registry is a running test registry, reachable over plain HTTP on
-// loopback.
+// Registry is a running test registry, reachable over plain HTTP (on
+// loopback, unless started with StartRegistryAt).
 type Registry struct {
-	// Host is "127.0.0.1:<port>", the registry part of references.
+	// Host is "IP:PORT" (127.0.0.1 unless started with StartRegistryAt),
+	// the registry part of references.
 	Host string
 	// URL is "http://" + Host.
 	URL string
@@ -131,6 +133,12 @@ func track(t testing.TB, r *Registry) {
 // with `go build` when missing.
 func StartRegistry(t testing.TB, opts ...RegistryOption) *Registry {
 	t.Helper()
+	return startRegistry(t, net.IPv4(127, 0, 0, 1), opts)
+}
+
+// startRegistry starts the registry process listening on ip.
+func startRegistry(t testing.TB, ip net.IP, opts []RegistryOption) *Registry {
+	t.Helper()
 	cfg := newRegistryConfig(t, opts)
 	bin := registryBinary(t)
 	dir := t.TempDir()
@@ -139,7 +147,7 @@ func StartRegistry(t testing.TB, opts ...RegistryOption) *Registry {
 	// take it before the registry binds; try again when that happens.
 	var lastErr error
 	for attempt := 1; attempt <= 3; attempt++ {
-		r, err := startRegistryProcess(t, bin, filepath.Join(dir, fmt.Sprint(attempt)), cfg)
+		r, err := startRegistryProcess(t, bin, filepath.Join(dir, fmt.Sprint(attempt)), ip, cfg)
 		if err == nil {
 			track(t, r)
 			return r
@@ -149,23 +157,23 @@ func StartRegistry(t testing.TB, opts ...RegistryOption) *Registry {
 			break
 		}
 	}
-	t.Fatalf("start registry: %v", lastErr)
+	t.Fatalf("start registry on %s: %v", ip, lastErr)
 	return nil
 }
 
 var errExitedEarly = errors.New("registry exited before it answered")
 
-func startRegistryProcess(t testing.TB, bin, dir string, cfg registryConfig) (*Registry, error) {
+func startRegistryProcess(t testing.TB, bin, dir string, ip net.IP, cfg registryConfig) (*Registry, error) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Join(dir, "storage"), 0o755); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := freePortOn(ip)
 	if err != nil {
 		return nil, err
 	}
 	r := &Registry{
-		Host:     fmt.Sprintf("127.0.0.1:%d", port),
+		Host:     net.JoinHostPort(ip.String(), strconv.Itoa(port)),
 		Username: cfg.user,
 		Password: cfg.password,
 		LogFile:  filepath.Join(dir, "registry.log"),
@@ -221,22 +229,12 @@ http:
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 
-	stop := func() {
-		_ = cmd.Process.Signal(unix.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}
-
 	if err := waitReady(r.URL, cfg.readyTimeout, exited); err != nil {
-		stop()
+		stopDaemon(cmd, exited)
 		return nil, fmt.Errorf("%w\nconfig:\n%s\nlog (%s):\n%s", err, config, r.LogFile, readTail(r.LogFile))
 	}
 	t.Cleanup(func() {
-		stop()
+		stopDaemon(cmd, exited)
 		if t.Failed() {
 			t.Logf("registry %s log (%s):\n%s", r.Host, r.LogFile, readTail(r.LogFile))
 		}
@@ -275,8 +273,9 @@ func statusOrErr(resp *http.Response, err error) string {
 	return resp.Status
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// freePortOn returns a TCP port that was free on ip a moment ago.
+func freePortOn(ip net.IP) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "0"))
 	if err != nil {
 		return 0, err
 	}
