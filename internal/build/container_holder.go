@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"sync"
@@ -83,7 +84,9 @@ func nativeHolder(ctx context.Context, gc gateway.Client) (gateway.Reference, er
 const holderReadyTimeout = 10 * time.Second
 
 // startHolder starts the holder as the container's PID 1 and, for a
-// holder that says so, waits until it runs.
+// holder that says so, waits until it runs. A holder that exits instead
+// (it could not be executed) is an error at once: the container is gone
+// with it, so there is nothing to wait for.
 func (g *gatewayContainer) startHolder(ctx context.Context, ctr gateway.Container) error {
 	req := gateway.StartRequest{Args: g.holder.args, Env: g.env, Cwd: "/"}
 	var w *firstWrite
@@ -91,13 +94,26 @@ func (g *gatewayContainer) startHolder(ctx context.Context, ctr gateway.Containe
 		w = &firstWrite{done: make(chan struct{})}
 		req.Stdout = w
 	}
-	if _, err := ctr.Start(ctx, req); err != nil || w == nil {
+	proc, err := ctr.Start(ctx, req)
+	if err != nil || w == nil {
 		return err
 	}
+	// Wait returns when the holder exits, the container is released or
+	// ctx ends, so this goroutine ends with the container.
+	exited := make(chan error, 1)
+	go func() { exited <- proc.Wait() }()
 	t := time.NewTimer(holderReadyTimeout)
 	defer t.Stop()
 	select {
 	case <-w.done:
+	case err := <-exited:
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		if err == nil {
+			return errors.New("the holder exited before it ran")
+		}
+		return fmt.Errorf("the holder exited before it ran: %w", err)
 	case <-t.C:
 	case <-ctx.Done():
 		return context.Cause(ctx)
