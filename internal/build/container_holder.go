@@ -32,11 +32,16 @@ type holder struct {
 }
 
 // setHolder picks the container's holder: the native one when the node's
-// platform has one, else the image's sleep, else none.
+// platform has one, else the image's sleep, else none. An image with its
+// own /.multiarch keeps it: the holder's mount would hide a directory
+// there and cannot be made over a file (the container would not start).
 func (g *gatewayContainer) setHolder(ctx context.Context) error {
-	ref, err := nativeHolder(ctx, g.gc)
-	if err != nil {
-		return fmt.Errorf("holder: %w", err)
+	var ref gateway.Reference
+	if !g.exists(ctx, holderDir) {
+		var err error
+		if ref, err = nativeHolder(ctx, g.gc); err != nil {
+			return fmt.Errorf("holder: %w", err)
+		}
 	}
 	if ref != nil {
 		g.holder = &holder{

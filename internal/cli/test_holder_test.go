@@ -55,3 +55,25 @@ func TestSignalWithoutSleepE2E(t *testing.T) {
 		t.Errorf("the matrix took %v: a signal under QEMU hung until the cell timeout", d)
 	}
 }
+
+// TestHolderImageOwnsDotMultiarchE2E: an image with its own /.multiarch
+// (a file on amd64, a directory on arm64) is tested as it is: the native
+// holder, mounted there, would hide the directory and cannot be mounted
+// over the file, so such an image is held by its sleep.
+func TestHolderImageOwnsDotMultiarchE2E(t *testing.T) {
+	testenv.LockHostBinfmt(t)
+	startCLIBuilder(t)
+	reg := testenv.StartRegistry(t)
+	ref := reg.Ref("dotmultiarch", "1")
+	ps := testenv.Platforms(t, "linux/amd64", "linux/arm64")
+	file, dir := testenv.BusyboxEntry(t, ps[0]), testenv.BusyboxEntry(t, ps[1])
+	file.Files = append(file.Files, testenv.File{Path: "/.multiarch", Body: []byte("mine"), Mode: 0o644})
+	dir.Files = append(dir.Files, testenv.File{Path: "/.multiarch", Dir: true}, testenv.File{Path: "/.multiarch/mine", Body: []byte("mine"), Mode: 0o644})
+	testenv.PushScratchIndex(t, ref, file, dir)
+
+	r, stderr, err := runTestJSON(t, "--cell-timeout", "30s", ref, "--",
+		"sh", "-c", `test "$(cat /.multiarch/mine 2>/dev/null || cat /.multiarch)" = mine`)
+	if err != nil || r.Failed != 0 || len(r.Cells) != 2 {
+		t.Fatalf("want both cells to pass, seeing the image's own /.multiarch: %v %s %+v", err, stderr, r)
+	}
+}
