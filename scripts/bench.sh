@@ -148,10 +148,10 @@ echo
 echo "== test: 7-platform strict-CPU matrix vs its slowest cell (go test -bench BenchmarkTestMatrix ./internal/cli/)"
 out=$("$go" test -run '^$' -bench BenchmarkTestMatrix -benchtime 3x -timeout 20m ./internal/cli/ 2>&1) || { echo "$out"; exit 1; }
 metric() { # metric BENCHMARK UNIT: the benchmark's value for it
-	echo "$out" | awk -v b="$1" -v u="$2" '$1 ~ "^"b"-[0-9]+$" {for (i=1;i<=NF;i++) if ($(i+1)==u) print $i}'
+	echo "$out" | awk -v b="$1" -v u="$2" '$1 ~ "^"b"(-[0-9]+)?$" {for (i=1;i<=NF;i++) if ($(i+1)==u) print $i}'
 }
 matrix_line() { # matrix_line BENCHMARK LABEL
-	local m c s ratio ok
+	local m c s ratio ok need
 	m=$(metric "$1" matrix_s)
 	c=$(metric "$1" slowest_cell_s)
 	s=$(metric "$1" startup_s)
@@ -160,9 +160,10 @@ matrix_line() { # matrix_line BENCHMARK LABEL
 	ok=$(awk -v r="$ratio" 'BEGIN {print (r <= 1.5) ? 1 : 0}')
 	echo "   $2: matrix ${m}s, slowest cell alone ${c}s, start-up ${s}s"
 	echo "   $2: ratio matrix/slowest cell: $ratio   target <= 1.5: $(verdict "$ok")"
-	echo "   $2: machine CPU during the matrix $(metric "$1" cpu_s)s on $(metric "$1" cores | awk '{printf "%d", $1}') cores:" \
-		"bound $(metric "$1" cpu_bound_s)s, matrix/bound $(metric "$1" matrix/cpu_bound);" \
-		"cores the target needs: $(metric "$1" cores_for_target | awk '{printf "%d", $1}')"
+	echo "   $2: machine CPU over the matrix command $(metric "$1" cpu_s)s on $(metric "$1" cores | awk '{printf "%d", $1}') cores:" \
+		"bound $(metric "$1" cpu_bound_s)s, its wall time / bound $(metric "$1" wall/cpu_bound)"
+	need=$(metric "$1" cores_for_target)
+	[ -z "$need" ] || echo "   $2: cores the target needs for such cells: $(echo "$need" | awk '{printf "%d", $1}')"
 }
 matrix_line BenchmarkTestMatrix "sh -c 'echo hi' (CPU-bound)"
 matrix_line BenchmarkTestMatrixWaiting "sh -c 'sleep 1; echo hi' (waits)"

@@ -2,12 +2,14 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,23 +71,27 @@ func startBenchBuilder(b *testing.B) {
 // slowest cell run alone. Target: matrix <= 1.5 x slowest cell (start-up,
 // the registry inspect and the builder connection, is reported apart).
 // Images are pulled once before timing, as in CI after the first run.
+// Each iteration measures both; the iteration with the median ratio is
+// reported.
 //
 // Such cells are CPU-bound (runc, QEMU, buildkitd), so the matrix cannot
 // finish before the CPU it burns divided by the cores: the benchmark also
-// reports that bound (machine-wide CPU time read from /proc/stat while the
-// matrix runs) and the fewest cores on which the target could be met.
+// reports that bound (machine-wide CPU time read from /proc/stat over the
+// whole matrix command, against that command's wall time) and the fewest
+// cores on which the target could be met with the CPU a cell costs in the
+// matrix.
 func BenchmarkTestMatrix(b *testing.B) {
-	benchMatrix(b, "sh", "-c", "echo hi")
+	benchMatrix(b, true, "sh", "-c", "echo hi")
 }
 
 // BenchmarkTestMatrixWaiting is the same matrix for a test command that
 // spends its time waiting rather than computing (a second of sleep, as a
 // test that waits on a service would): cells overlap.
 func BenchmarkTestMatrixWaiting(b *testing.B) {
-	benchMatrix(b, "sh", "-c", "sleep 1; echo hi")
+	benchMatrix(b, false, "sh", "-c", "sleep 1; echo hi")
 }
 
-func benchMatrix(b *testing.B, command ...string) {
+func benchMatrix(b *testing.B, cpuBound bool, command ...string) {
 	testenv.LockHostBinfmt(b)
 	startBenchBuilder(b)
 	reg := testenv.StartRegistry(b)
@@ -94,39 +100,39 @@ func benchMatrix(b *testing.B, command ...string) {
 	cmd := append([]string{"--strict-cpu", "--parallel", "7", ref, "--"}, command...)
 	runTestBench(b, cmd...) // warm: pulls every entry
 
-	var m matrixRun
+	var runs []matrixRun
 	for b.Loop() {
-		m = runMatrixBench(b, cmd)
+		runs = append(runs, runMatrixBench(b, cmd))
 	}
-	m.report(b)
+	slices.SortFunc(runs, func(x, y matrixRun) int { return cmp.Compare(x.ratio(), y.ratio()) })
+	runs[len(runs)/2].report(b, cpuBound)
 }
 
 // matrixRun is what one benchmark iteration measured.
 type matrixRun struct {
-	matrix, startup, cpu time.Duration
+	// matrix is the report's duration, wall the whole command's.
+	matrix, startup, wall time.Duration
+	// cpu is the machine's CPU time over the whole matrix command.
+	cpu time.Duration
 	// alone and inMatrix are the slowest cell, run alone and in the matrix.
 	alone, inMatrix time.Duration
 	alonePlatform   string
-	// cellCPU is the machine's CPU time per cell run alone (on average).
-	cellCPU time.Duration
 }
+
+func (m matrixRun) ratio() float64 { return m.matrix.Seconds() / m.alone.Seconds() }
 
 func runMatrixBench(b *testing.B, cmd []string) matrixRun {
 	var m matrixRun
-	var aloneCPU time.Duration
 	for _, p := range sevenPlatforms {
-		cpu0 := machineCPU(b)
 		r, _ := runTestBench(b, append([]string{"--platform", p}, cmd...)...)
-		aloneCPU += machineCPU(b) - cpu0
 		if d := seconds(r.Cells[0].DurationSeconds); d > m.alone {
 			m.alone, m.alonePlatform = d, p
 		}
 	}
-	m.cellCPU = aloneCPU / time.Duration(len(sevenPlatforms))
 	cpu0 := machineCPU(b)
 	r, wall := runTestBench(b, cmd...)
 	m.cpu = machineCPU(b) - cpu0
-	m.matrix = seconds(r.DurationSeconds)
+	m.matrix, m.wall = seconds(r.DurationSeconds), wall
 	m.startup = wall - m.matrix
 	for _, c := range r.Cells {
 		m.inMatrix = max(m.inMatrix, seconds(c.DurationSeconds))
@@ -134,10 +140,10 @@ func runMatrixBench(b *testing.B, cmd []string) matrixRun {
 	return m
 }
 
-func (m matrixRun) report(b *testing.B) {
+func (m matrixRun) report(b *testing.B, cpuBound bool) {
 	cores := runtime.NumCPU()
 	bound := m.cpu / time.Duration(cores)
-	ratio := m.matrix.Seconds() / m.alone.Seconds()
+	cellCPU := m.cpu / time.Duration(len(sevenPlatforms))
 	b.ReportMetric(m.matrix.Seconds(), "matrix_s")
 	b.ReportMetric(m.alone.Seconds(), "slowest_cell_s")
 	b.ReportMetric(m.inMatrix.Seconds(), "slowest_in_matrix_s")
@@ -145,22 +151,25 @@ func (m matrixRun) report(b *testing.B) {
 	b.ReportMetric(m.cpu.Seconds(), "cpu_s")
 	b.ReportMetric(bound.Seconds(), "cpu_bound_s")
 	b.ReportMetric(float64(cores), "cores")
-	b.ReportMetric(ratio, "matrix/slowest")
-	b.ReportMetric(m.matrix.Seconds()/bound.Seconds(), "matrix/cpu_bound")
-	b.ReportMetric(float64(coresForTarget(m.cellCPU, m.alone, len(sevenPlatforms))), "cores_for_target")
+	b.ReportMetric(m.ratio(), "matrix/slowest")
+	b.ReportMetric(m.wall.Seconds()/bound.Seconds(), "wall/cpu_bound")
+	if cpuBound {
+		b.ReportMetric(float64(coresForTarget(cellCPU, m.alone, len(sevenPlatforms))), "cores_for_target")
+	}
 	verdict := "met"
-	if ratio > 1.5 {
+	if m.ratio() > 1.5 {
 		verdict = "MISSED"
 	}
 	b.Logf("7-platform matrix %v (slowest cell in it %v), slowest cell alone %v (%s), start-up %v: ratio %.2f (target <= 1.5: %s)",
-		m.matrix, m.inMatrix, m.alone, m.alonePlatform, m.startup, ratio, verdict)
-	b.Logf("CPU used by the machine during the matrix %v on %d cores: no schedule beats %v (matrix/bound %.2f); a cell alone uses %v of CPU",
-		m.cpu, cores, bound, m.matrix.Seconds()/bound.Seconds(), m.cellCPU)
+		m.matrix, m.inMatrix, m.alone, m.alonePlatform, m.startup, m.ratio(), verdict)
+	b.Logf("machine CPU over the matrix command %v (%v per cell) on %d cores: its wall time %v cannot beat %v (wall/bound %.2f)",
+		m.cpu, cellCPU, cores, m.wall, bound, m.wall.Seconds()/bound.Seconds())
 }
 
 // coresForTarget is the fewest cores on which n cells of cellCPU each can
 // finish within 1.5x the slowest cell alone, when nothing but CPU limits
-// them: n*cellCPU/cores <= 1.5*alone.
+// them: n*cellCPU/cores <= 1.5*alone. cellCPU is what a cell costs in the
+// matrix (its share of the command's CPU, start-up included).
 func coresForTarget(cellCPU, alone time.Duration, n int) int {
 	if alone <= 0 {
 		return 0
