@@ -137,17 +137,25 @@ func (r *ciRun) doctor(ctx context.Context) (string, error) {
 	if rep.OK {
 		return fmt.Sprintf("%d checks passed for %d platform(s) and the builder", len(rep.Checks), len(r.plan.Platforms)), nil
 	}
-	n := 0
+	n, host := 0, false
 	for _, c := range rep.Checks {
 		if c.Status == doctor.Fail {
 			n++
+			host = host || !strings.HasPrefix(c.ID, "builder")
 			fmt.Fprintf(r.out, "doctor: FAIL %s: %s\n", c.ID, c.Message)
 			if c.Fix != "" {
 				fmt.Fprintf(r.out, "        fix: %s\n", c.Fix)
 			}
 		}
 	}
-	return "", fmt.Errorf("%w: %d check(s) failed; apply the fixes above (`sudo multiarch doctor --fix`), or rerun with --setup-emulation as root", ErrChecksFailed, n)
+	see := "multiarch doctor"
+	if r.f.builder != "" {
+		see += " --builder " + r.f.builder
+	}
+	if !host {
+		return "", fmt.Errorf("%w: %d builder check(s) failed; apply the fixes above (`%s` shows every check)", ErrChecksFailed, n, see)
+	}
+	return "", fmt.Errorf("%w: %d check(s) failed; apply the fixes above (`sudo %s --fix` fixes the emulation), or rerun with --setup-emulation as root", ErrChecksFailed, n, see)
 }
 
 func (r *ciRun) login(ctx context.Context) (string, error) {

@@ -83,7 +83,7 @@ func runDoctor(cmd *cobra.Command, o doctorOptions) error {
 		return err
 	}
 	if !rep.OK {
-		return fmt.Errorf("%w: the host is not ready; apply the fixes above (or run `sudo multiarch doctor --fix`)", ErrChecksFailed)
+		return fmt.Errorf("%w: not ready; apply the fixes above (`sudo multiarch doctor --fix` applies those to the emulation)", ErrChecksFailed)
 	}
 	return nil
 }

@@ -3,10 +3,13 @@ package cli
 import (
 	"encoding/json"
 	"errors"
+	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/pipeline"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -90,7 +93,10 @@ func TestDoctorNamedBuilderE2E(t *testing.T) {
 // remote (tcp) builder needs no emulation on this host.
 func TestDoctorBuilderUnreachable(t *testing.T) {
 	tempConfigDir(t)
-	if _, _, err := runBuildCLI(t, "builder", "create", "far", "--node", "tcp://127.0.0.1:1", "--platform", "linux/arm64", "--no-check"); err != nil {
+	// This host's own non-loopback address on a closed port: refused at
+	// once, and not loopback, so a remote node as doctor sees it.
+	far := "tcp://" + net.JoinHostPort(testenv.NonLoopbackIPv4(t).String(), "1")
+	if _, _, err := runBuildCLI(t, "builder", "create", "far", "--node", far, "--platform", "linux/arm64", "--no-check"); err != nil {
 		t.Fatal(err)
 	}
 	doc, err := doctorDoc(t, "--builder", "far")
@@ -98,11 +104,20 @@ func TestDoctorBuilderUnreachable(t *testing.T) {
 		t.Errorf("err = %v (exit %d), want ErrChecksFailed, exit 1", err, ExitCode(err))
 	}
 	st, msg, fix := checkOf(t, doc, "builder:node-0")
-	if st != "FAIL" || !strings.Contains(msg, "node tcp://127.0.0.1:1 of builder far does not answer") || !strings.Contains(fix, "builder rm far") {
+	if st != "FAIL" || !strings.Contains(msg, "node "+far+" of builder far does not answer") || !strings.Contains(fix, "builder rm far") {
 		t.Errorf("builder:node-0: %s %q fix %q", st, msg, fix)
 	}
 	if st, _, _ := checkOf(t, doc, "host-emulation"); st != "OK" || hasCheckPrefix(doc, "binfmt_misc") {
 		t.Errorf("a remote-only builder: want host-emulation OK and no host checks, got %+v", doc.Checks)
+	}
+
+	// ci stops at its doctor step, with the builder's fix, not the
+	// emulation's.
+	ciEnv(t)
+	s, _, err := ciJSON(t, filepath.Join(testenv.RepoRoot(t), "examples", "hello"), "--builder", "far", "--platform", "linux/arm64", "-t", "127.0.0.1:9/far/hello:1")
+	if !errors.Is(err, ErrChecksFailed) || stepStatus(s)["doctor"] != pipeline.StatusFail ||
+		!strings.Contains(err.Error(), "1 builder check(s) failed") || !strings.Contains(err.Error(), "multiarch doctor --builder far") || strings.Contains(err.Error(), "--setup-emulation") {
+		t.Errorf("ci: %v, steps %v", err, stepStatus(s))
 	}
 
 	t.Setenv(build.EnvBuildkitHost, "unix:///nonexistent/buildkitd.sock")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"slices"
@@ -201,6 +203,20 @@ func unroutableChecks(ue *build.UnsupportedPlatformError) []Check {
 	return out
 }
 
-// isLocal: a unix socket's daemon runs on this host, so its emulation is
-// this host's binfmt_misc.
-func isLocal(endpoint string) bool { return strings.HasPrefix(endpoint, "unix://") }
+// isLocal: the daemon of a unix socket or a loopback tcp:// address runs
+// on this host (a loopback port forwarded elsewhere is counted too: that
+// only adds host checks), so its emulation is this host's binfmt_misc.
+func isLocal(endpoint string) bool {
+	if strings.HasPrefix(endpoint, "unix://") {
+		return true
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Scheme != "tcp" {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
+}

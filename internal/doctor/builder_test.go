@@ -1,10 +1,12 @@
 package doctor
 
 import (
+	"net"
 	"strings"
 	"testing"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
 // A local general node and a remote arm64 node: arm64 goes native to the
@@ -46,7 +48,10 @@ func TestRouteChecks(t *testing.T) {
 // Remote nodes only: the host checks are not needed, and a node that does
 // not answer fails with the fix that names the builder.
 func TestBuilderChecksRemoteUnreachable(t *testing.T) {
-	b := &Builder{Name: "far", Nodes: []build.Node{{Endpoint: "tcp://127.0.0.1:1", Platforms: []string{"linux/arm64"}}}}
+	// This host's own non-loopback address on a closed port: refused at
+	// once, and not loopback, so not counted as this host's emulation.
+	far := "tcp://" + net.JoinHostPort(testenv.NonLoopbackIPv4(t).String(), "1")
+	b := &Builder{Name: "far", Nodes: []build.Node{{Endpoint: far, Platforms: []string{"linux/arm64"}}}}
 	cs, _, hostNeeded := b.checks(t.Context(), nil, nil)
 	if hostNeeded {
 		t.Error("hostNeeded = true for a builder of remote nodes")
@@ -68,5 +73,21 @@ func TestDeclared(t *testing.T) {
 	}
 	if strings.Join(s, ",") != "linux/arm64,linux/arm/v7" {
 		t.Errorf("declared = %v", s)
+	}
+}
+
+func TestIsLocal(t *testing.T) {
+	for ep, want := range map[string]bool{
+		"unix:///run/multiarch/buildkitd.sock": true,
+		"tcp://127.0.0.1:1234":                 true,
+		"tcp://[::1]:1234":                     true,
+		"tcp://localhost:1234":                 true,
+		"tcp://192.0.2.7:1234":                 false,
+		"tcp://pi5:1234":                       false,
+		"ssh://pi5":                            false,
+	} {
+		if got := isLocal(ep); got != want {
+			t.Errorf("isLocal(%q) = %v, want %v", ep, got, want)
+		}
 	}
 }
