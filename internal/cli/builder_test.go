@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -15,13 +14,7 @@ import (
 // runBuildCLI runs the multiarch command tree in-process.
 func runBuildCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	root := NewRootCmd()
-	var out, errb bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	root.SetArgs(args)
-	err = root.ExecuteContext(t.Context())
-	return out.String(), errb.String(), err
+	return runCLIContext(t.Context(), args...)
 }
 
 // requireBuildkitd points MULTIARCH_BUILDKITD at the buildkitd binary

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -35,16 +34,11 @@ func runCLIWithin(t *testing.T, d time.Duration, args ...string) (stdout, stderr
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), d)
 	defer cancel()
-	root := NewRootCmd()
-	var out, errb bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	root.SetArgs(args)
-	err = root.ExecuteContext(ctx)
+	stdout, stderr, err = runCLIContext(ctx, args...)
 	if ctx.Err() != nil {
 		t.Fatalf("multiarch %s: no answer within %v (%v)", strings.Join(args, " "), d, err)
 	}
-	return out.String(), errb.String(), err
+	return stdout, stderr, err
 }
 
 // nonceContext writes a FROM-scratch context copying a file that holds a
