@@ -28,13 +28,8 @@ type cliEnv struct {
 func newCLIEnv(t *testing.T) *cliEnv {
 	t.Helper()
 	testenv.RequireRoot(t)
-	bkd := os.Getenv(build.EnvBuildkitd)
-	if bkd == "" {
-		bkd = filepath.Join(testenv.RepoRoot(t), "bin", "buildkitd")
-	}
-	_, err := os.Stat(bkd)
-	testenv.Require(t, err == nil, "buildkitd binary "+bkd+" missing: make build")
-	_, err = exec.LookPath("go")
+	bkd := testenv.BuildkitdBinary(t)
+	_, err := exec.LookPath("go")
 	testenv.Require(t, err == nil, "no go command to build multiarch")
 
 	dir, err := os.MkdirTemp("", "ma")

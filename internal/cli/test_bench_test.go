@@ -44,12 +44,7 @@ func runTestBench(b *testing.B, args ...string) (*imagetest.Report, time.Duratio
 func startBenchBuilder(b *testing.B) {
 	b.Helper()
 	testenv.RequireRoot(b)
-	bin := os.Getenv(build.EnvBuildkitd)
-	if bin == "" {
-		bin = filepath.Join(testenv.RepoRoot(b), "bin", "buildkitd")
-	}
-	_, err := os.Stat(bin)
-	testenv.Require(b, err == nil, "buildkitd binary "+bin+" missing: make build")
+	bin := testenv.BuildkitdBinary(b)
 	sockDir, err := os.MkdirTemp("", "mabt")
 	if err != nil {
 		b.Fatal(err)
