@@ -51,7 +51,7 @@ type EmbeddedOption func(*Embedded) error
 func WithStateDir(dir string) EmbeddedOption {
 	return func(e *Embedded) error {
 		if !filepath.IsAbs(dir) {
-			return fromEnv(EnvStateDir, dir, fmt.Errorf("state dir %q is not an absolute path", dir))
+			return fromEnv(EnvStateDir, dir, fmt.Errorf("state dir %q is not an absolute path", dir), "an absolute path")
 		}
 		e.stateDir = dir
 		return nil
@@ -63,7 +63,7 @@ func WithStateDir(dir string) EmbeddedOption {
 func WithSocket(path string) EmbeddedOption {
 	return func(e *Embedded) error {
 		if !filepath.IsAbs(path) {
-			return fromEnv(EnvSocket, path, fmt.Errorf("socket %q is not an absolute path", path))
+			return fromEnv(EnvSocket, path, fmt.Errorf("socket %q is not an absolute path", path), "an absolute path")
 		}
 		// sun_path holds 108 bytes including the terminating NUL; the
 		// trace socket next to it (traceSocket) is 5 bytes longer.
@@ -72,7 +72,7 @@ func WithSocket(path string) EmbeddedOption {
 			if os.Getenv(EnvSocket) == "" && os.Getenv(EnvStateDir) != "" && path == DefaultSocket() {
 				return fmt.Errorf("%w: it is in %s; set %s to a shorter path", err, EnvStateDir, EnvSocket)
 			}
-			return fromEnv(EnvSocket, path, err)
+			return fromEnv(EnvSocket, path, err, "a shorter absolute path")
 		}
 		e.socket = path
 		return nil
@@ -130,9 +130,9 @@ func WithLogger(l *slog.Logger) EmbeddedOption {
 
 // fromEnv says that a bad path came from the environment variable env
 // when it did, so the user knows what to fix.
-func fromEnv(env, path string, err error) error {
+func fromEnv(env, path string, err error, want string) error {
 	if v := os.Getenv(env); v != "" && v == path {
-		return fmt.Errorf("%s: %w (set it to an absolute path, or unset it)", env, err)
+		return fmt.Errorf("%s: %w (set it to %s, or unset it)", env, err, want)
 	}
 	return err
 }

@@ -58,9 +58,9 @@ func TestDefaultPathsFromEnv(t *testing.T) {
 func TestDefaultPathsFromEnvInvalid(t *testing.T) {
 	long := "/tmp/" + strings.Repeat("d", 100)
 	for _, tc := range []struct{ name, state, socket, want string }{
-		{"relative state", "state", "/tmp/ma/bk.sock", EnvStateDir + `: state dir "state" is not an absolute path`},
-		{"relative socket", "/tmp/ma/state", "bk.sock", EnvSocket + `: socket "bk.sock" is not an absolute path`},
-		{"long socket", "/tmp/ma/state", long, EnvSocket + `: socket path "` + long},
+		{"relative state", "state", "/tmp/ma/bk.sock", EnvStateDir + `: state dir "state" is not an absolute path (set it to an absolute path`},
+		{"relative socket", "/tmp/ma/state", "bk.sock", EnvSocket + `: socket "bk.sock" is not an absolute path (set it to an absolute path`},
+		{"long socket", "/tmp/ma/state", long, "(set it to a shorter absolute path, or unset it)"},
 		{"long state dir, no socket", long, "", "set " + EnvSocket + " to a shorter path"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

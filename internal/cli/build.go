@@ -393,6 +393,9 @@ func explainBuildError(err error) error {
 		return fmt.Errorf("%w\n%s\n$%s carries no TLS options: create a named builder with them (`multiarch builder create NAME --node %s --tls-ca FILE [--tls-cert FILE --tls-key FILE]`) and build with --builder NAME",
 			err, tlsErr.Hint(), build.EnvBuildkitHost, tlsErr.Address)
 	case errors.As(err, &unreachable):
+		if addr, ok := build.AddressFromEnv(); ok {
+			return fmt.Errorf("%w\nstart buildkitd at %s=%s, or unset %s to use the embedded builder", err, build.EnvBuildkitHost, addr, build.EnvBuildkitHost)
+		}
 		return fmt.Errorf("%w\nstart the embedded builder with `multiarch builder up`, or point %s at a running buildkitd", err, build.EnvBuildkitHost)
 	case errors.As(err, &unsupported):
 		names := make([]string, len(unsupported.Platforms))

@@ -192,6 +192,7 @@ func TestParseOutputAndBuildArgs(t *testing.T) {
 // TestExplainBuildError checks that each typed build error says what to
 // do next.
 func TestExplainBuildError(t *testing.T) {
+	t.Setenv(build.EnvBuildkitHost, "")
 	for _, tc := range []struct {
 		err  error
 		want []string
@@ -215,6 +216,15 @@ func TestExplainBuildError(t *testing.T) {
 				t.Errorf("%T: %q lacks %q", tc.err, got, w)
 			}
 		}
+	}
+	// With $BUILDKIT_HOST set, the embedded builder is not the one to start.
+	t.Setenv(build.EnvBuildkitHost, "tcp://far:1234")
+	got := explainBuildError(&build.UnreachableError{Address: "tcp://far:1234"}).Error()
+	if !strings.Contains(got, "start buildkitd at BUILDKIT_HOST=tcp://far:1234, or unset BUILDKIT_HOST") || strings.Contains(got, "builder up") {
+		t.Errorf("BUILDKIT_HOST unreachable: %q", got)
+	}
+	if a := startAdvice("remote (BUILDKIT_HOST)", "tcp://far:1234"); strings.Contains(a, "builder up") || !strings.Contains(a, "tcp://far:1234") {
+		t.Errorf("status advice for BUILDKIT_HOST: %q", a)
 	}
 	// A refusal that internal/registry already explained is not explained twice.
 	hinted := &build.PushRefusedError{Ref: "r.example/a:b", StatusCode: 401,

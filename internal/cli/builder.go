@@ -24,7 +24,7 @@ func (f *embeddedFlags) register(cmd *cobra.Command) {
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&f.stateDir, "state-dir", build.DefaultStateDir(), "state directory of the embedded builder (config, log, pid, BuildKit root); default $"+build.EnvStateDir+" when set")
 	pf.StringVar(&f.socket, "socket", build.DefaultSocket(), "unix socket of the embedded builder; default $"+build.EnvSocket+" when set")
-	pf.DurationVar(&f.timeout, "timeout", build.DefaultReadyTimeout, "how long `up` waits for buildkitd to answer")
+	pf.DurationVar(&f.timeout, "timeout", build.DefaultReadyTimeout, "how long up waits for buildkitd to answer")
 }
 
 func (f *embeddedFlags) embedded(cmd *cobra.Command) (*build.Embedded, error) {
@@ -165,8 +165,16 @@ func renderStatus(w io.Writer, kind string, st *build.NodeStatus) {
 		fmt.Fprintf(w, "log:        %s\n", st.LogFile)
 	}
 	if !st.Reachable {
-		fmt.Fprintln(w, "start it with `multiarch builder up`")
+		fmt.Fprintln(w, startAdvice(kind, st.Address))
 	}
+}
+
+// startAdvice says how to get a builder that does not answer running.
+func startAdvice(kind, address string) string {
+	if kind == "embedded" {
+		return "start it with `multiarch builder up`"
+	}
+	return fmt.Sprintf("start buildkitd at %s, or unset %s to use the embedded builder", address, build.EnvBuildkitHost)
 }
 
 func shortID(id string) string {

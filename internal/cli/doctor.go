@@ -51,7 +51,7 @@ Exits 1 when any check fails.`,
 	f.BoolVar(&o.fix, "fix", false, "apply the safe fixes (mount, install, re-register, enable), then check again")
 	f.StringVar(&o.binfmtDir, "binfmt-dir", binfmt.DefaultRoot, "binfmt_misc mount point")
 	f.StringVar(&o.qemuDir, "qemu-dir", "", "directory holding qemu-<arch>-static (default: PATH)")
-	f.StringVar(&o.builder, "builder", "", "check this named builder (see `multiarch builder ls`) instead of $BUILDKIT_HOST or the embedded builder")
+	f.StringVar(&o.builder, "builder", "", "check the named builder `NAME` (see multiarch builder ls) instead of $BUILDKIT_HOST or the embedded builder")
 	_ = f.MarkHidden("binfmt-dir")
 	return cmd
 }
@@ -164,7 +164,7 @@ func printGroup(w io.Writer, g checkGroup) {
 			passed = append(passed, strings.TrimPrefix(c.Message, g.subject+": "))
 		}
 	}
-	if len(g.checks) == 1 {
+	if len(g.checks) == 1 && g.subject != "builder" {
 		c := g.checks[0]
 		fmt.Fprintf(w, "%s\t%s\t%s\n", c.Status, g.subject, strings.TrimPrefix(c.Message, g.subject+": "))
 		printFix(w, c)
