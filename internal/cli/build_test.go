@@ -155,7 +155,7 @@ func TestBuildBadInputCLI(t *testing.T) {
 		{"no platform", []string{"build", dir}, []string{"--platform", envPlatforms}},
 		{"bad output", []string{"build", dir, "--platform", "linux/amd64", "--output", "type=docker"}, []string{"type=oci,dest=PATH"}},
 		{"push without tag", []string{"build", dir, "--platform", "linux/amd64", "--push"}, []string{"tag"}},
-		{"no builder", []string{"build", dir, "--platform", "linux/amd64"}, []string{"no builder reachable", "multiarch builder up"}},
+		{"no builder", []string{"build", dir, "--platform", "linux/amd64"}, []string{"no builder reachable", "start buildkitd at BUILDKIT_HOST=", "or unset BUILDKIT_HOST"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv(build.EnvBuildkitHost, noSock)

@@ -188,7 +188,7 @@ func TestTestCommandE2E(t *testing.T) {
 		t.Setenv(build.EnvBuildkitHost, "unix:///nonexistent/buildkitd.sock")
 		_, _, err = runBuildCLI(t, "test", good)
 		var ue *build.UnreachableError
-		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "builder up") {
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "start buildkitd at BUILDKIT_HOST=unix:///nonexistent/buildkitd.sock, or unset BUILDKIT_HOST") {
 			t.Errorf("unreachable builder: %v", err)
 		}
 	})
