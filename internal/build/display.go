@@ -29,7 +29,7 @@ func NewDisplay(out io.Writer, mode string) (*Display, error) {
 	case "json":
 		m = progressui.RawJSONMode
 	default:
-		return nil, fmt.Errorf("progress mode %q: want one of auto, plain, tty, quiet, rawjson", mode)
+		return nil, fmt.Errorf("progress mode %q: want one of auto, plain, tty, quiet, json (or rawjson)", mode)
 	}
 	d, err := progressui.NewDisplay(out, m, progressui.WithPhase("Building"))
 	if err != nil {

@@ -71,7 +71,7 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 	fl.StringVarP(&f.output, "output", "o", "", "type=oci,dest=PATH: write an OCI layout tarball")
 	fl.StringArrayVar(&f.buildArgs, "build-arg", nil, "K=V build argument (K alone takes $K); repeatable")
 	fl.StringVar(&f.target, "target", "", "stage to build")
-	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto, plain, tty, quiet, rawjson")
+	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto, plain, tty, quiet, json (BuildKit's rawjson)")
 	fl.StringVar(&f.metadataFile, "metadata-file", "", "write the index and per-platform digests as JSON to this file")
 	fl.StringVar(&f.builder, "builder", "", "build on the named builder `NAME` (see multiarch builder ls)")
 	fl.StringArrayVar(&f.labels, "label", nil, "K=V label on every image config; repeatable")

@@ -79,7 +79,7 @@ image:); anything else is a full reference. The password comes from DOCKER_PASSW
 	fl.StringVarP(&f.username, "username", "u", "", "registry user (else $"+pipeline.EnvUsername+")")
 	fl.BoolVar(&f.passwordStdin, "password-stdin", false, "read the registry password from stdin (else $"+pipeline.EnvPassword+")")
 	fl.BoolVar(&f.asJSON, "json", false, "print the summary as JSON (step output goes to stderr)")
-	fl.StringVar(&f.progress, "progress", "plain", "build progress display: auto, plain, tty, quiet, rawjson")
+	fl.StringVar(&f.progress, "progress", "plain", "build progress display: auto, plain, tty, quiet, json (BuildKit's rawjson)")
 	fl.StringVar(&f.builder, "builder", "", "build and test on the named builder `NAME`, each platform on its native node where one exists")
 	addRegistryFlags(cmd)
 	return cmd
