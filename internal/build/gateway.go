@@ -3,7 +3,9 @@ package build
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/moby/buildkit/client"
@@ -17,18 +19,24 @@ import (
 )
 
 // ContainerRunner runs containers of registry images on one builder with
-// BuildKit's gateway API: each RunInImage is one BuildKit session that
-// pulls the image (solved, never exported) and lends it to a callback as a
-// Container. Sessions may run in parallel. Create it with
-// NewContainerRunner and Close it when done.
+// BuildKit's gateway API: RunInImage pulls the image (solved, never
+// exported) and lends it to a callback as a Container. All RunInImage
+// calls of a runner, in parallel or not, share one BuildKit session (one
+// build in the builder's history), opened on the first call and ended by
+// Close. Create it with NewContainerRunner and Close it when done.
 type ContainerRunner struct {
 	c      *client.Client
 	status *NodeStatus
 	opts   ContainerOptions
+	// ctx bounds the shared session's life.
+	ctx  context.Context
+	mu   sync.Mutex
+	sess *gatewaySession
 }
 
 // NewContainerRunner connects to the builder at address and asks it for
 // its workers; a builder that does not answer is an *UnreachableError.
+// ctx also bounds the session the runner's containers share.
 func NewContainerRunner(ctx context.Context, address string, opts ContainerOptions) (*ContainerRunner, error) {
 	c, err := connect(ctx, address)
 	if err != nil {
@@ -39,44 +47,112 @@ func NewContainerRunner(ctx context.Context, address string, opts ContainerOptio
 		c.Close()
 		return nil, err
 	}
-	return &ContainerRunner{c: c, status: st, opts: opts.withDefaults()}, nil
+	return &ContainerRunner{c: c, status: st, opts: opts.withDefaults(), ctx: ctx}, nil
 }
 
 // Status is what the builder said about itself when the runner connected.
 func (r *ContainerRunner) Status() *NodeStatus { return r.status }
 
-// Close closes the connection to the builder.
-func (r *ContainerRunner) Close() error { return r.c.Close() }
+// Close ends the shared session and closes the connection to the builder.
+func (r *ContainerRunner) Close() error {
+	r.mu.Lock()
+	s := r.sess
+	r.sess = nil
+	r.mu.Unlock()
+	if s != nil {
+		s.end()
+	}
+	return r.c.Close()
+}
 
 // RunInImage pulls img on the builder and calls fn with a Container of it;
-// the session ends when fn returns, and fn's error is returned as it is.
-// An image the builder cannot pull is an *ImageError.
+// fn's error is returned as it is. An image the builder cannot pull is an
+// *ImageError.
 func (r *ContainerRunner) RunInImage(ctx context.Context, img ContainerImage, fn func(context.Context, Container) error) error {
 	ref, err := pullRef(img)
 	if err != nil {
 		return err
 	}
-	r.opts.Logger.Debug("container session", "image", ref, "platform", img.Platform.String())
-	so := client.SolveOpt{Session: []session.Attachable{authSession(r.opts.Keychain)}}
-	// The build func runs in this process; its errors reach us through the
-	// daemon only as text, so keep the typed ones here.
-	var inner error
-	_, err = r.c.Build(ctx, so, "multiarch-test", func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
-		ctr, err := imageContainer(ctx, gc, ref, img.Platform)
-		if err != nil {
-			inner = &ImageError{Ref: ref, Platform: img.Platform.String(), Err: err}
-			return nil, inner
-		}
-		inner = fn(ctx, ctr)
-		return gateway.NewResult(), inner
-	}, nil)
-	if inner != nil {
-		return inner
-	}
+	s, err := r.session()
 	if err != nil {
 		return fmt.Errorf("container session for %s (%s): %w", ref, img.Platform, err)
 	}
-	return nil
+	r.opts.Logger.Debug("container", "image", ref, "platform", img.Platform.String())
+	ctr, err := imageContainer(ctx, s.gc, ref, img.Platform)
+	if err != nil {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		return &ImageError{Ref: ref, Platform: img.Platform.String(), Err: err}
+	}
+	return fn(ctx, ctr)
+}
+
+// session returns the runner's open session, opening one when there is
+// none yet or the last one ended.
+func (r *ContainerRunner) session() (*gatewaySession, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sess != nil && !r.sess.ended() {
+		return r.sess, nil
+	}
+	s, err := openSession(r.ctx, r.c, r.opts)
+	if err != nil {
+		return nil, err
+	}
+	r.sess = s
+	return s, nil
+}
+
+// gatewaySession is one BuildKit build whose gateway client lends itself
+// to the runner's containers until end.
+type gatewaySession struct {
+	gc   gateway.Client
+	stop chan struct{}
+	done chan struct{}
+	err  error
+}
+
+func openSession(ctx context.Context, c *client.Client, opts ContainerOptions) (*gatewaySession, error) {
+	s := &gatewaySession{stop: make(chan struct{}), done: make(chan struct{})}
+	ready := make(chan struct{})
+	so := client.SolveOpt{Session: []session.Attachable{authSession(opts.Keychain)}}
+	go func() {
+		defer close(s.done)
+		_, s.err = c.Build(ctx, so, "multiarch-test", func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
+			s.gc = gc
+			close(ready)
+			select {
+			case <-s.stop:
+			case <-ctx.Done():
+			}
+			return gateway.NewResult(), nil
+		}, nil)
+	}()
+	select {
+	case <-ready:
+		return s, nil
+	case <-s.done:
+		if s.err == nil {
+			s.err = errors.New("the builder ended the session")
+		}
+		return nil, s.err
+	}
+}
+
+func (s *gatewaySession) ended() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// end stops the session and waits for the builder to close it.
+func (s *gatewaySession) end() {
+	close(s.stop)
+	<-s.done
 }
 
 // pullRef is repository@digest when the digest is known, else the

@@ -30,7 +30,8 @@ type ContainerRoutes struct {
 // natively first, else one that emulates it. As for a build, every node
 // must answer (*UnreachableError, one per node that does not) and some
 // node must run every platform (*UnsupportedPlatformError); nodes that get
-// no platform are let go at once.
+// no platform are let go at once. ctx also bounds the sessions the
+// runners' containers share.
 func RouteContainers(ctx context.Context, nodes []Node, want []platform.Platform, opts ContainerOptions) (*ContainerRoutes, error) {
 	if len(nodes) == 0 {
 		return nil, fmt.Errorf("%w: no builder node", ErrInvalidOptions)
@@ -57,7 +58,7 @@ func RouteContainers(ctx context.Context, nodes []Node, want []platform.Platform
 	opts = opts.withDefaults()
 	rs := &ContainerRoutes{routes: map[string]Route{}}
 	for _, a := range plan {
-		r := &ContainerRunner{c: conns.clients[a.Index], status: a.Status, opts: opts}
+		r := &ContainerRunner{c: conns.clients[a.Index], status: a.Status, opts: opts, ctx: ctx}
 		conns.clients[a.Index] = nil // the runner owns it now
 		rs.runners = append(rs.runners, r)
 		for _, p := range a.Platforms {
