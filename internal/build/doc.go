@@ -13,6 +13,13 @@
 // solved inside the session, the caller tests a container of every
 // platform's result, and only a passing result reaches the exporter.
 //
+// ContainerRunner runs containers of registry images for `multiarch test`:
+// all containers of one runner share one gateway session. Every test
+// container's PID 1 is a holder, the node's own tiny pause executable from
+// internal/probe (else the image's sleep), so that a check dying of a
+// signal under QEMU is not PID 1, which would ignore the signal QEMU sends
+// itself and hang.
+//
 // Per-platform times and the time spent in RUN steps under emulation are
 // read from the vertex timings of BuildKit's progress stream (timeline),
 // never from the text of the display.
