@@ -11,11 +11,9 @@ import (
 // unameArgs is check 1.
 var unameArgs = []string{"uname", "-m"}
 
-// RunCell runs the checks of target t in containers of c. It never fails:
-// what went wrong is in the cell. `build --test` calls it once per
-// platform with containers of the solved result.
-func RunCell(ctx context.Context, t Target, c Container, opts Options) Cell {
-	opts = opts.withDefaults()
+// runCell runs the checks of target t in containers of c. It never fails:
+// what went wrong is in the cell. opts has its defaults (see Run).
+func runCell(ctx context.Context, t Target, c Container, opts Options) Cell {
 	start := time.Now()
 	cell := newCell(t, opts)
 	ctx, cancel := context.WithTimeout(ctx, opts.CellTimeout)
@@ -37,9 +35,9 @@ func RunCell(ctx context.Context, t Target, c Container, opts Options) Cell {
 	return finish(cell, start)
 }
 
-// FailedCell is the cell of a target that could not run at all.
-func FailedCell(t Target, opts Options, err error, d time.Duration) Cell {
-	cell := newCell(t, opts.withDefaults())
+// failedCell is the cell of a target that could not run at all.
+func failedCell(t Target, opts Options, err error, d time.Duration) Cell {
+	cell := newCell(t, opts)
 	cell.Error = err.Error()
 	cell.Uname = Check{Status: StatusSkip, Message: "the cell did not run"}
 	cell.Command = cell.Uname

@@ -46,14 +46,14 @@ func runOpened(ctx context.Context, t Target, open Opener, opts Options) Cell {
 	var cell Cell
 	ran := false
 	err := open(ctx, t, func(ctx context.Context, c Container) error {
-		cell, ran = RunCell(ctx, t, c, opts), true
+		cell, ran = runCell(ctx, t, c, opts), true
 		return nil
 	})
 	if !ran || err != nil {
 		if err == nil {
 			err = context.Cause(ctx)
 		}
-		cell = FailedCell(t, opts, err, time.Since(start))
+		cell = failedCell(t, opts, err, time.Since(start))
 	} else {
 		// Opening (the pull) is part of the cell's time.
 		cell.DurationSeconds = time.Since(start).Seconds()
