@@ -3,11 +3,12 @@ package doctor
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/probe"
 )
 
 // fakeHost is a host whose state each case sets; its probe behaves as the
@@ -19,6 +20,9 @@ type fakeHost struct {
 	handlers  map[string]*handler // by QEMU arch
 	emulators map[string]bool
 	badCPU    bool
+	// wrongEmulator makes every probe report x86_64, as a handler running
+	// the wrong emulator would.
+	wrongEmulator bool
 }
 
 func healthy() *fakeHost {
@@ -43,17 +47,19 @@ func (h *fakeHost) Emulator(p platform.Platform) string {
 	return ""
 }
 func (h *fakeHost) QEMUVersion(context.Context, string) (string, error) { return "7.2.22", nil }
-func (h *fakeHost) Probe(_ context.Context, p platform.Platform, cpu string) probeResult {
+func (h *fakeHost) Probe(_ context.Context, p platform.Platform, cpu string) (string, error) {
 	hd := h.handlers[p.QEMUArch]
 	switch {
 	case hd == nil || !hd.Enabled:
-		return probeResult{Failure: probeNoHandler, Err: errors.New("exec format error")}
+		return "", &probe.Error{Kind: probe.NoHandler, Platform: p, Err: syscall.ENOEXEC}
 	case !strings.Contains(hd.Flags, "F"):
-		return probeResult{Failure: probeNoInterp, Err: errors.New("no such file or directory")}
+		return "", &probe.Error{Kind: probe.InterpreterUnreachable, Platform: p, Err: syscall.ENOENT}
+	case h.wrongEmulator:
+		return "x86_64", &probe.Error{Kind: probe.WrongMachine, Platform: p, Machine: "x86_64"}
 	case cpu != "" && h.badCPU:
-		return probeResult{Failure: probeBadCPU, Err: errors.New("unknown cpu")}
+		return "", &probe.Error{Kind: probe.Exit, Platform: p, CPU: cpu, Status: 1, Stderr: "qemu: unable to find CPU model"}
 	}
-	return probeResult{Machine: p.UnameEmulated[0]}
+	return p.UnameEmulated[0], nil
 }
 
 // fakeFixer changes the fake host the way the real fix would.
@@ -129,6 +135,7 @@ func TestDoctorChecks(t *testing.T) {
 		{name: "no F flag check", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "OC" }, id: "linux/arm64:flag-F", status: Fail, fix: "reregister --flags CF"},
 		{name: "interpreter missing", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].InterpreterExists = false }, id: "linux/arm64:interpreter", status: Fail, fix: "apt-get install qemu-user-static"},
 		{name: "dynamic interpreter", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Static = false }, id: "linux/arm64:interpreter", status: Fail, fix: "qemu-user-static"},
+		{name: "wrong emulator", platforms: "arm64", mutate: func(h *fakeHost) { h.wrongEmulator = true }, id: "linux/arm64:probe", status: Fail, fix: "multiarch binfmt ls"},
 		{name: "strict cpu unknown warns", platforms: "arm/v6", mutate: func(h *fakeHost) { h.badCPU = true }, wantOK: true, id: "linux/arm/v6:strict-cpu", status: Warn},
 	}
 	for _, tt := range tests {

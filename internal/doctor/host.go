@@ -20,26 +20,6 @@ type handler struct {
 	Static            bool
 }
 
-// probeFailure classifies why a functional probe did not run.
-type probeFailure int
-
-const (
-	probeOther        probeFailure = iota
-	probeNoHandler                 // ENOEXEC: nothing handles the format
-	probeNoInterp                  // ENOENT inside the chroot: the F flag is missing
-	probeSignal                    // the emulated program died of a signal
-	probeTimeout                   // it hung
-	probeWrongMachine              // it ran but reported another machine
-	probeBadCPU                    // QEMU does not know the requested CPU model
-)
-
-// probeResult is one functional probe.
-type probeResult struct {
-	Machine string
-	Failure probeFailure
-	Err     error
-}
-
 // host is everything doctor reads from the machine. The real one reads
 // /proc and runs probes; unit tests give a fake, so the checks' logic is
 // tested on every kind of broken host without breaking this one.
@@ -55,8 +35,9 @@ type host interface {
 	Emulator(p platform.Platform) string
 	QEMUVersion(ctx context.Context, interpreter string) (string, error)
 	// Probe runs p's probe binary chrooted into an empty directory; cpu,
-	// when set, is the QEMU_CPU model.
-	Probe(ctx context.Context, p platform.Platform, cpu string) probeResult
+	// when set, is the QEMU_CPU model. It returns the machine the probe
+	// reported, if it got that far; a failure is a *probe.Error.
+	Probe(ctx context.Context, p platform.Platform, cpu string) (machine string, err error)
 }
 
 // fixer applies the safe fixes. Each returns what it did, for the report.

@@ -49,34 +49,10 @@ func (h *realHost) Handler(p platform.Platform) (*handler, error) {
 	}, nil
 }
 
-// Probe runs the functional probe and classifies its failure.
-func (h *realHost) Probe(ctx context.Context, p platform.Platform, cpu string) probeResult {
+// Probe runs the functional probe; its *probe.Error says what failed.
+func (h *realHost) Probe(ctx context.Context, p platform.Platform, cpu string) (string, error) {
 	res, err := probe.Run(ctx, p, probe.Options{CPU: cpu})
-	if err == nil {
-		return probeResult{Machine: res.Machine}
-	}
-	out := probeResult{Machine: res.Machine, Err: err}
-	var pe *probe.Error
-	if !errors.As(err, &pe) {
-		return out
-	}
-	switch pe.Kind {
-	case probe.NoHandler:
-		out.Failure = probeNoHandler
-	case probe.InterpreterUnreachable:
-		out.Failure = probeNoInterp
-	case probe.Signal:
-		out.Failure = probeSignal
-	case probe.Timeout:
-		out.Failure = probeTimeout
-	case probe.WrongMachine:
-		out.Failure = probeWrongMachine
-	case probe.Exit:
-		if cpu != "" {
-			out.Failure = probeBadCPU
-		}
-	}
-	return out
+	return res.Machine, err
 }
 
 // realFixer applies fixes through the binfmt manager.

@@ -2,10 +2,12 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/probe"
 )
 
 // platformChecks checks one platform: handler, flags, interpreter, QEMU
@@ -89,37 +91,44 @@ func versionCheck(ctx context.Context, h host, name string, hd *handler) Check {
 func probeChecks(ctx context.Context, h host, p platform.Platform) []Check {
 	name := p.String()
 	id := name + ":probe"
-	res := h.Probe(ctx, p, "")
-	if res.Err != nil {
-		return []Check{probeFailCheck(id, p, res)}
+	machine, err := h.Probe(ctx, p, "")
+	if err != nil {
+		return []Check{probeFailCheck(id, p, "", machine, err)}
 	}
-	out := []Check{ok(id, fmt.Sprintf("%s: the %s probe ran chrooted in an empty directory and reported %s", name, p.QEMUArch, res.Machine))}
+	out := []Check{ok(id, fmt.Sprintf("%s: the %s probe ran chrooted in an empty directory and reported %s", name, p.QEMUArch, machine))}
 	if p.StrictCPU == "" {
 		return out
 	}
 	id = name + ":strict-cpu"
-	res = h.Probe(ctx, p, p.StrictCPU)
-	if res.Err != nil {
-		c := probeFailCheck(id, p, res)
+	machine, err = h.Probe(ctx, p, p.StrictCPU)
+	if err != nil {
+		c := probeFailCheck(id, p, p.StrictCPU, machine, err)
 		c.Status = Warn
 		c.Message += fmt.Sprintf(" (under QEMU_CPU=%s; `--strict-cpu` tests need it)", p.StrictCPU)
 		return append(out, c)
 	}
-	return append(out, ok(id, fmt.Sprintf("%s: oldest CPU model %s works (reported %s)", name, p.StrictCPU, res.Machine)))
+	return append(out, ok(id, fmt.Sprintf("%s: oldest CPU model %s works (reported %s)", name, p.StrictCPU, machine)))
 }
 
-func probeFailCheck(id string, p platform.Platform, res probeResult) Check {
+// probeFailCheck turns a failed probe (run under cpu, "" for the
+// emulator's default) into a check whose fix fits the probe.Error's Kind.
+func probeFailCheck(id string, p platform.Platform, cpu, machine string, err error) Check {
 	name := p.String()
-	switch res.Failure {
-	case probeNoHandler:
+	var kind probe.Kind
+	if pe := (*probe.Error)(nil); errors.As(err, &pe) {
+		kind = pe.Kind
+	}
+	switch {
+	case kind == probe.NoHandler:
 		return fail(id, fmt.Sprintf("%s: the probe failed with \"exec format error\": the kernel found no handler", name), "sudo multiarch binfmt install "+name)
-	case probeNoInterp:
+	case kind == probe.InterpreterUnreachable:
 		return fail(id, fmt.Sprintf("%s: the probe could not reach the interpreter from inside a chroot: the handler needs the F flag", name), "sudo multiarch binfmt reregister --flags CF")
-	case probeBadCPU:
-		return fail(id, fmt.Sprintf("%s: this QEMU does not know CPU model %s", name, p.StrictCPU), "install a newer qemu-user-static")
-	case probeWrongMachine:
-		return fail(id, fmt.Sprintf("%s: the probe reported machine %q, want one of %s", name, res.Machine, strings.Join(append(p.UnameNative, p.UnameEmulated...), ", ")),
+	case kind == probe.Exit && cpu != "":
+		// The emulator refused to start under QEMU_CPU.
+		return fail(id, fmt.Sprintf("%s: this QEMU does not know CPU model %s", name, cpu), "install a newer qemu-user-static")
+	case kind == probe.WrongMachine:
+		return fail(id, fmt.Sprintf("%s: the probe reported machine %q, want one of %s", name, machine, strings.Join(append(p.UnameNative, p.UnameEmulated...), ", ")),
 			"check which handler matches "+p.QEMUArch+" binaries: multiarch binfmt ls")
 	}
-	return fail(id, fmt.Sprintf("%s: the probe failed: %v", name, res.Err), "sudo multiarch binfmt install --force "+name)
+	return fail(id, fmt.Sprintf("%s: the probe failed: %v", name, err), "sudo multiarch binfmt install --force "+name)
 }
