@@ -36,7 +36,7 @@ const (
 )
 
 func nodeRank(n Node, st *NodeStatus, p platform.Platform) rank {
-	if isNative(NativePlatforms(n, st), p.OS+"/"+p.Arch) {
+	if RunsNatively(n, st, p) {
 		return rankNative
 	}
 	for _, s := range st.Platforms() {
@@ -48,6 +48,12 @@ func nodeRank(n Node, st *NodeStatus, p platform.Platform) rank {
 		}
 	}
 	return rankNone
+}
+
+// RunsNatively reports whether node n, whose probe said st, runs p
+// without emulation: the rule Plan routes by (see NativePlatforms).
+func RunsNatively(n Node, st *NodeStatus, p platform.Platform) bool {
+	return isNative(NativePlatforms(n, st), p.OS+"/"+p.Arch)
 }
 
 // alsoNative are the architectures a CPU of another runs without

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -114,7 +113,9 @@ func testRefs(cmd *cobra.Command, builder string, refs []string, want []platform
 		return nil, explainBuildError(err)
 	}
 	defer runner.Close()
-	targets, err := testTargets(refs, entries, want, nativeOn(runner.Status()))
+	node := build.Node{Endpoint: addr}
+	native := func(p platform.Platform) bool { return build.RunsNatively(node, runner.Status(), p) }
+	targets, err := testTargets(refs, entries, want, native)
 	if err != nil {
 		return nil, err
 	}
@@ -190,23 +191,6 @@ func testEntries(ctx context.Context, refs []string, opts registry.Options) ([][
 		}
 	}
 	return out, nil
-}
-
-// nativeOn says which platforms the builder runs without emulation: those
-// of its worker's own platform (the first one it reports), plus what that
-// machine's kernel runs natively (386 on x86-64).
-func nativeOn(st *build.NodeStatus) func(platform.Platform) bool {
-	host := platform.Host()
-	if ps := st.Platforms(); len(ps) > 0 {
-		if p, err := platform.Parse(ps[0]); err == nil {
-			host = p
-		}
-	}
-	native := []string{host.QEMUArch}
-	if host.QEMUArch == platform.Host().QEMUArch {
-		native = platform.NativeArches()
-	}
-	return func(p platform.Platform) bool { return slices.Contains(native, p.QEMUArch) }
 }
 
 func renderTest(cmd *cobra.Command, f *testFlags, r *imagetest.Report) error {
