@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -140,6 +141,29 @@ func TestNotMounted(t *testing.T) {
 	err = m.Register(context.Background(), Registration{Name: "x", Magic: []byte{1}, Interpreter: "/q"})
 	if !errors.Is(err, ErrNotMounted) {
 		t.Errorf("Register err = %v, want ErrNotMounted", err)
+	}
+}
+
+func TestSetStatus(t *testing.T) {
+	m, k := newFake(t, true)
+	ctx := context.Background()
+	for _, on := range []bool{false, true} {
+		if err := m.SetStatus(ctx, on); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := m.Enabled(ctx); err != nil || got != on {
+			t.Errorf("after SetStatus(%v): Enabled = %v, %v", on, got, err)
+		}
+	}
+	if want := []string{"disable binfmt_misc", "enable binfmt_misc"}; !reflect.DeepEqual(k.ops, want) {
+		t.Errorf("kernel writes %q, want %q", k.ops, want)
+	}
+	k.fail["enable binfmt_misc"] = syscall.EPERM
+	if err := m.SetStatus(ctx, true); !errors.Is(err, syscall.EPERM) || !strings.Contains(err.Error(), "run as root") {
+		t.Errorf("EPERM: err = %v, want the errno and the advice to run as root", err)
+	}
+	if err := (&Manager{Root: t.TempDir()}).SetStatus(ctx, true); !errors.Is(err, ErrNotMounted) {
+		t.Errorf("not mounted: err = %v, want ErrNotMounted", err)
 	}
 }
 

@@ -77,6 +77,17 @@ func (k *fakeKernel) write(path string, data []byte) error {
 	if op == "" {
 		return syscall.EINVAL
 	}
+	if name == "status" {
+		k.ops = append(k.ops, op+" binfmt_misc")
+		if err := k.fail[op+" binfmt_misc"]; err != nil {
+			delete(k.fail, op+" binfmt_misc")
+			return err
+		}
+		if op == "unregister" {
+			return syscall.ENOSYS // removes every entry; no test wants that
+		}
+		return os.WriteFile(path, []byte(op+"d\n"), 0o644)
+	}
 	k.ops = append(k.ops, op+" "+name)
 	if err := k.fail[op+" "+name]; err != nil {
 		delete(k.fail, op+" "+name)

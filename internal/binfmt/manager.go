@@ -175,6 +175,20 @@ func (m *Manager) EnsureMounted(ctx context.Context) error {
 	return nil
 }
 
+// SetStatus flips binfmt_misc's global switch (its status file): when
+// disabled, the kernel uses no entry at all.
+func (m *Manager) SetStatus(ctx context.Context, enabled bool) error {
+	if err := m.requireMounted(); err != nil {
+		return err
+	}
+	op, value := "disable", "0"
+	if enabled {
+		op, value = "enable", "1"
+	}
+	m.log().Debug(op+" binfmt_misc", "path", m.root())
+	return m.writeFile(op, "binfmt_misc", filepath.Join(m.root(), "status"), []byte(value))
+}
+
 // Register writes one registration to the kernel as it is, without the
 // checks of Install (existing entries, native architectures).
 func (m *Manager) Register(ctx context.Context, r Registration) error {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/multiarch-dev/multiarch/internal/binfmt"
@@ -70,8 +69,8 @@ func (f *realFixer) Mount() (string, error) {
 }
 
 func (f *realFixer) EnableBinfmt() (string, error) {
-	if err := os.WriteFile(f.binfmtDir+"/status", []byte("1"), 0); err != nil {
-		return "", fmt.Errorf("enable binfmt_misc: %w (run as root)", err)
+	if err := f.mgr.SetStatus(context.Background(), true); err != nil {
+		return "", err
 	}
 	return "enabled binfmt_misc", nil
 }
