@@ -5,9 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/multiarch-dev/multiarch/internal/binfmt"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
@@ -34,16 +34,15 @@ func TestMagicMatchesDistro(t *testing.T) {
 			if line == "" || line[0] == '#' {
 				continue
 			}
-			// :name:type:offset:magic:mask:interpreter:flags
-			fields := strings.Split(line, ":")
-			if len(fields) < 8 {
-				t.Fatalf("%s: odd line %q", f.Name(), line)
+			r, err := binfmt.ParseLine(line)
+			if err != nil {
+				t.Fatalf("%s: %v", f.Name(), err)
 			}
-			if got := unescape(t, fields[4]); string(got) != string(p.Magic) {
-				t.Errorf("%s magic = %x, distro has %x", p, p.Magic, got)
+			if string(r.Magic) != string(p.Magic) {
+				t.Errorf("%s magic = %x, distro has %x", p, p.Magic, r.Magic)
 			}
-			if got := unescape(t, fields[5]); string(got) != string(p.Mask) {
-				t.Errorf("%s mask = %x, distro has %x", p, p.Mask, got)
+			if string(r.Mask) != string(p.Mask) {
+				t.Errorf("%s mask = %x, distro has %x", p, p.Mask, r.Mask)
 			}
 			checked++
 		}
@@ -52,33 +51,4 @@ func TestMagicMatchesDistro(t *testing.T) {
 	if checked < 5 {
 		t.Errorf("compared only %d distro entries", checked)
 	}
-}
-
-// unescape decodes binfmt_misc's \xHH escapes (and literal bytes).
-func unescape(t *testing.T, s string) []byte {
-	t.Helper()
-	var out []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && s[i+1] == 'x' {
-			var b byte
-			for _, c := range s[i+2 : i+4] {
-				b <<= 4
-				switch {
-				case c >= '0' && c <= '9':
-					b |= byte(c - '0')
-				case c >= 'a' && c <= 'f':
-					b |= byte(c-'a') + 10
-				case c >= 'A' && c <= 'F':
-					b |= byte(c-'A') + 10
-				default:
-					t.Fatalf("bad escape in %q", s)
-				}
-			}
-			out = append(out, b)
-			i += 3
-			continue
-		}
-		out = append(out, s[i])
-	}
-	return out
 }
