@@ -159,10 +159,7 @@ func keepHostEntry(t *testing.T, m *Manager, name string) {
 func TestE2EInstallPersist(t *testing.T) {
 	m := realManager(t)
 	ctx := context.Background()
-	p, err := platform.Parse("linux/riscv64")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := testenv.Platforms(t, "linux/riscv64")[0]
 	requireFile(t, "/usr/bin/"+p.EmulatorBinary())
 	keepHostEntry(t, m, p.BinfmtName())
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
 func TestParseEntryTestdata(t *testing.T) {
@@ -172,7 +174,7 @@ func TestHandler(t *testing.T) {
 	for _, tt := range []struct {
 		platform, name string
 	}{{"linux/arm/v7", "qemu-arm"}, {"linux/arm64", "qemu-aarch64"}, {"linux/riscv64", ""}} {
-		p := mustPlatform(t, tt.platform)
+		p := testenv.Platforms(t, tt.platform)[0]
 		e, ok, err := m.Handler(context.Background(), p)
 		if err != nil || ok != (tt.name != "") || e.Name != tt.name {
 			t.Errorf("Handler(%s) = %q, %v, %v; want %q", p, e.Name, ok, err, tt.name)

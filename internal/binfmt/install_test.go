@@ -12,16 +12,8 @@ import (
 	"testing"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
-
-func platforms(t *testing.T, list string) []platform.Platform {
-	t.Helper()
-	ps, err := platform.ParseList(list)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ps
-}
 
 func TestInstallRefusesNativeArches(t *testing.T) {
 	m, k := newFake(t, true)
@@ -36,7 +28,7 @@ func TestInstallRefusesNativeArches(t *testing.T) {
 		}
 		t.Run(p.String(), func(t *testing.T) {
 			// Together with a foreign platform: nothing at all is written.
-			list := []platform.Platform{mustPlatform(t, "linux/riscv64"), p}
+			list := append(testenv.Platforms(t, "linux/riscv64"), p)
 			_, err := m.Install(context.Background(), InstallOptions{Platforms: list, QEMUDir: fakeQEMU(t, arch, "riscv64"), Force: true})
 			if !errors.Is(err, ErrNativeArch) || !strings.Contains(err.Error(), "hijack every native binary") {
 				t.Errorf("err = %v, want ErrNativeArch saying why", err)
@@ -50,7 +42,7 @@ func TestInstallRefusesNativeArches(t *testing.T) {
 
 func TestInstallIdempotent(t *testing.T) {
 	m, k := newFake(t, true)
-	opts := InstallOptions{Platforms: platforms(t, "linux/arm64,linux/arm/v6,linux/arm/v7"), QEMUDir: fakeQEMU(t, "aarch64", "arm")}
+	opts := InstallOptions{Platforms: testenv.Platforms(t, "linux/arm64", "linux/arm/v6", "linux/arm/v7"), QEMUDir: fakeQEMU(t, "aarch64", "arm")}
 	plan, err := m.Install(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +75,7 @@ func actions(p *Plan) []string {
 func TestInstallConflictNeedsForce(t *testing.T) {
 	m, _ := newFake(t, false) // qemu-arm registered by Debian with POF
 	before := snapshot(t, m.Root)
-	opts := InstallOptions{Platforms: platforms(t, "linux/arm/v7"), QEMUDir: fakeQEMU(t, "arm")}
+	opts := InstallOptions{Platforms: testenv.Platforms(t, "linux/arm/v7"), QEMUDir: fakeQEMU(t, "arm")}
 	_, err := m.Install(context.Background(), opts)
 	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "use --force") || !strings.Contains(err.Error(), `flags "POF"`) {
 		t.Fatalf("err = %v, want ErrConflict naming the flags and --force", err)
@@ -109,7 +101,7 @@ func TestInstallEnablesDisabledEntry(t *testing.T) {
 	m, _ := newFake(t, false) // qemu-ppc64le: disabled, OCF, /usr/bin/qemu-ppc64le-static
 	dir := filepath.Dir("/usr/bin/qemu-ppc64le-static")
 	requireFile(t, "/usr/bin/qemu-ppc64le-static")
-	plan, err := m.Install(context.Background(), InstallOptions{Platforms: platforms(t, "ppc64le"), QEMUDir: dir})
+	plan, err := m.Install(context.Background(), InstallOptions{Platforms: testenv.Platforms(t, "ppc64le"), QEMUDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +121,7 @@ func TestInstallRollback(t *testing.T) {
 			m, k := newFake(t, false)
 			before := snapshot(t, m.Root)
 			k.fail["register qemu-riscv64"] = failure
-			opts := InstallOptions{Platforms: platforms(t, "linux/arm64 linux/riscv64 linux/mips64le"),
+			opts := InstallOptions{Platforms: testenv.Platforms(t, "linux/arm64", "linux/riscv64", "linux/mips64le"),
 				QEMUDir: fakeQEMU(t, "aarch64", "riscv64", "mips64el"), Force: true, Persist: true}
 			_, err := m.Install(context.Background(), opts)
 			if !errors.Is(err, failure) || !strings.Contains(err.Error(), "rolled back") {
@@ -159,7 +151,7 @@ func TestReplaceFailureRestoresOld(t *testing.T) {
 	before := snapshot(t, m.Root)
 	k.fail["register qemu-ppc64le"] = syscall.EACCES
 	requireFile(t, "/usr/bin/qemu-ppc64le-static")
-	_, err := m.Install(context.Background(), InstallOptions{Platforms: platforms(t, "ppc64le"), Flags: FlagFixBinary, QEMUDir: "/usr/bin", Force: true})
+	_, err := m.Install(context.Background(), InstallOptions{Platforms: testenv.Platforms(t, "ppc64le"), Flags: FlagFixBinary, QEMUDir: "/usr/bin", Force: true})
 	if !errors.Is(err, fs.ErrPermission) {
 		t.Fatalf("err = %v", err)
 	}
@@ -172,7 +164,7 @@ func TestReplaceFailureRestoresOld(t *testing.T) {
 func TestInstallMissingEmulator(t *testing.T) {
 	m, k := newFake(t, true)
 	empty := t.TempDir()
-	_, err := m.Install(context.Background(), InstallOptions{Platforms: platforms(t, "arm64"), QEMUDir: empty})
+	_, err := m.Install(context.Background(), InstallOptions{Platforms: testenv.Platforms(t, "arm64"), QEMUDir: empty})
 	if !errors.Is(err, ErrNoEmulator) || !strings.Contains(err.Error(), "qemu-aarch64-static") {
 		t.Errorf("err = %v, want ErrNoEmulator naming the binary", err)
 	}
@@ -202,7 +194,7 @@ func TestInstallMissingEmulator(t *testing.T) {
 
 func TestInstallPersist(t *testing.T) {
 	m, _ := newFake(t, true)
-	opts := InstallOptions{Platforms: platforms(t, "riscv64"), QEMUDir: fakeQEMU(t, "riscv64"), Persist: true}
+	opts := InstallOptions{Platforms: testenv.Platforms(t, "riscv64"), QEMUDir: fakeQEMU(t, "riscv64"), Persist: true}
 	plan, err := m.Install(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -231,7 +223,7 @@ func TestInstallPersist(t *testing.T) {
 
 func TestApplyMountsOnlyRealRoot(t *testing.T) {
 	m := &Manager{Root: t.TempDir()}
-	plan, err := m.PlanInstall(context.Background(), InstallOptions{Platforms: platforms(t, "arm64"), QEMUDir: fakeQEMU(t, "aarch64")})
+	plan, err := m.PlanInstall(context.Background(), InstallOptions{Platforms: testenv.Platforms(t, "arm64"), QEMUDir: fakeQEMU(t, "aarch64")})
 	if err != nil {
 		t.Fatalf("planning works unmounted (for --dry-run): %v", err)
 	}

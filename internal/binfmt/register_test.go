@@ -9,17 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
-
-func mustPlatform(t testing.TB, s string) platform.Platform {
-	t.Helper()
-	p, err := platform.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // TestLineMatchesDebian: for Debian's flags and interpreter, our register
 // line and persisted file equal Debian's /usr/lib/binfmt.d files byte for
@@ -34,7 +25,7 @@ func TestLineMatchesDebian(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := mustPlatform(t, tt.platform)
+			p := testenv.Platforms(t, tt.platform)[0]
 			flags, _ := ParseFlags("POF")
 			r := Registration{Name: p.BinfmtName(), Magic: p.Magic, Mask: p.Mask, Flags: flags,
 				Interpreter: "/usr/libexec/qemu-binfmt/" + p.QEMUArch + "-binfmt-P"}

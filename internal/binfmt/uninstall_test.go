@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
 func TestUninstallTargets(t *testing.T) {
@@ -94,7 +95,7 @@ func TestReregister(t *testing.T) {
 	}
 	os.Remove(missing)
 
-	plan, err := m.Reregister(context.Background(), ReregisterOptions{Platforms: platforms(t, "arm/v7,ppc64le")})
+	plan, err := m.Reregister(context.Background(), ReregisterOptions{Platforms: testenv.Platforms(t, "arm/v7", "ppc64le")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func TestReregister(t *testing.T) {
 	if arm.Flags.String() != "POCF" || arm.Interpreter != "/usr/libexec/qemu-binfmt/arm-binfmt-P" || !arm.Enabled {
 		t.Errorf("qemu-arm after reregister: %+v", arm)
 	}
-	plan, err = m.Reregister(context.Background(), ReregisterOptions{Platforms: platforms(t, "arm/v7")})
+	plan, err = m.Reregister(context.Background(), ReregisterOptions{Platforms: testenv.Platforms(t, "arm/v7")})
 	if err != nil || !reflect.DeepEqual(actions(plan), []string{"qemu-arm unchanged"}) {
 		t.Errorf("second run: %q, %v", actions(plan), err)
 	}
@@ -114,7 +115,7 @@ func TestReregister(t *testing.T) {
 func TestReregisterKeepsDisabled(t *testing.T) {
 	m, _ := newFake(t, false)
 	requireFile(t, "/usr/bin/qemu-ppc64le-static")
-	if _, err := m.Reregister(context.Background(), ReregisterOptions{Flags: FlagPreserveArgv0, Platforms: platforms(t, "ppc64le")}); err != nil {
+	if _, err := m.Reregister(context.Background(), ReregisterOptions{Flags: FlagPreserveArgv0, Platforms: testenv.Platforms(t, "ppc64le")}); err != nil {
 		t.Fatal(err)
 	}
 	e, _ := m.Get(context.Background(), "qemu-ppc64le")

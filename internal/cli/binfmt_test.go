@@ -217,7 +217,7 @@ func TestBinfmtLsJSONHost(t *testing.T) {
 	testenv.LockHostBinfmt(t)
 	m := &binfmt.Manager{}
 	testenv.Require(t, m.Mounted(), "binfmt_misc is not mounted")
-	_, ok, err := m.Handler(context.Background(), mustParse(t, "linux/arm64"))
+	_, ok, err := m.Handler(context.Background(), testenv.Platforms(t, "linux/arm64")[0])
 	testenv.Require(t, err == nil && ok, "no arm64 handler registered: apt-get install qemu-user-static")
 	out, err := runBinfmtCLI(t, "binfmt", "ls", "--json")
 	if err != nil {
@@ -259,15 +259,6 @@ func TestBinfmtInstallDryRunHost(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Errorf("dry run changed the host entry:\n%s\n->\n%s", before, after)
 	}
-}
-
-func mustParse(t *testing.T, s string) platform.Platform {
-	t.Helper()
-	p, err := platform.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 func TestBinfmtInstallWritesFake(t *testing.T) {

@@ -101,7 +101,7 @@ func TestDoctorBadPlatform(t *testing.T) {
 func TestDoctorHost(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.LockHostBinfmt(t)
-	_, ok, err := (&binfmt.Manager{}).Handler(context.Background(), mustParse(t, "linux/arm64"))
+	_, ok, err := (&binfmt.Manager{}).Handler(context.Background(), testenv.Platforms(t, "linux/arm64")[0])
 	testenv.Require(t, err == nil && ok, "QEMU handlers registered in binfmt_misc (sudo make setup)")
 	requireBuildkitd(t)
 	embeddedEnv(t)

@@ -18,7 +18,7 @@ func TestRouteChecks(t *testing.T) {
 		{Reachable: true, Workers: []build.Worker{{Platforms: []string{"linux/amd64", "linux/arm64", "linux/arm/v7"}}}},
 		{Reachable: true, Workers: []build.Worker{{Platforms: []string{"linux/arm64"}}}},
 	}
-	cs, hosted, unroutable := routeChecks(nodes, sts, mustParse(t, "linux/amd64,linux/arm64,linux/arm/v7"))
+	cs, hosted, unroutable := routeChecks(nodes, sts, testenv.Platforms(t, "linux/amd64", "linux/arm64", "linux/arm/v7"))
 	want := map[string]string{
 		"builder:linux/amd64":  "runs natively on unix:///run/bk.sock",
 		"builder:linux/arm64":  "runs natively on tcp://pi:1234",
@@ -36,7 +36,7 @@ func TestRouteChecks(t *testing.T) {
 		t.Errorf("hosted = %v, want [linux/arm/v7]", hosted)
 	}
 
-	cs, hosted, unroutable = routeChecks(nodes, sts, mustParse(t, "linux/arm64,linux/riscv64"))
+	cs, hosted, unroutable = routeChecks(nodes, sts, testenv.Platforms(t, "linux/arm64", "linux/riscv64"))
 	if len(cs) != 1 || cs[0].ID != "builder:linux/riscv64" || cs[0].Status != Fail || !strings.Contains(cs[0].Fix, "binfmt install linux/riscv64") {
 		t.Errorf("checks %+v, want one FAIL for riscv64 with the binfmt fix", cs)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/probe"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
 // fakeHost is a host whose state each case sets; its probe behaves as the
@@ -94,15 +95,6 @@ func (f *fakeFixer) Enable(p platform.Platform) (string, error) {
 	return "enabled " + p.BinfmtName(), nil
 }
 
-func mustParse(t *testing.T, s string) []platform.Platform {
-	t.Helper()
-	ps, err := platform.ParseList(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ps
-}
-
 func find(rep *Report, id string) *Check {
 	for i := range rep.Checks {
 		if rep.Checks[i].ID == id {
@@ -115,7 +107,7 @@ func find(rep *Report, id string) *Check {
 func TestDoctorChecks(t *testing.T) {
 	tests := []struct {
 		name      string
-		platforms string
+		platforms string // comma separated
 		mutate    func(h *fakeHost)
 		wantOK    bool
 		id        string
@@ -145,7 +137,7 @@ func TestDoctorChecks(t *testing.T) {
 				tt.mutate(h)
 			}
 			d := &Doctor{host: h}
-			rep, err := d.Run(context.Background(), Options{Platforms: mustParse(t, tt.platforms)})
+			rep, err := d.Run(context.Background(), Options{Platforms: testenv.Platforms(t, strings.Split(tt.platforms, ",")...)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -166,7 +158,7 @@ func TestDoctorChecks(t *testing.T) {
 func TestDoctorFix(t *testing.T) {
 	tests := []struct {
 		name      string
-		platforms string
+		platforms string // comma separated
 		mutate    func(h *fakeHost)
 		calls     string
 	}{
@@ -184,7 +176,7 @@ func TestDoctorFix(t *testing.T) {
 			}
 			f := &fakeFixer{h: h}
 			d := &Doctor{host: h, fixer: f}
-			rep, err := d.Run(context.Background(), Options{Platforms: mustParse(t, tt.platforms), Fix: true})
+			rep, err := d.Run(context.Background(), Options{Platforms: testenv.Platforms(t, strings.Split(tt.platforms, ",")...), Fix: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -206,7 +198,7 @@ func TestDoctorFix(t *testing.T) {
 func TestDoctorFixCannotInstallWithoutEmulator(t *testing.T) {
 	h := healthy()
 	f := &fakeFixer{h: h}
-	rep, err := (&Doctor{host: h, fixer: f}).Run(context.Background(), Options{Platforms: mustParse(t, "riscv64"), Fix: true})
+	rep, err := (&Doctor{host: h, fixer: f}).Run(context.Background(), Options{Platforms: testenv.Platforms(t, "riscv64"), Fix: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +208,7 @@ func TestDoctorFixCannotInstallWithoutEmulator(t *testing.T) {
 }
 
 func TestReportJSONShape(t *testing.T) {
-	rep, err := (&Doctor{host: healthy()}).Run(context.Background(), Options{Platforms: mustParse(t, "arm64")})
+	rep, err := (&Doctor{host: healthy()}).Run(context.Background(), Options{Platforms: testenv.Platforms(t, "arm64")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,18 +20,9 @@ func requireHandlers(t *testing.T) *binfmt.Manager {
 	testenv.RequireRoot(t)
 	testenv.LockHostBinfmt(t)
 	m := &binfmt.Manager{}
-	_, ok, err := m.Handler(context.Background(), mustPlatform(t, "linux/riscv64"))
+	_, ok, err := m.Handler(context.Background(), testenv.Platforms(t, "linux/riscv64")[0])
 	testenv.Require(t, err == nil && ok, "QEMU handlers registered in binfmt_misc (sudo make setup)")
 	return m
-}
-
-func mustPlatform(t *testing.T, s string) platform.Platform {
-	t.Helper()
-	p, err := platform.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 func byID(rep *doctor.Report) map[string]doctor.Check {
@@ -71,7 +62,7 @@ func TestRealHostEveryEmulatedPlatformWorks(t *testing.T) {
 func TestRealHostMissingFFlag(t *testing.T) {
 	m := requireHandlers(t)
 	ctx := context.Background()
-	p := mustPlatform(t, "linux/riscv64")
+	p := testenv.Platforms(t, "linux/riscv64")[0]
 	orig, _, err := m.Handler(ctx, p)
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +142,7 @@ func TestNoQEMUPackage(t *testing.T) {
 	}
 	t.Setenv("PATH", t.TempDir())
 	d := doctor.New(doctor.Config{BinfmtDir: dir, QEMUDir: t.TempDir()})
-	for _, opts := range []doctor.Options{{}, {Platforms: []platform.Platform{mustPlatform(t, "arm64")}}} {
+	for _, opts := range []doctor.Options{{}, {Platforms: testenv.Platforms(t, "arm64")}} {
 		rep, err := d.Run(context.Background(), opts)
 		if err != nil {
 			t.Fatal(err)
@@ -188,7 +179,7 @@ func TestEmulatorLookupMatchesInstall(t *testing.T) {
 	}
 	t.Setenv("PATH", path)
 	rep, err := doctor.New(doctor.Config{BinfmtDir: dir, QEMUDir: qemu}).Run(context.Background(),
-		doctor.Options{Platforms: []platform.Platform{mustPlatform(t, "riscv64"), mustPlatform(t, "arm64")}})
+		doctor.Options{Platforms: testenv.Platforms(t, "riscv64", "arm64")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
 // targets returns the first table row of every QEMU target.
@@ -115,7 +116,7 @@ func headerFlags(bin []byte, f *elf.File) uint32 {
 }
 
 func TestBinaryReturnsACopy(t *testing.T) {
-	p, _ := platform.Parse("linux/arm64")
+	p := testenv.Platforms(t, "linux/arm64")[0]
 	a, _ := Binary(p)
 	a[len(a)-1] ^= 0xff
 	b, _ := Binary(p)
@@ -125,7 +126,7 @@ func TestBinaryReturnsACopy(t *testing.T) {
 }
 
 func TestBinaryUnknownTarget(t *testing.T) {
-	p, _ := platform.Parse("linux/arm64")
+	p := testenv.Platforms(t, "linux/arm64")[0]
 	p.QEMUArch = "sparc64"
 	_, err := Binary(p)
 	if !errors.Is(err, errors.ErrUnsupported) {
@@ -148,14 +149,8 @@ func TestMachine(t *testing.T) {
 }
 
 func TestFits(t *testing.T) {
-	must := func(s string) platform.Platform {
-		p, err := platform.Parse(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	v5, v6, v7, arm64, i386 := must("linux/arm/v5"), must("linux/arm/v6"), must("linux/arm/v7"), must("linux/arm64"), must("linux/386")
+	ps := testenv.Platforms(t, "linux/arm/v5", "linux/arm/v6", "linux/arm/v7", "linux/arm64", "linux/386")
+	v5, v6, v7, arm64, i386 := ps[0], ps[1], ps[2], ps[3], ps[4]
 	for _, c := range []struct {
 		p            platform.Platform
 		cpu, machine string

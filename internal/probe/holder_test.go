@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
 // holderTargets is one platform per QEMU target that has a holder.
@@ -50,11 +51,7 @@ func TestHolderELF(t *testing.T) {
 			t.Errorf("%s: %d bytes, want a tiny file", p, len(b))
 		}
 	}
-	loong, err := platform.Parse("linux/loong64")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Holder(loong); !errors.Is(err, errors.ErrUnsupported) {
+	if _, err := Holder(testenv.Platforms(t, "linux/loong64")[0]); !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("loong64: err = %v, want ErrUnsupported", err)
 	}
 }

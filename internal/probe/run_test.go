@@ -19,15 +19,6 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
-func mustParse(t testing.TB, s string) platform.Platform {
-	t.Helper()
-	p, err := platform.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // requireProbeHost takes what every end-to-end probe needs: root (chroot
 // and binfmt_misc) and the host binfmt lock, so no test that changes
 // entries runs meanwhile.
@@ -42,6 +33,17 @@ func requireHandler(t testing.TB, p platform.Platform) {
 	t.Helper()
 	testenv.Require(t, handlerRegistered(p),
 		fmt.Sprintf("binfmt_misc handler %s registered and enabled (apt-get install qemu-user-static)", p.BinfmtName()))
+}
+
+// foreignHandled is every foreign platform of the table, each with its
+// handler required.
+func foreignHandled(t testing.TB) []platform.Platform {
+	t.Helper()
+	ps := platform.Foreign()
+	for _, p := range ps {
+		requireHandler(t, p)
+	}
+	return ps
 }
 
 func kindOf(err error) Kind {
@@ -84,7 +86,7 @@ func TestRunStrictCPU(t *testing.T) {
 		{"linux/arm64", "cortex-a53", []string{"aarch64"}},
 	} {
 		t.Run(c.platform+"@"+c.cpu, func(t *testing.T) {
-			p := mustParse(t, c.platform)
+			p := testenv.Platforms(t, c.platform)[0]
 			requireHandler(t, p)
 			res, err := Run(context.Background(), p, Options{CPU: c.cpu})
 			if err != nil {
@@ -99,7 +101,7 @@ func TestRunStrictCPU(t *testing.T) {
 
 func TestRunNativeIgnoresCPU(t *testing.T) {
 	requireProbeHost(t)
-	res, err := Run(context.Background(), mustParse(t, "linux/386"), Options{CPU: "pentium2"})
+	res, err := Run(context.Background(), testenv.Platforms(t, "linux/386")[0], Options{CPU: "pentium2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +124,7 @@ func armv7Probe(t *testing.T, p platform.Platform) []byte {
 
 func TestRunStrictCPUCatchesNewerCode(t *testing.T) {
 	requireProbeHost(t)
-	p := mustParse(t, "linux/arm/v6")
+	p := testenv.Platforms(t, "linux/arm/v6")[0]
 	requireHandler(t, p)
 	bin := armv7Probe(t, p)
 
@@ -142,7 +144,7 @@ func TestRunStrictCPUCatchesNewerCode(t *testing.T) {
 // x86Code builds an x86-64 executable of code, run natively.
 func x86Code(t *testing.T, code ...byte) (platform.Platform, []byte) {
 	t.Helper()
-	p := mustParse(t, "linux/amd64")
+	p := testenv.Platforms(t, "linux/amd64")[0]
 	bin, err := buildELF(p, 0, code)
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +182,7 @@ func TestRunCanceled(t *testing.T) {
 	requireProbeHost(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := Run(ctx, mustParse(t, "linux/amd64"), Options{})
+	_, err := Run(ctx, testenv.Platforms(t, "linux/amd64")[0], Options{})
 	if kindOf(err) != Canceled || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want Canceled", err)
 	}
@@ -190,11 +192,11 @@ func TestRunWrongMachine(t *testing.T) {
 	requireProbeHost(t)
 	// An "arm64" executable that is really x86-64: the kernel runs it
 	// natively and it reports x86_64, as a wrongly registered handler would.
-	bin, err := Binary(mustParse(t, "linux/amd64"))
+	bin, err := Binary(testenv.Platforms(t, "linux/amd64")[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := run(context.Background(), mustParse(t, "linux/arm64"), bin, Options{})
+	res, err := run(context.Background(), testenv.Platforms(t, "linux/arm64")[0], bin, Options{})
 	var e *Error
 	if !errors.As(err, &e) || e.Kind != WrongMachine || e.Machine != "x86_64" || res.OK || res.Machine != "x86_64" {
 		t.Fatalf("res %+v, err %v; want WrongMachine x86_64", res, err)
@@ -203,7 +205,7 @@ func TestRunWrongMachine(t *testing.T) {
 
 func TestRunHandlerWithoutF(t *testing.T) {
 	requireProbeHost(t)
-	p := mustParse(t, "linux/riscv64")
+	p := testenv.Platforms(t, "linux/riscv64")[0]
 	requireHandler(t, p)
 	replaceHandler(t, p, "P")
 	_, err := Run(context.Background(), p, Options{})
@@ -215,7 +217,7 @@ func TestRunHandlerWithoutF(t *testing.T) {
 
 func TestRunNoHandler(t *testing.T) {
 	requireProbeHost(t)
-	p := mustParse(t, "linux/riscv64")
+	p := testenv.Platforms(t, "linux/riscv64")[0]
 	requireHandler(t, p)
 	removeHandler(t, p)
 	_, err := Run(context.Background(), p, Options{})
@@ -232,7 +234,7 @@ func TestRunNoHandler(t *testing.T) {
 
 func TestRunUnknownCPU(t *testing.T) {
 	requireProbeHost(t)
-	p := mustParse(t, "linux/arm64")
+	p := testenv.Platforms(t, "linux/arm64")[0]
 	requireHandler(t, p)
 	_, err := Run(context.Background(), p, Options{CPU: "no-such-cpu"})
 	var e *Error
@@ -244,11 +246,8 @@ func TestRunUnknownCPU(t *testing.T) {
 
 func TestRunAll(t *testing.T) {
 	requireProbeHost(t)
-	ps := platform.Foreign()
-	for _, p := range ps {
-		requireHandler(t, p)
-	}
-	ps = append(ps, mustParse(t, "linux/amd64"))
+	ps := foreignHandled(t)
+	ps = append(ps, testenv.Platforms(t, "linux/amd64")[0])
 	results, err := RunAll(context.Background(), ps, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -270,7 +269,7 @@ const exitNoUserNS = 3
 
 func TestRunAsNonRoot(t *testing.T) {
 	requireProbeHost(t)
-	foreign := mustParse(t, "linux/arm64")
+	foreign := testenv.Platforms(t, "linux/arm64")[0]
 	requireHandler(t, foreign)
 
 	// The test binary lives in go's private build directory; copy it
@@ -313,7 +312,7 @@ func TestUserNamespaceChild(t *testing.T) {
 		t.Fatal("child runs as root")
 	}
 	for _, s := range []string{"linux/amd64", "linux/arm64"} {
-		res, err := Run(context.Background(), mustParse(t, s), Options{})
+		res, err := Run(context.Background(), testenv.Platforms(t, s)[0], Options{})
 		if kindOf(err) == Setup && (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOSPC)) {
 			fmt.Println(err)
 			os.Exit(exitNoUserNS)
@@ -348,10 +347,7 @@ func copyFile(t *testing.T, from, to string) {
 // as a doctor run without concurrency would.
 func BenchmarkProbeAll(b *testing.B) {
 	requireProbeHost(b)
-	ps := platform.Foreign()
-	for _, p := range ps {
-		requireHandler(b, p)
-	}
+	ps := foreignHandled(b)
 	for b.Loop() {
 		for _, p := range ps {
 			if _, err := Run(context.Background(), p, Options{}); err != nil {
@@ -365,10 +361,7 @@ func BenchmarkProbeAll(b *testing.B) {
 // BenchmarkRunAll is the same through RunAll (GOMAXPROCS at a time).
 func BenchmarkRunAll(b *testing.B) {
 	requireProbeHost(b)
-	ps := platform.Foreign()
-	for _, p := range ps {
-		requireHandler(b, p)
-	}
+	ps := foreignHandled(b)
 	for b.Loop() {
 		if _, err := RunAll(context.Background(), ps, Options{}); err != nil {
 			b.Fatal(err)
