@@ -36,12 +36,7 @@ func runCLIContext(ctx context.Context, args ...string) (stdout, stderr string, 
 // the embedded builder of the test is never the one at the default paths.
 func embeddedEnv(t *testing.T) (stateDir, socket string) {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "ma")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	stateDir, socket = filepath.Join(dir, "state"), filepath.Join(dir, "bk.sock")
+	stateDir, socket = tempBuilderDirs(t)
 	t.Setenv(build.EnvBuildkitHost, "")
 	os.Unsetenv(build.EnvBuildkitHost)
 	t.Setenv(build.EnvStateDir, stateDir)

@@ -19,28 +19,29 @@ func runBuildCLI(t *testing.T, args ...string) (stdout, stderr string, err error
 
 // requireBuildkitd points MULTIARCH_BUILDKITD at the buildkitd binary
 // (its value, else the repo's bin/buildkitd).
-func requireBuildkitd(t *testing.T) {
+func requireBuildkitd(t testing.TB) {
 	t.Helper()
 	testenv.RequireRoot(t)
 	t.Setenv(build.EnvBuildkitd, testenv.BuildkitdBinary(t))
 }
 
-// tempBuilderDirs returns a state dir and a socket path short enough for
-// sun_path.
-func tempBuilderDirs(t *testing.T) (stateDir, socket string) {
+// tempBuilderDirs returns a state dir (not yet created) and a socket path
+// in a fresh directory short enough for sun_path (t.TempDir paths of long
+// test names are not).
+func tempBuilderDirs(t testing.TB) (stateDir, socket string) {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "mac")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	return t.TempDir(), filepath.Join(dir, "bk.sock")
+	return filepath.Join(dir, "state"), filepath.Join(dir, "bk.sock")
 }
 
 // startCLINode starts an embedded builder in temp dirs, stops it when the
 // test ends (showing its log when the test failed) and returns its
 // address; BUILDKIT_HOST is left alone.
-func startCLINode(t *testing.T) string {
+func startCLINode(t testing.TB) string {
 	t.Helper()
 	requireBuildkitd(t)
 	state, sock := tempBuilderDirs(t)
@@ -68,7 +69,7 @@ func startCLINode(t *testing.T) string {
 
 // startCLIBuilder starts a node (startCLINode) and points BUILDKIT_HOST
 // at it.
-func startCLIBuilder(t *testing.T) string {
+func startCLIBuilder(t testing.TB) string {
 	t.Helper()
 	addr := startCLINode(t)
 	t.Setenv(build.EnvBuildkitHost, addr)

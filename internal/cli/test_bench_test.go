@@ -3,11 +3,9 @@ package cli
 import (
 	"bytes"
 	"cmp"
-	"context"
 	"encoding/json"
 	"math"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -15,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
@@ -37,28 +34,6 @@ func runTestBench(b *testing.B, args ...string) (*imagetest.Report, time.Duratio
 		b.Fatalf("test %v: %v\n%s\n%s", args, err, out.String(), errb.String())
 	}
 	return &r, d
-}
-
-// startBenchBuilder starts an embedded builder in temp dirs and points
-// BUILDKIT_HOST at it.
-func startBenchBuilder(b *testing.B) {
-	b.Helper()
-	testenv.RequireRoot(b)
-	bin := testenv.BuildkitdBinary(b)
-	sockDir, err := os.MkdirTemp("", "mabt")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { os.RemoveAll(sockDir) })
-	e, err := build.NewEmbedded(build.WithStateDir(b.TempDir()), build.WithSocket(filepath.Join(sockDir, "bk.sock")), build.WithBinary(bin))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { e.Down(context.Background()) })
-	if _, _, err := e.Up(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	b.Setenv(build.EnvBuildkitHost, e.Address())
 }
 
 // BenchmarkTestMatrix compares the wall time of the 7-platform test matrix
@@ -88,7 +63,7 @@ func BenchmarkTestMatrixWaiting(b *testing.B) {
 
 func benchMatrix(b *testing.B, cpuBound bool, command ...string) {
 	testenv.LockHostBinfmt(b)
-	startBenchBuilder(b)
+	startCLIBuilder(b)
 	reg := testenv.StartRegistry(b)
 	ref := reg.Ref("busybox", "bench")
 	testenv.PushBusyboxIndex(b, ref, testenv.Platforms(b, sevenPlatforms...)...)
