@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -161,14 +162,7 @@ func TestBuildBadInputCLI(t *testing.T) {
 			t.Setenv(build.EnvBuildkitHost, noSock)
 			t.Setenv(envPlatforms, "")
 			_, _, err := runBuildCLI(t, tc.args...)
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error lacks %q: %v", w, err)
-				}
-			}
+			requireErrorSays(t, tc.name, err, tc.want...)
 		})
 	}
 }
@@ -211,11 +205,7 @@ func TestExplainBuildError(t *testing.T) {
 		if !errors.Is(got, tc.err) {
 			t.Errorf("%v: the typed error is lost", tc.err)
 		}
-		for _, w := range tc.want {
-			if !strings.Contains(got.Error(), w) {
-				t.Errorf("%T: %q lacks %q", tc.err, got, w)
-			}
-		}
+		requireErrorSays(t, fmt.Sprintf("%T", tc.err), got, tc.want...)
 	}
 	// With $BUILDKIT_HOST set, the embedded builder is not the one to start.
 	t.Setenv(build.EnvBuildkitHost, "tcp://far:1234")
@@ -251,12 +241,9 @@ func TestExplainNodesError(t *testing.T) {
 		{"down", down, []string{"builder pair: no builder reachable at tcp://b:1", "start the node's buildkitd"}, []string{"TLS"}},
 		{"both", errors.Join(tlsErr, down), []string{tlsErr.Hint(), "start the node's buildkitd"}, nil},
 	} {
-		got := explainNodesError("pair", tc.err).Error()
-		for _, w := range tc.want {
-			if !strings.Contains(got, w) {
-				t.Errorf("%s: %q lacks %q", tc.name, got, w)
-			}
-		}
+		err := explainNodesError("pair", tc.err)
+		requireErrorSays(t, tc.name, err, tc.want...)
+		got := err.Error()
 		for _, l := range tc.lack {
 			if strings.Contains(got, l) {
 				t.Errorf("%s: %q says %q", tc.name, got, l)

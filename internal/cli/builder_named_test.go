@@ -89,14 +89,7 @@ func TestBuilderCreateLsStatusRmCLI(t *testing.T) {
 				os.WriteFile(filepath.Join(tc.args[1], "Dockerfile"), []byte("FROM scratch\n"), 0o644)
 			}
 			_, _, err := runBuildCLI(t, tc.args...)
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error lacks %q: %v", w, err)
-				}
-			}
+			requireErrorSays(t, tc.name, err, tc.want...)
 		})
 	}
 	// The unreachable node can be stored on purpose; status then says so.
