@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
@@ -52,15 +51,6 @@ func elfHeader(p platform.Platform) []byte {
 	}
 	order.PutUint16(h[18:], uint16(p.Machine))
 	return h
-}
-
-func mustParse(t *testing.T, s string) platform.Platform {
-	t.Helper()
-	p, err := platform.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // busybox is a fake busybox image for p whose uname prints machine (or

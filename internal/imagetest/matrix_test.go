@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
 func targets(t *testing.T, tag string, native string, names ...string) []Target {
 	t.Helper()
 	var out []Target
-	for _, n := range names {
-		p := mustParse(t, n)
+	for _, p := range testenv.Platforms(t, names...) {
 		out = append(out, Target{Tag: tag, Platform: p, Digest: "sha256:" + strings.Repeat("a", 64), Native: p.String() == native})
 	}
 	return out
@@ -180,11 +180,11 @@ func TestTargets(t *testing.T) {
 	if err != nil || len(ts) != 2 || !ts[0].Native || ts[1].Native || ts[1].Digest != "sha256:2" {
 		t.Fatalf("%+v %v", ts, err)
 	}
-	ts, err = Targets("r:1", entries, []platform.Platform{mustParse(t, "armel")}, native)
+	ts, err = Targets("r:1", entries, testenv.Platforms(t, "armel"), native)
 	if err != nil || len(ts) != 1 || ts[0].Platform.String() != "linux/arm/v6" {
 		t.Fatalf("filter: %+v %v", ts, err)
 	}
-	_, err = Targets("r:1", entries, []platform.Platform{mustParse(t, "s390x")}, native)
+	_, err = Targets("r:1", entries, testenv.Platforms(t, "s390x"), native)
 	var mp *MissingPlatformError
 	if !errors.As(err, &mp) || mp.Platform != "linux/s390x" || !strings.Contains(err.Error(), "linux/amd64, linux/arm/v6") {
 		t.Fatalf("missing: %v", err)
@@ -236,15 +236,15 @@ func TestNodeInReports(t *testing.T) {
 }
 
 func TestCheckELF(t *testing.T) {
-	arm64 := Target{Platform: mustParse(t, "linux/arm64")}
+	arm64 := Target{Platform: testenv.Platforms(t, "linux/arm64")[0]}
 	for name, tt := range map[string]struct {
 		head []byte
 		want string // "" passes
 	}{
 		"script":           {[]byte("#!/bin/sh\necho hi\n"), ""},
 		"own machine":      {elfHeader(arm64.Platform), ""},
-		"other machine":    {elfHeader(mustParse(t, "linux/amd64")), "is ELF x86-64, not for linux/arm64: exec format error"},
-		"big-endian s390x": {elfHeader(mustParse(t, "linux/s390x")), "is ELF 64-bit IBM S/390, not for linux/arm64"},
+		"other machine":    {elfHeader(testenv.Platforms(t, "linux/amd64")[0]), "is ELF x86-64, not for linux/arm64: exec format error"},
+		"big-endian s390x": {elfHeader(testenv.Platforms(t, "linux/s390x")[0]), "is ELF 64-bit IBM S/390, not for linux/arm64"},
 		"damaged header":   {[]byte("\x7fELF\x09\x01"), "exec format error"},
 	} {
 		err := checkELF("/bin/x", tt.head, arm64)
