@@ -152,16 +152,15 @@ func groupChecks(cs []doctor.Check) []checkGroup {
 	return out
 }
 
-// printGroup prints one line for the subject with its worst status and,
-// for a platform whose checks all passed, a digest of them; then each
-// check that did not pass, with its fix.
+// printGroup prints one line for the subject: a lone check's own line, or
+// the worst status and how many checks passed; then each check that did
+// not pass (every one, for the builder), with its fix.
 func printGroup(w io.Writer, g checkGroup) {
-	worst := doctor.OK
-	var passed []string
+	worst, passed := doctor.OK, 0
 	for _, c := range g.checks {
 		worst = worse(worst, c.Status)
 		if c.Status == doctor.OK {
-			passed = append(passed, strings.TrimPrefix(c.Message, g.subject+": "))
+			passed++
 		}
 	}
 	if len(g.checks) == 1 && g.subject != "builder" {
@@ -170,7 +169,7 @@ func printGroup(w io.Writer, g checkGroup) {
 		printFix(w, c)
 		return
 	}
-	fmt.Fprintf(w, "%s\t%s\t%d/%d checks passed\n", worst, g.subject, len(passed), len(g.checks))
+	fmt.Fprintf(w, "%s\t%s\t%d/%d checks passed\n", worst, g.subject, passed, len(g.checks))
 	for _, c := range g.checks {
 		// The builder's lines say where each platform runs: all shown.
 		if c.Status != doctor.OK || g.subject == "builder" {
