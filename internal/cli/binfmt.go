@@ -21,10 +21,7 @@ type worksFunc func(ctx context.Context, p platform.Platform) (bool, error)
 func defaultWorks() worksFunc {
 	return func(ctx context.Context, p platform.Platform) (bool, error) {
 		r, err := probe.Run(ctx, p, probe.Options{})
-		if err != nil {
-			return false, err
-		}
-		return p.UnameOK(r.Machine), nil
+		return r.OK, err
 	}
 }
 
