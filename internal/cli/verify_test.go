@@ -25,6 +25,8 @@ func TestVerifyCLI(t *testing.T) {
 	testenv.PushIndexWithAttestations(t, attest)
 	docker := reg.Ref("good/dockerlist", "latest")
 	testenv.PushDockerManifestList(t, docker)
+	single := reg.Ref("good/single", "latest")
+	testenv.PushImage(t, single, testenv.BusyboxImage(t, testenv.Platforms(t, "linux/amd64")[0]))
 
 	tests := []struct {
 		name    string
@@ -40,6 +42,8 @@ func TestVerifyCLI(t *testing.T) {
 		{name: "config disagrees", args: []string{mismatch}, wantErr: true, want: []string{`linux/arm64: image sha256:`, `descriptor says architecture "arm64", config says "amd64"`}},
 		{name: "attestations are not platforms", args: []string{attest}, want: []string{"attestations:", "verified"}},
 		{name: "docker manifest list", args: []string{docker, "--platform", "linux/amd64,arm64,armel,armhf,ppc64el,s390x,386"}, want: []string{"verified: every platform holds its own architecture", "linux/arm/v6"}},
+		{name: "single image", args: []string{single, "--platform", "linux/amd64"}, want: []string{"verified: every platform holds its own architecture", "linux/amd64"}},
+		{name: "single image, expected set", args: []string{single, "--platform", "linux/amd64,linux/arm64"}, wantErr: true, want: []string{"linux/arm64: expected"}},
 		{name: "two refs share layers", args: []string{good, attest}, want: []string{good, attest}},
 	}
 	for _, tt := range tests {

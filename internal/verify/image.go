@@ -14,7 +14,8 @@ import (
 
 // Image verifies one platform image: its config must agree with want, and
 // every ELF file of its filesystem must fit want. The report has one
-// entry; opts.Platforms is not used.
+// entry; with opts.Platforms, every other expected platform is missing,
+// as it would be from a one-entry index.
 func Image(ctx context.Context, img v1.Image, want platform.Platform, opts Options) (*Report, error) {
 	d, err := img.Digest()
 	if err != nil {
@@ -28,6 +29,7 @@ func Image(ctx context.Context, img v1.Image, want platform.Platform, opts Optio
 	res := newRun(opts).entry(ctx, entryJob{digest: d, claimed: &claimed, image: func() (v1.Image, error) { return img, nil }})
 	rep := newReport(d.String(), string(mt))
 	rep.add(res)
+	rep.checkSet(opts)
 	return rep, res.err
 }
 

@@ -364,6 +364,25 @@ func TestImage(t *testing.T) {
 	}
 }
 
+// With an expected set, a single image is checked like a one-entry index:
+// every other expected platform is missing.
+func TestImageExpectedSet(t *testing.T) {
+	amd, arm := mustPlatform(t, "linux/amd64"), mustPlatform(t, "linux/arm64")
+	rep, err := Image(context.Background(), goImage(t, amd), amd, Options{Platforms: []platform.Platform{amd, arm}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantViolations(t, rep, "linux/arm64: expected, not in the index")
+	if rep.Violations[0].Kind != KindMissing {
+		t.Errorf("%+v", rep.Violations[0])
+	}
+	rep, err = Image(context.Background(), goImage(t, amd), amd, Options{Platforms: []platform.Platform{amd}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantViolations(t, rep)
+}
+
 func TestCanceled(t *testing.T) {
 	arm := mustPlatform(t, "linux/arm64")
 	ctx, cancel := context.WithCancel(context.Background())

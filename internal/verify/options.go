@@ -11,8 +11,8 @@ import (
 // Options configures Index and Image. The zero value verifies without an
 // expected platform set, with the defaults below.
 type Options struct {
-	// Platforms is the expected set (Index only): each must be present,
-	// variant-aware (linux/arm/v6 is not linux/arm/v7). Empty: any set.
+	// Platforms is the expected set: each must be present, variant-aware
+	// (linux/arm/v6 is not linux/arm/v7). Empty: any set.
 	Platforms []platform.Platform
 	// Concurrency bounds the layers read at once. 0: GOMAXPROCS.
 	Concurrency int
