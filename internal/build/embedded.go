@@ -174,11 +174,18 @@ func DefaultStateDir() string {
 	if os.Geteuid() == 0 {
 		return "/var/lib/multiarch/buildkit"
 	}
-	if d := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
+	return xdgDir("XDG_STATE_HOME", ".local/state")
+}
+
+// xdgDir is multiarch's directory in the XDG base directory $xdgVar, or in
+// ~/home when that variable is unset or relative (the XDG Base Directory
+// spec says to ignore a relative one).
+func xdgDir(xdgVar, home string) string {
+	if d := os.Getenv(xdgVar); filepath.IsAbs(d) {
 		return filepath.Join(d, "multiarch")
 	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".local", "state", "multiarch")
+	h, _ := os.UserHomeDir()
+	return filepath.Join(h, home, "multiarch")
 }
 
 // DefaultSocket is $MULTIARCH_SOCKET when set, else buildkitd.sock in

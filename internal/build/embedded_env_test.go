@@ -76,3 +76,19 @@ func TestDefaultPathsFromEnvInvalid(t *testing.T) {
 		})
 	}
 }
+
+// TestXDGDir: the non-root state and config dirs follow the XDG Base
+// Directory spec: an absolute $XDG_* wins, a relative one is ignored.
+func TestXDGDir(t *testing.T) {
+	t.Setenv("HOME", "/home/u")
+	for _, tc := range []struct{ value, want string }{
+		{"/xdg/state", "/xdg/state/multiarch"},
+		{"", "/home/u/.local/state/multiarch"},
+		{"rel/state", "/home/u/.local/state/multiarch"},
+	} {
+		setEnv(t, "XDG_STATE_HOME", tc.value)
+		if got := xdgDir("XDG_STATE_HOME", ".local/state"); got != tc.want {
+			t.Errorf("XDG_STATE_HOME=%q: %q, want %q", tc.value, got, tc.want)
+		}
+	}
+}

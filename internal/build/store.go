@@ -100,11 +100,7 @@ func DefaultConfigDir() string {
 	if os.Geteuid() == 0 {
 		return "/etc/multiarch"
 	}
-	if d := os.Getenv("XDG_CONFIG_HOME"); filepath.IsAbs(d) {
-		return filepath.Join(d, "multiarch")
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".config", "multiarch")
+	return xdgDir("XDG_CONFIG_HOME", ".config")
 }
 
 type storeDoc struct {
