@@ -20,10 +20,8 @@ import (
 func holderTargets(t *testing.T) []platform.Platform {
 	t.Helper()
 	var out []platform.Platform
-	seen := map[string]bool{}
-	for _, p := range platform.All() {
-		if _, ok := holders[p.QEMUArch]; ok && !seen[p.QEMUArch] {
-			seen[p.QEMUArch] = true
+	for _, p := range targets() {
+		if _, ok := holders[p.QEMUArch]; ok {
 			out = append(out, p)
 		}
 	}
