@@ -85,18 +85,28 @@ type entry struct {
 	subject     string // attestations: digest of the manifest they describe
 }
 
-// classifyEntries sorts an index's manifests into platform images, nested indexes
-// and attestations. BuildKit marks attestation manifests with the
-// platform unknown/unknown and the vnd.docker.reference.* annotations.
+// Attestation reports whether the index entry d is an attestation manifest
+// (SBOM, provenance) rather than a platform, and the digest of the
+// manifest it describes (empty when not annotated). BuildKit marks them
+// with the platform unknown/unknown and the vnd.docker.reference.*
+// annotations. inspect, index create and verify all sort entries by this
+// one rule.
+func Attestation(d v1.Descriptor) (subject string, ok bool) {
+	ok = d.Annotations[annotationReferenceType] == attestationManifestType ||
+		(d.Platform != nil && d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown")
+	if !ok {
+		return "", false
+	}
+	return d.Annotations[annotationReferenceDigest], true
+}
+
+// classifyEntries sorts an index's manifests into platform images, nested
+// indexes and attestations.
 func classifyEntries(m *v1.IndexManifest) []entry {
 	out := make([]entry, 0, len(m.Manifests))
 	for _, d := range m.Manifests {
 		e := entry{desc: d, platform: formatPlatform(d.Platform)}
-		e.attestation = d.Annotations[annotationReferenceType] == attestationManifestType ||
-			(d.Platform != nil && d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown")
-		if e.attestation {
-			e.subject = d.Annotations[annotationReferenceDigest]
-		}
+		e.subject, e.attestation = Attestation(d)
 		out = append(out, e)
 	}
 	return out

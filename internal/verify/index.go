@@ -10,19 +10,13 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 // maxIndexDepth bounds nested indexes, against loops a hostile or buggy
 // ImageIndex implementation could present.
 const maxIndexDepth = 8
-
-// BuildKit marks attestation manifests with this annotation (and the
-// platform unknown/unknown).
-const (
-	annotationRefType   = "vnd.docker.reference.type"
-	annotationRefDigest = "vnd.docker.reference.digest"
-	attestationRefType  = "attestation-manifest"
-)
 
 // Index verifies every platform entry of idx (following nested indexes):
 // each descriptor's platform against its config, each ELF file against the
@@ -90,10 +84,11 @@ func (rep *Report) collect(idx v1.ImageIndex, parent string, depth int, jobs *[]
 		return fmt.Errorf("read index %s: %w", parent, err)
 	}
 	for _, desc := range im.Manifests {
+		subject, attestation := registry.Attestation(desc)
 		switch {
-		case isAttestation(desc):
+		case attestation:
 			rep.Attestations = append(rep.Attestations, Attestation{Digest: desc.Digest.String(),
-				MediaType: string(desc.MediaType), RefersTo: desc.Annotations[annotationRefDigest]})
+				MediaType: string(desc.MediaType), RefersTo: subject})
 		case desc.MediaType.IsIndex():
 			child, err := idx.ImageIndex(desc.Digest)
 			if err != nil {
@@ -111,13 +106,6 @@ func (rep *Report) collect(idx v1.ImageIndex, parent string, depth int, jobs *[]
 		}
 	}
 	return nil
-}
-
-func isAttestation(desc v1.Descriptor) bool {
-	if desc.Annotations[annotationRefType] == attestationRefType {
-		return true
-	}
-	return desc.Platform != nil && desc.Platform.OS == "unknown" && desc.Platform.Architecture == "unknown"
 }
 
 // descPlatform is the descriptor's platform, nil when it has none (the

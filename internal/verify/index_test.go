@@ -197,7 +197,7 @@ func TestAttestationsSkipped(t *testing.T) {
 	rep := verifyIndex(t, index(
 		indexEntry{img: img, plat: descPlat(amd)},
 		indexEntry{img: att, plat: &v1.Platform{OS: "unknown", Architecture: "unknown"},
-			annot: map[string]string{annotationRefType: attestationRefType, annotationRefDigest: d.String()}},
+			annot: map[string]string{testenv.AnnotationReferenceType: testenv.AttestationManifestType, testenv.AnnotationReferenceDigest: d.String()}},
 	), Options{Platforms: []platform.Platform{amd}})
 	wantViolations(t, rep)
 	if len(rep.Entries) != 1 || len(rep.Attestations) != 1 || rep.Attestations[0].RefersTo != d.String() {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
 // goldenEnv refreshes the golden files: MULTIARCH_UPDATE_GOLDEN=1 go test.
@@ -27,7 +28,7 @@ func TestReportJSONGolden(t *testing.T) {
 	idx := index(
 		indexEntry{img: image(t, arm64, plainLayer(t, file("app/server", x86), file("bin/ok", a64))), plat: descPlat(arm64)},
 		indexEntry{img: image(t, v6, plainLayer(t, file("bin/tool", armELF(ARMArchV7)), file("README", []byte("text")))), plat: descPlat(v6)},
-		indexEntry{img: att, plat: descPlat(v6), annot: map[string]string{annotationRefType: attestationRefType}},
+		indexEntry{img: att, plat: descPlat(v6), annot: map[string]string{testenv.AnnotationReferenceType: testenv.AttestationManifestType}},
 	)
 	rep := verifyIndex(t, idx, Options{Platforms: []platform.Platform{arm64, mustPlatform(t, "linux/amd64")}})
 	got, err := json.MarshalIndent(rep, "", "  ")
