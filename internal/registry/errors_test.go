@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -194,14 +195,9 @@ func TestUnauthorized(t *testing.T) {
 }
 
 func TestUnreachable(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := closedAddr(t)
 	start := time.Now()
-	_, err = Inspect(context.Background(), addr+"/gone/img:1", testOpts())
+	_, err := Inspect(context.Background(), addr+"/gone/img:1", testOpts())
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v", d)
 	}
@@ -273,7 +269,7 @@ func TestHTTPSPolicy(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%s: no error", tc.ref)
 		}
-		if !slicesContainsFunc(tc.wantKinds, func(k error) bool { return errors.Is(err, k) }) {
+		if !slices.ContainsFunc(tc.wantKinds, func(k error) bool { return errors.Is(err, k) }) {
 			t.Errorf("%s %v: error %v, want one of %v", tc.ref, tc.insecure, err, tc.wantKinds)
 		}
 		s := rec.schemes()
@@ -281,15 +277,6 @@ func TestHTTPSPolicy(t *testing.T) {
 			t.Errorf("%s %v: schemes on the wire %v, want https and http=%v", tc.ref, tc.insecure, s, tc.wantHTTP)
 		}
 	}
-}
-
-func slicesContainsFunc(errs []error, f func(error) bool) bool {
-	for _, e := range errs {
-		if f(e) {
-			return true
-		}
-	}
-	return false
 }
 
 func TestPlainHTTPAllowed(t *testing.T) {
@@ -329,37 +316,11 @@ func TestErrorMessage(t *testing.T) {
 }
 
 func TestRegistryThatNeverAnswers(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var held []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			held = append(held, c) // accept, read nothing, answer nothing
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range held {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-
 	opts := testOpts()
 	opts.ResponseTimeout = 300 * time.Millisecond
 	opts.DialTimeout = 300 * time.Millisecond // also bounds the TLS handshake
 	start := time.Now()
-	_, err = Inspect(context.Background(), l.Addr().String()+"/slow/img:1", opts)
+	_, err := Inspect(context.Background(), silentAddr(t)+"/slow/img:1", opts)
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v", d)
 	}

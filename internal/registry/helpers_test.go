@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -250,3 +251,53 @@ func tagExists(t testing.TB, ref string) bool {
 }
 
 func discardLogger() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// closedAddr is a loopback host:port nothing listens on.
+func closedAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// silentAddr is a loopback host:port that accepts connections and never
+// answers on them, until the test ends.
+func silentAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn
+	closed := false
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			if closed {
+				c.Close()
+			} else {
+				held = append(held, c) // read nothing, answer nothing
+			}
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		closed = true
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	return l.Addr().String()
+}

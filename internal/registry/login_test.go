@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -69,14 +70,9 @@ func TestLoginUnreachable(t *testing.T) {
 	auth := &authn.Basic{Username: loginUser, Password: loginSecret}
 
 	t.Run("nothing listening", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
+		addr := closedAddr(t)
 		start := time.Now()
-		_, err = Login(t.Context(), addr, auth, testOpts())
+		_, err := Login(t.Context(), addr, auth, testOpts())
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("took %v", d)
 		}
@@ -87,28 +83,10 @@ func TestLoginUnreachable(t *testing.T) {
 	})
 
 	t.Run("never answers", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		var conns sync.WaitGroup
-		done := make(chan struct{})
-		defer func() { close(done); conns.Wait() }()
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				conns.Add(1)
-				go func() { defer conns.Done(); <-done; c.Close() }()
-			}
-		}()
 		opts := testOpts()
 		opts.DialTimeout, opts.ResponseTimeout = 200*time.Millisecond, 200*time.Millisecond
 		start := time.Now()
-		_, err = Login(t.Context(), l.Addr().String(), auth, opts)
+		_, err := Login(t.Context(), silentAddr(t), auth, opts)
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("took %v with 200ms timeouts", d)
 		}
@@ -178,7 +156,7 @@ func TestLoginPlainHTTPPolicy(t *testing.T) {
 			}
 			continue
 		}
-		if err == nil || !slicesContainsFunc(tc.wantKinds, func(k error) bool { return errors.Is(err, k) }) {
+		if err == nil || !slices.ContainsFunc(tc.wantKinds, func(k error) bool { return errors.Is(err, k) }) {
 			t.Errorf("%s %q: error %v, want one of %v", tc.server, tc.insecure, err, tc.wantKinds)
 		}
 		if rec.http != 0 {

@@ -2,10 +2,9 @@ package registry
 
 import (
 	"errors"
-	"net"
 	"net/http"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -72,14 +71,9 @@ func TestCheckPushForbidden(t *testing.T) {
 }
 
 func TestCheckPushUnreachable(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := closedAddr(t)
 	start := time.Now()
-	err = CheckPush(t.Context(), []string{addr + "/app:v1"}, testOpts())
+	err := CheckPush(t.Context(), []string{addr + "/app:v1"}, testOpts())
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v", d)
 	}
@@ -92,28 +86,10 @@ func TestCheckPushUnreachable(t *testing.T) {
 // A registry that accepts connections but never answers fails within the
 // configured timeouts, not after minutes.
 func TestCheckPushNeverAnswers(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var conns sync.WaitGroup
-	done := make(chan struct{})
-	defer func() { close(done); conns.Wait() }()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			go func() { defer conns.Done(); <-done; c.Close() }()
-		}
-	}()
 	opts := testOpts()
 	opts.DialTimeout, opts.ResponseTimeout = 200*time.Millisecond, 200*time.Millisecond
 	start := time.Now()
-	err = CheckPush(t.Context(), []string{l.Addr().String() + "/app:v1"}, opts)
+	err := CheckPush(t.Context(), []string{silentAddr(t) + "/app:v1"}, opts)
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v with 200ms timeouts", d)
 	}
@@ -168,7 +144,7 @@ func TestCheckPushPlainHTTPPolicy(t *testing.T) {
 			}
 			continue
 		}
-		if err == nil || !slicesContainsFunc(tc.wantKinds, func(k error) bool { return errors.Is(err, k) }) {
+		if err == nil || !slices.ContainsFunc(tc.wantKinds, func(k error) bool { return errors.Is(err, k) }) {
 			t.Errorf("%s %q: error %v, want one of %v", tc.ref, tc.insecure, err, tc.wantKinds)
 		}
 		if rec.http != 0 {
