@@ -68,14 +68,22 @@ func TestIndexCreateErrors(t *testing.T) {
 	host := cliRegistry(t)
 	pushPlatformImage(t, host+"/parts/amd:1", "linux", "amd64", "")
 	pushPlatformImage(t, host+"/parts/amd2:1", "linux", "x86_64", "")
-	for _, args := range [][]string{
-		{"index", "create", host + "/parts/amd:1"},                                                   // no -t
-		{"index", "create", "-t", host + "/app:1"},                                                   // no source
-		{"index", "create", "-t", host + "/app:1", "--annotation", "novalue", host + "/parts/amd:1"}, // bad annotation
-		{"index", "create", "-t", host + "/app:1", host + "/parts/amd:1", host + "/parts/amd2:1"},    // duplicate platform
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"index", "create", host + "/parts/amd:1"}, `required flag(s) "tag"`},
+		{[]string{"index", "create", "-t", host + "/app:1"}, "requires at least 1 arg"},
+		{[]string{"index", "create", "-t", host + "/app:1", "--annotation", "novalue", host + "/parts/amd:1"}, "write KEY=VALUE"},
+		{[]string{"index", "create", "-t", host + "/app:1", host + "/parts/amd:1", host + "/parts/amd2:1"}, "platform linux/amd64 is provided by both"},
 	} {
-		if _, err := runRegistryCLI(t, args...); err == nil || ExitCode(err) == 0 {
-			t.Errorf("%v: accepted", args)
+		_, err := runRegistryCLI(t, tt.args...)
+		if err == nil || ExitCode(err) == 0 || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: err = %v, want an error containing %q", tt.args, err, tt.want)
 		}
+	}
+	r, _ := name.ParseReference(host + "/app:1")
+	if _, err := remote.Head(r); err == nil {
+		t.Error("a refused index was pushed")
 	}
 }
