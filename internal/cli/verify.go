@@ -8,7 +8,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
@@ -109,15 +108,8 @@ func verifyRef(ctx context.Context, ref string, ropts registry.Options, vopts ve
 	if res.Kind == registry.KindIndex {
 		return verify.Index(ctx, res.Index, vopts)
 	}
-	cfg, err := res.Image.ConfigFile()
-	if err != nil {
-		return nil, fmt.Errorf("read the image config: %w", err)
-	}
-	p, ok := platform.FromOCI(specs.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant})
-	if !ok {
-		return nil, fmt.Errorf("image platform %s/%s/%s is not one multiarch knows", cfg.OS, cfg.Architecture, cfg.Variant)
-	}
-	return verify.Image(ctx, res.Image, p, vopts)
+	// A single image claims nothing but its config.
+	return verify.Image(ctx, res.Image, nil, vopts)
 }
 
 func printVerify(w io.Writer, results []verifyResult, asJSON bool) error {

@@ -27,6 +27,8 @@ func TestVerifyCLI(t *testing.T) {
 	testenv.PushDockerManifestList(t, docker)
 	single := reg.Ref("good/single", "latest")
 	testenv.PushImage(t, single, testenv.BusyboxImage(t, testenv.Platforms(t, "linux/amd64")[0]))
+	sparc := reg.Ref("good/sparc", "latest")
+	pushPlatformImage(t, sparc, "linux", "sparc64", "")
 
 	tests := []struct {
 		name    string
@@ -44,6 +46,7 @@ func TestVerifyCLI(t *testing.T) {
 		{name: "docker manifest list", args: []string{docker, "--platform", "linux/amd64,arm64,armel,armhf,ppc64el,s390x,386"}, want: []string{"verified: every platform holds its own architecture", "linux/arm/v6"}},
 		{name: "single image", args: []string{single, "--platform", "linux/amd64"}, want: []string{"verified: every platform holds its own architecture", "linux/amd64"}},
 		{name: "single image, expected set", args: []string{single, "--platform", "linux/amd64,linux/arm64"}, wantErr: true, want: []string{"linux/arm64: expected"}},
+		{name: "single image of a platform not in the table", args: []string{sparc}, want: []string{"note: linux/sparc64: linux/sparc64 is not in the platform table", "verified"}},
 		{name: "two refs share layers", args: []string{good, attest}, want: []string{good, attest}},
 	}
 	for _, tt := range tests {

@@ -90,7 +90,7 @@ func BenchmarkVerifyThroughput(b *testing.B) {
 	b.SetBytes(size)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Image(context.Background(), img, amd, Options{}); err != nil {
+		if _, err := Image(context.Background(), img, &amd, Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}

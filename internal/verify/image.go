@@ -12,11 +12,13 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
-// Image verifies one platform image: its config must agree with want, and
-// every ELF file of its filesystem must fit want. The report has one
+// Image verifies one platform image as Index verifies an entry: its
+// config must agree with claimed (nil: the platform is the config's), and
+// every ELF file of its filesystem must fit the platform; a platform not
+// in the table is a note, its files not checked. The report has one
 // entry; with opts.Platforms, every other expected platform is missing,
 // as it would be from a one-entry index.
-func Image(ctx context.Context, img v1.Image, want platform.Platform, opts Options) (*Report, error) {
+func Image(ctx context.Context, img v1.Image, claimed *platform.Platform, opts Options) (*Report, error) {
 	d, err := img.Digest()
 	if err != nil {
 		return nil, fmt.Errorf("image digest: %w", err)
@@ -25,8 +27,12 @@ func Image(ctx context.Context, img v1.Image, want platform.Platform, opts Optio
 	if err != nil {
 		return nil, fmt.Errorf("image media type: %w", err)
 	}
-	claimed := want.OCI()
-	res := newRun(opts).entry(ctx, entryJob{digest: d, claimed: &claimed, image: func() (v1.Image, error) { return img, nil }})
+	j := entryJob{digest: d, image: func() (v1.Image, error) { return img, nil }}
+	if claimed != nil {
+		spec := claimed.OCI()
+		j.claimed = &spec
+	}
+	res := newRun(opts).entry(ctx, j)
 	rep := newReport(d.String(), string(mt))
 	rep.add(res)
 	rep.checkSet(opts)

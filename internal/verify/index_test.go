@@ -352,7 +352,7 @@ func TestHardLinks(t *testing.T) {
 func TestImage(t *testing.T) {
 	v7, v6 := mustPlatform(t, "linux/arm/v7"), mustPlatform(t, "linux/arm/v6")
 	img := image(t, v7, layer(t, file("bin/tool", armELF(ARMArchV7))))
-	rep, err := Image(context.Background(), img, v6, Options{})
+	rep, err := Image(context.Background(), img, &v6, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,13 +362,34 @@ func TestImage(t *testing.T) {
 	if rep.MediaType != string(types.OCIManifestSchema1) || len(rep.Entries) != 1 {
 		t.Errorf("%+v", rep)
 	}
+
+	// Without a claim the config's platform is judged.
+	rep, err = Image(context.Background(), img, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantViolations(t, rep)
+	if rep.Entries[0].Platform != "linux/arm/v7" || rep.Entries[0].ELFCount != 1 {
+		t.Errorf("%+v", rep.Entries)
+	}
+
+	// A platform the table does not know is a note, as in an index.
+	sparc := image(t, platform.Platform{OS: "linux", Arch: "sparc64"}, layer(t, file("bin/tool", armELF(ARMArchV7))))
+	rep, err = Image(context.Background(), sparc, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantViolations(t, rep)
+	if n := rep.Entries[0].Notes; len(n) != 1 || !strings.Contains(n[0], "linux/sparc64 is not in the platform table") {
+		t.Errorf("notes %q", n)
+	}
 }
 
 // With an expected set, a single image is checked like a one-entry index:
 // every other expected platform is missing.
 func TestImageExpectedSet(t *testing.T) {
 	amd, arm := mustPlatform(t, "linux/amd64"), mustPlatform(t, "linux/arm64")
-	rep, err := Image(context.Background(), goImage(t, amd), amd, Options{Platforms: []platform.Platform{amd, arm}})
+	rep, err := Image(context.Background(), goImage(t, amd), &amd, Options{Platforms: []platform.Platform{amd, arm}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +397,7 @@ func TestImageExpectedSet(t *testing.T) {
 	if rep.Violations[0].Kind != KindMissing {
 		t.Errorf("%+v", rep.Violations[0])
 	}
-	rep, err = Image(context.Background(), goImage(t, amd), amd, Options{Platforms: []platform.Platform{amd}})
+	rep, err = Image(context.Background(), goImage(t, amd), &amd, Options{Platforms: []platform.Platform{amd}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func TestBoundedMemory(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	rep, err := Image(context.Background(), img, v7, Options{})
+	rep, err := Image(context.Background(), img, &v7, Options{})
 	runtime.ReadMemStats(&after)
 	if err != nil {
 		t.Fatal(err)
