@@ -287,31 +287,32 @@ func PushScratchIndex(t testing.TB, ref string, entries ...Entry) v1.Hash {
 // automatically.
 func PushIndex(t testing.TB, ref string, idx v1.ImageIndex) v1.Hash {
 	t.Helper()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatalf("push %s: %v", ref, err)
-	}
-	if err := remote.WriteIndex(r, idx, remote.WithContext(t.Context()), remote.WithAuthFromKeychain(Keychain())); err != nil {
-		t.Fatalf("push %s: %v", ref, err)
-	}
-	d, err := idx.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return push(t, ref, idx)
 }
 
 // PushImage writes img to ref and returns its manifest digest.
 func PushImage(t testing.TB, ref string, img v1.Image) v1.Hash {
 	t.Helper()
+	return push(t, ref, img)
+}
+
+// pushable is what both push helpers write: an image or an index.
+type pushable interface {
+	remote.Taggable
+	Digest() (v1.Hash, error)
+}
+
+// push writes x and its children to ref with Keychain's credentials.
+func push(t testing.TB, ref string, x pushable) v1.Hash {
+	t.Helper()
 	r, err := name.ParseReference(ref)
 	if err != nil {
 		t.Fatalf("push %s: %v", ref, err)
 	}
-	if err := remote.Write(r, img, remote.WithContext(t.Context()), remote.WithAuthFromKeychain(Keychain())); err != nil {
+	if err := remote.Push(r, x, remote.WithContext(t.Context()), remote.WithAuthFromKeychain(Keychain())); err != nil {
 		t.Fatalf("push %s: %v", ref, err)
 	}
-	d, err := img.Digest()
+	d, err := x.Digest()
 	if err != nil {
 		t.Fatal(err)
 	}
