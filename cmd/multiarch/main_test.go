@@ -1,19 +1,13 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
@@ -60,7 +54,7 @@ func TestInterruptBuildE2E(t *testing.T) {
 				t.Fatalf("the RUN step's shell (%s) is not in the process table", token)
 			}
 			interrupt(t, p, sig)
-			requireNotPushed(t, tag)
+			testenv.CheckNotPushed(t, tag)
 			if !waitNoProcessWith(t, token, 10*time.Second) {
 				t.Errorf("the RUN step's processes (%s) still run 10s after the build was interrupted", token)
 			}
@@ -120,18 +114,4 @@ func waitNoProcessWith(t *testing.T, s string, d time.Duration) bool {
 // sigName names the signal as kill -l does, for the tag.
 func sigName(sig syscall.Signal) string {
 	return map[syscall.Signal]string{syscall.SIGINT: "INT", syscall.SIGTERM: "TERM"}[sig]
-}
-
-// requireNotPushed checks that the registry answers 404 for tag.
-func requireNotPushed(t *testing.T, tag string) {
-	t.Helper()
-	ref, err := name.ParseReference(tag)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = remote.Head(ref, remote.WithContext(t.Context()))
-	var te *transport.Error
-	if !errors.As(err, &te) || te.StatusCode != http.StatusNotFound {
-		t.Errorf("%s: want 404 (nothing pushed), got %v", tag, err)
-	}
 }

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -317,6 +320,30 @@ func push(t testing.TB, ref string, x pushable) v1.Hash {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// CheckNotPushed marks the test failed unless tag is absent (404) and its
+// repository is not in the registry's catalog: what a failed or
+// interrupted build must leave. It asks with Keychain's credentials.
+func CheckNotPushed(t testing.TB, tag string, opts ...name.Option) {
+	t.Helper()
+	ref, err := name.ParseReference(tag, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := remote.WithAuthFromKeychain(Keychain())
+	_, err = remote.Head(ref, remote.WithContext(t.Context()), auth)
+	var terr *transport.Error
+	if !errors.As(err, &terr) || terr.StatusCode != http.StatusNotFound {
+		t.Errorf("%s: want 404 (nothing pushed), got %v", tag, err)
+	}
+	repos, err := remote.Catalog(t.Context(), ref.Context().Registry, auth)
+	if err != nil {
+		t.Fatalf("catalog of %s: %v", ref.Context().RegistryStr(), err)
+	}
+	if slices.Contains(repos, ref.Context().RepositoryStr()) {
+		t.Errorf("repository %s exists: something was pushed", ref.Context().RepositoryStr())
+	}
 }
 
 // ReadFile returns the content of the regular file at p in img's
