@@ -72,7 +72,7 @@ image:); anything else is a full reference. The password comes from DOCKER_PASSW
 	fl.StringArrayVar(&f.buildArgs, "build-arg", nil, "K=V build argument; repeatable (merged over build_args:)")
 	fl.StringVar(&f.test, "test", "", "test command `CMD`, run as sh -c CMD in every platform, before push and after")
 	fl.BoolVar(&f.strictCPU, "strict-cpu", false, "test emulated platforms on the oldest CPU model of their variant")
-	fl.StringVarP(&f.file, "file", "f", "", "Dockerfile (default CONTEXT/Dockerfile)")
+	fl.StringVarP(&f.file, "file", "f", "", "Dockerfile, relative to CONTEXT unless absolute (default CONTEXT/Dockerfile)")
 	fl.StringVar(&f.target, "target", "", "stage to build")
 	fl.BoolVar(&f.setupEmulation, "setup-emulation", false, "register QEMU handlers for the foreign platforms first (root)")
 	fl.StringVar(&f.config, "config", "", "configuration file (default CONTEXT/"+pipeline.ConfigFile+", if present)")
