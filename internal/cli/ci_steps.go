@@ -230,14 +230,12 @@ func (r *ciRun) testPushed(context.Context) (string, error) {
 	return passedDetail(rep) + ", pulled by digest", nil
 }
 
-// passedDetail counts the platforms of a passed matrix. A cell whose
-// checks were all skipped (no uname in the image, no test command: FROM
-// scratch) checked nothing, so it counts as skipped, not passed, as
-// `multiarch test`'s table shows its checks.
+// passedDetail counts the platforms of a passed matrix; a cell that
+// checked nothing (pipeline.CheckedNothing) counts as skipped, not passed.
 func passedDetail(rep *imagetest.Report) string {
 	skipped := 0
 	for _, c := range rep.Cells {
-		if c.Passed && c.Error == "" && c.Uname.Status == imagetest.StatusSkip && c.Command.Status == imagetest.StatusSkip {
+		if pipeline.CheckedNothing(c) {
 			skipped++
 		}
 	}

@@ -99,9 +99,16 @@ func matrixRows(s *Summary) []matrixRow {
 	return rows
 }
 
+// CheckedNothing reports whether c passed with both checks skipped (no
+// uname in the image, no test command: FROM scratch). Such a cell checked
+// nothing, so the summary counts it as skipped, not passed.
+func CheckedNothing(c imagetest.Cell) bool {
+	return c.Passed && c.Error == "" && c.Uname.Status == imagetest.StatusSkip && c.Command.Status == imagetest.StatusSkip
+}
+
 func cellWord(c imagetest.Cell) string {
-	if c.Passed && c.Uname.Status == imagetest.StatusSkip && c.Command.Status == imagetest.StatusSkip {
-		return "skip" // nothing to check: no uname in the image, no command
+	if CheckedNothing(c) {
+		return "skip"
 	}
 	if c.Passed {
 		return "pass"
