@@ -238,3 +238,44 @@ func TestCIWrongCredentialsE2E(t *testing.T) {
 		t.Errorf("%s exists", tag)
 	}
 }
+
+// TestCIRightCredentialsE2E: with the classic DOCKER_USERNAME and
+// DOCKER_PASSWORD, ci logs in to a registry that demands them, stores the
+// credentials where docker finds them, and every later step (the base
+// pulled by the build, the push, verify, the pushed images pulled by
+// digest) reaches the registry with them; the password is never shown.
+func TestCIRightCredentialsE2E(t *testing.T) {
+	const user, secret = "ci-user", "s3cr3t-r1ght-pa55"
+	testenv.LockHostBinfmt(t)
+	startCLIBuilder(t)
+	reg := testenv.StartRegistry(t, testenv.WithBasicAuth(user, secret))
+	ps := []string{"linux/amd64", "linux/arm64"}
+	base := reg.Ref("busybox", "latest")
+	testenv.PushBusyboxIndex(t, base, testenv.Platforms(t, ps...)...)
+	config := dockerConfigDir(t, "")
+	tag := reg.Ref("hello", "creds")
+	ciEnv(t, pipeline.EnvUsername, user, pipeline.EnvPassword, secret)
+	s, stderr, err := ciJSON(t, filepath.Join(testenv.RepoRoot(t), "examples", "hello"),
+		"--platform", strings.Join(ps, ","), "-t", tag, "--base", base, "--test", "test -s /built-on")
+	if err != nil || !s.Passed {
+		t.Fatalf("%v\n%s\n%+v", err, stderr, s)
+	}
+	for _, name := range []string{"login", "build+test+push", "verify", "test-pushed"} {
+		if st := stepStatus(s)[name]; st != pipeline.StatusPass {
+			t.Errorf("step %s: %s", name, st)
+		}
+	}
+	b, err := os.ReadFile(config)
+	if err != nil || !strings.Contains(string(b), reg.Host) {
+		t.Errorf("credentials for %s not stored in $DOCKER_CONFIG/config.json (%v): %s", reg.Host, err, b)
+	}
+	out, _ := json.Marshal(s)
+	for what, v := range map[string]string{"summary": string(out), "stderr": stderr} {
+		if strings.Contains(v, secret) {
+			t.Errorf("the password appears in the %s", what)
+		}
+	}
+	if !tagExists(t, tag) { // with docker's keychain: what login stored
+		t.Errorf("%s not pushed", tag)
+	}
+}
