@@ -16,7 +16,12 @@ reg=127.0.0.1:$port
 
 mkdir -p "$work"
 
-# 1. A real distribution registry on loopback.
+# 1. A real distribution registry on loopback. Another one already on that
+#    port would answer in its place: refuse rather than push to it.
+if curl -fsS --max-time 2 "http://$reg/v2/" >/dev/null 2>&1; then
+	echo "demo: something already answers on $reg; stop it or set DEMO_REGISTRY_PORT" >&2
+	exit 1
+fi
 cat >"$work/registry.yml" <<YML
 version: 0.1
 log: {level: warn}
@@ -27,10 +32,15 @@ OTEL_TRACES_EXPORTER=none "$root/bin/registry" serve "$work/registry.yml" >"$wor
 regpid=$!
 trap 'kill $regpid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
-	curl -fsS "http://$reg/v2/" >/dev/null 2>&1 && break
+	kill -0 "$regpid" 2>/dev/null || break
+	curl -fsS --max-time 2 "http://$reg/v2/" >/dev/null 2>&1 && break
 	sleep 0.2
 done
-curl -fsS "http://$reg/v2/" >/dev/null || { cat "$work/registry.log"; echo "demo: registry did not start on $reg" >&2; exit 1; }
+if ! kill -0 "$regpid" 2>/dev/null || ! curl -fsS --max-time 2 "http://$reg/v2/" >/dev/null; then
+	cat "$work/registry.log"
+	echo "demo: registry did not start on $reg (port taken? set DEMO_REGISTRY_PORT)" >&2
+	exit 1
+fi
 echo "== registry on $reg"
 
 # 2. Stage Debian busybox-static per platform: TARGETARCH+TARGETVARIANT.
