@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -173,31 +172,5 @@ func benchSharedBase(b *testing.B, platforms []string) {
 	b.ReportMetric(perOp, "base-reads/op")
 	if perOp != 1 {
 		b.Errorf("base layer read %.2f times per run, want 1", perOp)
-	}
-}
-
-// TestThroughputRatio runs both benchmarks and checks the target: verify
-// throughput ≥ 70% of `gzip -dc` on the same layer. Opt-in (it takes
-// about half a minute and measures the machine, not the code):
-//
-//	MULTIARCH_BENCH_RATIO=1 go test -run TestThroughputRatio -v ./internal/verify
-func TestThroughputRatio(t *testing.T) {
-	if os.Getenv("MULTIARCH_BENCH_RATIO") == "" {
-		t.Skip("set MULTIARCH_BENCH_RATIO=1 to measure")
-	}
-	if _, err := exec.LookPath("gzip"); err != nil {
-		t.Fatal("the ratio is against the gzip command, which is missing")
-	}
-	benchLayer(t) // build outside the measurements
-	mbps := func(f func(*testing.B)) float64 {
-		r := testing.Benchmark(f)
-		return float64(r.Bytes) * float64(r.N) / r.T.Seconds() / 1e6
-	}
-	verify := mbps(BenchmarkVerifyThroughput)
-	gunzip := mbps(benchGzipCommand)
-	ratio := verify / gunzip
-	t.Logf("verify %.0f MB/s, gzip -dc %.0f MB/s: ratio %.2f (target ≥ 0.70)", verify, gunzip, ratio)
-	if ratio < 0.70 {
-		t.Errorf("verify throughput is %.0f%% of gzip -dc, want ≥ 70%%", ratio*100)
 	}
 }
