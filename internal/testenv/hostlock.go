@@ -17,7 +17,9 @@ const hostBinfmtLock = "/tmp/multiarch-test-binfmt.lock"
 // whose outcome depends on them (probes, builds under emulation), take it.
 func LockHostBinfmt(t testing.TB) {
 	t.Helper()
-	f, err := os.OpenFile(hostBinfmtLock, os.O_CREATE|os.O_RDWR, 0o644)
+	// Read-only: flock needs no write access, and the file is often
+	// root's (0644) when another user runs the tests after root did.
+	f, err := os.OpenFile(hostBinfmtLock, os.O_CREATE|os.O_RDONLY, 0o644)
 	if err != nil {
 		t.Fatalf("open %s: %v", hostBinfmtLock, err)
 	}
