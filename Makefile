@@ -58,8 +58,9 @@ FUZZTIME ?= 20s
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
 
-## demo: the main job: local registry + embedded BuildKit, build examples/hello for 7
-## platforms, push, inspect and verify every platform (scripts/demo.sh)
+## demo: the main job: local registry + embedded BuildKit, then `multiarch ci` of
+## examples/hello for 7 platforms (test on the oldest CPUs before push, push, verify, test
+## the pushed images), inspect and the test matrix of both tags (scripts/demo.sh)
 demo: setup fixtures build
 	$(BIN)/multiarch doctor
 	bash scripts/demo.sh
