@@ -70,7 +70,6 @@ func TestCIConfigErrors(t *testing.T) {
 		"unknown platform":    {args: []string{"--platform", "linux/amd64,linux/vax", "-t", "127.0.0.1:1/x:1"}, want: "vax"},
 		"bare tag, no image":  {args: []string{"--platform", "linux/amd64", "-t", "latest"}, want: "no image"},
 		"no tags":             {args: []string{"--platform", "linux/amd64"}, want: "no tag"},
-		"strict without test": {args: []string{"--platform", "linux/amd64", "-t", "127.0.0.1:1/x:1", "--strict-cpu"}, want: "test command"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -207,6 +206,28 @@ func TestCIE2E(t *testing.T) {
 			t.Errorf("steps %v", st)
 		}
 	})
+}
+
+// ci --strict-cpu needs no test command: the uname check runs on the
+// oldest CPU of the variant, so ARMv7 code in an arm/v6 image dies with
+// SIGILL before anything is pushed.
+func TestCIStrictCPUWithoutTestE2E(t *testing.T) {
+	testenv.LockHostBinfmt(t)
+	startCLIBuilder(t)
+	reg := testenv.StartRegistry(t)
+	base := reg.Ref("armv7inv6", "1")
+	testenv.PushARMv7InV6Index(t, base)
+	hello := filepath.Join(testenv.RepoRoot(t), "examples", "hello")
+	ciEnv(t)
+	tag := reg.Ref("hello", "v7inv6")
+	s, _, err := ciJSON(t, hello, "--platform", "linux/arm/v6", "-t", tag, "--base", base, "--strict-cpu")
+	if !errors.Is(err, ErrChecksFailed) || s.Passed || !strings.Contains(err.Error(), "SIGILL") {
+		t.Fatalf("want the uname check killed by SIGILL: %v %+v", err, s)
+	}
+	testenv.CheckNotPushed(t, tag)
+	if st := stepStatus(s); st["build+test+push"] != pipeline.StatusFail || st["verify"] != pipeline.StatusSkip {
+		t.Errorf("steps %v", st)
+	}
 }
 
 func TestCIWrongCredentialsE2E(t *testing.T) {

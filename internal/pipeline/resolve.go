@@ -43,7 +43,6 @@ var (
 	ErrNoTags       = errors.New("no tag to push: set tags in " + ConfigFile + ", " + EnvTags + ", or -t")
 	ErrNoImage      = errors.New("is a bare tag, but no image to append it to: set image in " + ConfigFile + ", " + EnvImage + ", or --image")
 	ErrHalfLogin    = errors.New("give both the user and the password, or neither")
-	ErrNoCommand    = errors.New("strict_cpu needs a test command")
 	ErrBadReference = errors.New("not an image reference")
 )
 
@@ -73,9 +72,6 @@ func (c Config) Resolve() (Plan, error) {
 	}
 	if (p.Username == "") != (p.Password == "") {
 		return p, &ConfigError{Source: "credentials", Err: ErrHalfLogin}
-	}
-	if p.StrictCPU && p.Test == "" {
-		return p, &ConfigError{Source: "strict_cpu", Err: ErrNoCommand}
 	}
 	return p, nil
 }
