@@ -2,13 +2,9 @@ package build
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
@@ -68,18 +64,4 @@ func registryWithBase(t *testing.T, ps []platform.Platform) (reg *testenv.Regist
 	base = reg.Ref("busybox", "latest")
 	testenv.PushBusyboxIndex(t, base, ps...)
 	return reg, base
-}
-
-// requireNoTag fails unless tag is absent (404) and its repository holds
-// no tag at all: what a failed or interrupted build must leave.
-func requireNoTag(t *testing.T, tag string) {
-	t.Helper()
-	_, herr := remote.Head(mustRef(t, tag))
-	var terr *transport.Error
-	if !errors.As(herr, &terr) || terr.StatusCode != 404 {
-		t.Fatalf("tag %s after a failed build: want 404, got %v", tag, herr)
-	}
-	if tags, lerr := remote.List(mustRef(t, tag).Context()); lerr == nil && len(tags) > 0 {
-		t.Errorf("repository has tags after a failed build: %v", tags)
-	}
 }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
@@ -55,28 +54,6 @@ func nonceContext(t *testing.T) (dir, nonce string) {
 		}
 	}
 	return dir, nonce
-}
-
-// requireNotPushed fails unless tag is absent (404) and its repository is
-// not in the registry's catalog: nothing of a failed build was pushed.
-func requireNotPushed(t *testing.T, tag string, opts ...name.Option) {
-	t.Helper()
-	ref, err := name.ParseReference(tag, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = remote.Head(ref, remote.WithContext(t.Context()))
-	var terr *transport.Error
-	if !errors.As(err, &terr) || terr.StatusCode != 404 {
-		t.Errorf("%s after a failed build: want 404, got %v", tag, err)
-	}
-	repos, err := remote.Catalog(t.Context(), ref.Context().Registry)
-	if err != nil {
-		t.Fatalf("catalog of %s: %v", ref.Context().RegistryStr(), err)
-	}
-	if slices.Contains(repos, ref.Context().RepositoryStr()) {
-		t.Errorf("repository %s exists after a failed build: something was pushed", ref.Context().RepositoryStr())
-	}
 }
 
 // tlsHint is what every TLS failure of a node with TLS options advises.
@@ -188,7 +165,7 @@ func checkTLSRefused(t *testing.T, addr, name string, tlsArgs []string, failure,
 	if t.Failed() {
 		t.Logf("build stderr:\n%s", stderr)
 	}
-	requireNotPushed(t, tag)
+	testenv.CheckNotPushed(t, tag)
 }
 
 // checkNodeDown checks that a node with TLS options where nothing listens
@@ -212,7 +189,7 @@ func checkNodeDown(t *testing.T, addr string, tlsArgs []string, tag string) {
 	if err != nil && strings.Contains(err.Error(), "TLS") {
 		t.Errorf("build: the error of a node that does not run speaks of TLS: %v", err)
 	}
-	requireNotPushed(t, tag)
+	testenv.CheckNotPushed(t, tag)
 }
 
 // freeAddr is a loopback address where nothing listens (a moment ago).

@@ -43,7 +43,7 @@ func TestInsecureRegistryBuildPushCLI(t *testing.T) {
 				"-t", tag, "--push", "--progress", "plain"}, insecureArgs(hosts)...)...)
 			requirePlainHTTPError(t, "build", err, reg.Host, tag)
 			t.Logf("build: %v\n%s", err, stderr)
-			requireNotPushed(t, tag, name.Insecure)
+			testenv.CheckNotPushed(t, tag, name.Insecure)
 		})
 	}
 	t.Run("one-node", func(t *testing.T) {
@@ -76,7 +76,7 @@ func requireNodeRefusesPlain(t *testing.T, addr, tag string) {
 	if !strings.Contains(string(out), "server gave HTTP response to HTTPS client") {
 		t.Errorf("buildctl failed, but not for the scheme:\n%s", out)
 	}
-	requireNotPushed(t, tag, name.Insecure)
+	testenv.CheckNotPushed(t, tag, name.Insecure)
 }
 
 // checkPlainPush builds a nonce context for the platforms of nodes

@@ -98,7 +98,7 @@ func TestInsecureRegistryCLI(t *testing.T) {
 				out, _, err := runCLIWithin(t, cliQuickTimeout, append(args(target), insecureArgs(hosts)...)...)
 				requirePlainHTTPError(t, cmd, err, reg.Host, src)
 				if cmd == "index-create" {
-					requireNotPushed(t, target, name.Insecure)
+					testenv.CheckNotPushed(t, target, name.Insecure)
 				}
 				t.Logf("%s: %v\n%s", cmd, err, out)
 			})
