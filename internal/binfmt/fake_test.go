@@ -55,11 +55,7 @@ func newFake(t *testing.T, empty bool) (*Manager, *fakeKernel) {
 	t.Helper()
 	root := t.TempDir()
 	if empty {
-		for name, content := range map[string]string{"register": "", "status": "enabled\n"} {
-			if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		root = testenv.EmptyBinfmtDir(t)
 	} else if err := os.CopyFS(root, os.DirFS("testdata/root")); err != nil {
 		t.Fatal(err)
 	}
@@ -148,19 +144,6 @@ func snapshot(t *testing.T, dir string) map[string]string {
 		out[d.Name()] = string(b)
 	}
 	return out
-}
-
-// fakeQEMU makes a directory of (empty) qemu-<arch>-static files for the
-// given QEMU targets; the fake kernel only needs them to exist.
-func fakeQEMU(t *testing.T, arches ...string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, a := range arches {
-		if err := os.WriteFile(filepath.Join(dir, "qemu-"+a+"-static"), nil, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }
 
 // requireFile needs a file of the host's qemu-user-static package.

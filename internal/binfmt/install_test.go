@@ -29,7 +29,7 @@ func TestInstallRefusesNativeArches(t *testing.T) {
 		t.Run(p.String(), func(t *testing.T) {
 			// Together with a foreign platform: nothing at all is written.
 			list := append(testenv.Platforms(t, "linux/riscv64"), p)
-			_, err := m.Install(context.Background(), InstallOptions{Platforms: list, QEMUDir: fakeQEMU(t, arch, "riscv64"), Force: true})
+			_, err := m.Install(context.Background(), InstallOptions{Platforms: list, QEMUDir: testenv.FakeQEMUDir(t, arch, "riscv64"), Force: true})
 			if !errors.Is(err, ErrNativeArch) || !strings.Contains(err.Error(), "hijack every native binary") {
 				t.Errorf("err = %v, want ErrNativeArch saying why", err)
 			}
@@ -42,7 +42,7 @@ func TestInstallRefusesNativeArches(t *testing.T) {
 
 func TestInstallIdempotent(t *testing.T) {
 	m, k := newFake(t, true)
-	opts := InstallOptions{Platforms: testenv.Platforms(t, "linux/arm64", "linux/arm/v6", "linux/arm/v7"), QEMUDir: fakeQEMU(t, "aarch64", "arm")}
+	opts := InstallOptions{Platforms: testenv.Platforms(t, "linux/arm64", "linux/arm/v6", "linux/arm/v7"), QEMUDir: testenv.FakeQEMUDir(t, "aarch64", "arm")}
 	plan, err := m.Install(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func actions(p *Plan) []string {
 func TestInstallConflictNeedsForce(t *testing.T) {
 	m, _ := newFake(t, false) // qemu-arm registered by Debian with POF
 	before := snapshot(t, m.Root)
-	opts := InstallOptions{Platforms: testenv.Platforms(t, "linux/arm/v7"), QEMUDir: fakeQEMU(t, "arm")}
+	opts := InstallOptions{Platforms: testenv.Platforms(t, "linux/arm/v7"), QEMUDir: testenv.FakeQEMUDir(t, "arm")}
 	_, err := m.Install(context.Background(), opts)
 	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "use --force") || !strings.Contains(err.Error(), `flags "POF"`) {
 		t.Fatalf("err = %v, want ErrConflict naming the flags and --force", err)
@@ -122,7 +122,7 @@ func TestInstallRollback(t *testing.T) {
 			before := snapshot(t, m.Root)
 			k.fail["register qemu-riscv64"] = failure
 			opts := InstallOptions{Platforms: testenv.Platforms(t, "linux/arm64", "linux/riscv64", "linux/mips64le"),
-				QEMUDir: fakeQEMU(t, "aarch64", "riscv64", "mips64el"), Force: true, Persist: true}
+				QEMUDir: testenv.FakeQEMUDir(t, "aarch64", "riscv64", "mips64el"), Force: true, Persist: true}
 			_, err := m.Install(context.Background(), opts)
 			if !errors.Is(err, failure) || !strings.Contains(err.Error(), "rolled back") {
 				t.Fatalf("err = %v, want %v and a rollback", err, failure)
@@ -172,7 +172,7 @@ func TestInstallMissingEmulator(t *testing.T) {
 	if !errors.Is(err, ErrNoEmulator) || !strings.Contains(err.Error(), "qemu-user-static") {
 		t.Errorf("all with no emulator: err = %v", err)
 	}
-	plan, err := m.Install(context.Background(), InstallOptions{All: true, QEMUDir: fakeQEMU(t, "s390x")})
+	plan, err := m.Install(context.Background(), InstallOptions{All: true, QEMUDir: testenv.FakeQEMUDir(t, "s390x")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestInstallMissingEmulator(t *testing.T) {
 
 func TestInstallPersist(t *testing.T) {
 	m, _ := newFake(t, true)
-	opts := InstallOptions{Platforms: testenv.Platforms(t, "riscv64"), QEMUDir: fakeQEMU(t, "riscv64"), Persist: true}
+	opts := InstallOptions{Platforms: testenv.Platforms(t, "riscv64"), QEMUDir: testenv.FakeQEMUDir(t, "riscv64"), Persist: true}
 	plan, err := m.Install(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -223,7 +223,7 @@ func TestInstallPersist(t *testing.T) {
 
 func TestApplyMountsOnlyRealRoot(t *testing.T) {
 	m := &Manager{Root: t.TempDir()}
-	plan, err := m.PlanInstall(context.Background(), InstallOptions{Platforms: testenv.Platforms(t, "arm64"), QEMUDir: fakeQEMU(t, "aarch64")})
+	plan, err := m.PlanInstall(context.Background(), InstallOptions{Platforms: testenv.Platforms(t, "arm64"), QEMUDir: testenv.FakeQEMUDir(t, "aarch64")})
 	if err != nil {
 		t.Fatalf("planning works unmounted (for --dry-run): %v", err)
 	}

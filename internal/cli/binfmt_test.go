@@ -133,21 +133,10 @@ func TestBinfmtLsNotMounted(t *testing.T) {
 	}
 }
 
-func fakeQEMUDir(t *testing.T, arches ...string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, a := range arches {
-		if err := os.WriteFile(filepath.Join(dir, "qemu-"+a+"-static"), nil, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 func TestBinfmtInstallDryRunFake(t *testing.T) {
 	dir := fakeBinfmtDir(t)
 	persist := filepath.Join(t.TempDir(), "binfmt.d")
-	qemu := fakeQEMUDir(t, "riscv64", "arm")
+	qemu := testenv.FakeQEMUDir(t, "riscv64", "arm")
 	out, err := runBinfmtCLI(t, "binfmt", "install", "--dry-run", "--persist", "--force", "--binfmt-dir", dir, "--persist-dir", persist,
 		"--qemu-dir", qemu, "linux/riscv64,linux/arm/v7")
 	if err != nil {
@@ -172,7 +161,7 @@ func TestBinfmtInstallDryRunFake(t *testing.T) {
 func TestBinfmtInstallErrors(t *testing.T) {
 	dir := fakeBinfmtDir(t)
 	host := platform.Host()
-	qemu := fakeQEMUDir(t, "arm", "aarch64", host.QEMUArch)
+	qemu := testenv.FakeQEMUDir(t, "arm", "aarch64", host.QEMUArch)
 	tests := []struct {
 		name string
 		args []string
@@ -264,11 +253,9 @@ func TestBinfmtInstallDryRunHost(t *testing.T) {
 func TestBinfmtInstallWritesFake(t *testing.T) {
 	// Without a kernel behind it, the register file of a temp dir just
 	// receives the line: enough to check the wiring and the report.
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "register"), nil, 0o644)
-	os.WriteFile(filepath.Join(dir, "status"), []byte("enabled\n"), 0o644)
+	dir := testenv.EmptyBinfmtDir(t)
 	persist := t.TempDir()
-	qemu := fakeQEMUDir(t, "riscv64")
+	qemu := testenv.FakeQEMUDir(t, "riscv64")
 	out, err := runBinfmtCLI(t, "binfmt", "install", "--persist", "--binfmt-dir", dir, "--persist-dir", persist, "--qemu-dir", qemu, "riscv64")
 	if err != nil {
 		t.Fatal(err)

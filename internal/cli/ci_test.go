@@ -66,10 +66,10 @@ func TestCIConfigErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		"unknown yaml field":  {yaml: "platforms: [linux/amd64]\ntags: [127.0.0.1:1/x:1]\nplatfrom: oops\n", want: "platfrom"},
-		"unknown platform":    {args: []string{"--platform", "linux/amd64,linux/vax", "-t", "127.0.0.1:1/x:1"}, want: "vax"},
-		"bare tag, no image":  {args: []string{"--platform", "linux/amd64", "-t", "latest"}, want: "no image"},
-		"no tags":             {args: []string{"--platform", "linux/amd64"}, want: "no tag"},
+		"unknown yaml field": {yaml: "platforms: [linux/amd64]\ntags: [127.0.0.1:1/x:1]\nplatfrom: oops\n", want: "platfrom"},
+		"unknown platform":   {args: []string{"--platform", "linux/amd64,linux/vax", "-t", "127.0.0.1:1/x:1"}, want: "vax"},
+		"bare tag, no image": {args: []string{"--platform", "linux/amd64", "-t", "latest"}, want: "no image"},
+		"no tags":            {args: []string{"--platform", "linux/amd64"}, want: "no tag"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,12 +29,7 @@ type doctorJSON struct {
 // --qemu-dir without any emulator: a host without qemu-user-static.
 func noQEMUHost(t *testing.T) (binfmtDir, qemuDir string) {
 	t.Helper()
-	binfmtDir = t.TempDir()
-	for name, body := range map[string]string{"register": "", "status": "enabled\n"} {
-		if err := os.WriteFile(filepath.Join(binfmtDir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	binfmtDir = testenv.EmptyBinfmtDir(t)
 	t.Setenv("PATH", t.TempDir())
 	// The embedded builder's checks: buildkitd found, runc not (PATH), no
 	// daemon at the test's own paths.

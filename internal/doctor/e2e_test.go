@@ -130,23 +130,11 @@ func TestRealHostMissingFFlag(t *testing.T) {
 	}
 }
 
-// emptyBinfmtDir is a mounted binfmt_misc with no entry, for doctor.Config.BinfmtDir.
-func emptyBinfmtDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, body := range map[string]string{"register": "", "status": "enabled\n"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 // TestNoQEMUPackage points doctor at a host without qemu-user-static: an
 // empty binfmt_misc and no emulator anywhere. It must fail with the
 // install command.
 func TestNoQEMUPackage(t *testing.T) {
-	dir := emptyBinfmtDir(t)
+	dir := testenv.EmptyBinfmtDir(t)
 	t.Setenv("PATH", t.TempDir())
 	d := doctor.New(doctor.Config{BinfmtDir: dir, QEMUDir: t.TempDir()})
 	for _, opts := range []doctor.Options{{}, {Platforms: testenv.Platforms(t, "arm64")}} {
@@ -172,7 +160,7 @@ func TestNoQEMUPackage(t *testing.T) {
 // TestEmulatorLookupMatchesInstall: doctor finds an emulator exactly where
 // `binfmt install` (its --fix) would: in --qemu-dir when given, not on PATH.
 func TestEmulatorLookupMatchesInstall(t *testing.T) {
-	dir := emptyBinfmtDir(t)
+	dir := testenv.EmptyBinfmtDir(t)
 	qemu, path := t.TempDir(), t.TempDir()
 	for f, d := range map[string]string{"qemu-riscv64-static": qemu, "qemu-aarch64-static": path} {
 		if err := os.WriteFile(filepath.Join(d, f), nil, 0o755); err != nil {

@@ -1,0 +1,35 @@
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// EmptyBinfmtDir is a directory shaped like a mounted, enabled
+// binfmt_misc with no entries: the host of a machine without
+// qemu-user-static, for tests that point --binfmt-dir at it.
+func EmptyBinfmtDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range map[string]string{"register": "", "status": "enabled\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// FakeQEMUDir is a --qemu-dir holding an empty executable
+// qemu-<arch>-static per QEMU target in arches: enough for what looks
+// emulators up, not to run anything.
+func FakeQEMUDir(t testing.TB, arches ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, a := range arches {
+		if err := os.WriteFile(filepath.Join(dir, "qemu-"+a+"-static"), nil, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
