@@ -36,11 +36,7 @@ func newTestEmbedded(t *testing.T) *Embedded {
 			t.Errorf("down: %v", err)
 		}
 		if t.Failed() {
-			b, _ := os.ReadFile(e.LogFile())
-			if len(b) > 16<<10 {
-				b = b[len(b)-16<<10:]
-			}
-			t.Logf("buildkitd log (%s):\n%s", e.LogFile(), b)
+			t.Logf("buildkitd log (%s):\n%s", e.LogFile(), testenv.LogTail(e.LogFile()))
 		}
 	})
 	return e

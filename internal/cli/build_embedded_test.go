@@ -135,8 +135,8 @@ func stopEmbeddedCLI(t *testing.T, state, sock string) {
 	ctx, cancel := context.WithTimeout(context.Background(), build.StopGrace+20*time.Second)
 	defer cancel()
 	if t.Failed() {
-		b, _ := os.ReadFile(filepath.Join(state, "buildkitd.log"))
-		t.Logf("buildkitd log (tail):\n%s", b[max(0, len(b)-16<<10):])
+		log := filepath.Join(state, "buildkitd.log")
+		t.Logf("buildkitd log (%s):\n%s", log, testenv.LogTail(log))
 	}
 	pidb, _ := os.ReadFile(filepath.Join(state, "buildkitd.pid"))
 	out, stderr, err := runCLIContext(ctx, "builder", "down")

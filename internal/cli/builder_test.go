@@ -51,11 +51,7 @@ func startCLINode(t testing.TB) string {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			b, _ := os.ReadFile(e.LogFile())
-			if len(b) > 16<<10 {
-				b = b[len(b)-16<<10:]
-			}
-			t.Logf("buildkitd log:\n%s", b)
+			t.Logf("buildkitd log (%s):\n%s", e.LogFile(), testenv.LogTail(e.LogFile()))
 		}
 		if _, err := e.Down(context.Background()); err != nil {
 			t.Errorf("down: %v", err)

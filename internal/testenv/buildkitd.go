@@ -106,12 +106,12 @@ func startTLSBuildkitd(t testing.TB, bin string, server KeyPair, clientCA string
 	stop := func() { stopDaemon(cmd, exited) }
 	if err := waitTLSReady(port, exited); err != nil {
 		stop()
-		return nil, fmt.Errorf("%w\nlog (%s):\n%s", err, d.LogFile, readTail(d.LogFile))
+		return nil, fmt.Errorf("%w\nlog (%s):\n%s", err, d.LogFile, LogTail(d.LogFile))
 	}
 	t.Cleanup(func() {
 		stop()
 		if t.Failed() {
-			t.Logf("buildkitd %s log (%s):\n%s", d.Address, d.LogFile, readTail(d.LogFile))
+			t.Logf("buildkitd %s log (%s):\n%s", d.Address, d.LogFile, LogTail(d.LogFile))
 		}
 	})
 	return d, nil

@@ -231,12 +231,12 @@ http:
 
 	if err := waitReady(r.URL, cfg.readyTimeout, exited); err != nil {
 		stopDaemon(cmd, exited)
-		return nil, fmt.Errorf("%w\nconfig:\n%s\nlog (%s):\n%s", err, config, r.LogFile, readTail(r.LogFile))
+		return nil, fmt.Errorf("%w\nconfig:\n%s\nlog (%s):\n%s", err, config, r.LogFile, LogTail(r.LogFile))
 	}
 	t.Cleanup(func() {
 		stopDaemon(cmd, exited)
 		if t.Failed() {
-			t.Logf("registry %s log (%s):\n%s", r.Host, r.LogFile, readTail(r.LogFile))
+			t.Logf("registry %s log (%s):\n%s", r.Host, r.LogFile, LogTail(r.LogFile))
 		}
 	})
 	return r, nil
@@ -283,8 +283,9 @@ func freePortOn(ip net.IP) (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// readTail returns the last 64 KiB of a log file.
-func readTail(path string) string {
+// LogTail returns the last 64 KiB of a log file (or why it cannot be
+// read), for a failed test to show what a daemon said.
+func LogTail(path string) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err.Error()
