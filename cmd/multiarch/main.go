@@ -1,11 +1,10 @@
 // Command multiarch builds, tests, verifies and publishes multi-architecture
-// container images. All behaviour lives in internal/; this file only runs the
-// root command and maps its error to an exit code.
+// container images. All behaviour lives in internal/; this file only sets up
+// signals and runs cli.Main.
 package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -18,14 +17,7 @@ func main() {
 	// After the first signal, a second one kills at once, as it would
 	// without this handler.
 	go func() { <-ctx.Done(); stop() }()
-	err := cli.NewRootCmd().ExecuteContext(ctx)
-	if err != nil && ctx.Err() != nil {
-		// Say why the command stopped: its own error is only "context canceled".
-		err = fmt.Errorf("interrupted (%v): %w", context.Cause(ctx), err)
-	}
+	code := cli.Main(ctx, os.Args[1:], cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "multiarch:", err)
-	}
-	os.Exit(cli.ExitCode(err))
+	os.Exit(code)
 }
