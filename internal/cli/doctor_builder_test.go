@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
-	"github.com/multiarch-dev/multiarch/internal/pipeline"
+	"github.com/multiarch-dev/multiarch/internal/status"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -115,7 +115,7 @@ func TestDoctorBuilderUnreachable(t *testing.T) {
 	// emulation's.
 	ciEnv(t)
 	s, _, err := ciJSON(t, filepath.Join(testenv.RepoRoot(t), "examples", "hello"), "--builder", "far", "--platform", "linux/arm64", "-t", "127.0.0.1:9/far/hello:1")
-	if !errors.Is(err, ErrChecksFailed) || stepStatus(s)["doctor"] != pipeline.StatusFail ||
+	if !errors.Is(err, ErrChecksFailed) || stepStatus(s)["doctor"] != status.Fail ||
 		!strings.Contains(err.Error(), "1 builder check(s) failed") || !strings.Contains(err.Error(), "multiarch doctor --builder far") || strings.Contains(err.Error(), "--setup-emulation") {
 		t.Errorf("ci: %v, steps %v", err, stepStatus(s))
 	}
