@@ -151,7 +151,7 @@ func checkTLSRefused(t *testing.T, addr, name string, tlsArgs []string, failure,
 	}
 	doc, _ := doctorDoc(t, "--builder", name)
 	st, msg, fix := checkOf(t, doc, "builder:node-0")
-	if st != "FAIL" || msg != "node "+addr+" of builder "+name+" answers, but TLS fails: "+problem ||
+	if st != "fail" || msg != "node "+addr+" of builder "+name+" answers, but TLS fails: "+problem ||
 		!strings.HasPrefix(fix, hint+"; to change them: multiarch builder rm "+name) {
 		t.Errorf("doctor builder:node-0: %s %q fix %q", st, msg, fix)
 	}

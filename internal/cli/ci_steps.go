@@ -16,6 +16,7 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
 	"github.com/multiarch-dev/multiarch/internal/pipeline"
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/status"
 	"github.com/multiarch-dev/multiarch/internal/verify"
 )
 
@@ -137,17 +138,7 @@ func (r *ciRun) doctor(ctx context.Context) (string, error) {
 	if rep.OK {
 		return fmt.Sprintf("%d checks passed for %d platform(s) and the builder", len(rep.Checks), len(r.plan.Platforms)), nil
 	}
-	n, host := 0, false
-	for _, c := range rep.Checks {
-		if c.Status == doctor.Fail {
-			n++
-			host = host || !strings.HasPrefix(c.ID, "builder")
-			fmt.Fprintf(r.out, "doctor: FAIL %s: %s\n", c.ID, c.Message)
-			if c.Fix != "" {
-				fmt.Fprintf(r.out, "        fix: %s\n", c.Fix)
-			}
-		}
-	}
+	n, host := printDoctorFailures(r.out, rep)
 	see := "multiarch doctor"
 	if r.f.builder != "" {
 		see += " --builder " + r.f.builder
@@ -156,6 +147,22 @@ func (r *ciRun) doctor(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("%w: %d builder check(s) failed; apply the fixes above (`%s` shows every check)", ErrChecksFailed, n, see)
 	}
 	return "", fmt.Errorf("%w: %d check(s) failed; apply the fixes above (`sudo %s --fix` fixes the emulation), or rerun with --setup-emulation as root", ErrChecksFailed, n, see)
+}
+
+// printDoctorFailures prints each failed check with its fix; host says
+// whether any is a check of this host rather than of the builder.
+func printDoctorFailures(w io.Writer, rep *doctor.Report) (n int, host bool) {
+	for _, c := range rep.Checks {
+		if c.Status == status.Fail {
+			n++
+			host = host || !c.Kind.Builder()
+			fmt.Fprintf(w, "doctor: FAIL %s: %s\n", c.ID, c.Message)
+			if c.Fix != "" {
+				fmt.Fprintf(w, "        fix: %s\n", c.Fix)
+			}
+		}
+	}
+	return n, host
 }
 
 func (r *ciRun) login(ctx context.Context) (string, error) {

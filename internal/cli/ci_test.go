@@ -11,6 +11,7 @@ import (
 
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
 	"github.com/multiarch-dev/multiarch/internal/pipeline"
+	"github.com/multiarch-dev/multiarch/internal/status"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -51,8 +52,8 @@ func ciJSON(t *testing.T, args ...string) (*pipeline.Summary, string, error) {
 	return &s, stderr, err
 }
 
-func stepStatus(s *pipeline.Summary) map[string]pipeline.Status {
-	m := map[string]pipeline.Status{}
+func stepStatus(s *pipeline.Summary) map[string]status.Status {
+	m := map[string]status.Status{}
 	for _, st := range s.Steps {
 		m[st.Name] = st.Status
 	}
@@ -127,7 +128,7 @@ func TestCIE2E(t *testing.T) {
 		if err != nil || !s.Passed || len(s.Platforms) != 3 || s.PushedMatrix == nil || s.PushedMatrix.Total != 3 {
 			t.Fatalf("%v\n%s\n%+v", err, stderr, s)
 		}
-		if st := stepStatus(s); st["login"] != pipeline.StatusSkip || st["verify"] != pipeline.StatusPass || st["test-pushed"] != pipeline.StatusPass {
+		if st := stepStatus(s); st["login"] != status.Skip || st["verify"] != status.Pass || st["test-pushed"] != status.Pass {
 			t.Errorf("steps %v", st)
 		}
 		for _, tag := range []string{image + ":1.0", image + ":latest"} {
@@ -167,7 +168,7 @@ func TestCIE2E(t *testing.T) {
 		}
 		st := stepStatus(s)
 		for _, name := range []string{"build+test+push", "verify", "test-pushed"} {
-			if st[name] != pipeline.StatusPass {
+			if st[name] != status.Pass {
 				t.Errorf("step %s: %s", name, st[name])
 			}
 		}
@@ -176,7 +177,7 @@ func TestCIE2E(t *testing.T) {
 				t.Fatalf("%s matrix: %+v", what, rep)
 			}
 			for _, c := range rep.Cells {
-				if !c.Passed || c.Uname.Status != imagetest.StatusSkip || c.Command.Status != imagetest.StatusSkip || len(c.Command.Args) != 0 {
+				if !c.Passed || c.Uname.Status != status.Skip || c.Command.Status != status.Skip || len(c.Command.Args) != 0 {
 					t.Errorf("%s %s: want both checks skipped (no uname, no command): %+v", what, c.Platform, c)
 				}
 			}
@@ -202,7 +203,7 @@ func TestCIE2E(t *testing.T) {
 		if !errors.Is(err, ErrChecksFailed) || s.Passed || tagExists(t, tag) {
 			t.Fatalf("want a failed build that pushed nothing: %v %+v", err, s)
 		}
-		if st := stepStatus(s); st["build+test+push"] != pipeline.StatusFail || st["verify"] != pipeline.StatusSkip || st["test-pushed"] != pipeline.StatusSkip {
+		if st := stepStatus(s); st["build+test+push"] != status.Fail || st["verify"] != status.Skip || st["test-pushed"] != status.Skip {
 			t.Errorf("steps %v", st)
 		}
 	})
@@ -225,7 +226,7 @@ func TestCIStrictCPUWithoutTestE2E(t *testing.T) {
 		t.Fatalf("want the uname check killed by SIGILL: %v %+v", err, s)
 	}
 	testenv.CheckNotPushed(t, tag)
-	if st := stepStatus(s); st["build+test+push"] != pipeline.StatusFail || st["verify"] != pipeline.StatusSkip {
+	if st := stepStatus(s); st["build+test+push"] != status.Fail || st["verify"] != status.Skip {
 		t.Errorf("steps %v", st)
 	}
 }
@@ -282,7 +283,7 @@ func TestCIRightCredentialsE2E(t *testing.T) {
 		t.Fatalf("%v\n%s\n%+v", err, stderr, s)
 	}
 	for _, name := range []string{"login", "build+test+push", "verify", "test-pushed"} {
-		if st := stepStatus(s)[name]; st != pipeline.StatusPass {
+		if st := stepStatus(s)[name]; st != status.Pass {
 			t.Errorf("step %s: %s", name, st)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/doctor"
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/status"
 )
 
 type doctorOptions struct {
@@ -47,7 +48,7 @@ Exits 1 when any check fails.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.platforms, "platform", "", "platforms to check, comma or space separated (default: every foreign platform with an emulator or a handler)")
-	f.BoolVar(&o.json, "json", false, `print {"ok","checks":[{"id","status","message","fix"}]}`)
+	f.BoolVar(&o.json, "json", false, `print {"ok","checks":[{"id","kind","platform","node","status","message","fix"}]}`)
 	f.BoolVar(&o.fix, "fix", false, "apply the safe fixes (mount, install, re-register, enable), then check again")
 	f.StringVar(&o.binfmtDir, "binfmt-dir", binfmt.DefaultRoot, "binfmt_misc mount point")
 	f.StringVar(&o.qemuDir, "qemu-dir", "", "directory holding qemu-<arch>-static (default: PATH)")
@@ -105,7 +106,7 @@ func doctorBuilder(name string) (*doctor.Builder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &doctor.Builder{Embedded: e}, nil
+	return &doctor.Builder{Embedded: e, FindBuildkitd: build.FindBuildkitd}, nil
 }
 
 func printDoctor(w io.Writer, rep *doctor.Report, asJSON bool) error {
@@ -132,22 +133,23 @@ func printDoctor(w io.Writer, rep *doctor.Report, asJSON bool) error {
 	return err
 }
 
-// checkGroup is the checks of one subject: "kernel", "binfmt_misc" or a
-// platform, whose IDs are "<platform>:<check>".
+// checkGroup is the checks of one subject (doctor.Check.Subject): a host
+// check such as "kernel", a platform, or the builder.
 type checkGroup struct {
 	subject string
+	builder bool
 	checks  []doctor.Check
 }
 
 func groupChecks(cs []doctor.Check) []checkGroup {
 	var out []checkGroup
 	for _, c := range cs {
-		subject, _, _ := strings.Cut(c.ID, ":")
+		subject := c.Subject()
 		if n := len(out); n > 0 && out[n-1].subject == subject {
 			out[n-1].checks = append(out[n-1].checks, c)
 			continue
 		}
-		out = append(out, checkGroup{subject: subject, checks: []doctor.Check{c}})
+		out = append(out, checkGroup{subject: subject, builder: c.Kind.Builder(), checks: []doctor.Check{c}})
 	}
 	return out
 }
@@ -156,52 +158,57 @@ func groupChecks(cs []doctor.Check) []checkGroup {
 // the worst status and how many checks passed; then each check that did
 // not pass (every one, for the builder), with its fix.
 func printGroup(w io.Writer, g checkGroup) {
-	worst, passed := doctor.OK, 0
+	worst, passed := status.Pass, 0
 	for _, c := range g.checks {
-		worst = worse(worst, c.Status)
-		if c.Status == doctor.OK {
+		worst = status.Worse(worst, c.Status)
+		if c.Status == status.Pass {
 			passed++
 		}
 	}
-	if len(g.checks) == 1 && g.subject != "builder" {
+	if len(g.checks) == 1 && !g.builder {
 		c := g.checks[0]
-		fmt.Fprintf(w, "%s\t%s\t%s\n", c.Status, g.subject, strings.TrimPrefix(c.Message, g.subject+": "))
+		fmt.Fprintf(w, "%s\t%s\t%s\n", doctorLabel(c.Status), g.subject, strings.TrimPrefix(c.Message, g.subject+": "))
 		printFix(w, c)
 		return
 	}
-	fmt.Fprintf(w, "%s\t%s\t%d/%d checks passed\n", worst, g.subject, passed, len(g.checks))
+	fmt.Fprintf(w, "%s\t%s\t%d/%d checks passed\n", doctorLabel(worst), g.subject, passed, len(g.checks))
 	for _, c := range g.checks {
 		// The builder's lines say where each platform runs: all shown.
-		if c.Status != doctor.OK || g.subject == "builder" {
-			_, check, _ := strings.Cut(c.ID, ":")
-			fmt.Fprintf(w, "  %s\t  %s\t%s\n", c.Status, check, strings.TrimPrefix(c.Message, g.subject+": "))
+		if c.Status != status.Pass || g.builder {
+			fmt.Fprintf(w, "  %s\t  %s\t%s\n", doctorLabel(c.Status), c.Name(), strings.TrimPrefix(c.Message, g.subject+": "))
 			printFix(w, c)
 		}
 	}
 }
 
 func printFix(w io.Writer, c doctor.Check) {
-	if c.Fix != "" && c.Status != doctor.OK {
+	if c.Fix != "" && c.Status != status.Pass {
 		fmt.Fprintf(w, "\t\tfix: %s\n", c.Fix)
 	}
 }
 
-func worse(a, b doctor.Status) doctor.Status {
-	rank := map[doctor.Status]int{doctor.OK: 0, doctor.Warn: 1, doctor.Fail: 2}
-	if rank[b] > rank[a] {
-		return b
+// doctorLabel is how doctor's text report spells a status (its JSON
+// says "pass", "warn", "fail").
+func doctorLabel(s status.Status) string {
+	switch s {
+	case status.Pass:
+		return "OK"
+	case status.Warn:
+		return "WARN"
+	case status.Fail:
+		return "FAIL"
 	}
-	return a
+	return strings.ToUpper(string(s))
 }
 
 func summary(rep *doctor.Report) string {
-	n := map[doctor.Status]int{}
+	n := map[status.Status]int{}
 	for _, c := range rep.Checks {
 		n[c.Status]++
 	}
 	return strings.Join([]string{
-		fmt.Sprintf("%d ok", n[doctor.OK]),
-		fmt.Sprintf("%d warnings", n[doctor.Warn]),
-		fmt.Sprintf("%d failed", n[doctor.Fail]),
+		fmt.Sprintf("%d ok", n[status.Pass]),
+		fmt.Sprintf("%d warnings", n[status.Warn]),
+		fmt.Sprintf("%d failed", n[status.Fail]),
 	}, ", ")
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
-	"github.com/multiarch-dev/multiarch/internal/pipeline"
+	"github.com/multiarch-dev/multiarch/internal/status"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -60,13 +60,13 @@ func TestDoctorNamedBuilderE2E(t *testing.T) {
 		"builder:linux/amd64":  "linux/amd64 runs natively on " + genAddr,
 		"builder:linux/arm/v7": "linux/arm/v7 runs under QEMU on " + genAddr,
 	} {
-		if st, msg, _ := checkOf(t, doc, id); st != "OK" || !strings.Contains(msg, want) {
+		if st, msg, _ := checkOf(t, doc, id); st != "pass" || !strings.Contains(msg, want) {
 			t.Errorf("%s: %s %q, want OK containing %q", id, st, msg, want)
 		}
 	}
 	// arm/v7 is emulated here (both nodes are local); arm64 and amd64 run
 	// natively, so the host is not asked about them.
-	if st, _, _ := checkOf(t, doc, "linux/arm/v7:probe"); st != "OK" {
+	if st, _, _ := checkOf(t, doc, "linux/arm/v7:probe"); st != "pass" {
 		t.Errorf("linux/arm/v7:probe: %s, want OK", st)
 	}
 	if hasCheckPrefix(doc, "linux/arm64:") || hasCheckPrefix(doc, "linux/amd64:") {
@@ -80,7 +80,7 @@ func TestDoctorNamedBuilderE2E(t *testing.T) {
 		t.Errorf("err = %v, want ErrChecksFailed", err)
 	}
 	st, msg, fix := checkOf(t, doc, "builder:linux/mips64le")
-	if st != "FAIL" || !strings.Contains(msg, "no node runs it") || !strings.Contains(fix, "builder create") {
+	if st != "fail" || !strings.Contains(msg, "no node runs it") || !strings.Contains(fix, "builder create") {
 		t.Errorf("builder:linux/mips64le: %s %q fix %q", st, msg, fix)
 	}
 	if !hasCheckPrefix(doc, "linux/mips64le:") {
@@ -104,10 +104,10 @@ func TestDoctorBuilderUnreachable(t *testing.T) {
 		t.Errorf("err = %v (exit %d), want ErrChecksFailed, exit 1", err, ExitCode(err))
 	}
 	st, msg, fix := checkOf(t, doc, "builder:node-0")
-	if st != "FAIL" || !strings.Contains(msg, "node "+far+" of builder far does not answer") || !strings.Contains(fix, "builder rm far") {
+	if st != "fail" || !strings.Contains(msg, "node "+far+" of builder far does not answer") || !strings.Contains(fix, "builder rm far") {
 		t.Errorf("builder:node-0: %s %q fix %q", st, msg, fix)
 	}
-	if st, _, _ := checkOf(t, doc, "host-emulation"); st != "OK" || hasCheckPrefix(doc, "binfmt_misc") {
+	if st, _, _ := checkOf(t, doc, "host-emulation"); st != "pass" || hasCheckPrefix(doc, "binfmt_misc") {
 		t.Errorf("a remote-only builder: want host-emulation OK and no host checks, got %+v", doc.Checks)
 	}
 
@@ -115,7 +115,7 @@ func TestDoctorBuilderUnreachable(t *testing.T) {
 	// emulation's.
 	ciEnv(t)
 	s, _, err := ciJSON(t, filepath.Join(testenv.RepoRoot(t), "examples", "hello"), "--builder", "far", "--platform", "linux/arm64", "-t", "127.0.0.1:9/far/hello:1")
-	if !errors.Is(err, ErrChecksFailed) || stepStatus(s)["doctor"] != pipeline.StatusFail ||
+	if !errors.Is(err, ErrChecksFailed) || stepStatus(s)["doctor"] != status.Fail ||
 		!strings.Contains(err.Error(), "1 builder check(s) failed") || !strings.Contains(err.Error(), "multiarch doctor --builder far") || strings.Contains(err.Error(), "--setup-emulation") {
 		t.Errorf("ci: %v, steps %v", err, stepStatus(s))
 	}
@@ -126,7 +126,7 @@ func TestDoctorBuilderUnreachable(t *testing.T) {
 		t.Errorf("err = %v, want ErrChecksFailed", err)
 	}
 	st, _, fix = checkOf(t, doc, "builder:node-0")
-	if st != "FAIL" || !strings.Contains(fix, "unset BUILDKIT_HOST") {
+	if st != "fail" || !strings.Contains(fix, "unset BUILDKIT_HOST") {
 		t.Errorf("BUILDKIT_HOST node: %s fix %q", st, fix)
 	}
 }
@@ -150,7 +150,7 @@ func TestDoctorEmbeddedBuildkitdMissing(t *testing.T) {
 		t.Errorf("err = %v, want ErrChecksFailed", err)
 	}
 	st, msg, fix := checkOf(t, doc, "builder:buildkitd")
-	if st != "FAIL" || !strings.Contains(msg, build.EnvBuildkitd) || !strings.Contains(fix, "make build") {
+	if st != "fail" || !strings.Contains(msg, build.EnvBuildkitd) || !strings.Contains(fix, "make build") {
 		t.Errorf("builder:buildkitd: %s %q fix %q", st, msg, fix)
 	}
 }

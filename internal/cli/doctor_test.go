@@ -18,10 +18,12 @@ import (
 type doctorJSON struct {
 	OK     *bool `json:"ok"`
 	Checks []struct {
-		ID      string `json:"id"`
-		Status  string `json:"status"`
-		Message string `json:"message"`
-		Fix     string `json:"fix"`
+		ID       string `json:"id"`
+		Kind     string `json:"kind"`
+		Platform string `json:"platform"`
+		Status   string `json:"status"`
+		Message  string `json:"message"`
+		Fix      string `json:"fix"`
 	} `json:"checks"`
 }
 
@@ -53,10 +55,13 @@ func TestDoctorNoQEMUJSON(t *testing.T) {
 	}
 	failed := map[string]string{}
 	for _, c := range doc.Checks {
-		if c.ID == "" || c.Message == "" || (c.Status != "OK" && c.Status != "WARN" && c.Status != "FAIL") {
+		if c.ID == "" || c.Kind == "" || c.Message == "" || (c.Status != "pass" && c.Status != "warn" && c.Status != "fail") {
 			t.Errorf("malformed check %+v", c)
 		}
-		if c.Status == "FAIL" {
+		if c.ID == "linux/riscv64:handler" && (c.Kind != "handler" || c.Platform != "linux/riscv64") {
+			t.Errorf("%s: kind %q platform %q, want handler, linux/riscv64", c.ID, c.Kind, c.Platform)
+		}
+		if c.Status == "fail" {
 			failed[c.ID] = c.Fix
 		}
 	}
@@ -111,13 +116,13 @@ func TestDoctorHost(t *testing.T) {
 	for _, c := range doc.Checks {
 		if strings.HasSuffix(c.ID, ":probe") {
 			probes++
-			if c.Status != "OK" {
+			if c.Status != "pass" {
 				t.Errorf("%s: %s %s", c.ID, c.Status, c.Message)
 			}
 		}
 	}
 	for _, id := range []string{"builder:buildkitd", "builder:runc", "builder:daemon"} {
-		if st := statusOf(doc, id); st != "OK" {
+		if st := statusOf(doc, id); st != "pass" {
 			t.Errorf("%s: status %q, want OK", id, st)
 		}
 	}

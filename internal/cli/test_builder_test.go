@@ -15,6 +15,7 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/status"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -104,7 +105,7 @@ func TestTestTwoNodesCLI(t *testing.T) {
 	for p, w := range want {
 		c := cellOf(t, r, p)
 		pl, _ := platform.Parse(p)
-		if c.Node != w.node || c.CPU != w.cpu || c.Emulated != w.emulated || !pl.UnameOK(c.Machine) || c.Command.Status != imagetest.StatusPass {
+		if c.Node != w.node || c.CPU != w.cpu || c.Emulated != w.emulated || !pl.UnameOK(c.Machine) || c.Command.Status != status.Pass {
 			t.Errorf("%s: want node %s cpu %s emulated %v, got %+v", p, w.node, w.cpu, w.emulated, c)
 		}
 	}

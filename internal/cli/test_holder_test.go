@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/multiarch-dev/multiarch/internal/imagetest"
+	"github.com/multiarch-dev/multiarch/internal/status"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -47,7 +47,7 @@ func TestSignalWithoutSleepE2E(t *testing.T) {
 		t.Fatalf("want 3 failed cells, got %v %s %+v", err, stderr, r)
 	}
 	for _, c := range r.Cells {
-		if c.Command.Signal != "SIGTERM" || c.Error != "" || c.Uname.Status != imagetest.StatusSkip {
+		if c.Command.Signal != "SIGTERM" || c.Error != "" || c.Uname.Status != status.Skip {
 			t.Errorf("%s: want the command killed by SIGTERM and uname skipped (no uname): %+v", c.Platform, c)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/status"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -62,7 +63,7 @@ func TestTestCommandE2E(t *testing.T) {
 			}
 			for _, c := range r.Cells {
 				p, _ := platform.Parse(c.Platform)
-				if !p.UnameOK(c.Machine) || c.Uname.Status != imagetest.StatusPass || c.Command.Status != imagetest.StatusPass || c.Digest == "" {
+				if !p.UnameOK(c.Machine) || c.Uname.Status != status.Pass || c.Command.Status != status.Pass || c.Digest == "" {
 					t.Errorf("%s: %+v", c.Platform, c)
 				}
 			}
@@ -136,10 +137,10 @@ func TestTestCommandE2E(t *testing.T) {
 			t.Fatalf("want the arm64 cell to fail: %v %+v", err, r)
 		}
 		amd64, arm64 := cellOf(t, r, "linux/amd64"), cellOf(t, r, "linux/arm64")
-		if !amd64.Passed || amd64.Uname.Status != imagetest.StatusSkip {
+		if !amd64.Passed || amd64.Uname.Status != status.Skip {
 			t.Errorf("amd64 cell (scratch image, no uname): %+v", amd64)
 		}
-		if arm64.Passed || arm64.Command.Status != imagetest.StatusFail || arm64.Command.ExitCode != nil ||
+		if arm64.Passed || arm64.Command.Status != status.Fail || arm64.Command.ExitCode != nil ||
 			!strings.Contains(arm64.Command.Message, "is ELF x86-64, not for linux/arm64") || !strings.Contains(arm64.Command.Message, "exec format error") {
 			t.Errorf("arm64 cell: %+v", arm64)
 		}
@@ -155,7 +156,7 @@ func TestTestCommandE2E(t *testing.T) {
 				t.Errorf("%s passed=%v", c.Platform, c.Passed)
 			}
 		}
-		if c := cellOf(t, r, "linux/s390x"); *c.Command.ExitCode != 1 || c.Uname.Status != imagetest.StatusPass {
+		if c := cellOf(t, r, "linux/s390x"); *c.Command.ExitCode != 1 || c.Uname.Status != status.Pass {
 			t.Errorf("s390x: %+v", c)
 		}
 		out, _, _ := runBuildCLI(t, "test", good, "--platform", "s390x", "--", "sh", "-c", `echo checking; uname -m; [ "$(uname -m)" != s390x ]`)

@@ -23,13 +23,11 @@ type Builder struct {
 	Name     string
 	Nodes    []build.Node
 	Embedded *build.Embedded
+	// FindBuildkitd finds the buildkitd binary the embedded builder would
+	// start (the caller's lookup: its environment, PATH); nil fails the
+	// buildkitd check. Used with Embedded only.
+	FindBuildkitd func() (string, error)
 }
-
-// builderID is the subject of every builder check: "builder" or
-// "builder:<what>".
-const builderID = "builder"
-
-func builderCheckID(what string) string { return builderID + ":" + what }
 
 // checks checks b and routes the platforms over its nodes: requested
 // ones, else those the nodes declare. It returns the platforms this
@@ -39,7 +37,7 @@ func builderCheckID(what string) string { return builderID + ":" + what }
 // when routing cannot tell.
 func (b *Builder) checks(ctx context.Context, requested, defaults []platform.Platform) (cs []Check, hosted []platform.Platform, hostNeeded bool) {
 	if b.Embedded != nil {
-		return embeddedChecks(ctx, b.Embedded), defaults, true
+		return embeddedChecks(ctx, b.Embedded, b.FindBuildkitd), defaults, true
 	}
 	local := slices.ContainsFunc(b.Nodes, func(n build.Node) bool { return isLocal(n.Endpoint) })
 	sts, cs := b.probeNodes(ctx)
@@ -74,29 +72,32 @@ func declared(nodes []build.Node) []platform.Platform {
 
 // embeddedChecks: what the embedded builder needs to start, and whether
 // it runs. A builder that does not run is fine: build starts it.
-func embeddedChecks(ctx context.Context, e *build.Embedded) []Check {
+func embeddedChecks(ctx context.Context, e *build.Embedded, findBuildkitd func() (string, error)) []Check {
 	var out []Check
-	if bin, err := build.FindBuildkitd(); err != nil {
-		out = append(out, fail(builderCheckID("buildkitd"), "the embedded builder needs buildkitd: "+err.Error(),
+	if findBuildkitd == nil {
+		findBuildkitd = func() (string, error) { return "", errors.New("no buildkitd lookup given") }
+	}
+	if bin, err := findBuildkitd(); err != nil {
+		out = append(out, fail(about(KindBuildkitd, ""), "the embedded builder needs buildkitd: "+err.Error(),
 			"make build (in a multiarch checkout: bin/buildkitd), or put buildkitd on PATH, or set "+build.EnvBuildkitd))
 	} else {
-		out = append(out, ok(builderCheckID("buildkitd"), "buildkitd: "+bin))
+		out = append(out, ok(about(KindBuildkitd, ""), "buildkitd: "+bin))
 	}
 	if p, err := exec.LookPath("runc"); err != nil {
-		out = append(out, fail(builderCheckID("runc"), "the embedded builder runs RUN steps and tests with runc, which is not on PATH",
+		out = append(out, fail(about(KindRunc, ""), "the embedded builder runs RUN steps and tests with runc, which is not on PATH",
 			"sudo apt-get install runc"))
 	} else {
-		out = append(out, ok(builderCheckID("runc"), "runc: "+p))
+		out = append(out, ok(about(KindRunc, ""), "runc: "+p))
 	}
 	if os.Geteuid() != 0 {
-		out = append(out, warn(builderCheckID("root"), "the embedded builder runs buildkitd as root; as another user it cannot start",
+		out = append(out, warn(about(KindRoot, ""), "the embedded builder runs buildkitd as root; as another user it cannot start",
 			"run build, test and ci with sudo, or point "+build.EnvBuildkitHost+" at a running buildkitd"))
 	}
 	return append(out, embeddedState(ctx, e))
 }
 
 func embeddedState(ctx context.Context, e *build.Embedded) Check {
-	id := builderCheckID("daemon")
+	id := about(KindDaemon, "")
 	st, err := e.Status(ctx)
 	switch {
 	case err != nil:
@@ -129,7 +130,7 @@ func (b *Builder) probeNodes(ctx context.Context) ([]*build.NodeStatus, []Check)
 }
 
 func (b *Builder) nodeCheck(i int, n build.Node, st *build.NodeStatus, err error) Check {
-	id := builderCheckID(fmt.Sprintf("node-%d", i))
+	id := aboutNode(i)
 	var tlsErr *build.NodeTLSError
 	switch {
 	case errors.As(err, &tlsErr):
@@ -175,7 +176,7 @@ func routeChecks(nodes []build.Node, sts []*build.NodeStatus, want []platform.Pl
 	if err != nil {
 		var ue *build.UnsupportedPlatformError
 		if !errors.As(err, &ue) {
-			return []Check{fail(builderCheckID("route"), err.Error(), "")}, nil, want
+			return []Check{fail(about(KindRoute, ""), err.Error(), "")}, nil, want
 		}
 		return unroutableChecks(ue), nil, ue.Platforms
 	}
@@ -188,7 +189,7 @@ func routeChecks(nodes []build.Node, sts []*build.NodeStatus, want []platform.Pl
 					hosted = append(hosted, p)
 				}
 			}
-			cs = append(cs, ok(builderCheckID(p.String()), fmt.Sprintf("%s runs %s on %s", p, how, a.Node.Endpoint)))
+			cs = append(cs, ok(about(KindRoute, p.String()), fmt.Sprintf("%s runs %s on %s", p, how, a.Node.Endpoint)))
 		}
 	}
 	return cs, hosted, nil
@@ -197,7 +198,7 @@ func routeChecks(nodes []build.Node, sts []*build.NodeStatus, want []platform.Pl
 func unroutableChecks(ue *build.UnsupportedPlatformError) []Check {
 	out := make([]Check, len(ue.Platforms))
 	for i, p := range ue.Platforms {
-		out[i] = fail(builderCheckID(p.String()), fmt.Sprintf("%s: no node runs it (%s run %s)", p, ue.Address, strings.Join(ue.Supported, ", ")),
+		out[i] = fail(about(KindRoute, p.String()), fmt.Sprintf("%s: no node runs it (%s run %s)", p, ue.Address, strings.Join(ue.Supported, ", ")),
 			fmt.Sprintf("add a %s node (multiarch builder create NAME --node ENDPOINT ...), or register QEMU on a node: sudo multiarch binfmt install %s", p.Arch, p))
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/status"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -28,7 +29,7 @@ func TestRouteChecks(t *testing.T) {
 		t.Fatalf("checks %+v, unroutable %v", cs, unroutable)
 	}
 	for _, c := range cs {
-		if c.Status != OK || !strings.Contains(c.Message, want[c.ID]) {
+		if c.Status != status.Pass || !strings.Contains(c.Message, want[c.ID]) {
 			t.Errorf("%s: %s %q, want OK containing %q", c.ID, c.Status, c.Message, want[c.ID])
 		}
 	}
@@ -37,7 +38,7 @@ func TestRouteChecks(t *testing.T) {
 	}
 
 	cs, hosted, unroutable = routeChecks(nodes, sts, testenv.Platforms(t, "linux/arm64", "linux/riscv64"))
-	if len(cs) != 1 || cs[0].ID != "builder:linux/riscv64" || cs[0].Status != Fail || !strings.Contains(cs[0].Fix, "binfmt install linux/riscv64") {
+	if len(cs) != 1 || cs[0].ID != "builder:linux/riscv64" || cs[0].Status != status.Fail || !strings.Contains(cs[0].Fix, "binfmt install linux/riscv64") {
 		t.Errorf("checks %+v, want one FAIL for riscv64 with the binfmt fix", cs)
 	}
 	if hosted != nil || len(unroutable) != 1 || unroutable[0].String() != "linux/riscv64" {
@@ -56,7 +57,7 @@ func TestBuilderChecksRemoteUnreachable(t *testing.T) {
 	if hostNeeded {
 		t.Error("hostNeeded = true for a builder of remote nodes")
 	}
-	if len(cs) != 1 || cs[0].Status != Fail || !strings.Contains(cs[0].Fix, "builder rm far") {
+	if len(cs) != 1 || cs[0].Status != status.Fail || !strings.Contains(cs[0].Fix, "builder rm far") {
 		t.Errorf("checks %+v, want one FAIL whose fix names the builder", cs)
 	}
 }

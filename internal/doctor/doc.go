@@ -3,6 +3,16 @@
 // requested platform its QEMU handler (registered, enabled, F and C flags,
 // static interpreter, QEMU version, strict CPU model) and a functional probe
 // that runs a foreign binary chrooted into an empty directory, the way a
-// container runs it. Every check carries the exact fix for its failure;
-// Fix applies the safe ones (mount, install, re-register, enable).
+// container runs it; with Options.Builder, the builder that build and test
+// would use. Every check carries the exact fix for its failure; Fix applies
+// the safe ones (mount, install, re-register, enable).
+//
+// A Check is typed: its Kind (what it checks) and Platform (what it is
+// about) drive --fix, ci's doctor step and the text report; its ID is
+// derived from them and only names the check for people and scripts.
+// Its Status is internal/status's (JSON "pass", "warn", "fail").
+//
+// doctor imports platform, binfmt, probe, status and build (the builder's
+// checks). It reads no environment: what depends on it (the buildkitd
+// binary) comes in through Options.
 package doctor

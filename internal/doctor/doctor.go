@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/status"
 )
 
 // Options says what to check. The zero value checks every foreign
@@ -60,7 +61,7 @@ func (d *Doctor) Run(ctx context.Context, opts Options) (*Report, error) {
 
 func (d *Doctor) check(ctx context.Context, opts Options) *Report {
 	rep := &Report{}
-	ps, hostNeeded := d.platforms(opts), true
+	ps, hostNeeded := d.platforms(ctx, opts), true
 	var bcs []Check
 	if opts.Builder != nil {
 		bcs, ps, hostNeeded = opts.Builder.checks(ctx, opts.Platforms, ps)
@@ -68,7 +69,7 @@ func (d *Doctor) check(ctx context.Context, opts Options) *Report {
 	if hostNeeded {
 		d.hostChecks(ctx, rep, ps, opts.Parallel)
 	} else {
-		rep.add(ok("host-emulation", "this host's QEMU is not used: the builder's nodes run every platform natively or on other machines"))
+		rep.add(ok(about(KindHostEmulation, ""), "this host's QEMU is not used: the builder's nodes run every platform natively or on other machines"))
 	}
 	for _, c := range bcs {
 		rep.add(c)
@@ -92,28 +93,28 @@ func (d *Doctor) hostChecks(ctx context.Context, rep *Report, ps []platform.Plat
 	}
 	addNative := func() {
 		for _, p := range natives {
-			rep.add(ok(p.String()+":native", p.String()+": runs natively on this host, no emulation needed"))
+			rep.add(ok(about(KindNative, p.String()), p.String()+": runs natively on this host, no emulation needed"))
 		}
 	}
 	if len(ps) > 0 && len(foreign) == 0 {
 		addNative()
 		return
 	}
-	rel, err := d.host.KernelRelease()
+	rel, err := d.host.KernelRelease(ctx)
 	if err != nil {
-		rep.add(warn("kernel", "cannot read the kernel release: "+err.Error(), ""))
+		rep.add(warn(about(KindKernel, ""), "cannot read the kernel release: "+err.Error(), ""))
 	} else {
 		rep.add(checkKernel(rel))
 	}
-	bm := binfmtChecks(d.host)
+	bm := binfmtChecks(ctx, d.host)
 	for _, c := range bm {
 		rep.add(c)
 	}
-	if slices.ContainsFunc(bm, func(c Check) bool { return c.Status == Fail }) {
+	if slices.ContainsFunc(bm, func(c Check) bool { return c.Status == status.Fail }) {
 		return
 	}
 	if len(ps) == 0 {
-		rep.add(fail("emulators", "no QEMU emulator is installed and no handler is registered: this host cannot run foreign binaries",
+		rep.add(fail(about(KindEmulators, ""), "no QEMU emulator is installed and no handler is registered: this host cannot run foreign binaries",
 			"sudo apt-get install qemu-user-static && sudo multiarch binfmt install all"))
 	}
 	addNative()
@@ -124,13 +125,17 @@ func (d *Doctor) hostChecks(ctx context.Context, rep *Report, ps []platform.Plat
 	}
 }
 
-func binfmtChecks(h host) []Check {
-	const id = "binfmt_misc"
-	if !h.BinfmtMounted() {
+func binfmtChecks(ctx context.Context, h host) []Check {
+	id := about(KindBinfmt, "")
+	mounted, err := h.BinfmtMounted(ctx)
+	if err != nil {
+		return []Check{fail(id, "cannot tell whether binfmt_misc is mounted: "+err.Error(), "sudo multiarch doctor")}
+	}
+	if !mounted {
 		return []Check{fail(id, "binfmt_misc is not mounted: the kernel cannot hand foreign binaries to QEMU",
 			"sudo mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc")}
 	}
-	on, err := h.BinfmtEnabled()
+	on, err := h.BinfmtEnabled(ctx)
 	switch {
 	case err != nil:
 		return []Check{fail(id, "cannot read binfmt_misc status: "+err.Error(), "sudo multiarch doctor")}
@@ -142,7 +147,7 @@ func binfmtChecks(h host) []Check {
 
 // platforms returns what to check: the requested platforms, or every
 // foreign one this host has an emulator or a handler for.
-func (d *Doctor) platforms(opts Options) []platform.Platform {
+func (d *Doctor) platforms(ctx context.Context, opts Options) []platform.Platform {
 	if len(opts.Platforms) > 0 {
 		return opts.Platforms
 	}
@@ -152,7 +157,7 @@ func (d *Doctor) platforms(opts Options) []platform.Platform {
 		if slices.Contains(native, p.QEMUArch) {
 			continue
 		}
-		if hd, _ := d.host.Handler(p); hd != nil || d.host.Emulator(p) != "" {
+		if hd, _ := d.host.Handler(ctx, p); hd != nil || d.host.Emulator(ctx, p) != "" {
 			out = append(out, p)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/probe"
+	"github.com/multiarch-dev/multiarch/internal/status"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -35,13 +36,13 @@ func healthy() *fakeHost {
 	return h
 }
 
-func (h *fakeHost) KernelRelease() (string, error) { return h.release, nil }
-func (h *fakeHost) BinfmtMounted() bool            { return h.mounted }
-func (h *fakeHost) BinfmtEnabled() (bool, error)   { return h.enabled, nil }
-func (h *fakeHost) Handler(p platform.Platform) (*handler, error) {
+func (h *fakeHost) KernelRelease(context.Context) (string, error) { return h.release, nil }
+func (h *fakeHost) BinfmtMounted(context.Context) (bool, error)   { return h.mounted, nil }
+func (h *fakeHost) BinfmtEnabled(context.Context) (bool, error)   { return h.enabled, nil }
+func (h *fakeHost) Handler(_ context.Context, p platform.Platform) (*handler, error) {
 	return h.handlers[p.QEMUArch], nil
 }
-func (h *fakeHost) Emulator(p platform.Platform) string {
+func (h *fakeHost) Emulator(_ context.Context, p platform.Platform) string {
 	if h.emulators[p.QEMUArch] {
 		return "/usr/bin/" + p.EmulatorBinary()
 	}
@@ -69,12 +70,12 @@ type fakeFixer struct {
 	calls []string
 }
 
-func (f *fakeFixer) Mount() (string, error) {
+func (f *fakeFixer) Mount(context.Context) (string, error) {
 	f.calls = append(f.calls, "mount")
 	f.h.mounted = true
 	return "mounted", nil
 }
-func (f *fakeFixer) EnableBinfmt() (string, error) {
+func (f *fakeFixer) EnableBinfmt(context.Context) (string, error) {
 	f.calls = append(f.calls, "enable-binfmt")
 	f.h.enabled = true
 	return "enabled", nil
@@ -89,7 +90,7 @@ func (f *fakeFixer) Reregister(_ context.Context, p platform.Platform) (string, 
 	f.h.handlers[p.QEMUArch].Flags += "CF"
 	return "re-registered " + p.BinfmtName(), nil
 }
-func (f *fakeFixer) Enable(p platform.Platform) (string, error) {
+func (f *fakeFixer) Enable(_ context.Context, p platform.Platform) (string, error) {
 	f.calls = append(f.calls, "enable "+p.QEMUArch)
 	f.h.handlers[p.QEMUArch].Enabled = true
 	return "enabled " + p.BinfmtName(), nil
@@ -111,24 +112,24 @@ func TestDoctorChecks(t *testing.T) {
 		mutate    func(h *fakeHost)
 		wantOK    bool
 		id        string
-		status    Status
+		status    status.Status
 		fix       string // substring of the check's Fix
 	}{
-		{name: "healthy", platforms: "arm64,arm/v6,s390x", wantOK: true, id: "linux/arm/v6:strict-cpu", status: OK},
-		{name: "old kernel", platforms: "arm64", mutate: func(h *fakeHost) { h.release = "4.4.0-210-generic" }, id: "kernel", status: Fail, fix: "upgrade the kernel"},
-		{name: "kernel 4.8 is enough", platforms: "arm64", mutate: func(h *fakeHost) { h.release = "4.8.0" }, wantOK: true, id: "kernel", status: OK},
-		{name: "not mounted", platforms: "arm64", mutate: func(h *fakeHost) { h.mounted = false }, id: "binfmt_misc", status: Fail, fix: "mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc"},
-		{name: "disabled globally", platforms: "arm64", mutate: func(h *fakeHost) { h.enabled = false }, id: "binfmt_misc", status: Fail, fix: "/proc/sys/fs/binfmt_misc/status"},
-		{name: "no handler, emulator present", platforms: "arm64", mutate: func(h *fakeHost) { delete(h.handlers, "aarch64") }, id: "linux/arm64:handler", status: Fail, fix: "multiarch binfmt install linux/arm64"},
-		{name: "no handler, no emulator", platforms: "riscv64", id: "linux/riscv64:handler", status: Fail, fix: "apt-get install qemu-user-static"},
-		{name: "entry disabled", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Enabled = false }, id: "linux/arm64:enabled", status: Fail, fix: "echo 1"},
-		{name: "debian PF flags: no F is not the case, no C warns", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "PF" }, wantOK: true, id: "linux/arm64:flag-C", status: Warn, fix: "reregister --flags CF"},
-		{name: "no F fails and the probe proves it", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "P" }, id: "linux/arm64:probe", status: Fail, fix: "reregister --flags CF"},
-		{name: "no F flag check", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "OC" }, id: "linux/arm64:flag-F", status: Fail, fix: "reregister --flags CF"},
-		{name: "interpreter missing", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].InterpreterExists = false }, id: "linux/arm64:interpreter", status: Fail, fix: "apt-get install qemu-user-static"},
-		{name: "dynamic interpreter", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Static = false }, id: "linux/arm64:interpreter", status: Fail, fix: "qemu-user-static"},
-		{name: "wrong emulator", platforms: "arm64", mutate: func(h *fakeHost) { h.wrongEmulator = true }, id: "linux/arm64:probe", status: Fail, fix: "multiarch binfmt ls"},
-		{name: "strict cpu unknown warns", platforms: "arm/v6", mutate: func(h *fakeHost) { h.badCPU = true }, wantOK: true, id: "linux/arm/v6:strict-cpu", status: Warn},
+		{name: "healthy", platforms: "arm64,arm/v6,s390x", wantOK: true, id: "linux/arm/v6:strict-cpu", status: status.Pass},
+		{name: "old kernel", platforms: "arm64", mutate: func(h *fakeHost) { h.release = "4.4.0-210-generic" }, id: "kernel", status: status.Fail, fix: "upgrade the kernel"},
+		{name: "kernel 4.8 is enough", platforms: "arm64", mutate: func(h *fakeHost) { h.release = "4.8.0" }, wantOK: true, id: "kernel", status: status.Pass},
+		{name: "not mounted", platforms: "arm64", mutate: func(h *fakeHost) { h.mounted = false }, id: "binfmt_misc", status: status.Fail, fix: "mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc"},
+		{name: "disabled globally", platforms: "arm64", mutate: func(h *fakeHost) { h.enabled = false }, id: "binfmt_misc", status: status.Fail, fix: "/proc/sys/fs/binfmt_misc/status"},
+		{name: "no handler, emulator present", platforms: "arm64", mutate: func(h *fakeHost) { delete(h.handlers, "aarch64") }, id: "linux/arm64:handler", status: status.Fail, fix: "multiarch binfmt install linux/arm64"},
+		{name: "no handler, no emulator", platforms: "riscv64", id: "linux/riscv64:handler", status: status.Fail, fix: "apt-get install qemu-user-static"},
+		{name: "entry disabled", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Enabled = false }, id: "linux/arm64:enabled", status: status.Fail, fix: "echo 1"},
+		{name: "debian PF flags: no F is not the case, no C warns", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "PF" }, wantOK: true, id: "linux/arm64:flag-C", status: status.Warn, fix: "reregister --flags CF"},
+		{name: "no F fails and the probe proves it", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "P" }, id: "linux/arm64:probe", status: status.Fail, fix: "reregister --flags CF"},
+		{name: "no F flag check", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "OC" }, id: "linux/arm64:flag-F", status: status.Fail, fix: "reregister --flags CF"},
+		{name: "interpreter missing", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].InterpreterExists = false }, id: "linux/arm64:interpreter", status: status.Fail, fix: "apt-get install qemu-user-static"},
+		{name: "dynamic interpreter", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Static = false }, id: "linux/arm64:interpreter", status: status.Fail, fix: "qemu-user-static"},
+		{name: "wrong emulator", platforms: "arm64", mutate: func(h *fakeHost) { h.wrongEmulator = true }, id: "linux/arm64:probe", status: status.Fail, fix: "multiarch binfmt ls"},
+		{name: "strict cpu unknown warns", platforms: "arm/v6", mutate: func(h *fakeHost) { h.badCPU = true }, wantOK: true, id: "linux/arm/v6:strict-cpu", status: status.Warn},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,7 +188,7 @@ func TestDoctorFix(t *testing.T) {
 				t.Errorf("after --fix the host is not OK: %+v", rep.Checks)
 			}
 			for _, c := range rep.Checks {
-				if c.Status != OK {
+				if c.Status != status.Pass {
 					t.Errorf("after --fix: %s %s %s", c.ID, c.Status, c.Message)
 				}
 			}
@@ -266,7 +267,7 @@ func TestDoctorNoEmulatorAtAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := find(rep, "emulators")
-	if rep.OK || c == nil || c.Status != Fail || !strings.Contains(c.Fix, "apt-get install qemu-user-static") {
+	if rep.OK || c == nil || c.Status != status.Fail || !strings.Contains(c.Fix, "apt-get install qemu-user-static") {
 		t.Fatalf("want FAIL emulators with the install command, got OK=%v %+v", rep.OK, rep.Checks)
 	}
 }
@@ -280,7 +281,7 @@ func TestDoctorNativePlatform(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := find(rep, host.String()+":native")
-	if !rep.OK || c == nil || c.Status != OK || find(rep, host.String()+":handler") != nil {
+	if !rep.OK || c == nil || c.Status != status.Pass || find(rep, host.String()+":handler") != nil {
 		t.Errorf("native %s: OK %v, checks %+v", host, rep.OK, rep.Checks)
 	}
 }

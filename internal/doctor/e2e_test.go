@@ -10,6 +10,7 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/binfmt"
 	"github.com/multiarch-dev/multiarch/internal/doctor"
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/status"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -46,7 +47,7 @@ func TestRealHostEveryEmulatedPlatformWorks(t *testing.T) {
 	for _, c := range rep.Checks {
 		if strings.HasSuffix(c.ID, ":probe") || strings.HasSuffix(c.ID, ":strict-cpu") {
 			probes++
-			if c.Status != doctor.OK {
+			if c.Status != status.Pass {
 				t.Errorf("%s: %s %s", c.ID, c.Status, c.Message)
 			}
 		}
@@ -107,7 +108,7 @@ func TestRealHostMissingFFlag(t *testing.T) {
 	}
 	for _, id := range []string{"linux/riscv64:flag-F", "linux/riscv64:probe"} {
 		c := checks[id]
-		if c.Status != doctor.Fail || !strings.Contains(c.Fix, "multiarch binfmt reregister --flags CF") {
+		if c.Status != status.Fail || !strings.Contains(c.Fix, "multiarch binfmt reregister --flags CF") {
 			t.Errorf("%s = %s %q fix %q; want FAIL naming the reregister fix", id, c.Status, c.Message, c.Fix)
 		}
 	}
@@ -147,7 +148,7 @@ func TestNoQEMUPackage(t *testing.T) {
 		}
 		found := false
 		for _, c := range rep.Checks {
-			if c.Status == doctor.Fail && strings.Contains(c.Fix, "apt-get install qemu-user-static") {
+			if c.Status == status.Fail && strings.Contains(c.Fix, "apt-get install qemu-user-static") {
 				found = true
 			}
 		}
@@ -174,10 +175,10 @@ func TestEmulatorLookupMatchesInstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	checks := byID(rep)
-	if c := checks["linux/riscv64:handler"]; c.Status != doctor.Fail || c.Fix != "sudo multiarch binfmt install linux/riscv64" {
+	if c := checks["linux/riscv64:handler"]; c.Status != status.Fail || c.Fix != "sudo multiarch binfmt install linux/riscv64" {
 		t.Errorf("riscv64 (emulator in --qemu-dir): %+v", c)
 	}
-	if c := checks["linux/arm64:handler"]; c.Status != doctor.Fail || !strings.Contains(c.Fix, "apt-get install qemu-user-static") {
+	if c := checks["linux/arm64:handler"]; c.Status != status.Fail || !strings.Contains(c.Fix, "apt-get install qemu-user-static") {
 		t.Errorf("arm64 (emulator only on PATH, --qemu-dir given): %+v", c)
 	}
 }

@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/status"
 )
 
+// applyFunc applies one fix, once per key.
+type applyFunc func(key string, f func(context.Context) (string, error))
+
 // fix applies the safe fix of every failed (or, for the C flag, warned)
-// check in rep, once per QEMU target, and returns what it did.
+// check in rep, once per QEMU target, and returns what it did. What to
+// fix is decided by each check's Kind and Platform, never by its ID.
 func (d *Doctor) fix(ctx context.Context, rep *Report) ([]string, error) {
 	if d.fixer == nil {
 		return nil, errors.New("doctor: no fixer configured")
@@ -18,12 +22,12 @@ func (d *Doctor) fix(ctx context.Context, rep *Report) ([]string, error) {
 	var did []string
 	var errs []error
 	done := map[string]bool{}
-	apply := func(key string, f func() (string, error)) {
+	apply := func(key string, f func(context.Context) (string, error)) {
 		if done[key] {
 			return
 		}
 		done[key] = true
-		msg, err := f()
+		msg, err := f(ctx)
 		if err != nil {
 			errs = append(errs, err)
 			return
@@ -33,26 +37,10 @@ func (d *Doctor) fix(ctx context.Context, rep *Report) ([]string, error) {
 		}
 	}
 	for _, c := range rep.Checks {
-		if c.Status == OK {
+		if c.Status == status.Pass || c.Kind.Builder() {
 			continue
 		}
-		name, kind, _ := strings.Cut(c.ID, ":")
-		if c.ID == "emulators" || c.ID == "kernel" {
-			continue // needs a package or a kernel: not a safe automatic fix
-		}
-		if c.ID == "binfmt_misc" {
-			if !d.host.BinfmtMounted() {
-				apply("mount", d.fixer.Mount)
-			} else {
-				apply("enable-binfmt", d.fixer.EnableBinfmt)
-			}
-			continue
-		}
-		p, err := platform.Parse(name)
-		if err != nil {
-			continue
-		}
-		d.fixPlatform(ctx, p, kind, c.Status, apply)
+		d.fixCheck(ctx, c, apply)
 	}
 	if len(errs) > 0 {
 		return did, fmt.Errorf("doctor --fix: %w", errors.Join(errs...))
@@ -60,18 +48,40 @@ func (d *Doctor) fix(ctx context.Context, rep *Report) ([]string, error) {
 	return did, nil
 }
 
-func (d *Doctor) fixPlatform(ctx context.Context, p platform.Platform, kind string, st Status, apply func(string, func() (string, error))) {
+// fixCheck applies c's fix, if it has a safe one: the kernel and a
+// missing emulator need a package or a kernel, which is not.
+func (d *Doctor) fixCheck(ctx context.Context, c Check, apply applyFunc) {
+	if c.Kind == KindBinfmt {
+		if mounted, err := d.host.BinfmtMounted(ctx); err == nil && !mounted {
+			apply("mount", d.fixer.Mount)
+		} else {
+			apply("enable-binfmt", d.fixer.EnableBinfmt)
+		}
+		return
+	}
+	if c.Platform == "" {
+		return
+	}
+	p, err := platform.Parse(c.Platform)
+	if err != nil {
+		return
+	}
+	d.fixPlatform(ctx, p, c.Kind, c.Status, apply)
+}
+
+func (d *Doctor) fixPlatform(ctx context.Context, p platform.Platform, kind Kind, st status.Status, apply applyFunc) {
 	key := p.QEMUArch
+	install := func(ctx context.Context) (string, error) { return d.fixer.Install(ctx, p) }
 	switch {
-	case kind == "handler" && d.host.Emulator(p) != "":
-		apply("install:"+key, func() (string, error) { return d.fixer.Install(ctx, p) })
-	case kind == "interpreter" && d.host.Emulator(p) != "":
-		apply("install:"+key, func() (string, error) { return d.fixer.Install(ctx, p) })
-	case kind == "enabled":
-		apply("enable:"+key, func() (string, error) { return d.fixer.Enable(p) })
-	case kind == "flag-F" || kind == "flag-C" && st == Warn:
-		apply("reregister:"+key, func() (string, error) { return d.fixer.Reregister(ctx, p) })
-	case kind == "probe" && st == Fail:
+	case kind == KindHandler && d.host.Emulator(ctx, p) != "":
+		apply("install:"+key, install)
+	case kind == KindInterpreter && d.host.Emulator(ctx, p) != "":
+		apply("install:"+key, install)
+	case kind == KindEnabled:
+		apply("enable:"+key, func(ctx context.Context) (string, error) { return d.fixer.Enable(ctx, p) })
+	case kind == KindFlagF || kind == KindFlagC && st == status.Warn:
+		apply("reregister:"+key, func(ctx context.Context) (string, error) { return d.fixer.Reregister(ctx, p) })
+	case kind == KindProbe && st == status.Fail:
 		// A probe failing with a registered, flagged, static handler has
 		// no safe automatic fix; its Fix text says what to try.
 	}

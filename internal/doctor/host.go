@@ -23,16 +23,19 @@ type handler struct {
 // host is everything doctor reads from the machine. The real one reads
 // /proc and runs probes; unit tests give a fake, so the checks' logic is
 // tested on every kind of broken host without breaking this one.
+//
+// Every method takes the run's ctx: once it is done they return its error
+// (Emulator: "") instead of reading more.
 type host interface {
-	KernelRelease() (string, error)
+	KernelRelease(ctx context.Context) (string, error)
 	// BinfmtMounted reports whether binfmt_misc is mounted; BinfmtEnabled
 	// reads its global status file.
-	BinfmtMounted() bool
-	BinfmtEnabled() (bool, error)
+	BinfmtMounted(ctx context.Context) (bool, error)
+	BinfmtEnabled(ctx context.Context) (bool, error)
 	// Handler returns the entry that handles p's binaries, nil if none.
-	Handler(p platform.Platform) (*handler, error)
+	Handler(ctx context.Context, p platform.Platform) (*handler, error)
 	// Emulator returns the path of p's static QEMU binary, "" if absent.
-	Emulator(p platform.Platform) string
+	Emulator(ctx context.Context, p platform.Platform) string
 	QEMUVersion(ctx context.Context, interpreter string) (string, error)
 	// Probe runs p's probe binary chrooted into an empty directory; cpu,
 	// when set, is the QEMU_CPU model. It returns the machine the probe
@@ -42,9 +45,9 @@ type host interface {
 
 // fixer applies the safe fixes. Each returns what it did, for the report.
 type fixer interface {
-	Mount() (string, error)
-	EnableBinfmt() (string, error)
+	Mount(ctx context.Context) (string, error)
+	EnableBinfmt(ctx context.Context) (string, error)
 	Install(ctx context.Context, p platform.Platform) (string, error)
 	Reregister(ctx context.Context, p platform.Platform) (string, error)
-	Enable(p platform.Platform) (string, error)
+	Enable(ctx context.Context, p platform.Platform) (string, error)
 }

@@ -46,7 +46,7 @@ func parseKernel(release string) (major, minor int, err error) {
 }
 
 func checkKernel(release string) Check {
-	const id = "kernel"
+	id := about(KindKernel, "")
 	major, minor, err := parseKernel(release)
 	if err != nil {
 		return warn(id, "cannot read the kernel version: "+err.Error(), "")

@@ -36,8 +36,8 @@ func New(cfg Config) *Doctor {
 
 // Handler returns the entry that matches p's ELF magic (or is named
 // qemu-<arch>), with its interpreter's facts.
-func (h *realHost) Handler(p platform.Platform) (*handler, error) {
-	e, ok, err := h.mgr.Handler(context.Background(), p)
+func (h *realHost) Handler(ctx context.Context, p platform.Platform) (*handler, error) {
+	e, ok, err := h.mgr.Handler(ctx, p)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -61,15 +61,15 @@ type realFixer struct {
 	binfmtDir string
 }
 
-func (f *realFixer) Mount() (string, error) {
-	if err := f.mgr.EnsureMounted(context.Background()); err != nil {
+func (f *realFixer) Mount(ctx context.Context) (string, error) {
+	if err := f.mgr.EnsureMounted(ctx); err != nil {
 		return "", err
 	}
 	return "mounted binfmt_misc at " + f.binfmtDir, nil
 }
 
-func (f *realFixer) EnableBinfmt() (string, error) {
-	if err := f.mgr.SetStatus(context.Background(), true); err != nil {
+func (f *realFixer) EnableBinfmt(ctx context.Context) (string, error) {
+	if err := f.mgr.SetStatus(ctx, true); err != nil {
 		return "", err
 	}
 	return "enabled binfmt_misc", nil
@@ -91,12 +91,12 @@ func (f *realFixer) Reregister(ctx context.Context, p platform.Platform) (string
 	return describe("re-registered with flags CF", plan), nil
 }
 
-func (f *realFixer) Enable(p platform.Platform) (string, error) {
-	e, ok, err := f.mgr.Handler(context.Background(), p)
+func (f *realFixer) Enable(ctx context.Context, p platform.Platform) (string, error) {
+	e, ok, err := f.mgr.Handler(ctx, p)
 	if err != nil || !ok {
 		return "", fmt.Errorf("enable the handler of %s: %w", p, errors.Join(err, errors.New("no handler found")))
 	}
-	if err := f.mgr.SetEnabled(context.Background(), e.Name, true); err != nil {
+	if err := f.mgr.SetEnabled(ctx, e.Name, true); err != nil {
 		return "", err
 	}
 	return "enabled " + e.Name, nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/probe"
+	"github.com/multiarch-dev/multiarch/internal/status"
 )
 
 // platformChecks checks one platform: handler, flags, interpreter, QEMU
@@ -16,29 +17,29 @@ import (
 // is reported once, with its own fix.
 func platformChecks(ctx context.Context, h host, p platform.Platform) []Check {
 	name := p.String()
-	id := func(s string) string { return name + ":" + s }
+	id := func(k Kind) Check { return about(k, name) }
 	install := "multiarch binfmt install " + name
 
-	hd, err := h.Handler(p)
+	hd, err := h.Handler(ctx, p)
 	if err != nil {
-		return []Check{fail(id("handler"), fmt.Sprintf("%s: cannot read binfmt_misc: %v", name, err), "sudo multiarch doctor")}
+		return []Check{fail(id(KindHandler), fmt.Sprintf("%s: cannot read binfmt_misc: %v", name, err), "sudo multiarch doctor")}
 	}
 	if hd == nil {
 		fix := "sudo " + install
-		if h.Emulator(p) == "" {
+		if h.Emulator(ctx, p) == "" {
 			fix = "sudo apt-get install qemu-user-static && " + fix
 		}
-		return []Check{fail(id("handler"), fmt.Sprintf("%s: no binfmt_misc handler for %s binaries; running them fails with \"exec format error\"", name, p.QEMUArch), fix)}
+		return []Check{fail(id(KindHandler), fmt.Sprintf("%s: no binfmt_misc handler for %s binaries; running them fails with \"exec format error\"", name, p.QEMUArch), fix)}
 	}
-	out := []Check{ok(id("handler"), fmt.Sprintf("%s: handled by %s", name, hd.Name))}
+	out := []Check{ok(id(KindHandler), fmt.Sprintf("%s: handled by %s", name, hd.Name))}
 	if !hd.Enabled {
-		return append(out, fail(id("enabled"), fmt.Sprintf("%s: handler %s is disabled", name, hd.Name),
+		return append(out, fail(id(KindEnabled), fmt.Sprintf("%s: handler %s is disabled", name, hd.Name),
 			fmt.Sprintf("echo 1 | sudo tee /proc/sys/fs/binfmt_misc/%s", hd.Name)))
 	}
 	out = append(out, flagChecks(name, hd)...)
 	interp := interpreterCheck(name, hd)
 	out = append(out, interp)
-	if interp.Status == Fail {
+	if interp.Status == status.Fail {
 		return out
 	}
 	out = append(out, versionCheck(ctx, h, name, hd))
@@ -47,14 +48,14 @@ func platformChecks(ctx context.Context, h host, p platform.Platform) []Check {
 
 func flagChecks(name string, hd *handler) []Check {
 	var out []Check
-	id := name + ":flag-F"
+	id := about(KindFlagF, name)
 	if strings.Contains(hd.Flags, "F") {
 		out = append(out, ok(id, fmt.Sprintf("%s: %s has the F flag: emulation works inside containers and chroots", name, hd.Name)))
 	} else {
 		out = append(out, fail(id, fmt.Sprintf("%s: %s lacks the F (fix-binary) flag (flags %q): the interpreter is looked up inside each container, so builds fail with \"exec format error\" or \"no such file\"", name, hd.Name, hd.Flags),
 			"sudo multiarch binfmt reregister --flags CF"))
 	}
-	id = name + ":flag-C"
+	id = about(KindFlagC, name)
 	if strings.Contains(hd.Flags, "C") {
 		out = append(out, ok(id, fmt.Sprintf("%s: %s has the C flag: setuid programs (sudo, su) work under emulation", name, hd.Name)))
 	} else {
@@ -65,7 +66,7 @@ func flagChecks(name string, hd *handler) []Check {
 }
 
 func interpreterCheck(name string, hd *handler) Check {
-	id := name + ":interpreter"
+	id := about(KindInterpreter, name)
 	switch {
 	case !hd.InterpreterExists:
 		return fail(id, fmt.Sprintf("%s: interpreter %s does not exist", name, hd.Interpreter),
@@ -78,7 +79,7 @@ func interpreterCheck(name string, hd *handler) Check {
 }
 
 func versionCheck(ctx context.Context, h host, name string, hd *handler) Check {
-	id := name + ":qemu-version"
+	id := about(KindQEMUVersion, name)
 	v, err := h.QEMUVersion(ctx, hd.Resolved)
 	if err != nil {
 		return warn(id, fmt.Sprintf("%s: cannot read the QEMU version of %s: %v", name, hd.Interpreter, err), "")
@@ -90,7 +91,7 @@ func versionCheck(ctx context.Context, h host, name string, hd *handler) Check {
 // under the variant's oldest CPU model, which `--strict-cpu` relies on.
 func probeChecks(ctx context.Context, h host, p platform.Platform) []Check {
 	name := p.String()
-	id := name + ":probe"
+	id := about(KindProbe, name)
 	machine, err := h.Probe(ctx, p, "")
 	if err != nil {
 		return []Check{probeFailCheck(id, p, "", machine, err)}
@@ -99,11 +100,11 @@ func probeChecks(ctx context.Context, h host, p platform.Platform) []Check {
 	if p.StrictCPU == "" {
 		return out
 	}
-	id = name + ":strict-cpu"
+	id = about(KindStrictCPU, name)
 	machine, err = h.Probe(ctx, p, p.StrictCPU)
 	if err != nil {
 		c := probeFailCheck(id, p, p.StrictCPU, machine, err)
-		c.Status = Warn
+		c.Status = status.Warn
 		c.Message += fmt.Sprintf(" (under QEMU_CPU=%s; `--strict-cpu` tests need it)", p.StrictCPU)
 		return append(out, c)
 	}
@@ -112,7 +113,7 @@ func probeChecks(ctx context.Context, h host, p platform.Platform) []Check {
 
 // probeFailCheck turns a failed probe (run under cpu, "" for the
 // emulator's default) into a check whose fix fits the probe.Error's Kind.
-func probeFailCheck(id string, p platform.Platform, cpu, machine string, err error) Check {
+func probeFailCheck(id Check, p platform.Platform, cpu, machine string, err error) Check {
 	name := p.String()
 	var kind probe.Kind
 	if pe := (*probe.Error)(nil); errors.As(err, &pe) {

@@ -19,15 +19,28 @@ type realHost struct {
 	mgr     *binfmt.Manager
 }
 
-func (h *realHost) KernelRelease() (string, error) { return kernelRelease() }
+func (h *realHost) KernelRelease(ctx context.Context) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	return kernelRelease()
+}
 
-func (h *realHost) BinfmtMounted() bool { return h.mgr.Mounted() }
+func (h *realHost) BinfmtMounted(ctx context.Context) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	return h.mgr.Mounted(), nil
+}
 
-func (h *realHost) BinfmtEnabled() (bool, error) { return h.mgr.Enabled(context.Background()) }
+func (h *realHost) BinfmtEnabled(ctx context.Context) (bool, error) { return h.mgr.Enabled(ctx) }
 
 // Emulator is the emulator the install fix would register: the same
 // lookup (--qemu-dir, else PATH) as `multiarch binfmt install`.
-func (h *realHost) Emulator(p platform.Platform) string {
+func (h *realHost) Emulator(ctx context.Context, p platform.Platform) string {
+	if ctx.Err() != nil {
+		return ""
+	}
 	path, err := binfmt.FindEmulator(p, h.qemuDir)
 	if err != nil {
 		return ""

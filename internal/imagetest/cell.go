@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/multiarch-dev/multiarch/internal/status"
 )
 
 // unameArgs is check 1.
@@ -25,10 +27,10 @@ func runCell(ctx context.Context, t Target, c Container, opts Options) Cell {
 	if cell.Uname.ExitCode != nil {
 		cell.Machine = strings.TrimSpace(string(out.Stdout))
 	}
-	if cell.Uname.Status == StatusPass {
+	if cell.Uname.Status == status.Pass {
 		judgeMachine(&cell.Uname, t, opts.StrictCPU, cell.Machine, out)
 	}
-	cell.Command = Check{Status: StatusSkip, Message: "no command given"}
+	cell.Command = Check{Status: status.Skip, Message: "no command given"}
 	if len(opts.Command) > 0 {
 		cell.Command, _ = runCheck(ctx, c, t, Process{Args: opts.Command, Env: env}, false)
 	}
@@ -39,7 +41,7 @@ func runCell(ctx context.Context, t Target, c Container, opts Options) Cell {
 func failedCell(t Target, opts Options, err error, d time.Duration) Cell {
 	cell := newCell(t, opts)
 	cell.Error = err.Error()
-	cell.Uname = Check{Status: StatusSkip, Message: "the cell did not run"}
+	cell.Uname = Check{Status: status.Skip, Message: "the cell did not run"}
 	cell.Command = cell.Uname
 	cell.DurationSeconds = d.Seconds()
 	return cell
@@ -54,7 +56,7 @@ func newCell(t Target, opts Options) Cell {
 
 func finish(cell Cell, start time.Time) Cell {
 	cell.DurationSeconds = time.Since(start).Seconds()
-	cell.Passed = cell.Error == "" && cell.Uname.Status != StatusFail && cell.Command.Status != StatusFail
+	cell.Passed = cell.Error == "" && cell.Uname.Status != status.Fail && cell.Command.Status != status.Fail
 	return cell
 }
 
@@ -82,23 +84,23 @@ func cpuEnv(t Target, opts Options) []string {
 func runCheck(ctx context.Context, c Container, t Target, p Process, optional bool) (Check, Exit) {
 	ch := Check{Args: p.Args}
 	if err := preflight(ctx, c, t, p.Args[0]); err != nil {
-		ch.Status, ch.Message = StatusFail, err.Error()
+		ch.Status, ch.Message = status.Fail, err.Error()
 		if optional && errors.Is(err, errNotInImage) {
-			ch.Status, ch.Message = StatusSkip, err.Error()
+			ch.Status, ch.Message = status.Skip, err.Error()
 		}
 		return ch, Exit{}
 	}
 	out, err := c.Run(ctx, p)
 	if err != nil {
-		ch.Status, ch.Message = StatusFail, fmt.Sprintf("could not run: %v", err)
+		ch.Status, ch.Message = status.Fail, fmt.Sprintf("could not run: %v", err)
 		ch.OutputTail = tailLines(out.Output, TailLines)
 		return ch, out
 	}
 	code := out.Code
 	ch.ExitCode, ch.Signal = &code, out.Signal
-	ch.Status = StatusPass
+	ch.Status = status.Pass
 	if code != 0 {
-		ch.Status, ch.Message = StatusFail, exitMessage(out, p.Env, t)
+		ch.Status, ch.Message = status.Fail, exitMessage(out, p.Env, t)
 		ch.OutputTail = tailLines(out.Output, TailLines)
 	}
 	return ch, out

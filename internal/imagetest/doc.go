@@ -63,7 +63,7 @@
 // CHECK is
 //
 //	{
-//	  "status": "pass" | "fail" | "skip",
+//	  "status": "pass" | "fail" | "skip",          // internal/status
 //	  "args": ["uname", "-m"],
 //	  "expected": ["armv6l…"],                     // uname only
 //	  "exit_code": 132,                            // null when it did not run

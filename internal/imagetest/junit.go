@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/multiarch-dev/multiarch/internal/status"
 )
 
 // JUnit XML as CI systems read it (Jenkins, GitLab, GitHub test reporters):
@@ -101,7 +103,7 @@ func junitCell(c Cell) junitCase {
 		name string
 		c    Check
 	}{{"uname", c.Uname}, {"command", c.Command}} {
-		if ch.c.Status != StatusFail {
+		if ch.c.Status != status.Fail {
 			continue
 		}
 		types = append(types, ch.name)

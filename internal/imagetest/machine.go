@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/status"
 )
 
 // judgeMachine fails a uname check that ran but printed a machine the
@@ -16,7 +17,7 @@ func judgeMachine(ch *Check, t Target, strict bool, machine string, out Exit) {
 	if ok(machine) {
 		return
 	}
-	ch.Status = StatusFail
+	ch.Status = status.Fail
 	ch.Message = fmt.Sprintf("uname -m printed %q, %s expects %s", machine, t.Platform, strings.Join(expected, " or "))
 	ch.OutputTail = tailLines(out.Output, TailLines)
 }

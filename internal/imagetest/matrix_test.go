@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/status"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -75,11 +76,11 @@ func TestWrongArchBinaryFailsBeforeItRuns(t *testing.T) {
 	}
 	o := &fakeOpener{byPlat: map[string]*fakeContainer{"linux/amd64": mk(), "linux/arm64": mk()}}
 	r, _ := Run(t.Context(), ts, o.open, Options{Command: []string{"/app/server"}, Parallel: 1})
-	if !r.Cells[0].Passed || r.Cells[0].Uname.Status != StatusSkip {
+	if !r.Cells[0].Passed || r.Cells[0].Uname.Status != status.Skip {
 		t.Errorf("amd64 cell: %+v", r.Cells[0])
 	}
 	c := r.Cells[1]
-	if c.Passed || c.Command.Status != StatusFail || !strings.Contains(c.Command.Message, "is ELF x86-64, not for linux/arm64") || !strings.Contains(c.Command.Message, "exec format error") {
+	if c.Passed || c.Command.Status != status.Fail || !strings.Contains(c.Command.Message, "is ELF x86-64, not for linux/arm64") || !strings.Contains(c.Command.Message, "exec format error") {
 		t.Errorf("arm64 cell: %+v", c)
 	}
 	if ran != 1 {

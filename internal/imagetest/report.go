@@ -4,24 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-)
 
-// Status is the outcome of one check.
-type Status string
-
-// Check outcomes.
-const (
-	StatusPass Status = "pass"
-	StatusFail Status = "fail"
-	StatusSkip Status = "skip"
+	"github.com/multiarch-dev/multiarch/internal/status"
 )
 
 // Check is the result of one check of a cell. Its JSON form is part of
 // the stable report (see the package documentation).
 type Check struct {
-	Status   Status   `json:"status"`
-	Args     []string `json:"args,omitempty"`
-	Expected []string `json:"expected,omitempty"`
+	Status   status.Status `json:"status"`
+	Args     []string      `json:"args,omitempty"`
+	Expected []string      `json:"expected,omitempty"`
 	// ExitCode is nil when the process did not run.
 	ExitCode   *int     `json:"exit_code"`
 	Signal     string   `json:"signal,omitempty"`
@@ -99,7 +91,7 @@ func (c Cell) errs() []error {
 		name string
 		c    Check
 	}{{"uname", c.Uname}, {"command", c.Command}} {
-		if ch.c.Status == StatusFail {
+		if ch.c.Status == status.Fail {
 			errs = append(errs, &CellError{Tag: c.Tag, Platform: c.Platform, Check: ch.name, Message: ch.c.Message})
 		}
 	}

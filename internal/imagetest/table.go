@@ -6,6 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/multiarch-dev/multiarch/internal/status"
 )
 
 // WriteTable renders the report for people: one row per cell, then the
@@ -56,10 +58,10 @@ func checkWord(c Cell, ch Check) string {
 	if c.Error != "" {
 		return "error"
 	}
-	if ch.Status == StatusFail && ch.Signal != "" {
+	if ch.Status == status.Fail && ch.Signal != "" {
 		return "FAIL (" + ch.Signal + ")"
 	}
-	if ch.Status == StatusFail {
+	if ch.Status == status.Fail {
 		return "FAIL"
 	}
 	return string(ch.Status)
@@ -79,7 +81,7 @@ func writeFailure(w io.Writer, c Cell) {
 		return
 	}
 	for _, ch := range []Check{c.Uname, c.Command} {
-		if ch.Status != StatusFail {
+		if ch.Status != status.Fail {
 			continue
 		}
 		fmt.Fprintf(w, "    %s: %s\n", strings.Join(ch.Args, " "), ch.Message)

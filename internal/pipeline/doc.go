@@ -3,6 +3,7 @@
 // context; flags win over the environment, the environment over the
 // file), the run of its steps in order (the first failure stops the run,
 // later steps are reported as skipped) and the summary (table, JSON,
-// Markdown for $GITHUB_STEP_SUMMARY). The steps themselves are the other
+// Markdown for $GITHUB_STEP_SUMMARY). A step's status is internal/status's
+// (JSON "pass", "fail", "skip"). The steps themselves are the other
 // packages' work, composed by internal/cli.
 package pipeline

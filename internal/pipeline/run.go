@@ -7,24 +7,16 @@ import (
 	"time"
 
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
-)
-
-// Status of a step.
-type Status string
-
-// Step outcomes.
-const (
-	StatusPass Status = "pass"
-	StatusFail Status = "fail"
-	// StatusSkip: not asked for, or not reached after a failure.
-	StatusSkip Status = "skip"
+	"github.com/multiarch-dev/multiarch/internal/status"
 )
 
 // Step is one step of a run, as the summary shows it.
 type Step struct {
-	Name            string  `json:"name"`
-	Status          Status  `json:"status"`
-	DurationSeconds float64 `json:"duration_seconds"`
+	Name string `json:"name"`
+	// Status is Skip when the step was not asked for or not reached
+	// after a failure.
+	Status          status.Status `json:"status"`
+	DurationSeconds float64       `json:"duration_seconds"`
 	// Message says what the step did, why it was skipped, or why it
 	// failed and what to do.
 	Message string `json:"message,omitempty"`
@@ -74,7 +66,7 @@ func Run(ctx context.Context, s *Summary, tasks []Task, onStep func(Step)) error
 	defer func() { s.DurationSeconds = time.Since(start).Seconds() }()
 	var failed error
 	for _, t := range tasks {
-		st := Step{Name: t.Name, Status: StatusSkip, Message: t.Skip}
+		st := Step{Name: t.Name, Status: status.Skip, Message: t.Skip}
 		switch {
 		case failed != nil:
 			st.Message = "not run: an earlier step failed"
@@ -82,9 +74,9 @@ func Run(ctx context.Context, s *Summary, tasks []Task, onStep func(Step)) error
 			t0 := time.Now()
 			msg, err := t.Run(ctx)
 			st.DurationSeconds = time.Since(t0).Seconds()
-			st.Status, st.Message = StatusPass, msg
+			st.Status, st.Message = status.Pass, msg
 			if err != nil {
-				st.Status, st.Message = StatusFail, err.Error()
+				st.Status, st.Message = status.Fail, err.Error()
 				failed = &StepError{Step: t.Name, Err: err}
 			}
 		}

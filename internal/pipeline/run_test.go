@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
+	"github.com/multiarch-dev/multiarch/internal/status"
 )
 
 func TestRunStopsAtTheFirstFailure(t *testing.T) {
@@ -47,9 +48,9 @@ func TestRunStopsAtTheFirstFailure(t *testing.T) {
 
 func cell(platform, cpu, machine string, passed bool, signal string) imagetest.Cell {
 	c := imagetest.Cell{Platform: platform, CPU: cpu, Machine: machine, Passed: passed,
-		Uname: imagetest.Check{Status: imagetest.StatusPass}, Command: imagetest.Check{Status: imagetest.StatusPass}}
+		Uname: imagetest.Check{Status: status.Pass}, Command: imagetest.Check{Status: status.Pass}}
 	if !passed {
-		c.Command = imagetest.Check{Status: imagetest.StatusFail, Signal: signal}
+		c.Command = imagetest.Check{Status: status.Fail, Signal: signal}
 	}
 	return c
 }
@@ -58,7 +59,7 @@ func cell(platform, cpu, machine string, passed bool, signal string) imagetest.C
 // passes with nothing checked, which the summary must not call "pass".
 func unchecked(platform string) imagetest.Cell {
 	return imagetest.Cell{Platform: platform, CPU: "default", Passed: true,
-		Uname: imagetest.Check{Status: imagetest.StatusSkip}, Command: imagetest.Check{Status: imagetest.StatusSkip}}
+		Uname: imagetest.Check{Status: status.Skip}, Command: imagetest.Check{Status: status.Skip}}
 }
 
 // TestSummaryMatrix: both matrices join by platform; a platform tested
@@ -66,7 +67,7 @@ func unchecked(platform string) imagetest.Cell {
 func TestSummaryMatrix(t *testing.T) {
 	s := &Summary{
 		Passed: false, Tags: []string{"r/x:1"}, Platforms: []string{"linux/amd64", "linux/arm/v6", "linux/s390x"},
-		Steps: []Step{{Name: "build", Status: StatusPass, DurationSeconds: 1.234}, {Name: "verify", Status: StatusFail, Message: "a | b\nsecond line"}},
+		Steps: []Step{{Name: "build", Status: status.Pass, DurationSeconds: 1.234}, {Name: "verify", Status: status.Fail, Message: "a | b\nsecond line"}},
 		BuildMatrix: &imagetest.Report{Cells: []imagetest.Cell{
 			cell("linux/amd64", "native", "x86_64", true, ""), cell("linux/arm/v6", "arm1176", "armv6l", true, ""),
 			unchecked("linux/s390x"),

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
+	"github.com/multiarch-dev/multiarch/internal/status"
 )
 
 // WriteJSON writes the summary as indented JSON.
@@ -103,7 +104,7 @@ func matrixRows(s *Summary) []matrixRow {
 // uname in the image, no test command: FROM scratch). Such a cell checked
 // nothing, so the summary counts it as skipped, not passed.
 func CheckedNothing(c imagetest.Cell) bool {
-	return c.Passed && c.Error == "" && c.Uname.Status == imagetest.StatusSkip && c.Command.Status == imagetest.StatusSkip
+	return c.Passed && c.Error == "" && c.Uname.Status == status.Skip && c.Command.Status == status.Skip
 }
 
 func cellWord(c imagetest.Cell) string {
@@ -114,7 +115,7 @@ func cellWord(c imagetest.Cell) string {
 		return "pass"
 	}
 	for _, ch := range []imagetest.Check{c.Uname, c.Command} {
-		if ch.Status == imagetest.StatusFail && ch.Signal != "" {
+		if ch.Status == status.Fail && ch.Signal != "" {
 			return "FAIL (" + ch.Signal + ")"
 		}
 	}
@@ -128,18 +129,18 @@ func verdict(ok bool) string {
 	return "FAIL"
 }
 
-func icon(s Status) string {
+func icon(s status.Status) string {
 	switch s {
-	case StatusPass:
+	case status.Pass:
 		return "✅ pass"
-	case StatusFail:
+	case status.Fail:
 		return "❌ fail"
 	}
 	return "➖ skip"
 }
 
 func dur(st Step) string {
-	if st.Status == StatusSkip {
+	if st.Status == status.Skip {
 		return "-"
 	}
 	d := time.Duration(st.DurationSeconds * float64(time.Second))
