@@ -4,5 +4,6 @@
 // file), the run of its steps in order (the first failure stops the run,
 // later steps are reported as skipped) and the summary (table, JSON,
 // Markdown for $GITHUB_STEP_SUMMARY). The steps themselves are the other
-// packages' work, composed by internal/cli.
+// packages' work, composed by internal/cli. Tags are checked, and the
+// registry to log in to found, through internal/registry.
 package pipeline
