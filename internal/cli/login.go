@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
 	"github.com/multiarch-dev/multiarch/internal/registry"
@@ -67,11 +67,11 @@ func runLogin(cmd *cobra.Command, f *loginFlags, server string) error {
 // registry takes them, stores them. It returns the registry's name and
 // where the credentials went.
 func login(ctx context.Context, opts registry.Options, server, user, password string) (reg, where string, err error) {
-	reg, err = registry.Login(ctx, server, &authn.Basic{Username: user, Password: password}, opts)
+	reg, err = registry.Login(ctx, server, registry.Credentials{Username: user, Password: password}, opts)
 	if err != nil {
 		return "", "", fmt.Errorf("login to %s failed, nothing stored: %w", server, err)
 	}
-	where, err = storeCredentials(ctx, reg, user, password)
+	where, err = registry.StoreCredentials(ctx, dockerConfigHome(), reg, user, password)
 	if err != nil {
 		return "", "", err
 	}
@@ -92,37 +92,12 @@ func readPassword(r io.Reader) (string, error) {
 	return p, nil
 }
 
-// dockerHubKey is the key docker uses for Docker Hub in config.json.
-const dockerHubKey = "https://index.docker.io/v1/"
-
-// storeCredentials stores user and password for registry reg through the docker
-// config's credential helper for it (credHelpers, else credsStore) when
-// that helper is installed, else base64 in config.json "auths" (mode
-// 0600, written atomically, every other key kept). It returns where.
-func storeCredentials(ctx context.Context, reg, user, password string) (string, error) {
-	path := dockerConfigPath()
-	cfg, err := readDockerConfig(path)
-	if err != nil {
-		return "", err
+// dockerConfigHome is $DOCKER_CONFIG, else ~/.docker: where docker and the
+// default keychain look for config.json.
+func dockerConfigHome() string {
+	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
+		return d
 	}
-	key := reg
-	if key == name.DefaultRegistry {
-		key = dockerHubKey
-	}
-	if helper := cfg.helperFor(key); helper != "" {
-		bin, err := execLookPath("docker-credential-" + helper)
-		if err == nil {
-			if err := helperStore(ctx, bin, key, user, password); err != nil {
-				return "", err
-			}
-			return "credential helper docker-credential-" + helper, nil
-		}
-	}
-	if err := cfg.setAuth(key, user, password); err != nil {
-		return "", err
-	}
-	if err := writeDockerConfig(path, cfg); err != nil {
-		return "", err
-	}
-	return path, nil
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".docker")
 }

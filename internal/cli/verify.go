@@ -106,10 +106,10 @@ func verifyRef(ctx context.Context, ref string, ropts registry.Options, vopts ve
 		return nil, err
 	}
 	if res.Kind == registry.KindIndex {
-		return verify.Index(ctx, res.Index, vopts)
+		return verify.Index(ctx, res.AsIndex(), vopts)
 	}
 	// A single image claims nothing but its config.
-	return verify.Image(ctx, res.Image, nil, vopts)
+	return verify.Image(ctx, res.AsImage(), nil, vopts)
 }
 
 func printVerify(w io.Writer, results []verifyResult, asJSON bool) error {

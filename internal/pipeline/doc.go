@@ -5,5 +5,6 @@
 // later steps are reported as skipped) and the summary (table, JSON,
 // Markdown for $GITHUB_STEP_SUMMARY). A step's status is internal/status's
 // (JSON "pass", "fail", "skip"). The steps themselves are the other
-// packages' work, composed by internal/cli.
+// packages' work, composed by the application tier. Tags are checked, and
+// the registry to log in to found, through internal/registry.
 package pipeline

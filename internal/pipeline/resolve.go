@@ -6,9 +6,8 @@ import (
 	"maps"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
-
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 // Plan is a checked configuration: what the pipeline will do.
@@ -29,13 +28,7 @@ type Plan struct {
 func (p Plan) Login() bool { return p.Username != "" || p.Password != "" }
 
 // Registry is the registry of the first tag.
-func (p Plan) Registry() string {
-	r, err := name.ParseReference(p.Tags[0], name.WeakValidation)
-	if err != nil {
-		return ""
-	}
-	return r.Context().RegistryStr()
-}
+func (p Plan) Registry() string { return registry.Host(p.Tags[0]) }
 
 // Errors of Resolve (wrapped in a *ConfigError naming the setting).
 var (
@@ -89,7 +82,7 @@ func (c Config) fullTags() ([]string, error) {
 			}
 			t = c.Image + ":" + t
 		}
-		if _, err := name.ParseReference(t, name.WeakValidation); err != nil {
+		if err := registry.CheckReference(t); err != nil {
 			return nil, &ConfigError{Source: "tags", Err: fmt.Errorf("%q: %w: %v", t, ErrBadReference, err)}
 		}
 		out[i] = t

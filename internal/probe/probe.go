@@ -8,10 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -66,24 +64,6 @@ func Run(ctx context.Context, p platform.Platform, opts Options) (Result, error)
 	res, err := run(ctx, p, nil, opts)
 	res.Duration = time.Since(start)
 	return res, err
-}
-
-// RunAll probes each platform, GOMAXPROCS at a time, and returns the
-// results in the order given. The error joins every platform's *Error.
-func RunAll(ctx context.Context, ps []platform.Platform, opts Options) ([]Result, error) {
-	results := make([]Result, len(ps))
-	errs := make([]error, len(ps))
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	for i, p := range ps {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i], errs[i] = Run(ctx, p, opts)
-		})
-	}
-	wg.Wait()
-	return results, errors.Join(errs...)
 }
 
 // run is Run with the executable injectable (nil: Binary(p)), so tests can

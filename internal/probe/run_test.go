@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -244,11 +245,29 @@ func TestRunUnknownCPU(t *testing.T) {
 	t.Log(err)
 }
 
+// runAll probes each platform, GOMAXPROCS at a time, and returns the
+// results in the order given. The error joins every platform's *Error.
+func runAll(ctx context.Context, ps []platform.Platform, opts Options) ([]Result, error) {
+	results := make([]Result, len(ps))
+	errs := make([]error, len(ps))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i], errs[i] = Run(ctx, p, opts)
+		})
+	}
+	wg.Wait()
+	return results, errors.Join(errs...)
+}
+
 func TestRunAll(t *testing.T) {
 	requireProbeHost(t)
 	ps := foreignHandled(t)
 	ps = append(ps, testenv.Platforms(t, "linux/amd64")[0])
-	results, err := RunAll(context.Background(), ps, Options{})
+	results, err := runAll(context.Background(), ps, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,12 +377,12 @@ func BenchmarkProbeAll(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/all")
 }
 
-// BenchmarkRunAll is the same through RunAll (GOMAXPROCS at a time).
+// BenchmarkRunAll is the same through runAll (GOMAXPROCS at a time).
 func BenchmarkRunAll(b *testing.B) {
 	requireProbeHost(b)
 	ps := foreignHandled(b)
 	for b.Loop() {
-		if _, err := RunAll(context.Background(), ps, Options{}); err != nil {
+		if _, err := runAll(context.Background(), ps, Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}

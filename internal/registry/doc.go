@@ -1,9 +1,13 @@
 // Package registry is multiarch's boundary with container registries and
-// OCI layouts; it is the only package that speaks go-containerregistry.
+// OCI layouts; it is the only package that speaks go-containerregistry
+// (internal/testenv and _test.go files aside). Other packages see images,
+// references and credentials only through its types and functions.
 //
 // It owns:
 //   - resolving references (registry/repo:tag, repo@sha256:…,
-//     oci-layout://PATH[:tag]) to an index or an image (Resolve);
+//     oci-layout://PATH[:tag]) to an index or an image (Resolve), read on
+//     demand through Index, Image, Layer and Descriptor (what verify reads);
+//   - checking references and naming their registry (CheckReference, Host);
 //   - the transport policy: credentials from the docker keychain, HTTPS
 //     everywhere except loopback registries and those listed in
 //     Options.Insecure, retries on 408/429/5xx, bounded dial and response
@@ -12,7 +16,10 @@
 //     (log in, check the address, pass --insecure-registry, …) without ever
 //     printing credentials;
 //   - checking credentials against a registry (Login) under the same
-//     transport policy, for `multiarch login` to store only what works;
+//     transport policy, for `multiarch login` to store only what works, and
+//     storing them as docker does (StoreCredentials: the credential helper
+//     config.json names, else config.json "auths", in the docker config
+//     directory the caller passes; the package reads no environment);
 //   - checking, before a build, that the caller may push to each target
 //     repository (CheckPush), under the same policy;
 //   - reading an index for people and programs (Inspect), and assembling a
@@ -20,4 +27,6 @@
 //     digest before the tag so a failure never leaves a partial index tagged.
 //
 // The package is silent: progress and detail go to the injected *slog.Logger.
+// Platform names are normalised through internal/platform, its only
+// multiarch import.
 package registry

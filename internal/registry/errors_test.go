@@ -346,7 +346,7 @@ func TestPlainHTTPRegistry(t *testing.T) {
 			return CheckPush(t.Context(), []string{host + "/app:v2"}, opts)
 		},
 		"login": func(opts Options, host string) error {
-			_, err := Login(t.Context(), host, authn.Anonymous, opts)
+			_, err := Login(t.Context(), host, Credentials{}, opts)
 			return err
 		},
 		"index-create": func(opts Options, host string) error {

@@ -12,8 +12,21 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
+// Credentials are a user and password (or token) for a registry. The zero
+// value is anonymous access.
+type Credentials struct {
+	Username, Password string
+}
+
+func (c Credentials) authenticator() authn.Authenticator {
+	if c == (Credentials{}) {
+		return authn.Anonymous
+	}
+	return &authn.Basic{Username: c.Username, Password: c.Password}
+}
+
 // Login checks that the registry server (HOST[:PORT], with or without an
-// http:// or https:// scheme) accepts auth: the /v2/ challenge, the token
+// http:// or https:// scheme) accepts creds: the /v2/ challenge, the token
 // exchange for token auth, and an authenticated GET /v2/, all through the
 // package's transport policy (plain HTTP only for loopback registries and
 // opts.Insecure, bounded timeouts, retries). opts.Keychain is not used: auth
@@ -23,7 +36,7 @@ import (
 // Hub's docker.io is index.docker.io). Credentials the registry refuses give
 // an *Error of kind ErrUnauthorized saying "wrong user or password for
 // SERVER"; no error ever contains the user's secret.
-func Login(ctx context.Context, server string, auth authn.Authenticator, opts Options) (string, error) {
+func Login(ctx context.Context, server string, creds Credentials, opts Options) (string, error) {
 	host := strings.TrimSpace(server)
 	host = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(host, "https://"), "http://"), "/")
 	var nopts []name.Option
@@ -35,7 +48,7 @@ func Login(ctx context.Context, server string, auth authn.Authenticator, opts Op
 		return "", &Error{Ref: server, Kind: ErrBadReference, Detail: err.Error(), Err: err,
 			Hint: "give the registry as HOST or HOST:PORT"}
 	}
-	if err := login(ctx, reg, auth, opts); err != nil {
+	if err := login(ctx, reg, creds.authenticator(), opts); err != nil {
 		cerr := classify(err, reg.RegistryStr(), reg.RegistryStr())
 		if errors.Is(cerr, ErrUnauthorized) {
 			// classify's hint (log in) does not fit a login; the registry's

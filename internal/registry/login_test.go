@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -24,16 +22,16 @@ const (
 func TestLoginCredentials(t *testing.T) {
 	reg := testenv.StartInProcessRegistry(t, testenv.WithBasicAuth(loginUser, loginSecret))
 	for _, server := range []string{reg.Host, "http://" + reg.Host, "https://" + reg.Host + "/", " " + reg.Host} {
-		got, err := Login(t.Context(), server, &authn.Basic{Username: loginUser, Password: loginSecret}, testOpts())
+		got, err := Login(t.Context(), server, Credentials{Username: loginUser, Password: loginSecret}, testOpts())
 		if err != nil || got != reg.Host {
 			t.Errorf("Login(%q) = %q, %v; want %q", server, got, err, reg.Host)
 		}
 	}
 
-	for _, auth := range []authn.Authenticator{
-		&authn.Basic{Username: loginUser, Password: "wrong-" + loginSecret},
-		&authn.Basic{Username: "mallory", Password: loginSecret},
-		authn.Anonymous,
+	for _, auth := range []Credentials{
+		Credentials{Username: loginUser, Password: "wrong-" + loginSecret},
+		Credentials{Username: "mallory", Password: loginSecret},
+		{},
 	} {
 		_, err := Login(t.Context(), reg.Host, auth, testOpts())
 		assertKind(t, err, ErrUnauthorized)
@@ -59,7 +57,7 @@ func TestLoginForbidden(t *testing.T) {
 			w.WriteHeader(http.StatusForbidden)
 		})
 	})
-	_, err := Login(t.Context(), reg.host, &authn.Basic{Username: loginUser, Password: loginSecret}, testOpts())
+	_, err := Login(t.Context(), reg.host, Credentials{Username: loginUser, Password: loginSecret}, testOpts())
 	assertKind(t, err, ErrUnauthorized)
 	if strings.Contains(err.Error(), loginSecret) {
 		t.Errorf("message leaks the password: %v", err)
@@ -67,7 +65,7 @@ func TestLoginForbidden(t *testing.T) {
 }
 
 func TestLoginUnreachable(t *testing.T) {
-	auth := &authn.Basic{Username: loginUser, Password: loginSecret}
+	auth := Credentials{Username: loginUser, Password: loginSecret}
 
 	t.Run("nothing listening", func(t *testing.T) {
 		addr := closedAddr(t)
@@ -122,7 +120,7 @@ func (w *wireRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func TestLoginPlainHTTPPolicy(t *testing.T) {
 	reg := testenv.StartInProcessRegistry(t, testenv.WithBasicAuth(loginUser, loginSecret))
-	auth := &authn.Basic{Username: loginUser, Password: loginSecret}
+	auth := Credentials{Username: loginUser, Password: loginSecret}
 	tests := []struct {
 		server    string
 		insecure  []string

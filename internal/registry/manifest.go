@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/containerd/platforms"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
 // Annotations BuildKit puts on attestation manifests in an index.
@@ -92,12 +93,20 @@ type entry struct {
 // annotations. inspect, index create and verify all sort entries by this
 // one rule.
 func Attestation(d v1.Descriptor) (subject string, ok bool) {
-	ok = d.Annotations[annotationReferenceType] == attestationManifestType ||
-		(d.Platform != nil && d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown")
+	var p *specs.Platform
+	if d.Platform != nil {
+		p = &specs.Platform{OS: d.Platform.OS, Architecture: d.Platform.Architecture}
+	}
+	return attestation(d.Annotations, p)
+}
+
+func attestation(annotations map[string]string, p *specs.Platform) (subject string, ok bool) {
+	ok = annotations[annotationReferenceType] == attestationManifestType ||
+		(p != nil && p.OS == "unknown" && p.Architecture == "unknown")
 	if !ok {
 		return "", false
 	}
-	return d.Annotations[annotationReferenceDigest], true
+	return annotations[annotationReferenceDigest], true
 }
 
 // classifyEntries sorts an index's manifests into platform images, nested
@@ -113,19 +122,18 @@ func classifyEntries(m *v1.IndexManifest) []entry {
 }
 
 // formatPlatform normalises a platform to "os/arch[/variant]" through
-// containerd/platforms; nil or empty gives "".
+// internal/platform; nil or empty gives "".
 func formatPlatform(p *v1.Platform) string {
 	if p == nil || (p.OS == "" && p.Architecture == "") {
 		return ""
 	}
-	spec := platforms.Normalize(specs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant})
-	return platforms.Format(spec)
+	return platform.Format(platform.Normalize(specs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}))
 }
 
 // normalise returns p with os/architecture/variant normalised by
-// containerd/platforms (arm64/v8 → arm64, armhf → arm/v7, …).
+// internal/platform (arm64/v8 → arm64, aarch64 → arm64, …).
 func normalise(p *v1.Platform) *v1.Platform {
-	n := platforms.Normalize(specs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant})
+	n := platform.Normalize(specs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant})
 	out := *p
 	out.OS, out.Architecture, out.Variant = n.OS, n.Architecture, n.Variant
 	return &out

@@ -95,3 +95,22 @@ func parseTarget(s string, insecure []string) (name.Tag, error) {
 	}
 	return tag, nil
 }
+
+// CheckReference checks that s is a registry reference
+// (REGISTRY/REPOSITORY[:TAG|@DIGEST], Docker Hub's short names allowed);
+// the error is the parser's own, naming what is wrong.
+func CheckReference(s string) error {
+	_, err := name.ParseReference(s, name.WeakValidation)
+	return err
+}
+
+// Host is the registry of reference s as credentials for it are keyed
+// (HOST[:PORT]; index.docker.io for Docker Hub names), or "" when s is not
+// a reference.
+func Host(s string) string {
+	r, err := name.ParseReference(s, name.WeakValidation)
+	if err != nil {
+		return ""
+	}
+	return r.Context().RegistryStr()
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	kgzip "github.com/klauspost/compress/gzip"
 
+	"github.com/multiarch-dev/multiarch/internal/registry"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -89,7 +90,7 @@ func BenchmarkVerifyThroughput(b *testing.B) {
 	b.SetBytes(size)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Image(context.Background(), img, &amd, Options{}); err != nil {
+		if _, err := Image(context.Background(), registry.ImageOf(img), &amd, Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -164,7 +165,7 @@ func benchSharedBase(b *testing.B, platforms []string) {
 	b.SetBytes(size)
 	opens.Store(0)
 	for b.Loop() {
-		if _, err := Index(context.Background(), idx, Options{}); err != nil {
+		if _, err := Index(context.Background(), registry.IndexOf(idx), Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 // Cache holds layer summaries by digest so each distinct layer is read
@@ -17,7 +17,7 @@ import (
 // zero value is not, use NewCache.
 type Cache struct {
 	mu    sync.Mutex
-	m     map[v1.Hash]*flight
+	m     map[string]*flight
 	reads atomic.Int64
 }
 
@@ -29,7 +29,7 @@ type flight struct {
 }
 
 // NewCache returns an empty Cache.
-func NewCache() *Cache { return &Cache{m: map[v1.Hash]*flight{}} }
+func NewCache() *Cache { return &Cache{m: map[string]*flight{}} }
 
 // Reads is the number of layer blobs read so far.
 func (c *Cache) Reads() int64 { return c.reads.Load() }
@@ -37,11 +37,8 @@ func (c *Cache) Reads() int64 { return c.reads.Load() }
 // summary returns the layer's summary, reading it if no one has. Failed
 // reads stay cached (a broken layer is reported once, not per platform),
 // except cancellations, which a caller with a live context retries.
-func (c *Cache) summary(ctx context.Context, l v1.Layer, r *run) (*layerSummary, error) {
-	d, err := l.Digest()
-	if err != nil {
-		return nil, err
-	}
+func (c *Cache) summary(ctx context.Context, l registry.Layer, r *run) (*layerSummary, error) {
+	d := l.Digest()
 	for {
 		c.mu.Lock()
 		f, inFlight := c.m[d]
@@ -76,7 +73,7 @@ func isCancel(err error) bool {
 }
 
 // read reads one layer inside a read slot of the run.
-func (c *Cache) read(ctx context.Context, l v1.Layer, d v1.Hash, r *run) (*layerSummary, error) {
+func (c *Cache) read(ctx context.Context, l registry.Layer, d string, r *run) (*layerSummary, error) {
 	if err := r.acquire(ctx); err != nil {
 		return nil, err
 	}
@@ -87,7 +84,7 @@ func (c *Cache) read(ctx context.Context, l v1.Layer, d v1.Hash, r *run) (*layer
 	if err != nil {
 		return nil, err
 	}
-	r.opts.Logger.Debug("layer read", "digest", d.String(), "files", sum.files,
+	r.opts.Logger.Debug("layer read", "digest", d, "files", sum.files,
 		"elf_files", len(sum.elfs), "bytes", sum.bytes, "elapsed", time.Since(start))
 	return sum, nil
 }

@@ -11,8 +11,9 @@
 //     Problems: violations (wrong machine, class, endianness, loader of
 //     another platform, ARM or x86-64 level above the variant) and notes
 //     (level unknown, loader unknown).
-//   - Image and Index stream the layers of go-containerregistry images
-//     (never touching disk), apply them in order with OCI whiteouts, classify
+//   - Image and Index stream the layers of images read through
+//     internal/registry (registry.Index, registry.Image, registry.Layer;
+//     never touching disk), apply them in order with OCI whiteouts, classify
 //     every ELF file of the resulting filesystem and compare descriptors with
 //     configs and with the expected platform set.
 //
@@ -21,4 +22,8 @@
 // distinct layer digest is read once per Cache, however many platforms or
 // tags share it. The package prints nothing; pass a *slog.Logger in Options
 // for progress.
+//
+// It imports internal/platform (the table, and the one normalisation of
+// platform names) and internal/registry (the images); never
+// go-containerregistry or containerd/platforms directly.
 package verify

@@ -3,16 +3,15 @@ package verify
 import (
 	"errors"
 	"fmt"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // ErrDigestMismatch is matched (errors.Is) by every DigestMismatchError.
 var ErrDigestMismatch = errors.New("digest mismatch")
 
-// DigestMismatchError says a blob's bytes do not hash to its digest.
+// DigestMismatchError says a blob's bytes do not hash to its digest
+// (both "algorithm:hex").
 type DigestMismatchError struct {
-	Want, Got v1.Hash
+	Want, Got string
 }
 
 func (e *DigestMismatchError) Error() string {
@@ -26,7 +25,7 @@ func (e *DigestMismatchError) Is(target error) bool { return target == ErrDigest
 // a truncated stream (wrapping io.ErrUnexpectedEOF), a broken tar, or a
 // DigestMismatchError.
 type LayerError struct {
-	Digest v1.Hash
+	Digest string
 	Err    error
 }
 
@@ -37,7 +36,7 @@ func (e *LayerError) Unwrap() error { return e.Err }
 // (errors.Join) so every failed platform is reported, not just the first.
 type EntryError struct {
 	Platform string // normalised, or "" if not known yet
-	Digest   v1.Hash
+	Digest   string
 	Err      error
 }
 

@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/containerd/platforms"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 // Image verifies one platform image as Index verifies an entry: its
@@ -18,7 +17,7 @@ import (
 // in the table is a note, its files not checked. The report has one
 // entry; with opts.Platforms, every other expected platform is missing,
 // as it would be from a one-entry index.
-func Image(ctx context.Context, img v1.Image, claimed *platform.Platform, opts Options) (*Report, error) {
+func Image(ctx context.Context, img *registry.Image, claimed *platform.Platform, opts Options) (*Report, error) {
 	d, err := img.Digest()
 	if err != nil {
 		return nil, fmt.Errorf("image digest: %w", err)
@@ -27,13 +26,13 @@ func Image(ctx context.Context, img v1.Image, claimed *platform.Platform, opts O
 	if err != nil {
 		return nil, fmt.Errorf("image media type: %w", err)
 	}
-	j := entryJob{digest: d, image: func() (v1.Image, error) { return img, nil }}
+	j := entryJob{digest: d, image: func() (*registry.Image, error) { return img, nil }}
 	if claimed != nil {
 		spec := claimed.OCI()
 		j.claimed = &spec
 	}
 	res := newRun(opts).entry(ctx, j)
-	rep := newReport(d.String(), string(mt))
+	rep := newReport(d, mt)
 	rep.add(res)
 	rep.checkSet(opts)
 	return rep, res.err
@@ -42,10 +41,10 @@ func Image(ctx context.Context, img v1.Image, claimed *platform.Platform, opts O
 // entryJob is one platform image to verify; image fetches it lazily so
 // entries are fetched in parallel.
 type entryJob struct {
-	digest  v1.Hash
+	digest  string
 	index   string          // nested index digest, if any
 	claimed *specs.Platform // descriptor platform; nil: take the config's
-	image   func() (v1.Image, error)
+	image   func() (*registry.Image, error)
 }
 
 // entryResult is a verified entry, or the error that stopped it.
@@ -56,9 +55,9 @@ type entryResult struct {
 }
 
 func (r *run) entry(ctx context.Context, j entryJob) entryResult {
-	res := entryResult{entry: Entry{Digest: j.digest.String(), Index: j.index}}
+	res := entryResult{entry: Entry{Digest: j.digest, Index: j.index}}
 	if j.claimed != nil {
-		res.entry.Platform = platforms.Format(platforms.Normalize(*j.claimed))
+		res.entry.Platform = platform.Format(platform.Normalize(*j.claimed))
 	}
 	err := r.verifyEntry(ctx, j, &res)
 	if err != nil {
@@ -73,15 +72,15 @@ func (r *run) verifyEntry(ctx context.Context, j entryJob, res *entryResult) err
 	if err != nil {
 		return fmt.Errorf("fetch image: %w", err)
 	}
-	cfg, err := img.ConfigFile()
+	cfg, err := img.ConfigPlatform()
 	if err != nil {
 		return fmt.Errorf("read config: %w", err)
 	}
 	plat, mismatches := reconcile(j.claimed, cfg)
-	name := platforms.Format(plat)
+	name := platform.Format(plat)
 	res.entry.Platform = name
 	for _, m := range mismatches {
-		res.violations = append(res.violations, Violation{Platform: name, Digest: j.digest.String(), Kind: KindConfig,
+		res.violations = append(res.violations, Violation{Platform: name, Digest: j.digest, Kind: KindConfig,
 			Message: fmt.Sprintf("%s: image %s %s", name, j.digest, m)})
 	}
 	row, known := platform.FromOCI(plat)
@@ -103,7 +102,7 @@ func (r *run) verifyEntry(ctx context.Context, j entryJob, res *entryResult) err
 
 // summaries reads (or waits for) every layer at once; the run's read
 // slots, not this loop, bound how many are read concurrently.
-func (r *run) summaries(ctx context.Context, layers []v1.Layer) ([]*layerSummary, error) {
+func (r *run) summaries(ctx context.Context, layers []registry.Layer) ([]*layerSummary, error) {
 	sums := make([]*layerSummary, len(layers))
 	errs := make([]error, len(layers))
 	var wg sync.WaitGroup
@@ -120,7 +119,7 @@ func (r *run) summaries(ctx context.Context, layers []v1.Layer) ([]*layerSummary
 }
 
 // judge folds the layers into one filesystem and checks each ELF file.
-func (r *run) judge(layers []v1.Layer, sums []*layerSummary, row platform.Platform, res *entryResult) {
+func (r *run) judge(layers []registry.Layer, sums []*layerSummary, row platform.Platform, res *entryResult) {
 	t := newTree()
 	for i, s := range sums {
 		t.apply(s, i)
@@ -130,8 +129,7 @@ func (r *run) judge(layers []v1.Layer, sums []*layerSummary, row platform.Platfo
 	name := row.String()
 	for _, p := range t.paths() {
 		f := t.files[p]
-		layer, _ := layers[f.layer].Digest() // cached: summary already asked
-		file := File{Path: p, Layer: layer.String(), ELF: f.rec.info, Problems: []Problem{}}
+		file := File{Path: p, Layer: layers[f.layer].Digest(), ELF: f.rec.info, Problems: []Problem{}}
 		if f.rec.err != "" {
 			file.Problems = append(file.Problems, note(KindMalformed, "starts like ELF but is unreadable: %s", f.rec.err))
 		} else {
@@ -149,15 +147,15 @@ func (r *run) judge(layers []v1.Layer, sums []*layerSummary, row platform.Platfo
 }
 
 // reconcile returns the entry's platform and how the config disagrees with
-// the claimed one. Values are compared normalised (containerd/platforms:
+// the claimed one. Values are compared normalised (platform.Normalize:
 // arm64 ≡ arm64/v8); a config without a variant agrees with any, because
 // configs often omit it while normalisation would read "arm" as arm/v7.
-func reconcile(claimed *specs.Platform, cfg *v1.ConfigFile) (specs.Platform, []string) {
-	fromCfg := platforms.Normalize(specs.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant})
+func reconcile(claimed *specs.Platform, cfg specs.Platform) (specs.Platform, []string) {
+	fromCfg := platform.Normalize(cfg)
 	if claimed == nil {
 		return fromCfg, nil
 	}
-	want := platforms.Normalize(*claimed)
+	want := platform.Normalize(*claimed)
 	var out []string
 	field := func(name, desc, conf string) {
 		if desc != conf {

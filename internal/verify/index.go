@@ -8,14 +8,13 @@ import (
 	"strings"
 	"sync"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 // maxIndexDepth bounds nested indexes, against loops a hostile or buggy
-// ImageIndex implementation could present.
+// registry could present.
 const maxIndexDepth = 8
 
 // Index verifies every platform entry of idx (following nested indexes):
@@ -27,7 +26,7 @@ const maxIndexDepth = 8
 // if the index itself cannot be read the report is nil; if some entries
 // fail, the report holds all the others (each failed one with a "not
 // verified" note) and the error joins one *EntryError per failed entry.
-func Index(ctx context.Context, idx v1.ImageIndex, opts Options) (*Report, error) {
+func Index(ctx context.Context, idx *registry.Index, opts Options) (*Report, error) {
 	d, err := idx.Digest()
 	if err != nil {
 		return nil, fmt.Errorf("index digest: %w", err)
@@ -36,7 +35,7 @@ func Index(ctx context.Context, idx v1.ImageIndex, opts Options) (*Report, error
 	if err != nil {
 		return nil, fmt.Errorf("index media type: %w", err)
 	}
-	rep := newReport(d.String(), string(mt))
+	rep := newReport(d, mt)
 	var jobs []entryJob
 	if err := rep.collect(idx, "", 0, &jobs); err != nil {
 		return nil, err
@@ -75,31 +74,31 @@ func (rep *Report) add(res entryResult) {
 
 // collect walks the index manifest depth first, sorting descriptors into
 // entry jobs, attestations and notes.
-func (rep *Report) collect(idx v1.ImageIndex, parent string, depth int, jobs *[]entryJob) error {
+func (rep *Report) collect(idx *registry.Index, parent string, depth int, jobs *[]entryJob) error {
 	if depth > maxIndexDepth {
 		return fmt.Errorf("index %s: nested deeper than %d", parent, maxIndexDepth)
 	}
-	im, err := idx.IndexManifest()
+	manifests, err := idx.Manifests()
 	if err != nil {
 		return fmt.Errorf("read index %s: %w", parent, err)
 	}
-	for _, desc := range im.Manifests {
-		subject, attestation := registry.Attestation(desc)
+	for _, desc := range manifests {
+		subject, attestation := desc.Attestation()
 		switch {
 		case attestation:
-			rep.Attestations = append(rep.Attestations, Attestation{Digest: desc.Digest.String(),
-				MediaType: string(desc.MediaType), RefersTo: subject})
-		case desc.MediaType.IsIndex():
-			child, err := idx.ImageIndex(desc.Digest)
+			rep.Attestations = append(rep.Attestations, Attestation{Digest: desc.Digest,
+				MediaType: desc.MediaType, RefersTo: subject})
+		case desc.IsIndex():
+			child, err := idx.Index(desc.Digest)
 			if err != nil {
 				return fmt.Errorf("read nested index %s: %w", desc.Digest, err)
 			}
-			if err := rep.collect(child, desc.Digest.String(), depth+1, jobs); err != nil {
+			if err := rep.collect(child, desc.Digest, depth+1, jobs); err != nil {
 				return err
 			}
-		case desc.MediaType.IsImage():
+		case desc.IsImage():
 			*jobs = append(*jobs, entryJob{digest: desc.Digest, index: parent, claimed: descPlatform(desc),
-				image: func() (v1.Image, error) { return idx.Image(desc.Digest) }})
+				image: func() (*registry.Image, error) { return idx.Image(desc.Digest) }})
 		default:
 			rep.Notes = append(rep.Notes, fmt.Sprintf("skipped %s: media type %q is neither image nor index",
 				desc.Digest, desc.MediaType))
@@ -110,7 +109,7 @@ func (rep *Report) collect(idx v1.ImageIndex, parent string, depth int, jobs *[]
 
 // descPlatform is the descriptor's platform, nil when it has none (the
 // config's is taken then).
-func descPlatform(desc v1.Descriptor) *specs.Platform {
+func descPlatform(desc registry.Descriptor) *specs.Platform {
 	p := desc.Platform
 	if p == nil || (p.OS == "" && p.Architecture == "") {
 		return nil

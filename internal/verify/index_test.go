@@ -17,6 +17,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/registry"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -33,7 +34,7 @@ func goImage(t testing.TB, p platform.Platform, extra ...v1.Layer) v1.Image {
 
 func verifyIndex(t testing.TB, idx v1.ImageIndex, opts Options) *Report {
 	t.Helper()
-	rep, err := Index(context.Background(), idx, opts)
+	rep, err := Index(context.Background(), registry.IndexOf(idx), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +289,7 @@ func TestLayerErrors(t *testing.T) {
 		"wrong digest":   {badLayer{static.NewLayer(blob, types.OCILayer), bogus}, ErrDigestMismatch},
 	} {
 		t.Run(name, func(t *testing.T) {
-			rep, err := Index(context.Background(), index(indexEntry{img: image(t, arm, c.l), plat: descPlat(arm)}), Options{})
+			rep, err := Index(context.Background(), registry.IndexOf(index(indexEntry{img: image(t, arm, c.l), plat: descPlat(arm)})), Options{})
 			if !errors.Is(err, c.want) {
 				t.Fatalf("err = %v, want %v", err, c.want)
 			}
@@ -352,7 +353,7 @@ func TestHardLinks(t *testing.T) {
 func TestImage(t *testing.T) {
 	v7, v6 := mustPlatform(t, "linux/arm/v7"), mustPlatform(t, "linux/arm/v6")
 	img := image(t, v7, layer(t, file("bin/tool", armELF(ARMArchV7))))
-	rep, err := Image(context.Background(), img, &v6, Options{})
+	rep, err := Image(context.Background(), registry.ImageOf(img), &v6, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +365,7 @@ func TestImage(t *testing.T) {
 	}
 
 	// Without a claim the config's platform is judged.
-	rep, err = Image(context.Background(), img, nil, Options{})
+	rep, err = Image(context.Background(), registry.ImageOf(img), nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +376,7 @@ func TestImage(t *testing.T) {
 
 	// A platform the table does not know is a note, as in an index.
 	sparc := image(t, platform.Platform{OS: "linux", Arch: "sparc64"}, layer(t, file("bin/tool", armELF(ARMArchV7))))
-	rep, err = Image(context.Background(), sparc, nil, Options{})
+	rep, err = Image(context.Background(), registry.ImageOf(sparc), nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +390,7 @@ func TestImage(t *testing.T) {
 // every other expected platform is missing.
 func TestImageExpectedSet(t *testing.T) {
 	amd, arm := mustPlatform(t, "linux/amd64"), mustPlatform(t, "linux/arm64")
-	rep, err := Image(context.Background(), goImage(t, amd), &amd, Options{Platforms: []platform.Platform{amd, arm}})
+	rep, err := Image(context.Background(), registry.ImageOf(goImage(t, amd)), &amd, Options{Platforms: []platform.Platform{amd, arm}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +398,7 @@ func TestImageExpectedSet(t *testing.T) {
 	if rep.Violations[0].Kind != KindMissing {
 		t.Errorf("%+v", rep.Violations[0])
 	}
-	rep, err = Image(context.Background(), goImage(t, amd), &amd, Options{Platforms: []platform.Platform{amd}})
+	rep, err = Image(context.Background(), registry.ImageOf(goImage(t, amd)), &amd, Options{Platforms: []platform.Platform{amd}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +409,7 @@ func TestCanceled(t *testing.T) {
 	arm := mustPlatform(t, "linux/arm64")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := Index(ctx, index(indexEntry{img: goImage(t, arm), plat: descPlat(arm)}), Options{})
+	_, err := Index(ctx, registry.IndexOf(index(indexEntry{img: goImage(t, arm), plat: descPlat(arm)})), Options{})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v", err)
 	}

@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"strings"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 // zstdMaxWindow bounds the zstd decoder's window (memory) for hostile
@@ -28,14 +30,10 @@ var (
 // readLayer streams one layer blob once: it hashes the compressed bytes,
 // decompresses by sniffing the magic (media types lie more often than
 // magic numbers; plain tar otherwise) with klauspost/compress, which is
-// markedly faster than compress/gzip that go-containerregistry's
-// Uncompressed uses, and scans the tar stream. The rest of the blob
+// markedly faster than compress/gzip, and scans the tar stream. The rest of the blob
 // after the tar end marker is hashed without being decompressed.
-func readLayer(ctx context.Context, l v1.Layer, maxFile int64) (*layerSummary, error) {
-	want, err := l.Digest()
-	if err != nil {
-		return nil, fmt.Errorf("layer digest: %w", err)
-	}
+func readLayer(ctx context.Context, l registry.Layer, maxFile int64) (*layerSummary, error) {
+	want := l.Digest()
 	sum, err := readBlob(ctx, l, want, maxFile)
 	if err != nil {
 		return nil, &LayerError{Digest: want, Err: err}
@@ -43,14 +41,15 @@ func readLayer(ctx context.Context, l v1.Layer, maxFile int64) (*layerSummary, e
 	return sum, nil
 }
 
-func readBlob(ctx context.Context, l v1.Layer, want v1.Hash, maxFile int64) (*layerSummary, error) {
-	rc, err := l.Compressed()
+func readBlob(ctx context.Context, l registry.Layer, want string, maxFile int64) (*layerSummary, error) {
+	rc, err := l.Open(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fetch: %w", err)
 	}
 	defer rc.Close()
 	var blob io.Reader = rc
-	h := newHash(want.Algorithm)
+	alg, _, _ := strings.Cut(want, ":")
+	h := newHash(alg)
 	if h != nil {
 		blob = io.TeeReader(rc, h)
 	}
@@ -69,7 +68,7 @@ func readBlob(ctx context.Context, l v1.Layer, want v1.Hash, maxFile int64) (*la
 		return nil, fmt.Errorf("fetch: %w", err)
 	}
 	if h != nil {
-		got := v1.Hash{Algorithm: want.Algorithm, Hex: hex.EncodeToString(h.Sum(nil))}
+		got := alg + ":" + hex.EncodeToString(h.Sum(nil))
 		if got != want {
 			return nil, &DigestMismatchError{Want: want, Got: got}
 		}

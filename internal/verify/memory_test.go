@@ -11,6 +11,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 type zeros struct{}
@@ -63,7 +65,7 @@ func TestBoundedMemory(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	rep, err := Image(context.Background(), img, &v7, Options{})
+	rep, err := Image(context.Background(), registry.ImageOf(img), &v7, Options{})
 	runtime.ReadMemStats(&after)
 	if err != nil {
 		t.Fatal(err)

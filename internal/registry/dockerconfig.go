@@ -1,4 +1,4 @@
-package cli
+package registry
 
 import (
 	"bytes"
@@ -12,21 +12,47 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/renameio/v2"
 )
 
-// execLookPath finds credential helpers; a variable so tests can stub it.
-var execLookPath = exec.LookPath
+// dockerHubKey is the key docker uses for Docker Hub in config.json.
+const dockerHubKey = "https://index.docker.io/v1/"
 
-// dockerConfigPath is $DOCKER_CONFIG/config.json, else
-// ~/.docker/config.json: where docker and go-containerregistry's
-// DefaultKeychain look.
-func dockerConfigPath() string {
-	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
-		return filepath.Join(d, "config.json")
+// StoreCredentials stores user and password for registry reg (as Login
+// returns it) the way docker does, in the docker config directory
+// configDir (the caller's $DOCKER_CONFIG, else ~/.docker: where docker and
+// the default keychain look): through the credential helper config.json
+// names for reg (credHelpers, else credsStore) when that helper is
+// installed, else base64 in config.json "auths" (mode 0600, written
+// atomically, every other key kept). It returns where they went: the
+// helper's name or the file's path.
+func StoreCredentials(ctx context.Context, configDir, reg, user, password string) (string, error) {
+	path := filepath.Join(configDir, "config.json")
+	cfg, err := readDockerConfig(path)
+	if err != nil {
+		return "", err
 	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".docker", "config.json")
+	key := reg
+	if key == name.DefaultRegistry {
+		key = dockerHubKey
+	}
+	if helper := cfg.helperFor(key); helper != "" {
+		bin, err := exec.LookPath("docker-credential-" + helper)
+		if err == nil {
+			if err := helperStore(ctx, bin, key, user, password); err != nil {
+				return "", err
+			}
+			return "credential helper docker-credential-" + helper, nil
+		}
+	}
+	if err := cfg.setAuth(key, user, password); err != nil {
+		return "", err
+	}
+	if err := writeDockerConfig(path, cfg); err != nil {
+		return "", err
+	}
+	return path, nil
 }
 
 // dockerConfig is config.json as raw keys, so what multiarch does not

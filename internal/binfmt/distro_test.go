@@ -1,4 +1,4 @@
-package platform_test
+package binfmt
 
 import (
 	"bufio"
@@ -7,12 +7,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/multiarch-dev/multiarch/internal/binfmt"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
-// TestMagicMatchesDistro checks the table against the registrations Debian's
+// TestMagicMatchesDistro checks the platform table against the registrations Debian's
 // qemu-user-static ships (generated from QEMU's qemu-binfmt-conf.sh): the
 // values must be identical, or our entries and the distro's would fight.
 func TestMagicMatchesDistro(t *testing.T) {
@@ -34,7 +33,7 @@ func TestMagicMatchesDistro(t *testing.T) {
 			if line == "" || line[0] == '#' {
 				continue
 			}
-			r, err := binfmt.ParseLine(line)
+			r, err := ParseLine(line)
 			if err != nil {
 				t.Fatalf("%s: %v", f.Name(), err)
 			}

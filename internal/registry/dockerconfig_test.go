@@ -1,4 +1,4 @@
-package cli
+package registry
 
 import (
 	"encoding/json"
@@ -35,5 +35,33 @@ func TestWriteDockerConfigTempNextToIt(t *testing.T) {
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("config.json: %v %v", fi, err)
+	}
+}
+
+// StoreCredentials writes auths[key] in the directory it is given, keeps
+// every other key, and keys Docker Hub as docker does.
+func TestStoreCredentialsInConfigDir(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.json")
+	if err := os.WriteFile(path, []byte(`{"psFormat":"table","auths":{"other.example":{"auth":"eDp5"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, reg := range []string{"r.example:5000", "index.docker.io"} {
+		where, err := StoreCredentials(t.Context(), dir, reg, "u", "p")
+		if err != nil || where != path {
+			t.Fatalf("StoreCredentials(%s) = %q, %v; want %q", reg, where, err, path)
+		}
+	}
+	var got struct {
+		PSFormat string                       `json:"psFormat"`
+		Auths    map[string]map[string]string `json:"auths"`
+	}
+	b, _ := os.ReadFile(path)
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.PSFormat != "table" || got.Auths["other.example"]["auth"] != "eDp5" ||
+		got.Auths["r.example:5000"]["auth"] != "dTpw" || got.Auths[dockerHubKey]["auth"] != "dTpw" {
+		t.Errorf("config.json: %s", b)
 	}
 }
