@@ -14,8 +14,9 @@ import (
 )
 
 // embeddedFlags locate the embedded builder; the defaults are
-// embedded.DefaultStateDir(getenv) and embedded.DefaultSocket(getenv), which honour
-// $MULTIARCH_STATE_DIR and $MULTIARCH_SOCKET, as ensureBuilder does.
+// embedded.DefaultStateDir and embedded.DefaultSocket of the environment,
+// which honour $MULTIARCH_STATE_DIR and $MULTIARCH_SOCKET, as
+// ensureBuilder does.
 type embeddedFlags struct {
 	stateDir, socket string
 	timeout          time.Duration
