@@ -13,7 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/builder"
+	"github.com/multiarch-dev/multiarch/internal/builder/embedded"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -44,12 +45,12 @@ func newCLIEnv(t *testing.T) *cliEnv {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, build.EnvBuildkitHost+"=") {
+		if !strings.HasPrefix(kv, builder.EnvBuildkitHost+"=") {
 			e.env = append(e.env, kv)
 		}
 	}
-	e.env = append(e.env, build.EnvBuildkitd+"="+bkd, build.EnvStateDir+"="+e.stateDir,
-		build.EnvSocket+"="+filepath.Join(dir, "bk.sock"))
+	e.env = append(e.env, embedded.EnvBuildkitd+"="+bkd, embedded.EnvStateDir+"="+e.stateDir,
+		embedded.EnvSocket+"="+filepath.Join(dir, "bk.sock"))
 	return e
 }
 
@@ -76,7 +77,7 @@ func (e *cliEnv) down(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(e.stateDir, "buildkitd.log"))
 		t.Logf("buildkitd log (tail):\n%s", tail(string(b), 8<<10))
 	}
-	if out := e.run(t, build.StopGrace+20*time.Second, "builder", "down"); !strings.Contains(out, "builder stopped") {
+	if out := e.run(t, embedded.StopGrace+20*time.Second, "builder", "down"); !strings.Contains(out, "builder stopped") {
 		t.Errorf("builder down: %s", out)
 	}
 }

@@ -2,15 +2,14 @@ package build
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/moby/buildkit/client"
-	"golang.org/x/sync/errgroup"
 
+	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
@@ -44,13 +43,8 @@ func (r *Result) EmulationDominates() bool {
 	return r.Duration > 0 && 2*r.EmulatedRun > r.Duration
 }
 
-// Build builds opts on the one builder at address; see BuildOn.
-func Build(ctx context.Context, address string, opts Options) (*Result, error) {
-	return BuildOn(ctx, []Node{{Endpoint: address}}, opts)
-}
-
 // BuildOn builds the Dockerfile for every platform in opts on the nodes
-// of a builder. Every platform goes to one node (Plan: a native node
+// of a builder. Every platform goes to one node (builder.Plan: a native node
 // first, else one that emulates it); each node builds its platforms in one
 // solve of BuildKit's dockerfile.v0 frontend.
 //
@@ -62,11 +56,12 @@ func Build(ctx context.Context, address string, opts Options) (*Result, error) {
 // any platform fails, every solve is cancelled and no tag is written.
 //
 // Before the daemons are contacted the Dockerfile must exist; before any
-// solve, every node must answer (*UnreachableError, or *NodeTLSError for
-// a tcp:// node whose TLS does not match its options), some node must run
-// every platform (*UnsupportedPlatformError) and each tag's registry must
+// solve, every node must answer (*builder.UnreachableError, or
+// *builder.NodeTLSError for a tcp:// node whose TLS does not match its
+// options), some node must run every platform
+// (*builder.UnsupportedPlatformError) and each tag's registry must
 // accept a push (*PushRefusedError, *RegistryUnreachableError).
-func BuildOn(ctx context.Context, nodes []Node, opts Options) (*Result, error) {
+func BuildOn(ctx context.Context, nodes []builder.Node, opts Options) (*Result, error) {
 	start := time.Now()
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -75,12 +70,12 @@ func BuildOn(ctx context.Context, nodes []Node, opts Options) (*Result, error) {
 	if len(nodes) == 0 {
 		return nil, fmt.Errorf("%w: no builder node", ErrInvalidOptions)
 	}
-	conns, err := connectAll(ctx, nodes)
+	conns, err := builder.Connect(ctx, nodes)
 	if err != nil {
 		return nil, err
 	}
-	defer conns.close()
-	plan, err := Plan(nodes, conns.statuses, o.Platforms)
+	defer conns.Close()
+	plan, err := builder.Plan(nodes, conns.Statuses, o.Platforms)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +89,7 @@ func BuildOn(ctx context.Context, nodes []Node, opts Options) (*Result, error) {
 	}
 	var res *Result
 	if len(plan) == 1 {
-		res, err = buildSingle(ctx, conns.clients[plan[0].Index], plan[0], o)
+		res, err = buildSingle(ctx, conns.Clients[plan[0].Index], plan[0], o)
 	} else {
 		res, err = buildMerged(ctx, conns, plan, o)
 	}
@@ -116,7 +111,7 @@ func sortStats(stats []PlatformStat, order []platform.Platform) {
 	slices.SortStableFunc(stats, func(a, b PlatformStat) int { return pos[a.Platform] - pos[b.Platform] })
 }
 
-func endpoints(plan []Assignment) string {
+func endpoints(plan []builder.Assignment) string {
 	s := make([]string, len(plan))
 	for i, a := range plan {
 		s[i] = a.Node.Endpoint
@@ -124,48 +119,8 @@ func endpoints(plan []Assignment) string {
 	return strings.Join(s, ", ")
 }
 
-// conns are the open clients of a builder's nodes and what they said.
-type conns struct {
-	clients  []*client.Client
-	statuses []*NodeStatus
-}
-
-// connectAll connects to and probes every node at once; every node that
-// does not answer is reported.
-func connectAll(ctx context.Context, nodes []Node) (*conns, error) {
-	cs := &conns{clients: make([]*client.Client, len(nodes)), statuses: make([]*NodeStatus, len(nodes))}
-	errs := make([]error, len(nodes))
-	var eg errgroup.Group
-	for i, n := range nodes {
-		eg.Go(func() error {
-			c, err := connectNode(ctx, n)
-			if err != nil {
-				errs[i] = err
-				return nil
-			}
-			cs.clients[i] = c
-			cs.statuses[i], errs[i] = probeClient(ctx, c, n)
-			return nil
-		})
-	}
-	_ = eg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		cs.close()
-		return nil, err
-	}
-	return cs, nil
-}
-
-func (cs *conns) close() {
-	for _, c := range cs.clients {
-		if c != nil {
-			c.Close()
-		}
-	}
-}
-
 // buildSingle runs the whole build as one solve on one node.
-func buildSingle(ctx context.Context, c *client.Client, a Assignment, o Options) (*Result, error) {
+func buildSingle(ctx context.Context, c *client.Client, a builder.Assignment, o Options) (*Result, error) {
 	s, err := newNodeSolve(c, a, o, exportDirect)
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -35,11 +36,11 @@ func writeContext(t *testing.T, files map[string]string) string {
 const scratchDockerfile = "FROM scratch\nCOPY hello.txt /hello.txt\n"
 
 func TestBuildOCIOutputNoRegistry(t *testing.T) {
-	e := startTestBuilder(t)
+	e := testenv.StartBuildkitd(t)
 	dir := writeContext(t, map[string]string{"Dockerfile": scratchDockerfile, "hello.txt": "hi\n"})
 	dest := filepath.Join(t.TempDir(), "out.tar")
 	ps := testenv.Platforms(t, "linux/amd64", "linux/arm64", "linux/riscv64")
-	res, err := Build(t.Context(), e.Address(), Options{ContextDir: dir, Platforms: ps, OCIDest: dest, Tags: []string{"example.com/hello:oci"}})
+	res, err := buildAt(t.Context(), e.Address, Options{ContextDir: dir, Platforms: ps, OCIDest: dest, Tags: []string{"example.com/hello:oci"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func untar(t *testing.T, file string) layout.Path {
 func TestBuildMissingDockerfileBeforeDaemon(t *testing.T) {
 	dir := t.TempDir()
 	// No daemon listens at this address: the Dockerfile check comes first.
-	_, err := Build(t.Context(), "unix:///nonexistent/buildkitd.sock", Options{ContextDir: dir, Platforms: testenv.Platforms(t, "linux/amd64")})
+	_, err := buildAt(t.Context(), "unix:///nonexistent/buildkitd.sock", Options{ContextDir: dir, Platforms: testenv.Platforms(t, "linux/amd64")})
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "Dockerfile") {
 		t.Fatalf("want a not-exist error naming the Dockerfile, got %v", err)
 	}
@@ -116,28 +117,15 @@ func TestBuildMissingDockerfileBeforeDaemon(t *testing.T) {
 
 func TestBuildUnreachable(t *testing.T) {
 	dir := writeContext(t, map[string]string{"Dockerfile": scratchDockerfile, "hello.txt": "hi\n"})
-	_, err := Build(t.Context(), "unix://"+shortSocket(t), Options{ContextDir: dir, Platforms: testenv.Platforms(t, "linux/amd64")})
-	var ue *UnreachableError
+	_, err := buildAt(t.Context(), "unix://"+testenv.ShortTempDir(t)+"/buildkitd.sock", Options{ContextDir: dir, Platforms: testenv.Platforms(t, "linux/amd64")})
+	var ue *builder.UnreachableError
 	if !errors.As(err, &ue) {
 		t.Fatalf("want UnreachableError, got %v", err)
 	}
 }
 
-func TestPlanOneNodeUnsupported(t *testing.T) {
-	st := &NodeStatus{Address: "unix:///x", Workers: []Worker{{ID: "w", Platforms: []string{"linux/amd64", "linux/amd64/v2", "linux/arm/v7", "linux/arm64"}}}}
-	nodes := []Node{{Endpoint: "unix:///x"}}
-	if _, err := Plan(nodes, []*NodeStatus{st}, testenv.Platforms(t, "linux/amd64", "linux/arm/v5", "linux/arm/v6", "linux/arm64")); err != nil {
-		t.Errorf("supported platforms refused: %v", err)
-	}
-	_, err := Plan(nodes, []*NodeStatus{st}, testenv.Platforms(t, "linux/amd64", "linux/s390x", "linux/ppc64le"))
-	var ue *UnsupportedPlatformError
-	if !errors.As(err, &ue) || len(ue.Platforms) != 2 || ue.Platforms[0].String() != "linux/s390x" || ue.Platforms[1].String() != "linux/ppc64le" {
-		t.Fatalf("want s390x and ppc64le unsupported, got %v", err)
-	}
-}
-
 func TestBuildPushChecks(t *testing.T) {
-	e := startTestBuilder(t)
+	e := testenv.StartBuildkitd(t)
 	dir := writeContext(t, map[string]string{"Dockerfile": scratchDockerfile, "hello.txt": "hi\n"})
 	reg := testenv.StartRegistry(t, testenv.WithBasicAuth("alice", "s3cret"))
 	ps := testenv.Platforms(t, "linux/amd64", "linux/arm64")
@@ -145,8 +133,8 @@ func TestBuildPushChecks(t *testing.T) {
 
 	t.Run("refused without credentials", func(t *testing.T) {
 		o := opts
-		o.Tags, o.Keychain = []string{reg.Ref("hello", "v1")}, authn.NewMultiKeychain()
-		_, err := Build(t.Context(), e.Address(), o)
+		o.Tags, o.Registry.Keychain = []string{reg.Ref("hello", "v1")}, authn.NewMultiKeychain()
+		_, err := buildAt(t.Context(), e.Address, o)
 		var pe *PushRefusedError
 		if !errors.As(err, &pe) || pe.StatusCode != 401 {
 			t.Fatalf("want PushRefusedError 401, got %v", err)
@@ -155,7 +143,7 @@ func TestBuildPushChecks(t *testing.T) {
 	t.Run("unreachable registry", func(t *testing.T) {
 		o := opts
 		o.Tags = []string{"127.0.0.1:1/hello:v1"}
-		_, err := Build(t.Context(), e.Address(), o)
+		_, err := buildAt(t.Context(), e.Address, o)
 		var re *RegistryUnreachableError
 		if !errors.As(err, &re) || re.Registry != "127.0.0.1:1" {
 			t.Fatalf("want RegistryUnreachableError, got %v", err)
@@ -163,8 +151,8 @@ func TestBuildPushChecks(t *testing.T) {
 	})
 	t.Run("pushed with credentials from the keychain", func(t *testing.T) {
 		o := opts
-		o.Tags, o.Keychain = []string{reg.Ref("hello", "v1"), reg.Ref("hello", "v2")}, testenv.Keychain()
-		res, err := Build(t.Context(), e.Address(), o)
+		o.Tags, o.Registry.Keychain = []string{reg.Ref("hello", "v1"), reg.Ref("hello", "v2")}, testenv.Keychain()
+		res, err := buildAt(t.Context(), e.Address, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,12 +181,12 @@ func mustRef(t *testing.T, s string) name.Reference {
 // RUN fails, the solve fails before export, no tag exists afterwards.
 func TestBuildFailingRunPushesNothing(t *testing.T) {
 	testenv.LockHostBinfmt(t)
-	e := startTestBuilder(t)
+	e := testenv.StartBuildkitd(t)
 	ps := testenv.Platforms(t, "linux/amd64", "linux/arm64", "linux/s390x")
 	reg, base := registryWithBase(t, ps)
 	dir := writeContext(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nRUN [ \"$(uname -m)\" != s390x ]\n"})
 	tag := reg.Ref("fails", "v1")
-	_, err := Build(t.Context(), e.Address(), Options{ContextDir: dir, Platforms: ps, Push: true, Tags: []string{tag}, BuildArgs: map[string]string{"BASE": base}})
+	_, err := buildAt(t.Context(), e.Address, Options{ContextDir: dir, Platforms: ps, Push: true, Tags: []string{tag}, BuildArgs: map[string]string{"BASE": base}})
 	if err == nil {
 		t.Fatal("build with a failing RUN succeeded")
 	}
@@ -209,7 +197,7 @@ func TestBuildFailingRunPushesNothing(t *testing.T) {
 // TestBuildInterruptedPushesNothing cancels a build mid-RUN: the solve
 // ends before export and the tag never appears.
 func TestBuildInterruptedPushesNothing(t *testing.T) {
-	e := startTestBuilder(t)
+	e := testenv.StartBuildkitd(t)
 	ps := testenv.Platforms(t, "linux/amd64")
 	reg, base := registryWithBase(t, ps)
 	dir := writeContext(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nRUN sleep 60\n"})
@@ -217,7 +205,7 @@ func TestBuildInterruptedPushesNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err := Build(ctx, e.Address(), Options{ContextDir: dir, Platforms: ps, Push: true, Tags: []string{tag}, BuildArgs: map[string]string{"BASE": base}})
+	_, err := buildAt(ctx, e.Address, Options{ContextDir: dir, Platforms: ps, Push: true, Tags: []string{tag}, BuildArgs: map[string]string{"BASE": base}})
 	if err == nil {
 		t.Fatal("interrupted build succeeded")
 	}

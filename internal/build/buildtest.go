@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/multiarch-dev/multiarch/internal/build/container"
+	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
@@ -30,7 +31,7 @@ type TestResult struct {
 	Native bool
 	// Container runs processes in containers of the image's root file
 	// system with its configured environment, working directory and user.
-	Container Container
+	Container container.Container
 }
 
 // ErrNoResult says the frontend returned no image for a platform.
@@ -72,14 +73,14 @@ func testedSolve(ctx context.Context, s *nodeSolve, o Options, ch chan *client.S
 
 // testResults lends a container of every platform of res, in the order
 // the node was asked to build them.
-func testResults(ctx context.Context, gc gateway.Client, res *gateway.Result, a Assignment) ([]TestResult, error) {
+func testResults(ctx context.Context, gc gateway.Client, res *gateway.Result, a builder.Assignment) ([]TestResult, error) {
 	ps, err := exptypes.ParsePlatforms(res.Metadata)
 	if err != nil {
 		return nil, fmt.Errorf("read the platforms of the result: %w", err)
 	}
 	byName := map[string]exptypes.Platform{}
 	for _, p := range ps.Platforms {
-		byName[platforms.Format(p.Platform)] = p
+		byName[platform.FormatOCI(p.Platform)] = p
 	}
 	out := make([]TestResult, 0, len(a.Platforms))
 	for _, p := range a.Platforms {
@@ -96,7 +97,7 @@ func testResults(ctx context.Context, gc gateway.Client, res *gateway.Result, a 
 	return out, nil
 }
 
-func resultContainer(ctx context.Context, gc gateway.Client, res *gateway.Result, ep exptypes.Platform, p platform.Platform) (*gatewayContainer, error) {
+func resultContainer(ctx context.Context, gc gateway.Client, res *gateway.Result, ep exptypes.Platform, p platform.Platform) (container.Container, error) {
 	ref, ok := res.Refs[ep.ID]
 	if !ok && len(res.Refs) == 0 {
 		ref, ok = res.Ref, res.Ref != nil
@@ -110,9 +111,5 @@ func resultContainer(ctx context.Context, gc gateway.Client, res *gateway.Result
 			return nil, fmt.Errorf("%s: image config: %w", p, err)
 		}
 	}
-	ctr := newGatewayContainer(gc, ref, p, img.Config)
-	if err := ctr.setHolder(ctx); err != nil {
-		return nil, err
-	}
-	return ctr, nil
+	return container.FromReference(ctx, gc, ref, p, img.Config)
 }

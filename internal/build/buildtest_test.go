@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/multiarch-dev/multiarch/internal/build/container"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -31,13 +32,13 @@ func TestBuildTestHookTwoNodes(t *testing.T) {
 	opts.Tags = []string{reg.Ref("hello", "tested")}
 	opts.Test = func(ctx context.Context, rs []TestResult) error {
 		for _, r := range rs {
-			c, release := Shared(ctx, r.Container)
+			c, release := container.Shared(ctx, r.Container)
 			// Shared: the second run sees the first one's write.
-			if _, err := c.Run(ctx, Process{Args: []string{"sh", "-c", "cat /built-on > /seen"}}); err != nil {
+			if _, err := c.Run(ctx, container.Process{Args: []string{"sh", "-c", "cat /built-on > /seen"}}); err != nil {
 				release()
 				return err
 			}
-			res, err := c.Run(ctx, Process{Args: []string{"cat", "/seen"}})
+			res, err := c.Run(ctx, container.Process{Args: []string{"cat", "/seen"}})
 			release()
 			if err != nil {
 				return err

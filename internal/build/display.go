@@ -9,9 +9,6 @@ import (
 	"github.com/moby/buildkit/util/progress/progressui"
 )
 
-// ProgressModes are the names NewDisplay accepts ("json" is rawjson).
-var ProgressModes = []string{"auto", "plain", "tty", "quiet", "rawjson", "json"}
-
 // Display draws build progress: BuildKit's own progressui, the display
 // buildx users know. The caller picks where it draws; the library never
 // writes anywhere else.

@@ -5,9 +5,10 @@ import (
 	"maps"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+
+	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 // Annotation is one OCI annotation of the built images: on every platform
@@ -62,7 +63,7 @@ func ParseCacheSpec(s string) (CacheSpec, error) {
 	if c.Type != "registry" {
 		return c, fmt.Errorf("%w: cache %q: only type=registry is supported", ErrInvalidOptions, s)
 	}
-	if _, err := name.ParseReference(c.Attrs["ref"]); err != nil {
+	if err := registry.CheckReference(c.Attrs["ref"]); err != nil {
 		return c, fmt.Errorf("%w: cache %q: ref: %v", ErrInvalidOptions, s, err)
 	}
 	return c, nil
@@ -74,23 +75,9 @@ func ParseCacheSpec(s string) (CacheSpec, error) {
 func (c CacheSpec) entry(suffix string) client.CacheOptionsEntry {
 	attrs := maps.Clone(c.Attrs)
 	if suffix != "" {
-		attrs["ref"] = suffixTag(attrs["ref"], suffix)
+		attrs["ref"] = registry.WithTagSuffix(attrs["ref"], suffix)
 	}
 	return client.CacheOptionsEntry{Type: c.Type, Attrs: attrs}
-}
-
-// suffixTag turns REPO:TAG into REPO:TAG-suffix (REPO alone into
-// REPO:latest-suffix, REPO@DIGEST is kept: a digest names one cache).
-func suffixTag(ref, suffix string) string {
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		return ref
-	}
-	t, ok := r.(name.Tag)
-	if !ok {
-		return ref
-	}
-	return t.Context().Tag(t.TagStr() + "-" + suffix).String()
 }
 
 // frontendExtras adds labels to the frontend attributes.

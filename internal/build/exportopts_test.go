@@ -2,6 +2,8 @@ package build
 
 import (
 	"testing"
+
+	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 func TestParseAnnotation(t *testing.T) {
@@ -60,7 +62,7 @@ func TestAnnotationAttrs(t *testing.T) {
 }
 
 func TestInsecureRegistryExport(t *testing.T) {
-	o := Options{Tags: []string{"reg.example:5000/app:v1"}, Insecure: []string{"reg.example"}}
+	o := Options{Tags: []string{"reg.example:5000/app:v1"}, Registry: registry.Options{Insecure: []string{"reg.example"}}}
 	if e := byDigestExport(o); e.Attrs["registry.insecure"] != "true" || e.Attrs["name"] != "reg.example:5000/app" || e.Attrs["push-by-digest"] != "true" {
 		t.Errorf("by-digest export attrs %v", e.Attrs)
 	}
@@ -76,12 +78,12 @@ func TestInsecureRegistryExport(t *testing.T) {
 		{[]string{"reg.example:6000"}, ""},
 	} {
 		o := o
-		o.Insecure = tc.insecure
+		o.Registry.Insecure = tc.insecure
 		if got := byDigestExport(o).Attrs["registry.insecure"]; got != tc.want {
 			t.Errorf("insecure %q: registry.insecure %q, want %q", tc.insecure, got, tc.want)
 		}
 	}
-	o.Insecure = nil
+	o.Registry.Insecure = nil
 	if e := byDigestExport(o); e.Attrs["registry.insecure"] != "" {
 		t.Errorf("insecure without a listed registry: %v", e.Attrs)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
@@ -11,10 +12,10 @@ import (
 // images by digest, then assembles the index from them and pushes it under
 // every tag (internal/registry's CreateIndex: children first, index
 // last). Without Push the nodes build into their caches only.
-func buildMerged(ctx context.Context, cs *conns, plan []Assignment, o Options) (*Result, error) {
+func buildMerged(ctx context.Context, cs *builder.Conns, plan []builder.Assignment, o Options) (*Result, error) {
 	solves := make([]*nodeSolve, len(plan))
 	for i, a := range plan {
-		s, err := newNodeSolve(cs.clients[a.Index], a, o, exportByDigest)
+		s, err := newNodeSolve(cs.Clients[a.Index], a, o, exportByDigest)
 		if err != nil {
 			return nil, err
 		}
@@ -42,7 +43,7 @@ func buildMerged(ctx context.Context, cs *conns, plan []Assignment, o Options) (
 
 // merge writes the index of every node's images under every tag.
 func merge(ctx context.Context, o Options, solves []*nodeSolve, res *Result) error {
-	repo := repository(o.Tags[0])
+	repo := registry.Repository(o.Tags[0])
 	sources := make([]string, len(solves))
 	for i, s := range solves {
 		d := s.resp.ExporterResponse[exporterDigestKey]
@@ -52,7 +53,7 @@ func merge(ctx context.Context, o Options, solves []*nodeSolve, res *Result) err
 		sources[i] = repo + "@" + d
 	}
 	created, err := registry.CreateIndex(ctx, o.Tags[0], sources, registry.CreateOptions{
-		Options:      registry.Options{Keychain: o.Keychain, Insecure: o.Insecure, Logger: o.Logger},
+		Options:      o.Registry,
 		Annotations:  o.indexAnnotations(),
 		ExtraTargets: o.Tags[1:],
 	})

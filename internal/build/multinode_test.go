@@ -11,17 +11,19 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	controlapi "github.com/moby/buildkit/api/services/control"
+	bkclient "github.com/moby/buildkit/client"
 
+	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
 // twoNodes starts two buildkitd processes: the first declared the native
 // linux/arm64 node, the second a general node (native linux/amd64).
-func twoNodes(t *testing.T) (arm, gen *Embedded, nodes []Node) {
+func twoNodes(t *testing.T) (arm, gen *testenv.Buildkitd, nodes []builder.Node) {
 	t.Helper()
-	arm, gen = startTestBuilder(t), startTestBuilder(t)
-	return arm, gen, []Node{{Endpoint: arm.Address(), Platforms: []string{"linux/arm64"}}, {Endpoint: gen.Address()}}
+	arm, gen = testenv.StartBuildkitd(t), testenv.StartBuildkitd(t)
+	return arm, gen, []builder.Node{{Endpoint: arm.Address, Platforms: testenv.Platforms(t, "linux/arm64")}, {Endpoint: gen.Address}}
 }
 
 // TestTwoNodeBuild builds examples/hello on two nodes and proves from each
@@ -75,7 +77,7 @@ func TestTwoNodeBuild(t *testing.T) {
 	// to build and which image it exported; the arm64 manifest of the
 	// merged index is in the arm node's export, the others in the general
 	// node's, and neither node was asked for the other's platforms.
-	armRecs, genRecs := history(t, arm.Address()), history(t, gen.Address())
+	armRecs, genRecs := history(t, arm.Address), history(t, gen.Address)
 	if len(armRecs) != 1 || len(genRecs) != 1 {
 		t.Fatalf("want one build per node, got %d and %d", len(armRecs), len(genRecs))
 	}
@@ -84,9 +86,9 @@ func TestTwoNodeBuild(t *testing.T) {
 		map[string]string{"linux/amd64": digests["linux/amd64"], "linux/s390x": digests["linux/s390x"]})
 
 	for _, s := range res.Stats {
-		want := gen.Address()
+		want := gen.Address
 		if s.Platform == "linux/arm64" {
-			want = arm.Address()
+			want = arm.Address
 		}
 		if s.Node != want || s.Emulated != (s.Platform == "linux/s390x") || s.Duration <= 0 {
 			t.Errorf("stat %+v: want node %s", s, want)
@@ -115,7 +117,7 @@ func checkBuiltOn(t *testing.T, idx v1.ImageIndex, ps []platform.Platform) {
 // history returns the finished build records of the daemon at address.
 func history(t *testing.T, address string) []*controlapi.BuildHistoryRecord {
 	t.Helper()
-	c, err := connect(t.Context(), address)
+	c, err := bkclient.New(t.Context(), address)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +183,7 @@ func TestTwoNodeFailureLeavesNoTag(t *testing.T) {
 	tag := reg.Ref("fails", "v1")
 	_, err := BuildOn(t.Context(), nodes, Options{ContextDir: dir, Platforms: ps, Push: true, Tags: []string{tag}, BuildArgs: map[string]string{"BASE": base}})
 	var ne *NodeBuildError
-	if !errors.As(err, &ne) || ne.Node != arm.Address() || !strings.Contains(err.Error(), "linux/arm64") {
+	if !errors.As(err, &ne) || ne.Node != arm.Address || !strings.Contains(err.Error(), "linux/arm64") {
 		t.Fatalf("want a NodeBuildError of the arm node, got %v", err)
 	}
 	testenv.CheckNotPushed(t, tag)
@@ -191,7 +193,7 @@ func TestTwoNodeFailureLeavesNoTag(t *testing.T) {
 // random value from one builder and imports it on another: the second
 // image holds the same value, so its RUN came from the cache.
 func TestRegistryCacheAcrossBuilders(t *testing.T) {
-	first, second := startTestBuilder(t), startTestBuilder(t)
+	first, second := testenv.StartBuildkitd(t), testenv.StartBuildkitd(t)
 	ps := testenv.Platforms(t, "linux/amd64")
 	reg, base := registryWithBase(t, ps)
 	dir := writeContext(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nRUN head -c 16 /dev/urandom | od -An -tx1 > /random\n"})
@@ -201,7 +203,7 @@ func TestRegistryCacheAcrossBuilders(t *testing.T) {
 	}
 	random := func(addr, tag string, o Options) string {
 		o.ContextDir, o.Platforms, o.Push, o.Tags, o.BuildArgs = dir, ps, true, []string{tag}, map[string]string{"BASE": base}
-		if _, err := Build(t.Context(), addr, o); err != nil {
+		if _, err := buildAt(t.Context(), addr, o); err != nil {
 			t.Fatal(err)
 		}
 		idx, err := remote.Index(mustRef(t, tag))
@@ -210,8 +212,8 @@ func TestRegistryCacheAcrossBuilders(t *testing.T) {
 		}
 		return string(testenv.ReadFile(t, testenv.ImageFor(t, idx, ps[0]), "/random"))
 	}
-	a := random(first.Address(), reg.Ref("hello", "a"), Options{CacheTo: []CacheSpec{cache}})
-	b := random(second.Address(), reg.Ref("hello", "b"), Options{CacheFrom: []CacheSpec{cache}})
+	a := random(first.Address, reg.Ref("hello", "a"), Options{CacheTo: []CacheSpec{cache}})
+	b := random(second.Address, reg.Ref("hello", "b"), Options{CacheFrom: []CacheSpec{cache}})
 	// 16 random bytes: equal only when the RUN was not run again.
 	if a != b {
 		t.Errorf("second builder ran the RUN again (%q, first %q): cache not imported", b, a)

@@ -8,10 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
-
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 // Options configure one multi-platform build.
@@ -42,12 +40,6 @@ type Options struct {
 	// with -node<N> (its place in the builder) and imports both that and
 	// the ref itself.
 	CacheFrom, CacheTo []CacheSpec
-	// Insecure names registries (host or host:port) reached over plain
-	// HTTP by this process (push check, read-back, index merge). Loopback
-	// registries always are. The daemon needs its own entry: the embedded
-	// builder gets one through WithInsecureRegistries, a remote node in its
-	// buildkitd.toml.
-	Insecure []string
 	// Test, when set, is called inside each node's build session with a
 	// container of every platform that node built, after the solve and
 	// before anything is exported (the solve runs as a gateway build
@@ -55,9 +47,15 @@ type Options struct {
 	// a *NodeBuildError): no node exports, no tag is pushed or moved, no
 	// OCI file is written. Nodes call it concurrently.
 	Test TestFunc
-	// Keychain gives registry credentials to the daemon and to the push
-	// pre-check (default authn.DefaultKeychain).
-	Keychain authn.Keychain
+	// Registry is how this process reaches registries (push check,
+	// read-back, index merge) and which credentials the daemon is lent:
+	// its Keychain (default docker's config and credential helpers) and
+	// Insecure, the registries (host or host:port) reached over plain HTTP
+	// (loopback registries always are; the exporter is told to as well).
+	// The daemon needs its own entry: the embedded builder gets one through
+	// embedded.WithInsecureRegistries, a remote node in its buildkitd.toml.
+	// Its Logger defaults to Logger.
+	Registry registry.Options
 	// Display draws progress (nil: none).
 	Display *Display
 	// Logger gets debug detail (default: discard).
@@ -83,11 +81,11 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Dockerfile == "" {
 		o.Dockerfile = filepath.Join(o.ContextDir, "Dockerfile")
 	}
-	if o.Keychain == nil {
-		o.Keychain = authn.DefaultKeychain
-	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Registry.Logger == nil {
+		o.Registry.Logger = o.Logger
 	}
 	if err := o.validate(); err != nil {
 		return o, err
@@ -116,7 +114,7 @@ func (o Options) validate() error {
 		return fmt.Errorf("%w: choose push or an OCI output, not both", ErrInvalidOptions)
 	}
 	for _, t := range o.Tags {
-		if _, err := name.ParseReference(t); err != nil {
+		if err := registry.CheckReference(t); err != nil {
 			return fmt.Errorf("%w: tag %q: %v", ErrInvalidOptions, t, err)
 		}
 	}

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
-
 	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
@@ -15,7 +12,7 @@ import (
 // check runs from this machine; a remote builder is assumed to reach the
 // same registries.
 func checkPush(ctx context.Context, o Options) error {
-	return pushCheckError(registry.CheckPush(ctx, o.Tags, registry.Options{Keychain: o.Keychain, Insecure: o.Insecure, Logger: o.Logger}))
+	return pushCheckError(registry.CheckPush(ctx, o.Tags, o.Registry))
 }
 
 // pushCheckError gives the registry's refusal and unreachability this
@@ -31,16 +28,12 @@ func pushCheckError(err error) error {
 	// The wrapped error drops its reference: the outer message names it.
 	inner := *re
 	inner.Ref = ""
-	var terr *transport.Error
+	code := registry.StatusCode(err)
 	switch {
-	case errors.Is(err, registry.ErrUnauthorized) && errors.As(err, &terr):
-		return &PushRefusedError{Ref: re.Ref, StatusCode: terr.StatusCode, Err: &inner}
+	case errors.Is(err, registry.ErrUnauthorized) && code != 0:
+		return &PushRefusedError{Ref: re.Ref, StatusCode: code, Err: &inner}
 	case errors.Is(err, registry.ErrUnreachable):
-		reg := re.Ref
-		if r, perr := name.ParseReference(re.Ref); perr == nil {
-			reg = r.Context().RegistryStr()
-		}
-		return &RegistryUnreachableError{Registry: reg, Err: &inner}
+		return &RegistryUnreachableError{Registry: registry.Host(re.Ref), Err: &inner}
 	}
 	return err
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/registry"
 )
@@ -35,7 +36,7 @@ const (
 
 // nodeSolve is one node's solve and what it produced.
 type nodeSolve struct {
-	a      Assignment
+	a      builder.Assignment
 	c      *client.Client
 	so     client.SolveOpt
 	tl     *timeline
@@ -43,7 +44,7 @@ type nodeSolve struct {
 	resp   *client.SolveResponse
 }
 
-func newNodeSolve(c *client.Client, a Assignment, o Options, kind exportKind) (*nodeSolve, error) {
+func newNodeSolve(c *client.Client, a builder.Assignment, o Options, kind exportKind) (*nodeSolve, error) {
 	so, finish, err := solveOpt(o, a, kind)
 	if err != nil {
 		return nil, err
@@ -53,7 +54,7 @@ func newNodeSolve(c *client.Client, a Assignment, o Options, kind exportKind) (*
 }
 
 // label names a node in the shared display and in its cache refs.
-func (a Assignment) label() string { return fmt.Sprintf("node%d", a.Index) }
+func nodeLabel(a builder.Assignment) string { return fmt.Sprintf("node%d", a.Index) }
 
 // runSolves runs every solve at once and draws their progress on one
 // display (vertices labelled by node when labelled). The first failure
@@ -69,7 +70,7 @@ func runSolves(ctx context.Context, o Options, solves []*nodeSolve, labelled boo
 		ch := make(chan *client.SolveStatus)
 		label := ""
 		if labelled {
-			label = s.a.label()
+			label = nodeLabel(s.a)
 		}
 		relays.Go(func() { relay(ch, out, s.tl, label) })
 		eg.Go(func() error {
@@ -101,7 +102,7 @@ func (s *nodeSolve) run(ctx context.Context, o Options, ch chan *client.SolveSta
 
 // solveOpt maps Options to the solve options of node a. finish(ok)
 // completes an OCI output: renamed into place when ok, removed otherwise.
-func solveOpt(o Options, a Assignment, kind exportKind) (client.SolveOpt, func(ok bool) error, error) {
+func solveOpt(o Options, a builder.Assignment, kind exportKind) (client.SolveOpt, func(ok bool) error, error) {
 	ctxFS, err := fsutil.NewFS(o.ContextDir)
 	if err != nil {
 		return client.SolveOpt{}, nil, fmt.Errorf("build context: %w", err)
@@ -128,11 +129,11 @@ func solveOpt(o Options, a Assignment, kind exportKind) (client.SolveOpt, func(o
 		Frontend:      "dockerfile.v0",
 		FrontendAttrs: attrs,
 		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS},
-		Session:       []session.Attachable{authSession(o.Keychain)},
+		Session:       []session.Attachable{builder.AuthSession(o.Registry)},
 	}
 	suffix := ""
 	if kind == exportByDigest {
-		suffix = a.label()
+		suffix = nodeLabel(a)
 	}
 	so.CacheImports, so.CacheExports = o.cacheEntries(suffix)
 	finish := func(bool) error { return nil }
@@ -157,7 +158,7 @@ func solveOpt(o Options, a Assignment, kind exportKind) (client.SolveOpt, func(o
 // by digest only: no tag is written until the index is assembled.
 func byDigestExport(o Options) client.ExportEntry {
 	e := client.ExportEntry{Type: client.ExporterImage, Attrs: o.annotationAttrs(false)}
-	e.Attrs[string(exptypes.OptKeyName)] = repository(o.Tags[0])
+	e.Attrs[string(exptypes.OptKeyName)] = registry.Repository(o.Tags[0])
 	e.Attrs[string(exptypes.OptKeyPush)] = "true"
 	e.Attrs[string(exptypes.OptKeyPushByDigest)] = "true"
 	e.Attrs[string(exptypes.OptKeyNameCanonical)] = "true"
@@ -166,11 +167,11 @@ func byDigestExport(o Options) client.ExportEntry {
 }
 
 // insecureAttr lets the exporter push over plain HTTP when a tag's
-// registry is listed in o.Insecure, so a remote node needs no
+// registry is listed in o.Registry.Insecure, so a remote node needs no
 // buildkitd.toml entry for it.
 func (o Options) insecureAttr(attrs map[string]string) {
 	for _, t := range o.Tags {
-		if registry.ListedInsecure(t, o.Insecure) {
+		if registry.ListedInsecure(t, o.Registry.Insecure) {
 			attrs[string(exptypes.OptKeyInsecure)] = "true"
 			return
 		}

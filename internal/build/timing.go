@@ -5,9 +5,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client"
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/multiarch-dev/multiarch/internal/builder"
+	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
 // PlatformStat is the time one platform of a build took, read from the
@@ -88,18 +90,18 @@ func parseStep(name string) (s step, ok bool) {
 		return s, false
 	}
 	exec, target, cross := strings.Cut(fields[0], "->")
-	ep, err := platforms.Parse(exec)
+	ep, err := platform.NormalizeName(exec)
 	if err != nil || !startsWithOS(exec) {
 		return s, false
 	}
-	s.exec = platforms.Format(platforms.Normalize(ep))
-	s.target = s.exec
+	s.exec, s.target = ep, ep
 	if cross {
 		if !startsWithOS(target) {
-			target = ep.OS + "/" + target
+			osName, _, _ := strings.Cut(ep, "/")
+			target = osName + "/" + target
 		}
-		if tp, err := platforms.Parse(target); err == nil {
-			s.target = platforms.Format(platforms.Normalize(tp))
+		if tp, err := platform.NormalizeName(target); err == nil {
+			s.target = tp
 		}
 	}
 	s.run = strings.HasPrefix(rest, "RUN ")
@@ -115,8 +117,8 @@ func startsWithOS(s string) bool {
 
 // stats turns the timeline of node a into one PlatformStat per platform
 // of a, and returns the intervals of its emulated RUN steps.
-func (tl *timeline) stats(a Assignment) ([]PlatformStat, []interval) {
-	native := NativePlatforms(a.Node, a.Status)
+func (tl *timeline) stats(a builder.Assignment) ([]PlatformStat, []interval) {
+	native := builder.NativePlatforms(a.Node, a.Status)
 	all := map[string][]interval{}
 	runs := map[string][]interval{}
 	var emulated []interval
@@ -130,7 +132,7 @@ func (tl *timeline) stats(a Assignment) ([]PlatformStat, []interval) {
 		}
 		iv := interval{*v.started, *v.ended}
 		all[s.target] = append(all[s.target], iv)
-		if s.run && !isNative(native, s.exec) {
+		if s.run && !slices.ContainsFunc(native, func(n string) bool { return platform.NativeOn(n, s.exec) }) {
 			runs[s.target] = append(runs[s.target], iv)
 			emulated = append(emulated, iv)
 		}

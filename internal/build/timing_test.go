@@ -7,6 +7,7 @@ import (
 	"github.com/moby/buildkit/client"
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -45,6 +46,11 @@ func TestUnion(t *testing.T) {
 	}
 }
 
+// emulating is a node status of an amd64 host with QEMU for the usual
+// targets, as BuildKit lists it (native platform first).
+var emulating = &builder.NodeStatus{Workers: []builder.Worker{{ID: "w", Platforms: []string{
+	"linux/amd64", "linux/amd64/v2", "linux/386", "linux/arm64", "linux/arm/v7", "linux/arm/v6", "linux/ppc64le", "linux/s390x"}}}}
+
 // TestTimelineStats feeds a status stream as BuildKit sends it (a vertex
 // started, then completed, in two updates) and reads per-platform times
 // and emulated RUN time back.
@@ -63,7 +69,7 @@ func TestTimelineStats(t *testing.T) {
 	send("x1", "[linux/amd64->s390x build 1/1] RUN go build", ts(0), ts(4), false)
 	send("c1", "[linux/s390x 0/2] RUN cached", ts(0), ts(0), true)
 	send("i", "[internal] load build definition from Dockerfile", ts(0), ts(10), false)
-	a := Assignment{Node: Node{Endpoint: "unix:///n"}, Status: emulating,
+	a := builder.Assignment{Node: builder.Node{Endpoint: "unix:///n"}, Status: emulating,
 		Platforms: testenv.Platforms(t, "linux/amd64", "linux/s390x"), Emulated: map[string]bool{"linux/s390x": true}}
 	stats, em := tl.stats(a)
 	if len(stats) != 2 {

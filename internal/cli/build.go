@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/registry"
@@ -104,7 +105,7 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 	if err := f.exportOptions(&o); err != nil {
 		return o, err
 	}
-	o.Insecure, _ = cmd.Flags().GetStringArray("insecure-registry")
+	o.Registry.Insecure, _ = cmd.Flags().GetStringArray("insecure-registry")
 	if f.strictCPU && f.test == "" {
 		return o, errors.New("--strict-cpu applies to --test: give the command to test with --test 'CMD'")
 	}
@@ -225,7 +226,7 @@ func buildAndTest(cmd *cobra.Command, out io.Writer, f *buildFlags, opts build.O
 		tester = newBuildTester(testTag(opts.Tags), f.test, imagetest.Options{StrictCPU: f.strictCPU, Parallel: len(opts.Platforms), Logger: opts.Logger})
 		opts.Test = tester.test
 	}
-	nodes, err := builderNodes(cmd.Context(), cmd, f.builder, opts.Insecure)
+	nodes, err := builderNodes(cmd.Context(), cmd, f.builder, opts.Registry.Insecure)
 	if err != nil {
 		return nil, nil, explainBuildError(err)
 	}
@@ -253,23 +254,23 @@ func buildAndTest(cmd *cobra.Command, out io.Writer, f *buildFlags, opts build.O
 // explainNodesError explains an error of the named builder's nodes: a
 // node that failed TLS or does not answer names the builder and how to see
 // its nodes; one that answered is not to be started.
-func explainNodesError(builder string, err error) error {
+func explainNodesError(name string, err error) error {
 	var (
-		tlsErr      *build.NodeTLSError
-		unreachable *build.UnreachableError
+		tlsErr      *builder.NodeTLSError
+		unreachable *builder.UnreachableError
 	)
 	failedTLS, down := errors.As(err, &tlsErr), errors.As(err, &unreachable)
 	if !failedTLS && !down {
 		return explainBuildError(err)
 	}
-	next := fmt.Sprintf("`multiarch builder status %s` shows every node's state", builder)
+	next := fmt.Sprintf("`multiarch builder status %s` shows every node's state", name)
 	if failedTLS {
-		next = fmt.Sprintf("%s\n%s; to change a node's TLS options, `multiarch builder rm %s` and create it again", tlsErr.Hint(), next, builder)
+		next = fmt.Sprintf("%s\n%s; to change a node's TLS options, `multiarch builder rm %s` and create it again", tlsErr.Hint(), next, name)
 	}
 	if down {
 		next += "; start the node's buildkitd, or recreate the builder without it"
 	}
-	return fmt.Errorf("builder %s: %w\n%s", builder, err, next)
+	return fmt.Errorf("builder %s: %w\n%s", name, err, next)
 }
 
 // testTag names build results in the test matrix: the first tag, else
@@ -382,21 +383,21 @@ func writeMetadata(path string, r *build.Result) error {
 // explainBuildError adds what to do next to the library's typed errors.
 func explainBuildError(err error) error {
 	var (
-		unreachable *build.UnreachableError
-		tlsErr      *build.NodeTLSError
-		unsupported *build.UnsupportedPlatformError
+		unreachable *builder.UnreachableError
+		tlsErr      *builder.NodeTLSError
+		unsupported *builder.UnsupportedPlatformError
 		refused     *build.PushRefusedError
 		regDown     *build.RegistryUnreachableError
 	)
 	switch {
 	case errors.As(err, &tlsErr):
 		return fmt.Errorf("%w\n%s\n$%s carries no TLS options: create a named builder with them (`multiarch builder create NAME --node %s --tls-ca FILE [--tls-cert FILE --tls-key FILE]`) and build with --builder NAME",
-			err, tlsErr.Hint(), build.EnvBuildkitHost, tlsErr.Address)
+			err, tlsErr.Hint(), builder.EnvBuildkitHost, tlsErr.Address)
 	case errors.As(err, &unreachable):
-		if addr, ok := build.AddressFromEnv(); ok {
-			return fmt.Errorf("%w\nstart buildkitd at %s=%s, or unset %s to use the embedded builder", err, build.EnvBuildkitHost, addr, build.EnvBuildkitHost)
+		if addr, ok := buildkitHost(); ok {
+			return fmt.Errorf("%w\nstart buildkitd at %s=%s, or unset %s to use the embedded builder", err, builder.EnvBuildkitHost, addr, builder.EnvBuildkitHost)
 		}
-		return fmt.Errorf("%w\nstart the embedded builder with `multiarch builder up`, or point %s at a running buildkitd", err, build.EnvBuildkitHost)
+		return fmt.Errorf("%w\nstart the embedded builder with `multiarch builder up`, or point %s at a running buildkitd", err, builder.EnvBuildkitHost)
 	case errors.As(err, &unsupported):
 		names := make([]string, len(unsupported.Platforms))
 		for i, p := range unsupported.Platforms {

@@ -15,7 +15,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/builder"
+	"github.com/multiarch-dev/multiarch/internal/builder/embedded"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -37,10 +38,10 @@ func runCLIContext(ctx context.Context, args ...string) (stdout, stderr string, 
 func embeddedEnv(t *testing.T) (stateDir, socket string) {
 	t.Helper()
 	stateDir, socket = tempBuilderDirs(t)
-	t.Setenv(build.EnvBuildkitHost, "")
-	os.Unsetenv(build.EnvBuildkitHost)
-	t.Setenv(build.EnvStateDir, stateDir)
-	t.Setenv(build.EnvSocket, socket)
+	t.Setenv(builder.EnvBuildkitHost, "")
+	os.Unsetenv(builder.EnvBuildkitHost)
+	t.Setenv(embedded.EnvStateDir, stateDir)
+	t.Setenv(embedded.EnvSocket, socket)
 	return stateDir, socket
 }
 
@@ -132,7 +133,7 @@ func checkPushed(t *testing.T, tag, want string) {
 // and checks that the daemon, its pid file and its socket are gone.
 func stopEmbeddedCLI(t *testing.T, state, sock string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), build.StopGrace+20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), embedded.StopGrace+20*time.Second)
 	defer cancel()
 	if t.Failed() {
 		log := filepath.Join(state, "buildkitd.log")
@@ -169,12 +170,12 @@ func processGone(pid int, d time.Duration) bool {
 // starts (the buildkitd binary is /bin/false so nothing could).
 func TestBuildEmbeddedEnvBadInputCLI(t *testing.T) {
 	for _, tc := range []struct{ env, value string }{
-		{build.EnvSocket, "bk.sock"},
-		{build.EnvStateDir, "state"},
+		{embedded.EnvSocket, "bk.sock"},
+		{embedded.EnvStateDir, "state"},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			state, _ := embeddedEnv(t)
-			t.Setenv(build.EnvBuildkitd, "/bin/false")
+			t.Setenv(embedded.EnvBuildkitd, "/bin/false")
 			t.Setenv(tc.env, tc.value)
 			want := tc.env + ": "
 			for _, args := range [][]string{

@@ -17,6 +17,7 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/registry"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
@@ -159,7 +160,7 @@ func TestBuildBadInputCLI(t *testing.T) {
 		{"no builder", []string{"build", dir, "--platform", "linux/amd64"}, []string{"no builder reachable", "start buildkitd at BUILDKIT_HOST=", "or unset BUILDKIT_HOST"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv(build.EnvBuildkitHost, noSock)
+			t.Setenv(builder.EnvBuildkitHost, noSock)
 			t.Setenv(envPlatforms, "")
 			_, _, err := runBuildCLI(t, tc.args...)
 			requireErrorSays(t, tc.name, err, tc.want...)
@@ -186,18 +187,18 @@ func TestParseOutputAndBuildArgs(t *testing.T) {
 // TestExplainBuildError checks that each typed build error says what to
 // do next.
 func TestExplainBuildError(t *testing.T) {
-	t.Setenv(build.EnvBuildkitHost, "")
+	t.Setenv(builder.EnvBuildkitHost, "")
 	for _, tc := range []struct {
 		err  error
 		want []string
 	}{
-		{&build.UnreachableError{Address: "unix:///x"}, []string{"no builder reachable at unix:///x", "multiarch builder up", build.EnvBuildkitHost}},
-		{&build.UnsupportedPlatformError{Address: "unix:///x", Platforms: testenv.Platforms(t, "linux/s390x", "linux/ppc64le")},
+		{&builder.UnreachableError{Address: "unix:///x"}, []string{"no builder reachable at unix:///x", "multiarch builder up", builder.EnvBuildkitHost}},
+		{&builder.UnsupportedPlatformError{Address: "unix:///x", Platforms: testenv.Platforms(t, "linux/s390x", "linux/ppc64le")},
 			[]string{"cannot build linux/s390x, linux/ppc64le", "multiarch binfmt install linux/s390x linux/ppc64le"}},
 		{&build.PushRefusedError{Ref: "r.example/a:b", StatusCode: 401}, []string{"refused push to r.example/a:b (HTTP 401)", "log in"}},
 		{&build.RegistryUnreachableError{Registry: "r.example"}, []string{"registry r.example unreachable", "registry is running"}},
 		// $BUILDKIT_HOST can carry no TLS options: a named builder can.
-		{&build.NodeTLSError{Address: "tcp://n:1234", Problem: "it speaks TLS, and the builder has no --tls-* options for it"},
+		{&builder.NodeTLSError{Address: "tcp://n:1234", Problem: "it speaks TLS, and the builder has no --tls-* options for it"},
 			[]string{"TLS with node tcp://n:1234 failed: it speaks TLS", "the node uses TLS: --tls-ca must be",
 				"multiarch builder create NAME --node tcp://n:1234 --tls-ca FILE", "--builder NAME"}},
 	} {
@@ -208,8 +209,8 @@ func TestExplainBuildError(t *testing.T) {
 		requireErrorSays(t, fmt.Sprintf("%T", tc.err), got, tc.want...)
 	}
 	// With $BUILDKIT_HOST set, the embedded builder is not the one to start.
-	t.Setenv(build.EnvBuildkitHost, "tcp://far:1234")
-	got := explainBuildError(&build.UnreachableError{Address: "tcp://far:1234"}).Error()
+	t.Setenv(builder.EnvBuildkitHost, "tcp://far:1234")
+	got := explainBuildError(&builder.UnreachableError{Address: "tcp://far:1234"}).Error()
 	if !strings.Contains(got, "start buildkitd at BUILDKIT_HOST=tcp://far:1234, or unset BUILDKIT_HOST") || strings.Contains(got, "builder up") {
 		t.Errorf("BUILDKIT_HOST unreachable: %q", got)
 	}
@@ -228,8 +229,8 @@ func TestExplainBuildError(t *testing.T) {
 // node that failed TLS gets what to check in its TLS options and is not
 // to be started; one that does not answer is; both at once get both.
 func TestExplainNodesError(t *testing.T) {
-	tlsErr := &build.NodeTLSError{Address: "tcp://a:1", Problem: "it requires a client certificate, and none was given (--tls-cert, --tls-key)"}
-	down := &build.UnreachableError{Address: "tcp://b:1", Err: errors.New("connection refused")}
+	tlsErr := &builder.NodeTLSError{Address: "tcp://a:1", Problem: "it requires a client certificate, and none was given (--tls-cert, --tls-key)"}
+	down := &builder.UnreachableError{Address: "tcp://b:1", Err: errors.New("connection refused")}
 	for _, tc := range []struct {
 		name       string
 		err        error

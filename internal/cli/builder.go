@@ -9,12 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/builder"
+	"github.com/multiarch-dev/multiarch/internal/builder/embedded"
 )
 
 // embeddedFlags locate the embedded builder; the defaults are
-// build.DefaultStateDir() and build.DefaultSocket(), which honour
-// $MULTIARCH_STATE_DIR and $MULTIARCH_SOCKET, as ensureBuilder does.
+// embedded.DefaultStateDir and embedded.DefaultSocket of the environment,
+// which honour $MULTIARCH_STATE_DIR and $MULTIARCH_SOCKET, as
+// ensureBuilder does.
 type embeddedFlags struct {
 	stateDir, socket string
 	timeout          time.Duration
@@ -22,14 +24,14 @@ type embeddedFlags struct {
 
 func (f *embeddedFlags) register(cmd *cobra.Command) {
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&f.stateDir, "state-dir", build.DefaultStateDir(), "state directory of the embedded builder (config, log, pid, BuildKit root); default $"+build.EnvStateDir+" when set")
-	pf.StringVar(&f.socket, "socket", build.DefaultSocket(), "unix socket of the embedded builder; default $"+build.EnvSocket+" when set")
-	pf.DurationVar(&f.timeout, "timeout", build.DefaultReadyTimeout, "how long up waits for buildkitd to answer")
+	pf.StringVar(&f.stateDir, "state-dir", embedded.DefaultStateDir(getenv), "state directory of the embedded builder (config, log, pid, BuildKit root); default $"+embedded.EnvStateDir+" when set")
+	pf.StringVar(&f.socket, "socket", embedded.DefaultSocket(getenv), "unix socket of the embedded builder; default $"+embedded.EnvSocket+" when set")
+	pf.DurationVar(&f.timeout, "timeout", embedded.DefaultReadyTimeout, "how long up waits for buildkitd to answer")
 }
 
-func (f *embeddedFlags) embedded(cmd *cobra.Command) (*build.Embedded, error) {
-	return build.NewEmbedded(build.WithStateDir(f.stateDir), build.WithSocket(f.socket),
-		build.WithReadyTimeout(f.timeout), build.WithLogger(logger(cmd)))
+func (f *embeddedFlags) embedded(cmd *cobra.Command) (*embedded.Builder, error) {
+	return newEmbedded(embedded.WithStateDir(f.stateDir), embedded.WithSocket(f.socket),
+		embedded.WithReadyTimeout(f.timeout), embedded.WithLogger(logger(cmd)))
 }
 
 func newBuilderCmd() *cobra.Command {
@@ -71,8 +73,8 @@ func newBuilderUpCmd(f *embeddedFlags) *cobra.Command {
 				verb = "started"
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "builder %s at %s (pid %d, log %s)\n", verb, st.Address, st.PID, e.LogFile())
-			if addr, ok := build.AddressFromEnv(); ok && addr != e.Address() {
-				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s=%s, so `multiarch build` uses that builder, not this one\n", build.EnvBuildkitHost, addr)
+			if addr, ok := buildkitHost(); ok && addr != e.Address() {
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s=%s, so `multiarch build` uses that builder, not this one\n", builder.EnvBuildkitHost, addr)
 			}
 			return nil
 		},
@@ -127,13 +129,13 @@ func newBuilderStatusCmd(f *embeddedFlags) *cobra.Command {
 
 // builderStatus reports the builder `build` would use: $BUILDKIT_HOST when
 // set, else the embedded one.
-func builderStatus(cmd *cobra.Command, f *embeddedFlags) (*build.NodeStatus, string, error) {
-	if addr, ok := build.AddressFromEnv(); ok {
-		st, err := build.Probe(cmd.Context(), addr)
+func builderStatus(cmd *cobra.Command, f *embeddedFlags) (*builder.NodeStatus, string, error) {
+	if addr, ok := buildkitHost(); ok {
+		st, err := builder.Probe(cmd.Context(), addr)
 		if err != nil {
-			return &build.NodeStatus{Address: addr}, "remote (" + build.EnvBuildkitHost + ")", nil
+			return &builder.NodeStatus{Address: addr}, "remote (" + builder.EnvBuildkitHost + ")", nil
 		}
-		return st, "remote (" + build.EnvBuildkitHost + ")", nil
+		return st, "remote (" + builder.EnvBuildkitHost + ")", nil
 	}
 	e, err := f.embedded(cmd)
 	if err != nil {
@@ -143,7 +145,7 @@ func builderStatus(cmd *cobra.Command, f *embeddedFlags) (*build.NodeStatus, str
 	return st, "embedded", err
 }
 
-func renderStatus(w io.Writer, kind string, st *build.NodeStatus) {
+func renderStatus(w io.Writer, kind string, st *builder.NodeStatus) {
 	fmt.Fprintf(w, "builder:    %s\n", kind)
 	fmt.Fprintf(w, "address:    %s\n", st.Address)
 	state := "not reachable"
@@ -174,7 +176,7 @@ func startAdvice(kind, address string) string {
 	if kind == "embedded" {
 		return "start it with `multiarch builder up`"
 	}
-	return fmt.Sprintf("start buildkitd at %s, or unset %s to use the embedded builder", address, build.EnvBuildkitHost)
+	return fmt.Sprintf("start buildkitd at %s, or unset %s to use the embedded builder", address, builder.EnvBuildkitHost)
 }
 
 func shortID(id string) string {
@@ -186,9 +188,9 @@ func shortID(id string) string {
 
 // builderNodes returns the nodes `build` uses: builder name when given,
 // else $BUILDKIT_HOST, else the embedded builder (see ensureBuilder).
-func builderNodes(ctx context.Context, cmd *cobra.Command, name string, insecure []string) ([]build.Node, error) {
+func builderNodes(ctx context.Context, cmd *cobra.Command, name string, insecure []string) ([]builder.Node, error) {
 	if name != "" {
-		b, err := build.NewStore("").Get(name)
+		b, err := builderStore().Get(name)
 		if err != nil {
 			return nil, explainBuilderError(err)
 		}
@@ -198,7 +200,7 @@ func builderNodes(ctx context.Context, cmd *cobra.Command, name string, insecure
 	if err != nil {
 		return nil, err
 	}
-	return []build.Node{{Endpoint: addr}}, nil
+	return []builder.Node{{Endpoint: addr}}, nil
 }
 
 // ensureBuilder returns the address `build` uses: $BUILDKIT_HOST when set,
@@ -206,10 +208,10 @@ func builderNodes(ctx context.Context, cmd *cobra.Command, name string, insecure
 // Insecure registries go into the embedded builder's config; a running
 // embedded builder whose config lacks them is restarted (Up does that).
 func ensureBuilder(ctx context.Context, cmd *cobra.Command, insecure []string) (string, error) {
-	if addr, ok := build.AddressFromEnv(); ok {
+	if addr, ok := buildkitHost(); ok {
 		return addr, nil
 	}
-	e, err := build.NewEmbedded(build.WithLogger(logger(cmd)), build.WithInsecureRegistries(insecure...))
+	e, err := newEmbedded(embedded.WithLogger(logger(cmd)), embedded.WithInsecureRegistries(insecure...))
 	if err != nil {
 		return "", err
 	}
@@ -221,7 +223,7 @@ func ensureBuilder(ctx context.Context, cmd *cobra.Command, insecure []string) (
 		return e.Address(), nil
 	}
 	if !st.Reachable {
-		fmt.Fprintf(cmd.ErrOrStderr(), "no builder configured (no --builder, %s unset): starting the embedded builder at %s (log %s)\n", build.EnvBuildkitHost, e.Socket(), e.LogFile())
+		fmt.Fprintf(cmd.ErrOrStderr(), "no builder configured (no --builder, %s unset): starting the embedded builder at %s (log %s)\n", builder.EnvBuildkitHost, e.Socket(), e.LogFile())
 	}
 	_, started, err := e.Up(ctx)
 	if err != nil {

@@ -10,9 +10,8 @@ import (
 	"sync"
 	"text/tabwriter"
 
+	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/spf13/cobra"
-
-	"github.com/multiarch-dev/multiarch/internal/build"
 )
 
 const createUsage = `create NAME --node ENDPOINT [--platform P,...] [--tls-ca F] [--tls-cert F --tls-key F] [--tls-server-name N]
@@ -22,7 +21,7 @@ func newBuilderCreateCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   createUsage,
 		Short: "Store a named builder of one or more BuildKit nodes",
-		Long: `Store builder NAME in ` + "`builders.json`" + ` of the config directory ($` + build.EnvConfigDir + `, else
+		Long: `Store builder NAME in ` + "`builders.json`" + ` of the config directory ($` + builder.EnvConfigDir + `, else
 /etc/multiarch as root, else $XDG_CONFIG_HOME/multiarch). Every --node starts a node; the
 --platform and --tls-* flags after it belong to that node:
 
@@ -51,7 +50,7 @@ to one that emulates it.`,
 }
 
 // parseCreateArgs reads NAME and the node groups in order.
-func parseCreateArgs(args []string) (b build.Builder, check bool, err error) {
+func parseCreateArgs(args []string) (b builder.Builder, check bool, err error) {
 	check = true
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
@@ -84,24 +83,28 @@ func parseCreateArgs(args []string) (b build.Builder, check bool, err error) {
 	return b, check, nil
 }
 
-func applyNodeFlag(b *build.Builder, flag, value string) error {
+func applyNodeFlag(b *builder.Builder, flag, value string) error {
 	if flag == "--node" {
-		b.Nodes = append(b.Nodes, build.Node{Endpoint: value})
+		b.Nodes = append(b.Nodes, builder.Node{Endpoint: value})
 		return nil
 	}
 	if len(b.Nodes) == 0 {
 		return fmt.Errorf("%s before any --node: node options follow the --node they belong to", flag)
 	}
 	n := &b.Nodes[len(b.Nodes)-1]
-	tls := func() *build.TLSFiles {
+	tls := func() *builder.TLSFiles {
 		if n.TLS == nil {
-			n.TLS = &build.TLSFiles{}
+			n.TLS = &builder.TLSFiles{}
 		}
 		return n.TLS
 	}
 	switch flag {
 	case "--platform":
-		n.Platforms = append(n.Platforms, strings.FieldsFunc(value, func(r rune) bool { return r == ',' || r == ' ' })...)
+		ps, err := builder.ParsePlatforms(strings.FieldsFunc(value, func(r rune) bool { return r == ',' || r == ' ' }))
+		if err != nil {
+			return fmt.Errorf("%w: node %s: %w", builder.ErrInvalidBuilder, n.Endpoint, err)
+		}
+		n.Platforms = append(n.Platforms, ps...)
 	case "--tls-ca":
 		tls().CA = value
 	case "--tls-cert":
@@ -116,13 +119,13 @@ func applyNodeFlag(b *build.Builder, flag, value string) error {
 	return nil
 }
 
-func runBuilderCreate(cmd *cobra.Command, b build.Builder, check bool) error {
+func runBuilderCreate(cmd *cobra.Command, b builder.Builder, check bool) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
-	store := build.NewStore("")
+	store := builderStore()
 	if _, err := store.Get(b.Name); err == nil {
-		return fmt.Errorf("%w\nremove it first (`multiarch builder rm %s`) or choose another name", &build.DuplicateBuilderError{Name: b.Name}, b.Name)
+		return fmt.Errorf("%w\nremove it first (`multiarch builder rm %s`) or choose another name", &builder.DuplicateBuilderError{Name: b.Name}, b.Name)
 	}
 	if check {
 		sts := probeNodes(cmd.Context(), b.Nodes)
@@ -148,9 +151,9 @@ func runBuilderCreate(cmd *cobra.Command, b build.Builder, check bool) error {
 // nodeError names the node whose probe failed with err, and says it is
 // not reachable unless it answered: a TLS error names the node itself, and
 // TLS files that do not load are the builder's fault.
-func nodeError(n build.Node, err error) error {
-	var tlsErr *build.NodeTLSError
-	if errors.As(err, &tlsErr) || errors.Is(err, build.ErrInvalidBuilder) {
+func nodeError(n builder.Node, err error) error {
+	var tlsErr *builder.NodeTLSError
+	if errors.As(err, &tlsErr) || errors.Is(err, builder.ErrInvalidBuilder) {
 		return err
 	}
 	return fmt.Errorf("node %s is not reachable: %w", n.Endpoint, err)
@@ -161,8 +164,8 @@ func nodeError(n build.Node, err error) error {
 // to check in its TLS files, one that did not answer to be started.
 func explainCreateError(err error) error {
 	var (
-		tlsErr      *build.NodeTLSError
-		unreachable *build.UnreachableError
+		tlsErr      *builder.NodeTLSError
+		unreachable *builder.UnreachableError
 		advice      []string
 	)
 	if errors.As(err, &tlsErr) {
@@ -178,8 +181,8 @@ func explainCreateError(err error) error {
 }
 
 // warnUndeclared notes declared platforms the node's workers do not list.
-func warnUndeclared(w io.Writer, n build.Node, st *build.NodeStatus) {
-	for _, p := range n.Platforms {
+func warnUndeclared(w io.Writer, n builder.Node, st *builder.NodeStatus) {
+	for _, p := range n.PlatformNames() {
 		if !slices.Contains(st.Platforms(), p) {
 			fmt.Fprintf(w, "warning: node %s is declared for %s, but its workers run %s\n", n.Endpoint, p, strings.Join(st.Platforms(), ", "))
 		}
@@ -188,17 +191,17 @@ func warnUndeclared(w io.Writer, n build.Node, st *build.NodeStatus) {
 
 // probed is one node's answer.
 type probed struct {
-	*build.NodeStatus
+	*builder.NodeStatus
 	err error
 }
 
 // probeNodes asks every node at once.
-func probeNodes(ctx context.Context, nodes []build.Node) []probed {
+func probeNodes(ctx context.Context, nodes []builder.Node) []probed {
 	out := make([]probed, len(nodes))
 	var wg sync.WaitGroup
 	for i, n := range nodes {
 		wg.Go(func() {
-			st, err := build.ProbeNode(ctx, n)
+			st, err := builder.ProbeNode(ctx, n)
 			out[i] = probed{st, err}
 		})
 	}
@@ -212,7 +215,7 @@ func newBuilderLsCmd() *cobra.Command {
 		Short: "List the named builders and their nodes",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store := build.NewStore("")
+			store := builderStore()
 			bs, err := store.List()
 			if err != nil {
 				return err
@@ -223,9 +226,9 @@ func newBuilderLsCmd() *cobra.Command {
 	}
 }
 
-func renderBuilders(w io.Writer, bs []build.Builder, path string) {
+func renderBuilders(w io.Writer, bs []builder.Builder, path string) {
 	if len(bs) == 0 {
-		fmt.Fprintf(w, "no named builders in %s; `multiarch build` uses $%s, else the embedded builder\n", path, build.EnvBuildkitHost)
+		fmt.Fprintf(w, "no named builders in %s; `multiarch build` uses $%s, else the embedded builder\n", path, builder.EnvBuildkitHost)
 		fmt.Fprintln(w, "create one with `multiarch builder create NAME --node ENDPOINT [--platform P,...]`")
 		return
 	}
@@ -237,7 +240,7 @@ func renderBuilders(w io.Writer, bs []build.Builder, path string) {
 			if i > 0 {
 				name = ""
 			}
-			decl := strings.Join(n.Platforms, ",")
+			decl := strings.Join(n.PlatformNames(), ",")
 			if decl == "" {
 				decl = "(workers' native)"
 			}
@@ -253,7 +256,7 @@ func newBuilderRmCmd() *cobra.Command {
 		Short: "Remove a named builder (its daemons keep running)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := build.NewStore("").Remove(args[0]); err != nil {
+			if err := builderStore().Remove(args[0]); err != nil {
 				return explainBuilderError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "builder %s removed\n", args[0])
@@ -265,7 +268,7 @@ func newBuilderRmCmd() *cobra.Command {
 // namedStatus reports every node of builder name; any unreachable node
 // makes it ErrChecksFailed, after the report.
 func namedStatus(cmd *cobra.Command, name string) error {
-	b, err := build.NewStore("").Get(name)
+	b, err := builderStore().Get(name)
 	if err != nil {
 		return explainBuilderError(err)
 	}
@@ -281,7 +284,7 @@ func namedStatus(cmd *cobra.Command, name string) error {
 			continue
 		}
 		fmt.Fprintf(w, "state:      running\nbuildkit:   %s\n", p.Version)
-		native := strings.Join(build.NativePlatforms(n, p.NodeStatus), ", ")
+		native := strings.Join(builder.NativePlatforms(n, p.NodeStatus), ", ")
 		if len(n.Platforms) > 0 {
 			native += " (declared)"
 		}
@@ -295,8 +298,8 @@ func namedStatus(cmd *cobra.Command, name string) error {
 	}
 	err = errors.Join(errs...)
 	var (
-		tlsErr      *build.NodeTLSError
-		unreachable *build.UnreachableError
+		tlsErr      *builder.NodeTLSError
+		unreachable *builder.UnreachableError
 	)
 	if errors.As(err, &tlsErr) {
 		fmt.Fprintf(w, "\n%s\nto change a node's TLS options: `multiarch builder rm %s` and `create` again\n", tlsErr.Hint(), b.Name)
@@ -310,8 +313,8 @@ func namedStatus(cmd *cobra.Command, name string) error {
 // nodeState is the state line of a node whose probe failed with err.
 func nodeState(err error) string {
 	var (
-		tlsErr      *build.NodeTLSError
-		unreachable *build.UnreachableError
+		tlsErr      *builder.NodeTLSError
+		unreachable *builder.UnreachableError
 	)
 	switch {
 	case errors.As(err, &tlsErr):
@@ -324,7 +327,7 @@ func nodeState(err error) string {
 
 // explainBuilderError adds what to do next to the store's typed errors.
 func explainBuilderError(err error) error {
-	var unknown *build.UnknownBuilderError
+	var unknown *builder.UnknownBuilderError
 	if errors.As(err, &unknown) {
 		return fmt.Errorf("%w\nsee `multiarch builder ls`, or create it with `multiarch builder create %s --node ENDPOINT`", err, unknown.Name)
 	}

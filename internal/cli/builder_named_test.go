@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -19,7 +20,7 @@ import (
 func tempConfigDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	t.Setenv(build.EnvConfigDir, dir)
+	t.Setenv(builder.EnvConfigDir, dir)
 	return dir
 }
 
@@ -29,10 +30,10 @@ func TestParseCreateArgs(t *testing.T) {
 	if err != nil || check || b.Name != "farm" || len(b.Nodes) != 2 {
 		t.Fatalf("%+v %v %v", b, check, err)
 	}
-	if n := b.Nodes[0]; n.Endpoint != "unix:///a.sock" || strings.Join(n.Platforms, " ") != "linux/arm64 linux/arm/v7" || n.TLS != nil {
+	if n := b.Nodes[0]; n.Endpoint != "unix:///a.sock" || strings.Join(n.PlatformNames(), " ") != "linux/arm64 linux/arm/v7" || n.TLS != nil {
 		t.Errorf("node 0: %+v", n)
 	}
-	if n := b.Nodes[1]; n.Endpoint != "tcp://b:1234" || n.TLS == nil || *n.TLS != (build.TLSFiles{CA: "/ca.pem", Cert: "/c.pem", Key: "/k.pem", ServerName: "b"}) {
+	if n := b.Nodes[1]; n.Endpoint != "tcp://b:1234" || n.TLS == nil || *n.TLS != (builder.TLSFiles{CA: "/ca.pem", Cert: "/c.pem", Key: "/k.pem", ServerName: "b"}) {
 		t.Errorf("node 1: %+v %+v", n, n.TLS)
 	}
 	for _, bad := range [][]string{
@@ -64,7 +65,11 @@ func TestBuilderCreateLsStatusRmCLI(t *testing.T) {
 		t.Fatalf("create: %v\n%s", err, out)
 	}
 	var doc struct {
-		Builders []build.Builder `json:"builders"`
+		Builders []struct {
+			Nodes []struct {
+				Platforms []string `json:"platforms"`
+			} `json:"nodes"`
+		} `json:"builders"`
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, "builders.json"))
 	if json.Unmarshal(b, &doc) != nil || len(doc.Builders) != 1 || doc.Builders[0].Nodes[0].Platforms[0] != "linux/arm64" {

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/builder"
+	"github.com/multiarch-dev/multiarch/internal/builder/embedded"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -22,7 +23,7 @@ func runBuildCLI(t *testing.T, args ...string) (stdout, stderr string, err error
 func requireBuildkitd(t testing.TB) {
 	t.Helper()
 	testenv.RequireRoot(t)
-	t.Setenv(build.EnvBuildkitd, testenv.BuildkitdBinary(t))
+	t.Setenv(embedded.EnvBuildkitd, testenv.BuildkitdBinary(t))
 }
 
 // tempBuilderDirs returns a state dir (not yet created) and a socket path
@@ -45,7 +46,7 @@ func startCLINode(t testing.TB) string {
 	t.Helper()
 	requireBuildkitd(t)
 	state, sock := tempBuilderDirs(t)
-	e, err := build.NewEmbedded(build.WithStateDir(state), build.WithSocket(sock))
+	e, err := embedded.New(embedded.WithStateDir(state), embedded.WithSocket(sock))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,14 +69,14 @@ func startCLINode(t testing.TB) string {
 func startCLIBuilder(t testing.TB) string {
 	t.Helper()
 	addr := startCLINode(t)
-	t.Setenv(build.EnvBuildkitHost, addr)
+	t.Setenv(builder.EnvBuildkitHost, addr)
 	return addr
 }
 
 func TestBuilderUpStatusDownCLI(t *testing.T) {
 	requireBuildkitd(t)
-	t.Setenv(build.EnvBuildkitHost, "")
-	os.Unsetenv(build.EnvBuildkitHost)
+	t.Setenv(builder.EnvBuildkitHost, "")
+	os.Unsetenv(builder.EnvBuildkitHost)
 	state, sock := tempBuilderDirs(t)
 	flags := []string{"--state-dir", state, "--socket", sock}
 	t.Cleanup(func() { runBuildCLI(t, append([]string{"builder", "down"}, flags...)...) })
@@ -98,12 +99,12 @@ func TestBuilderUpStatusDownCLI(t *testing.T) {
 	}
 	t.Logf("status:\n%s", out)
 	// BUILDKIT_HOST names the builder status reports.
-	t.Setenv(build.EnvBuildkitHost, "unix://"+sock)
+	t.Setenv(builder.EnvBuildkitHost, "unix://"+sock)
 	out, _, err = runBuildCLI(t, "builder", "status")
 	if err != nil || !strings.Contains(out, "remote (BUILDKIT_HOST)") || !strings.Contains(out, "linux/s390x") {
 		t.Fatalf("status via BUILDKIT_HOST: %v\n%s", err, out)
 	}
-	os.Unsetenv(build.EnvBuildkitHost)
+	os.Unsetenv(builder.EnvBuildkitHost)
 	out, _, err = runBuildCLI(t, append([]string{"builder", "down"}, flags...)...)
 	if err != nil || !strings.Contains(out, "builder stopped") {
 		t.Fatalf("down: %v\n%s", err, out)

@@ -18,7 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -77,8 +77,8 @@ const tlsHint = "the node uses TLS: --tls-ca must be the CA that signed the node
 // time.
 func TestBuilderTLSNodeCLI(t *testing.T) {
 	tempConfigDir(t)
-	t.Setenv(build.EnvBuildkitHost, "")
-	os.Unsetenv(build.EnvBuildkitHost)
+	t.Setenv(builder.EnvBuildkitHost, "")
+	os.Unsetenv(builder.EnvBuildkitHost)
 	ca, other := testenv.NewCA(t, "multiarch-test-ca"), testenv.NewCA(t, "other-ca")
 	node := testenv.StartTLSBuildkitd(t, ca.IssueServer(t, "node"), ca.CertFile)
 	reg := testenv.StartRegistry(t)
@@ -132,7 +132,7 @@ func checkTLSRefused(t *testing.T, addr, name string, tlsArgs []string, failure,
 	_, _, err := runCLIWithin(t, cliQuickTimeout, create...)
 	requireErrorSays(t, "create", err, failure+"\n"+hint+"\n", "--no-check")
 	requireNoStartAdvice(t, "create", err)
-	if _, err := build.NewStore("").Get(name); err == nil {
+	if _, err := builder.NewStore("").Get(name); err == nil {
 		t.Errorf("create failed but stored builder %s", name)
 	}
 

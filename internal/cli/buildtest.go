@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/build/container"
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
 )
 
@@ -41,7 +42,7 @@ func (bt *buildTester) test(ctx context.Context, results []build.TestResult) err
 	}
 	open := func(ctx context.Context, t imagetest.Target, fn func(context.Context, imagetest.Container) error) error {
 		i := slices.IndexFunc(results, func(r build.TestResult) bool { return r.Platform.String() == t.Platform.String() })
-		c, release := build.Shared(ctx, results[i].Container)
+		c, release := container.Shared(ctx, results[i].Container)
 		defer release()
 		return fn(ctx, testContainer{c})
 	}

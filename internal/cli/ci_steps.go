@@ -69,7 +69,7 @@ func (r *ciRun) buildOptions() (build.Options, error) {
 			o.Dockerfile = r.ctxDir + "/" + p.File
 		}
 	}
-	o.Insecure, _ = r.cmd.Flags().GetStringArray("insecure-registry")
+	o.Registry.Insecure, _ = r.cmd.Flags().GetStringArray("insecure-registry")
 	if err := build.Validate(o); err != nil {
 		return o, explainBuildError(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/multiarch-dev/multiarch/internal/binfmt"
-	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/doctor"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/status"
@@ -93,20 +93,20 @@ func runDoctor(cmd *cobra.Command, o doctorOptions) error {
 // else $BUILDKIT_HOST, else the embedded builder.
 func doctorBuilder(name string) (*doctor.Builder, error) {
 	if name != "" {
-		b, err := build.NewStore("").Get(name)
+		b, err := builderStore().Get(name)
 		if err != nil {
 			return nil, explainBuilderError(err)
 		}
 		return &doctor.Builder{Name: b.Name, Nodes: b.Nodes}, nil
 	}
-	if addr, ok := build.AddressFromEnv(); ok {
-		return &doctor.Builder{Nodes: []build.Node{{Endpoint: addr}}}, nil
+	if addr, ok := buildkitHost(); ok {
+		return &doctor.Builder{Nodes: []builder.Node{{Endpoint: addr}}}, nil
 	}
-	e, err := build.NewEmbedded()
+	e, err := newEmbedded()
 	if err != nil {
 		return nil, err
 	}
-	return &doctor.Builder{Embedded: e, FindBuildkitd: build.FindBuildkitd}, nil
+	return &doctor.Builder{Embedded: e}, nil
 }
 
 func printDoctor(w io.Writer, rep *doctor.Report, asJSON bool) error {

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/builder"
+	"github.com/multiarch-dev/multiarch/internal/builder/embedded"
 	"github.com/multiarch-dev/multiarch/internal/status"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
@@ -120,7 +121,7 @@ func TestDoctorBuilderUnreachable(t *testing.T) {
 		t.Errorf("ci: %v, steps %v", err, stepStatus(s))
 	}
 
-	t.Setenv(build.EnvBuildkitHost, "unix:///nonexistent/buildkitd.sock")
+	t.Setenv(builder.EnvBuildkitHost, "unix:///nonexistent/buildkitd.sock")
 	doc, err = doctorDoc(t, "--platform", "linux/arm64")
 	if !errors.Is(err, ErrChecksFailed) {
 		t.Errorf("err = %v, want ErrChecksFailed", err)
@@ -134,7 +135,7 @@ func TestDoctorBuilderUnreachable(t *testing.T) {
 func TestDoctorUnknownBuilder(t *testing.T) {
 	tempConfigDir(t)
 	_, err := runBinfmtCLI(t, "doctor", "--builder", "nope")
-	var ub *build.UnknownBuilderError
+	var ub *builder.UnknownBuilderError
 	if !errors.As(err, &ub) || !strings.Contains(err.Error(), "multiarch builder ls") {
 		t.Errorf("err = %v, want an unknown builder error pointing at builder ls", err)
 	}
@@ -144,13 +145,13 @@ func TestDoctorUnknownBuilder(t *testing.T) {
 // without buildkitd; doctor says so and how to get it.
 func TestDoctorEmbeddedBuildkitdMissing(t *testing.T) {
 	dir, qemu := noQEMUHost(t)
-	t.Setenv(build.EnvBuildkitd, "/nonexistent/buildkitd")
+	t.Setenv(embedded.EnvBuildkitd, "/nonexistent/buildkitd")
 	doc, err := doctorDoc(t, "--binfmt-dir", dir, "--qemu-dir", qemu)
 	if !errors.Is(err, ErrChecksFailed) {
 		t.Errorf("err = %v, want ErrChecksFailed", err)
 	}
 	st, msg, fix := checkOf(t, doc, "builder:buildkitd")
-	if st != "fail" || !strings.Contains(msg, build.EnvBuildkitd) || !strings.Contains(fix, "make build") {
+	if st != "fail" || !strings.Contains(msg, embedded.EnvBuildkitd) || !strings.Contains(fix, "make build") {
 		t.Errorf("builder:buildkitd: %s %q fix %q", st, msg, fix)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/multiarch-dev/multiarch/internal/binfmt"
-	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/builder/embedded"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
@@ -36,7 +36,7 @@ func noQEMUHost(t *testing.T) (binfmtDir, qemuDir string) {
 	// The embedded builder's checks: buildkitd found, runc not (PATH), no
 	// daemon at the test's own paths.
 	embeddedEnv(t)
-	t.Setenv(build.EnvBuildkitd, filepath.Join(binfmtDir, "status"))
+	t.Setenv(embedded.EnvBuildkitd, filepath.Join(binfmtDir, "status"))
 	return binfmtDir, t.TempDir()
 }
 

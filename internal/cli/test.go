@@ -11,7 +11,8 @@ import (
 	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 
-	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/build/container"
+	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/registry"
@@ -94,27 +95,27 @@ func runTest(cmd *cobra.Command, f *testFlags, refs, command []string) error {
 // the builder, each entry pulled by digest: on the nodes of the named
 // builder when one is given (see testOnNodes), else on the one builder
 // ensureBuilder returns.
-func testRefs(cmd *cobra.Command, builder string, refs []string, want []platform.Platform, opts imagetest.Options) (*imagetest.Report, error) {
+func testRefs(cmd *cobra.Command, builderName string, refs []string, want []platform.Platform, opts imagetest.Options) (*imagetest.Report, error) {
 	ctx := cmd.Context()
 	regOpts := registryOptions(cmd)
 	entries, err := testEntries(ctx, refs, regOpts)
 	if err != nil {
 		return nil, err
 	}
-	if builder != "" {
-		return testOnNodes(cmd, builder, refs, entries, want, opts)
+	if builderName != "" {
+		return testOnNodes(cmd, builderName, refs, entries, want, opts)
 	}
 	addr, err := ensureBuilder(ctx, cmd, regOpts.Insecure)
 	if err != nil {
 		return nil, explainBuildError(err)
 	}
-	runner, err := build.NewContainerRunner(ctx, addr, build.ContainerOptions{Logger: logger(cmd)})
+	runner, err := container.NewRunner(ctx, addr, container.Options{Logger: logger(cmd)})
 	if err != nil {
 		return nil, explainBuildError(err)
 	}
 	defer runner.Close()
-	node := build.Node{Endpoint: addr}
-	native := func(p platform.Platform) bool { return build.RunsNatively(node, runner.Status(), p) }
+	node := builder.Node{Endpoint: addr}
+	native := func(p platform.Platform) bool { return builder.RunsNatively(node, runner.Status(), p) }
 	targets, err := testTargets(refs, entries, want, native)
 	if err != nil {
 		return nil, err
@@ -122,16 +123,16 @@ func testRefs(cmd *cobra.Command, builder string, refs []string, want []platform
 	for i := range targets {
 		targets[i].Node = addr
 	}
-	return imagetest.Run(ctx, targets, imageOpener(func(imagetest.Target) *build.ContainerRunner { return runner }), opts)
+	return imagetest.Run(ctx, targets, imageOpener(func(imagetest.Target) *container.Runner { return runner }), opts)
 }
 
 // testOnNodes runs the matrix on the nodes of the named builder: each
-// platform on the node `build --builder` would build it on (build.Plan,
-// through build.RouteContainers), native there or emulated, every node's
+// platform on the node `build --builder` would build it on (builder.Plan,
+// through container.RouteContainers), native there or emulated, every node's
 // cells at once.
-func testOnNodes(cmd *cobra.Command, builder string, refs []string, entries [][]imagetest.Entry, want []platform.Platform, opts imagetest.Options) (*imagetest.Report, error) {
+func testOnNodes(cmd *cobra.Command, builderName string, refs []string, entries [][]imagetest.Entry, want []platform.Platform, opts imagetest.Options) (*imagetest.Report, error) {
 	ctx := cmd.Context()
-	nodes, err := builderNodes(ctx, cmd, builder, nil)
+	nodes, err := builderNodes(ctx, cmd, builderName, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -144,18 +145,18 @@ func testOnNodes(cmd *cobra.Command, builder string, refs []string, entries [][]
 	for i, t := range targets {
 		ps[i] = t.Platform
 	}
-	routes, err := build.RouteContainers(ctx, nodes, ps, build.ContainerOptions{Logger: logger(cmd)})
+	routes, err := container.RouteContainers(ctx, nodes, ps, container.Options{Logger: logger(cmd)})
 	if err != nil {
-		return nil, explainNodesError(builder, err)
+		return nil, explainNodesError(builderName, err)
 	}
 	defer routes.Close()
-	runners := make(map[string]*build.ContainerRunner, len(targets))
+	runners := make(map[string]*container.Runner, len(targets))
 	for i, t := range targets {
 		r, _ := routes.Route(t.Platform) // every target's platform was routed
 		targets[i].Node, targets[i].Native = r.Node, r.Native
 		runners[t.Platform.String()] = r.Runner
 	}
-	return imagetest.Run(ctx, targets, imageOpener(func(t imagetest.Target) *build.ContainerRunner { return runners[t.Platform.String()] }), opts)
+	return imagetest.Run(ctx, targets, imageOpener(func(t imagetest.Target) *container.Runner { return runners[t.Platform.String()] }), opts)
 }
 
 // testTargets are the targets of every reference, in order.
@@ -220,12 +221,12 @@ func renderTest(cmd *cobra.Command, f *testFlags, r *imagetest.Report) error {
 
 // imageOpener opens containers of registry images on the runner of each
 // target.
-func imageOpener(runner func(imagetest.Target) *build.ContainerRunner) imagetest.Opener {
+func imageOpener(runner func(imagetest.Target) *container.Runner) imagetest.Opener {
 	return func(ctx context.Context, t imagetest.Target, fn func(context.Context, imagetest.Container) error) error {
-		img := build.ContainerImage{Ref: t.Tag, Digest: t.Digest, Platform: t.Platform}
-		return runner(t).RunInImage(ctx, img, func(ctx context.Context, c build.Container) error {
+		img := container.Image{Ref: t.Tag, Digest: t.Digest, Platform: t.Platform}
+		return runner(t).RunInImage(ctx, img, func(ctx context.Context, c container.Container) error {
 			// Both checks of the cell in one container: one start, not two.
-			c, release := build.Shared(ctx, c)
+			c, release := container.Shared(ctx, c)
 			defer release()
 			return fn(ctx, testContainer{c})
 		})
@@ -235,19 +236,19 @@ func imageOpener(runner func(imagetest.Target) *build.ContainerRunner) imagetest
 // testContainer adapts build's containers to imagetest's: a non-zero exit
 // is an Exit there, an *ExitError here. `build --test` uses it for
 // containers of solved results.
-type testContainer struct{ c build.Container }
+type testContainer struct{ c container.Container }
 
 func (a testContainer) Run(ctx context.Context, p imagetest.Process) (imagetest.Exit, error) {
-	res, err := a.c.Run(ctx, build.Process{Args: p.Args, Env: p.Env})
+	res, err := a.c.Run(ctx, container.Process{Args: p.Args, Env: p.Env})
 	var ex imagetest.Exit
 	if res != nil {
 		ex.Stdout, ex.Output, ex.Duration = res.Stdout, res.Output, res.Duration
 	}
-	var ee *build.ExitError
+	var ee *container.ExitError
 	if errors.As(err, &ee) {
 		ex.Code = ee.Code
 		if ee.Signal != 0 {
-			ex.Signal = build.SignalName(ee.Signal)
+			ex.Signal = container.SignalName(ee.Signal)
 		}
 		return ex, nil
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/status"
@@ -27,7 +27,7 @@ func twoNodeBuilder(t *testing.T) (armAddr, genAddr string) {
 	t.Helper()
 	tempConfigDir(t)
 	armAddr, genAddr = startCLINode(t), startCLINode(t)
-	t.Setenv(build.EnvBuildkitHost, "unix:///nonexistent/buildkitd.sock")
+	t.Setenv(builder.EnvBuildkitHost, "unix:///nonexistent/buildkitd.sock")
 	if _, _, err := runBuildCLI(t, "builder", "create", "pair", "--node", armAddr, "--platform", "linux/arm64", "--node", genAddr); err != nil {
 		t.Fatal(err)
 	}
@@ -59,10 +59,7 @@ func manifestDigests(t *testing.T, ref string) map[string]string {
 // from.
 func daemonSide(t *testing.T, address string) (sessions int, pulled []string) {
 	t.Helper()
-	a, err := build.DaemonActivity(t.Context(), address)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := testenv.DaemonActivity(t, address)
 	return a.Sessions, a.PulledFrom
 }
 
@@ -163,7 +160,7 @@ func TestTestTwoNodesCLI(t *testing.T) {
 
 	t.Run("bad input", func(t *testing.T) {
 		_, _, err := runBuildCLI(t, "test", "--builder", "nope", ref)
-		var ub *build.UnknownBuilderError
+		var ub *builder.UnknownBuilderError
 		if !errors.As(err, &ub) || !strings.Contains(err.Error(), `no builder named "nope"`) || !strings.Contains(err.Error(), "pair") {
 			t.Errorf("unknown builder: %v", err)
 		}
@@ -172,7 +169,7 @@ func TestTestTwoNodesCLI(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, _, err = runBuildCLI(t, "test", "--builder", "halfdead", ref)
-		var ue *build.UnreachableError
+		var ue *builder.UnreachableError
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), dead) || !strings.Contains(err.Error(), "multiarch builder status halfdead") {
 			t.Errorf("a node down: %v", err)
 		}

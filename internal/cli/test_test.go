@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/status"
@@ -186,9 +186,9 @@ func TestTestCommandE2E(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "REF") {
 			t.Errorf("no ref: %v", err)
 		}
-		t.Setenv(build.EnvBuildkitHost, "unix:///nonexistent/buildkitd.sock")
+		t.Setenv(builder.EnvBuildkitHost, "unix:///nonexistent/buildkitd.sock")
 		_, _, err = runBuildCLI(t, "test", good)
-		var ue *build.UnreachableError
+		var ue *builder.UnreachableError
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "start buildkitd at BUILDKIT_HOST=unix:///nonexistent/buildkitd.sock, or unset BUILDKIT_HOST") {
 			t.Errorf("unreachable builder: %v", err)
 		}

@@ -12,7 +12,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/builder"
+	"github.com/multiarch-dev/multiarch/internal/builder/embedded"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
@@ -21,12 +22,8 @@ import (
 // $BUILDKIT_HOST (Nodes only), or the embedded builder (Embedded only).
 type Builder struct {
 	Name     string
-	Nodes    []build.Node
-	Embedded *build.Embedded
-	// FindBuildkitd finds the buildkitd binary the embedded builder would
-	// start (the caller's lookup: its environment, PATH); nil fails the
-	// buildkitd check. Used with Embedded only.
-	FindBuildkitd func() (string, error)
+	Nodes    []builder.Node
+	Embedded *embedded.Builder
 }
 
 // checks checks b and routes the platforms over its nodes: requested
@@ -37,9 +34,9 @@ type Builder struct {
 // when routing cannot tell.
 func (b *Builder) checks(ctx context.Context, requested, defaults []platform.Platform) (cs []Check, hosted []platform.Platform, hostNeeded bool) {
 	if b.Embedded != nil {
-		return embeddedChecks(ctx, b.Embedded, b.FindBuildkitd), defaults, true
+		return embeddedChecks(ctx, b.Embedded), defaults, true
 	}
-	local := slices.ContainsFunc(b.Nodes, func(n build.Node) bool { return isLocal(n.Endpoint) })
+	local := slices.ContainsFunc(b.Nodes, func(n builder.Node) bool { return isLocal(n.Endpoint) })
 	sts, cs := b.probeNodes(ctx)
 	want := requested
 	if len(want) == 0 {
@@ -57,12 +54,11 @@ func (b *Builder) checks(ctx context.Context, requested, defaults []platform.Pla
 }
 
 // declared are the platforms the nodes declare, once each.
-func declared(nodes []build.Node) []platform.Platform {
+func declared(nodes []builder.Node) []platform.Platform {
 	var out []platform.Platform
 	for _, n := range nodes {
-		for _, s := range n.Platforms {
-			p, err := platform.Parse(s)
-			if err == nil && !slices.ContainsFunc(out, func(q platform.Platform) bool { return q.String() == p.String() }) {
+		for _, p := range n.Platforms {
+			if !slices.ContainsFunc(out, func(q platform.Platform) bool { return q.String() == p.String() }) {
 				out = append(out, p)
 			}
 		}
@@ -72,14 +68,11 @@ func declared(nodes []build.Node) []platform.Platform {
 
 // embeddedChecks: what the embedded builder needs to start, and whether
 // it runs. A builder that does not run is fine: build starts it.
-func embeddedChecks(ctx context.Context, e *build.Embedded, findBuildkitd func() (string, error)) []Check {
+func embeddedChecks(ctx context.Context, e *embedded.Builder) []Check {
 	var out []Check
-	if findBuildkitd == nil {
-		findBuildkitd = func() (string, error) { return "", errors.New("no buildkitd lookup given") }
-	}
-	if bin, err := findBuildkitd(); err != nil {
+	if bin, err := e.Buildkitd(); err != nil {
 		out = append(out, fail(about(KindBuildkitd, ""), "the embedded builder needs buildkitd: "+err.Error(),
-			"make build (in a multiarch checkout: bin/buildkitd), or put buildkitd on PATH, or set "+build.EnvBuildkitd))
+			"make build (in a multiarch checkout: bin/buildkitd), or put buildkitd on PATH, or set "+embedded.EnvBuildkitd))
 	} else {
 		out = append(out, ok(about(KindBuildkitd, ""), "buildkitd: "+bin))
 	}
@@ -91,12 +84,12 @@ func embeddedChecks(ctx context.Context, e *build.Embedded, findBuildkitd func()
 	}
 	if os.Geteuid() != 0 {
 		out = append(out, warn(about(KindRoot, ""), "the embedded builder runs buildkitd as root; as another user it cannot start",
-			"run build, test and ci with sudo, or point "+build.EnvBuildkitHost+" at a running buildkitd"))
+			"run build, test and ci with sudo, or point "+builder.EnvBuildkitHost+" at a running buildkitd"))
 	}
 	return append(out, embeddedState(ctx, e))
 }
 
-func embeddedState(ctx context.Context, e *build.Embedded) Check {
+func embeddedState(ctx context.Context, e *embedded.Builder) Check {
 	id := about(KindDaemon, "")
 	st, err := e.Status(ctx)
 	switch {
@@ -111,12 +104,12 @@ func embeddedState(ctx context.Context, e *build.Embedded) Check {
 
 // probeNodes asks every node at once. sts is nil when any node did not
 // answer.
-func (b *Builder) probeNodes(ctx context.Context) ([]*build.NodeStatus, []Check) {
-	sts := make([]*build.NodeStatus, len(b.Nodes))
+func (b *Builder) probeNodes(ctx context.Context) ([]*builder.NodeStatus, []Check) {
+	sts := make([]*builder.NodeStatus, len(b.Nodes))
 	errs := make([]error, len(b.Nodes))
 	var wg sync.WaitGroup
 	for i, n := range b.Nodes {
-		wg.Go(func() { sts[i], errs[i] = build.ProbeNode(ctx, n) })
+		wg.Go(func() { sts[i], errs[i] = builder.ProbeNode(ctx, n) })
 	}
 	wg.Wait()
 	cs := make([]Check, len(b.Nodes))
@@ -129,9 +122,9 @@ func (b *Builder) probeNodes(ctx context.Context) ([]*build.NodeStatus, []Check)
 	return sts, cs
 }
 
-func (b *Builder) nodeCheck(i int, n build.Node, st *build.NodeStatus, err error) Check {
+func (b *Builder) nodeCheck(i int, n builder.Node, st *builder.NodeStatus, err error) Check {
 	id := aboutNode(i)
-	var tlsErr *build.NodeTLSError
+	var tlsErr *builder.NodeTLSError
 	switch {
 	case errors.As(err, &tlsErr):
 		// It answered: starting it is not the fix, its TLS options are.
@@ -139,30 +132,30 @@ func (b *Builder) nodeCheck(i int, n build.Node, st *build.NodeStatus, err error
 	case err != nil:
 		return fail(id, fmt.Sprintf("%s does not answer: %v", b.describeNode(n), err), b.nodeFix(n))
 	}
-	native := strings.Join(build.NativePlatforms(n, st), ", ")
+	native := strings.Join(builder.NativePlatforms(n, st), ", ")
 	return ok(id, fmt.Sprintf("%s answers (BuildKit %s): native %s; runs %s",
 		b.describeNode(n), st.Version, native, strings.Join(st.Platforms(), ", ")))
 }
 
-func (b *Builder) describeNode(n build.Node) string {
+func (b *Builder) describeNode(n builder.Node) string {
 	if b.Name == "" {
-		return fmt.Sprintf("%s=%s", build.EnvBuildkitHost, n.Endpoint)
+		return fmt.Sprintf("%s=%s", builder.EnvBuildkitHost, n.Endpoint)
 	}
 	return fmt.Sprintf("node %s of builder %s", n.Endpoint, b.Name)
 }
 
-func (b *Builder) tlsFix(n build.Node, e *build.NodeTLSError) string {
+func (b *Builder) tlsFix(n builder.Node, e *builder.NodeTLSError) string {
 	if b.Name == "" {
 		return fmt.Sprintf("%s; %s carries no TLS options: create a named builder with them (multiarch builder create NAME --node %s --tls-ca FILE ...) and use --builder NAME",
-			e.Hint(), build.EnvBuildkitHost, n.Endpoint)
+			e.Hint(), builder.EnvBuildkitHost, n.Endpoint)
 	}
 	return fmt.Sprintf("%s; to change them: multiarch builder rm %s && multiarch builder create %s --node %s --tls-ca FILE ...",
 		e.Hint(), b.Name, b.Name, n.Endpoint)
 }
 
-func (b *Builder) nodeFix(n build.Node) string {
+func (b *Builder) nodeFix(n builder.Node) string {
 	if b.Name == "" {
-		return fmt.Sprintf("start buildkitd at %s, or unset %s to use the embedded builder", n.Endpoint, build.EnvBuildkitHost)
+		return fmt.Sprintf("start buildkitd at %s, or unset %s to use the embedded builder", n.Endpoint, builder.EnvBuildkitHost)
 	}
 	return fmt.Sprintf("start buildkitd at %s (check its TLS files), or fix the endpoint: multiarch builder rm %s && multiarch builder create %s --node ...",
 		n.Endpoint, b.Name, b.Name)
@@ -171,10 +164,10 @@ func (b *Builder) nodeFix(n build.Node) string {
 // routeChecks says which node runs each platform, as build and test route
 // it, and returns the platforms emulated on a node of this host; or, when
 // some platform has no node, the failures and those platforms.
-func routeChecks(nodes []build.Node, sts []*build.NodeStatus, want []platform.Platform) (cs []Check, hosted, unroutable []platform.Platform) {
-	as, err := build.Plan(nodes, sts, want)
+func routeChecks(nodes []builder.Node, sts []*builder.NodeStatus, want []platform.Platform) (cs []Check, hosted, unroutable []platform.Platform) {
+	as, err := builder.Plan(nodes, sts, want)
 	if err != nil {
-		var ue *build.UnsupportedPlatformError
+		var ue *builder.UnsupportedPlatformError
 		if !errors.As(err, &ue) {
 			return []Check{fail(about(KindRoute, ""), err.Error(), "")}, nil, want
 		}
@@ -195,7 +188,7 @@ func routeChecks(nodes []build.Node, sts []*build.NodeStatus, want []platform.Pl
 	return cs, hosted, nil
 }
 
-func unroutableChecks(ue *build.UnsupportedPlatformError) []Check {
+func unroutableChecks(ue *builder.UnsupportedPlatformError) []Check {
 	out := make([]Check, len(ue.Platforms))
 	for i, p := range ue.Platforms {
 		out[i] = fail(about(KindRoute, p.String()), fmt.Sprintf("%s: no node runs it (%s run %s)", p, ue.Address, strings.Join(ue.Supported, ", ")),

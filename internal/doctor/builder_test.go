@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/status"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
@@ -14,10 +14,10 @@ import (
 // remote one, arm/v7 is emulated on the local one (this host's QEMU),
 // riscv64 runs nowhere.
 func TestRouteChecks(t *testing.T) {
-	nodes := []build.Node{{Endpoint: "unix:///run/bk.sock"}, {Endpoint: "tcp://pi:1234", Platforms: []string{"linux/arm64"}}}
-	sts := []*build.NodeStatus{
-		{Reachable: true, Workers: []build.Worker{{Platforms: []string{"linux/amd64", "linux/arm64", "linux/arm/v7"}}}},
-		{Reachable: true, Workers: []build.Worker{{Platforms: []string{"linux/arm64"}}}},
+	nodes := []builder.Node{{Endpoint: "unix:///run/bk.sock"}, {Endpoint: "tcp://pi:1234", Platforms: testenv.Platforms(t, "linux/arm64")}}
+	sts := []*builder.NodeStatus{
+		{Reachable: true, Workers: []builder.Worker{{Platforms: []string{"linux/amd64", "linux/arm64", "linux/arm/v7"}}}},
+		{Reachable: true, Workers: []builder.Worker{{Platforms: []string{"linux/arm64"}}}},
 	}
 	cs, hosted, unroutable := routeChecks(nodes, sts, testenv.Platforms(t, "linux/amd64", "linux/arm64", "linux/arm/v7"))
 	want := map[string]string{
@@ -52,7 +52,7 @@ func TestBuilderChecksRemoteUnreachable(t *testing.T) {
 	// This host's own non-loopback address on a closed port: refused at
 	// once, and not loopback, so not counted as this host's emulation.
 	far := "tcp://" + net.JoinHostPort(testenv.NonLoopbackIPv4(t).String(), "1")
-	b := &Builder{Name: "far", Nodes: []build.Node{{Endpoint: far, Platforms: []string{"linux/arm64"}}}}
+	b := &Builder{Name: "far", Nodes: []builder.Node{{Endpoint: far, Platforms: testenv.Platforms(t, "linux/arm64")}}}
 	cs, _, hostNeeded := b.checks(t.Context(), nil, nil)
 	if hostNeeded {
 		t.Error("hostNeeded = true for a builder of remote nodes")
@@ -63,9 +63,9 @@ func TestBuilderChecksRemoteUnreachable(t *testing.T) {
 }
 
 func TestDeclared(t *testing.T) {
-	got := declared([]build.Node{
-		{Platforms: []string{"linux/arm64", "linux/arm/v7"}},
-		{Platforms: []string{"linux/arm64", "linux/sparc99"}},
+	got := declared([]builder.Node{
+		{Platforms: testenv.Platforms(t, "linux/arm64", "linux/arm/v7")},
+		{Platforms: testenv.Platforms(t, "linux/arm64")},
 		{},
 	})
 	var s []string

@@ -1,35 +1,43 @@
 package doctor
 
 import (
-	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/builder/embedded"
 	"github.com/multiarch-dev/multiarch/internal/status"
 )
 
-// The buildkitd check asks the caller's lookup (Builder.FindBuildkitd);
-// doctor itself reads no environment.
+// The buildkitd check asks the embedded builder's own lookup, which reads
+// the environment it was lent (embedded.WithEnv), never doctor's process.
 func TestEmbeddedBuildkitdLookup(t *testing.T) {
 	dir := t.TempDir()
-	e, err := build.NewEmbedded(build.WithStateDir(dir), build.WithSocket(filepath.Join(dir, "none.sock")))
-	if err != nil {
+	bin := filepath.Join(dir, "buildkitd")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
-		name string
-		find func() (string, error)
-		want status.Status
-		msg  string
+		name, value string
+		want        status.Status
+		msg         string
 	}{
-		{"found", func() (string, error) { return "/opt/bk/buildkitd", nil }, status.Pass, "buildkitd: /opt/bk/buildkitd"},
-		{"not found", func() (string, error) { return "", errors.New("MULTIARCH_BUILDKITD=/x: no such file") }, status.Fail, "no such file"},
-		{"no lookup", nil, status.Fail, "no buildkitd lookup"},
+		{"found", bin, status.Pass, "buildkitd: " + bin},
+		{"not found", filepath.Join(dir, "missing"), status.Fail, embedded.EnvBuildkitd},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			cs, _, _ := (&Builder{Embedded: e, FindBuildkitd: tt.find}).checks(t.Context(), nil, nil)
+			env := func(k string) string {
+				if k == embedded.EnvBuildkitd {
+					return tt.value
+				}
+				return ""
+			}
+			e, err := embedded.New(embedded.WithEnv(env), embedded.WithStateDir(dir), embedded.WithSocket(filepath.Join(dir, "none.sock")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs, _, _ := (&Builder{Embedded: e}).checks(t.Context(), nil, nil)
 			var c *Check
 			for i := range cs {
 				if cs[i].Kind == KindBuildkitd {

@@ -3,8 +3,8 @@
 //
 // A cell is one platform entry of one tag. It runs two checks in a
 // container of that entry (the Container decides whether both share one
-// running container; internal/build's Shared does where a holder is PID 1,
-// which saves a container start per cell):
+// running container; internal/build/container's Shared does where a
+// holder is PID 1, which saves a container start per cell):
 //
 //   - uname: `uname -m` prints a machine the platform table expects
 //     (natively or under emulation; with StrictCPU an emulated arm/vN must
@@ -23,14 +23,14 @@
 //
 // The package never imports BuildKit: it runs containers through the
 // Container interface and opens them per cell through an Opener. `multiarch
-// test` adapts internal/build's ContainerRunner (registry images);
+// test` adapts internal/build/container's Runner (registry images);
 // `build --test` adapts containers of solved, not yet exported results
 // (build.Options.Test) and runs the same matrix on them.
 //
 // Where a cell runs is the caller's choice, recorded in Target.Node and
 // Target.Native. On a named multi-node builder `multiarch test --builder`
-// routes each platform as a build would (build.Plan through
-// build.RouteContainers: a node that runs it natively first, else one that
+// routes each platform as a build would (builder.Plan through
+// container.RouteContainers: a node that runs it natively first, else one that
 // emulates it), so a cell is native when its node is. The table gains a
 // NODE column when the cells ran on more than one node.
 //

@@ -16,9 +16,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// envBuildkitd is the variable naming the buildkitd binary (the build
-// package's EnvBuildkitd; testenv cannot import build, whose tests import
-// testenv).
+// envBuildkitd is the variable naming the buildkitd binary (embedded's
+// EnvBuildkitd; testenv cannot import it, since its tests import testenv).
 const envBuildkitd = "MULTIARCH_BUILDKITD"
 
 // buildkitdReadyTimeout bounds how long StartTLSBuildkitd waits for the

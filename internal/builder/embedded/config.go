@@ -1,0 +1,36 @@
+package embedded
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// daemonConfig renders the buildkitd.toml of the embedded builder.
+//
+// Loopback registries (127.0.0.0/8, ::1, localhost, any port) need no
+// entry: BuildKit's resolver already speaks plain HTTP to them
+// (containerd's docker.MatchLocalhost, applied both to hosts without a
+// [registry] entry and to entries that leave `http` unset), which is what
+// docker does too. buildkitd.toml has no wildcard for host:port, so
+// writing entries per port would mean restarting the daemon for every new
+// test registry. Registries the user names as insecure get an explicit
+// `http = true, insecure = true` entry.
+func daemonConfig(root, address, traceSocket string, insecure []string) string {
+	var b strings.Builder
+	b.WriteString("# Written by multiarch (`multiarch builder up`); changes are overwritten.\n")
+	b.WriteString("# Loopback registries (127.0.0.0/8, ::1, localhost:*) use plain HTTP by\n")
+	b.WriteString("# BuildKit's own default and need no [registry] entry.\n")
+	fmt.Fprintf(&b, "root = %s\n\n", strconv.Quote(root))
+	fmt.Fprintf(&b, "[grpc]\n  address = [%s]\n\n", strconv.Quote(address))
+	fmt.Fprintf(&b, "[otel]\n  socketPath = %s\n\n", strconv.Quote(traceSocket))
+	b.WriteString("[worker.oci]\n  enabled = true\n\n")
+	b.WriteString("[worker.containerd]\n  enabled = false\n")
+	hosts := slices.Clone(insecure)
+	slices.Sort(hosts)
+	for _, h := range slices.Compact(hosts) {
+		fmt.Fprintf(&b, "\n[registry.%s]\n  http = true\n  insecure = true\n", strconv.Quote(h))
+	}
+	return b.String()
+}

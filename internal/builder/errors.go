@@ -1,0 +1,69 @@
+package builder
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/multiarch-dev/multiarch/internal/platform"
+)
+
+// UnreachableError says no builder answered at Address.
+type UnreachableError struct {
+	Address string
+	Err     error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("no builder reachable at %s: %v", e.Address, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// NodeTLSError says the tcp:// node at Address answered, but TLS between
+// it and this client failed: the node refused the client's certificate
+// (or its lack of one), the client refused the node's certificate, or only
+// one side speaks TLS. Problem says which, from a TLS handshake of the
+// client's own; Err is what gRPC said, which is racy (a refused client
+// certificate may show as a cut connection) and may not mention TLS.
+type NodeTLSError struct {
+	Address string
+	Problem string
+	// Plain says the node answered without TLS though the builder has TLS
+	// options for it.
+	Plain bool
+	Err   error
+}
+
+func (e *NodeTLSError) Error() string {
+	return fmt.Sprintf("TLS with node %s failed: %s", e.Address, e.Problem)
+}
+
+func (e *NodeTLSError) Unwrap() error { return e.Err }
+
+// Hint says what to check: the node answered, so starting it is not it.
+func (e *NodeTLSError) Hint() string {
+	if e.Plain {
+		return "the node does not use TLS: create the builder again without --tls-* options for it"
+	}
+	return "the node uses TLS: --tls-ca must be the CA that signed the node's certificate, whose SAN must match " +
+		"the endpoint's host (or give --tls-server-name NAME), and if the node requires client certificates, " +
+		"--tls-cert and --tls-key must be a certificate and key signed by a CA it trusts"
+}
+
+// UnsupportedPlatformError says the builder at Address has no worker for
+// Platforms (no emulator registered for them, or the wrong machine).
+type UnsupportedPlatformError struct {
+	Address   string
+	Platforms []platform.Platform
+	// Supported are the platforms the builder's workers report.
+	Supported []string
+}
+
+func (e *UnsupportedPlatformError) Error() string {
+	names := make([]string, len(e.Platforms))
+	for i, p := range e.Platforms {
+		names[i] = p.String()
+	}
+	return fmt.Sprintf("builder at %s cannot build %s (its workers run %s)",
+		e.Address, strings.Join(names, ", "), strings.Join(e.Supported, ", "))
+}
