@@ -46,7 +46,7 @@ func startCLINode(t testing.TB) string {
 	t.Helper()
 	requireBuildkitd(t)
 	state, sock := tempBuilderDirs(t)
-	e, err := embedded.New(embedded.WithStateDir(state), embedded.WithSocket(sock))
+	e, err := newEmbedded(embedded.WithStateDir(state), embedded.WithSocket(sock))
 	if err != nil {
 		t.Fatal(err)
 	}
