@@ -104,13 +104,35 @@ func Layer(t testing.TB, f Format, files []File) v1.Layer {
 }
 
 func layer(f Format, files []File) (v1.Layer, error) {
-	var raw bytes.Buffer
-	tw := tar.NewWriter(&raw)
-	type entry struct {
-		hdr  *tar.Header
-		body []byte
+	entries, err := tarEntries(files)
+	if err != nil {
+		return nil, err
 	}
-	var entries []entry
+	raw, err := writeTar(entries)
+	if err != nil {
+		return nil, err
+	}
+	// Compress once here rather than on every Compressed() call.
+	blob, err := gzipBytes(raw)
+	if err != nil {
+		return nil, err
+	}
+	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(blob)), nil
+	}, tarball.WithMediaType(f.layerType()))
+}
+
+// tarEntry is one header of a fixture layer and its body.
+type tarEntry struct {
+	hdr  *tar.Header
+	body []byte
+}
+
+// tarEntries are the files and every directory above them (mode 0755
+// unless a Dir file says otherwise; /tmp 1777, /root 0700), sorted so that
+// directories come before their contents ("bin/" < "bin/x").
+func tarEntries(files []File) ([]tarEntry, error) {
+	var entries []tarEntry
 	dirMode := map[string]int64{"tmp": 0o1777, "root": 0o700}
 	for _, file := range files {
 		if file.Dir && file.Mode != 0 {
@@ -127,7 +149,7 @@ func layer(f Format, files []File) (v1.Layer, error) {
 		if !ok {
 			mode = 0o755
 		}
-		entries = append(entries, entry{hdr: &tar.Header{Typeflag: tar.TypeDir, Name: d + "/", Mode: mode}})
+		entries = append(entries, tarEntry{hdr: &tar.Header{Typeflag: tar.TypeDir, Name: d + "/", Mode: mode}})
 	}
 	for _, file := range files {
 		p := strings.TrimPrefix(path.Clean("/"+file.Path), "/")
@@ -141,21 +163,31 @@ func layer(f Format, files []File) (v1.Layer, error) {
 			addDir(p)
 			continue
 		}
-		mode := file.Mode
-		if mode == 0 {
-			mode = 0o755
-		}
-		hdr := &tar.Header{Name: p, Mode: mode}
-		var body []byte
-		if file.Link != "" {
-			hdr.Typeflag, hdr.Linkname, hdr.Mode = tar.TypeSymlink, file.Link, 0o777
-		} else {
-			hdr.Typeflag, hdr.Size, body = tar.TypeReg, int64(len(file.Body)), file.Body
-		}
-		entries = append(entries, entry{hdr: hdr, body: body})
+		entries = append(entries, fileEntry(p, file))
 	}
-	// Directories sort before their contents because "bin/" < "bin/x".
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].hdr.Name < entries[j].hdr.Name })
+	return entries, nil
+}
+
+// fileEntry is a regular file (mode 0755 unless given) or a symlink.
+func fileEntry(p string, file File) tarEntry {
+	mode := file.Mode
+	if mode == 0 {
+		mode = 0o755
+	}
+	hdr := &tar.Header{Name: p, Mode: mode}
+	if file.Link != "" {
+		hdr.Typeflag, hdr.Linkname, hdr.Mode = tar.TypeSymlink, file.Link, 0o777
+		return tarEntry{hdr: hdr}
+	}
+	hdr.Typeflag, hdr.Size = tar.TypeReg, int64(len(file.Body))
+	return tarEntry{hdr: hdr, body: file.Body}
+}
+
+// writeTar writes the entries as a PAX tar.
+func writeTar(entries []tarEntry) ([]byte, error) {
+	var raw bytes.Buffer
+	tw := tar.NewWriter(&raw)
 	for _, e := range entries {
 		e.hdr.Format = tar.FormatPAX
 		if err := tw.WriteHeader(e.hdr); err != nil {
@@ -168,22 +200,22 @@ func layer(f Format, files []File) (v1.Layer, error) {
 	if err := tw.Close(); err != nil {
 		return nil, err
 	}
-	// Compress once here rather than on every Compressed() call.
+	return raw.Bytes(), nil
+}
+
+func gzipBytes(raw []byte) ([]byte, error) {
 	var gz bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := zw.Write(raw.Bytes()); err != nil {
+	if _, err := zw.Write(raw); err != nil {
 		return nil, err
 	}
 	if err := zw.Close(); err != nil {
 		return nil, err
 	}
-	blob := gz.Bytes()
-	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(blob)), nil
-	}, tarball.WithMediaType(f.layerType()))
+	return gz.Bytes(), nil
 }
 
 // Image builds a single-layer image for the platform p (config os,
