@@ -142,24 +142,15 @@ func shortTempDir(t testing.TB) string {
 // what the test is about.
 func waitTLSReady(port int, exited <-chan error) error {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(buildkitdReadyTimeout)
-	var last error
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-exited:
-			return fmt.Errorf("%w: %v", errDaemonExited, err)
-		default:
-		}
+	handshake := func() error {
 		dialer := &net.Dialer{Timeout: 2 * time.Second}
 		conn, err := tls.DialWithDialer(dialer, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
 		if err == nil {
 			conn.Close()
-			return nil
 		}
-		last = err
-		time.Sleep(100 * time.Millisecond)
+		return err
 	}
-	return fmt.Errorf("buildkitd on %s did not complete a TLS handshake within %v (last: %v)", addr, buildkitdReadyTimeout, last)
+	return waitDaemon(exited, handshake, fmt.Sprintf("buildkitd on %s did not complete a TLS handshake", addr))
 }
 
 // stopDaemon sends SIGTERM and kills the process if it has not exited

@@ -69,6 +69,14 @@ func StartBuildkitd(t testing.TB) *Buildkitd {
 // waitWorkers waits until the daemon at address lists its workers, exits,
 // or buildkitdReadyTimeout passes.
 func waitWorkers(address string, exited <-chan error) error {
+	return waitDaemon(exited, func() error { return listWorkers(address) },
+		fmt.Sprintf("buildkitd at %s did not answer", address))
+}
+
+// waitDaemon polls ready every 100 ms until it succeeds, the daemon
+// exits, or buildkitdReadyTimeout passes; the error then says what did
+// not happen and the last failure.
+func waitDaemon(exited <-chan error, ready func() error, notReady string) error {
 	deadline := time.Now().Add(buildkitdReadyTimeout)
 	var last error
 	for time.Now().Before(deadline) {
@@ -77,12 +85,12 @@ func waitWorkers(address string, exited <-chan error) error {
 			return fmt.Errorf("%w: %v", errDaemonExited, err)
 		default:
 		}
-		if last = listWorkers(address); last == nil {
+		if last = ready(); last == nil {
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return fmt.Errorf("buildkitd at %s did not answer within %v (last: %v)", address, buildkitdReadyTimeout, last)
+	return fmt.Errorf("%s within %v (last: %v)", notReady, buildkitdReadyTimeout, last)
 }
 
 func listWorkers(address string) error {
