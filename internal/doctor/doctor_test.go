@@ -208,7 +208,10 @@ func TestDoctorFixCannotInstallWithoutEmulator(t *testing.T) {
 	}
 }
 
-func TestReportJSONShape(t *testing.T) {
+// healthyReportJSON is the --json report of a healthy host checked for
+// linux/arm64.
+func healthyReportJSON(t *testing.T) []byte {
+	t.Helper()
 	rep, err := (&Doctor{host: healthy()}).Run(context.Background(), Options{Platforms: testenv.Platforms(t, "arm64")})
 	if err != nil {
 		t.Fatal(err)
@@ -217,6 +220,11 @@ func TestReportJSONShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+func TestReportJSONShape(t *testing.T) {
+	b := healthyReportJSON(t)
 	var m struct {
 		OK     *bool            `json:"ok"`
 		Checks []map[string]any `json:"checks"`
