@@ -213,3 +213,28 @@ func TestSummaryEmulationHint(t *testing.T) {
 		t.Errorf("hint at 40%%:\n%s", b.String())
 	}
 }
+
+// TestBuilderCreateUsageCLI: a node option before any --node, a missing
+// NAME and an unknown flag are usage errors that show the usage; --help
+// shows how node groups work.
+func TestBuilderCreateUsageCLI(t *testing.T) {
+	tempConfigDir(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"x", "--platform", "linux/arm64", "--node", "unix:///a"}, "builder create: --platform before any --node: node options follow the --node they belong to"},
+		{[]string{"x", "--tls-ca", "/ca.pem"}, "--tls-ca before any --node"},
+		{[]string{"--node", "unix:///a"}, "builder create: no NAME given"},
+		{[]string{"x", "y", "--node", "unix:///a"}, `unexpected argument "y" (one NAME)`},
+		{[]string{"x", "--node", "unix:///a", "--bogus", "1"}, "--bogus"},
+		{[]string{"x", "--node", "unix:///a", "--platform", "linux/vax"}, "node unix:///a"},
+	} {
+		_, _, err := runBuildCLI(t, append([]string{"builder", "create"}, tc.args...)...)
+		requireErrorSays(t, strings.Join(tc.args, " "), err, tc.want, "usage: multiarch builder create NAME --node ENDPOINT")
+	}
+	out, _, err := runBuildCLI(t, "builder", "create", "--help")
+	if err != nil || !strings.Contains(out, "Every --node starts a node") || !strings.Contains(out, "--tls-server-name") {
+		t.Errorf("--help: %v\n%s", err, out)
+	}
+}
