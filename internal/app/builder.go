@@ -13,7 +13,7 @@ import (
 type Source string
 
 const (
-	// SourceNamed is a named builder of the store (--builder NAME).
+	// SourceNamed is a named builder of the store (ResolveOptions.Builder).
 	SourceNamed Source = "named"
 	// SourceBuildkitHost is the buildkitd at $BUILDKIT_HOST.
 	SourceBuildkitHost Source = "buildkit-host"

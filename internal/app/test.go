@@ -71,7 +71,7 @@ func Test(ctx context.Context, o TestOptions) (*imagetest.Report, error) {
 }
 
 // testOnNodes runs the matrix on the nodes of the named builder b: each
-// platform on the node `build --builder` would build it on (builder.Plan,
+// platform on the node Build would build it on (builder.Plan,
 // through container.RouteContainers), native there or emulated, every
 // node's cells at once.
 func testOnNodes(ctx context.Context, b *ResolvedBuilder, o TestOptions, entries [][]imagetest.Entry) (*imagetest.Report, error) {

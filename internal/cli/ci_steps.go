@@ -130,7 +130,7 @@ func (r *ciRun) setupEmulation(ctx context.Context) (string, error) {
 func (r *ciRun) doctor(ctx context.Context) (string, error) {
 	rep, err := app.Doctor(ctx, app.DoctorOptions{Platforms: r.plan.Platforms, Env: appEnv(), Builder: r.f.builder, Logger: logger(r.cmd)})
 	if err != nil {
-		return "", err
+		return "", withHints(err)
 	}
 	if rep.OK {
 		return fmt.Sprintf("%d checks passed for %d platform(s) and the builder", len(rep.Checks), len(r.plan.Platforms)), nil
@@ -179,7 +179,7 @@ func (r *ciRun) build(ctx context.Context, opts app.BuildOptions) (string, error
 		r.sum.BuildMatrix = res.Report
 	}
 	if err != nil {
-		return "", err
+		return "", withHints(err)
 	}
 	r.sum.Digest = res.Digest
 	renderSummary(r.out, res.Result)
@@ -223,7 +223,7 @@ func (r *ciRun) testPushed(ctx context.Context) (string, error) {
 	}
 	rep, err := app.Test(ctx, o)
 	if err != nil {
-		return "", err
+		return "", withHints(err)
 	}
 	r.sum.PushedMatrix = rep
 	if err := imagetest.WriteTable(r.out, rep); err != nil {
@@ -234,6 +234,16 @@ func (r *ciRun) testPushed(ctx context.Context) (string, error) {
 	}
 	return passedDetail(rep) + ", pulled by digest", nil
 }
+
+// hintedError is an error whose text holds its hints (Message): ci's
+// summary records a failed step by its error's text, which is to say what
+// to do next as the command line does.
+type hintedError struct{ err error }
+
+func (e hintedError) Error() string { return Message(e.err) }
+func (e hintedError) Unwrap() error { return e.err }
+
+func withHints(err error) error { return hintedError{err} }
 
 // passedDetail counts the platforms of a passed matrix; a cell that
 // checked nothing (pipeline.CheckedNothing) counts as skipped, not passed.
