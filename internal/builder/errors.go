@@ -24,7 +24,8 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 // (or its lack of one), the client refused the node's certificate, or only
 // one side speaks TLS. Problem says which, from a TLS handshake of the
 // client's own; Err is what gRPC said, which is racy (a refused client
-// certificate may show as a cut connection) and may not mention TLS.
+// certificate may show as a cut connection) and may not mention TLS. What
+// to check is the caller's to say: it names the caller's TLS options.
 type NodeTLSError struct {
 	Address string
 	Problem string
@@ -39,16 +40,6 @@ func (e *NodeTLSError) Error() string {
 }
 
 func (e *NodeTLSError) Unwrap() error { return e.Err }
-
-// Hint says what to check: the node answered, so starting it is not it.
-func (e *NodeTLSError) Hint() string {
-	if e.Plain {
-		return "the node does not use TLS: create the builder again without --tls-* options for it"
-	}
-	return "the node uses TLS: --tls-ca must be the CA that signed the node's certificate, whose SAN must match " +
-		"the endpoint's host (or give --tls-server-name NAME), and if the node requires client certificates, " +
-		"--tls-cert and --tls-key must be a certificate and key signed by a CA it trusts"
-}
 
 // UnsupportedPlatformError says the builder at Address has no worker for
 // Platforms (no emulator registered for them, or the wrong machine).

@@ -1,24 +1,18 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"slices"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/builder"
-	"github.com/multiarch-dev/multiarch/internal/imagetest"
 	"github.com/multiarch-dev/multiarch/internal/platform"
-	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 // envPlatforms is read when --platform is absent, as in the classic CI
@@ -31,9 +25,6 @@ type buildFlags struct {
 	push                                                             bool
 	test                                                             string
 	strictCPU                                                        bool
-	// testAlways tests before export even without a test command (uname
-	// only); ci sets it, the build command has no flag for it.
-	testAlways bool
 }
 
 func newBuildCmd() *cobra.Command {
@@ -108,9 +99,6 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 	o.Registry.Insecure, _ = cmd.Flags().GetStringArray("insecure-registry")
 	if f.strictCPU && f.test == "" {
 		return o, errors.New("--strict-cpu applies to --test: give the command to test with --test 'CMD'")
-	}
-	if err := build.Validate(o); err != nil {
-		return o, explainBuildError(err)
 	}
 	return o, nil
 }
@@ -201,223 +189,27 @@ func parseBuildArgs(args []string) (map[string]string, error) {
 }
 
 func runBuild(cmd *cobra.Command, f *buildFlags, opts build.Options) error {
-	res, _, err := buildAndTest(cmd, cmd.OutOrStdout(), f, opts)
+	res, err := app.Build(cmd.Context(), app.BuildOptions{Build: opts, Env: appEnv(), Builder: f.builder,
+		Progress: f.progress, ProgressOut: cmd.ErrOrStderr(), TestCommand: f.test, StrictCPU: f.strictCPU,
+		MatrixOut: cmd.OutOrStdout(), OnEmbedded: embeddedNotice(cmd.ErrOrStderr())})
 	if err != nil {
 		return err
 	}
-	renderSummary(cmd.OutOrStdout(), res)
+	renderSummary(cmd.OutOrStdout(), res.Result)
 	if f.metadataFile != "" {
-		return writeMetadata(f.metadataFile, res)
+		return writeMetadata(f.metadataFile, res.Result)
 	}
 	return nil
 }
 
-// buildAndTest builds on the chosen builder; with --test it prints the
-// test matrix to out and returns it, and a failed cell is ErrChecksFailed
-// with nothing exported.
-func buildAndTest(cmd *cobra.Command, out io.Writer, f *buildFlags, opts build.Options) (*build.Result, *imagetest.Report, error) {
-	disp, err := build.NewDisplay(cmd.ErrOrStderr(), f.progress)
-	if err != nil {
-		return nil, nil, err
-	}
-	opts.Display = disp
-	var tester *buildTester
-	if f.test != "" || f.testAlways {
-		tester = newBuildTester(testTag(opts.Tags), f.test, imagetest.Options{StrictCPU: f.strictCPU, Parallel: len(opts.Platforms), Logger: opts.Logger})
-		opts.Test = tester.test
-	}
-	nodes, err := builderNodes(cmd.Context(), cmd, f.builder, opts.Registry.Insecure)
-	if err != nil {
-		return nil, nil, explainBuildError(err)
-	}
-	res, err := build.BuildOn(cmd.Context(), nodes, opts)
-	var rep *imagetest.Report
-	if tester != nil {
-		if rep = tester.report(); rep != nil {
-			sortCells(rep.Cells, opts.Platforms)
-			if werr := imagetest.WriteTable(out, rep); werr != nil {
-				return nil, rep, werr
-			}
+// embeddedNotice tells the user on w that the embedded builder is being
+// started, or was restarted, for a build or test.
+func embeddedNotice(w io.Writer) func(app.EmbeddedEvent) {
+	return func(e app.EmbeddedEvent) {
+		if e.Restarted {
+			fmt.Fprintf(w, "restarted the embedded builder to let it reach %s over plain HTTP\n", strings.Join(e.Insecure, ", "))
+			return
 		}
+		fmt.Fprintf(w, "no builder configured (no --builder, %s unset): starting the embedded builder at %s (log %s)\n", builder.EnvBuildkitHost, e.Socket, e.LogFile)
 	}
-	switch {
-	case err == nil:
-		return res, rep, nil
-	case errors.Is(err, ErrChecksFailed):
-		return nil, rep, fmt.Errorf("test before push failed, nothing was pushed or written (see the failing platforms above): %w", err)
-	case f.builder != "":
-		return nil, rep, explainNodesError(f.builder, err)
-	}
-	return nil, rep, explainBuildError(err)
-}
-
-// explainNodesError explains an error of the named builder's nodes: a
-// node that failed TLS or does not answer names the builder and how to see
-// its nodes; one that answered is not to be started.
-func explainNodesError(name string, err error) error {
-	var (
-		tlsErr      *builder.NodeTLSError
-		unreachable *builder.UnreachableError
-	)
-	failedTLS, down := errors.As(err, &tlsErr), errors.As(err, &unreachable)
-	if !failedTLS && !down {
-		return explainBuildError(err)
-	}
-	next := fmt.Sprintf("`multiarch builder status %s` shows every node's state", name)
-	if failedTLS {
-		next = fmt.Sprintf("%s\n%s; to change a node's TLS options, `multiarch builder rm %s` and create it again", tlsErr.Hint(), next, name)
-	}
-	if down {
-		next += "; start the node's buildkitd, or recreate the builder without it"
-	}
-	return fmt.Errorf("builder %s: %w\n%s", name, err, next)
-}
-
-// testTag names build results in the test matrix: the first tag, else
-// "(build)".
-func testTag(tags []string) string {
-	if len(tags) > 0 {
-		return tags[0]
-	}
-	return "(build)"
-}
-
-// sortCells puts cells in the order the platforms were requested.
-func sortCells(cells []imagetest.Cell, order []platform.Platform) {
-	pos := map[string]int{}
-	for i, p := range order {
-		pos[p.String()] = i
-	}
-	slices.SortStableFunc(cells, func(a, b imagetest.Cell) int { return pos[a.Platform] - pos[b.Platform] })
-}
-
-func renderSummary(w io.Writer, r *build.Result) {
-	fmt.Fprintf(w, "\nbuilt %d platform(s) in %s on %s\n", len(r.Stats), round(r.Duration), r.Address)
-	digests := map[string]string{}
-	for _, p := range r.Platforms {
-		digests[p.Platform] = p.Digest
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  PLATFORM\tNODE\tTIME\tEMULATED RUN\tDIGEST")
-	for _, s := range r.Stats {
-		node, run := s.Node, "-"
-		if s.Emulated {
-			node += " (emulated)"
-		}
-		if s.EmulatedRun > 0 {
-			run = round(s.EmulatedRun)
-		}
-		d := digests[s.Platform]
-		if d == "" {
-			d = "-"
-		}
-		took := round(s.Duration)
-		if s.Duration == 0 {
-			took = "cached"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Platform, node, took, run, d)
-	}
-	tw.Flush()
-	if r.Digest != "" {
-		fmt.Fprintf(w, "index: %s\n", r.Digest)
-	}
-	switch {
-	case r.Pushed:
-		fmt.Fprintf(w, "pushed: %s\n", strings.Join(r.Tags, ", "))
-	case r.OCIDest != "":
-		fmt.Fprintf(w, "written: %s\n", r.OCIDest)
-	default:
-		fmt.Fprintln(w, "not exported (no --push or --output): the result stays in the builder's cache")
-	}
-	renderEmulation(w, r)
-}
-
-func round(d time.Duration) string {
-	if d < time.Second {
-		return d.Round(10 * time.Millisecond).String()
-	}
-	return d.Round(100 * time.Millisecond).String()
-}
-
-// crossCompileHint is printed when emulated RUN steps dominate a build.
-const crossCompileHint = `hint: most of this build ran RUN steps under emulation. Cross-compile instead: build in a
-      stage that runs on the builder's own platform and targets the requested one, e.g.
-        FROM --platform=$BUILDPLATFORM golang:1 AS build
-        ARG TARGETOS TARGETARCH
-        RUN GOOS=$TARGETOS GOARCH=$TARGETARCH go build -o /out/app .
-        FROM <base>
-        COPY --from=build /out/app /app
-      or add a node that runs those platforms natively (multiarch builder create --node ... --platform ...).`
-
-func renderEmulation(w io.Writer, r *build.Result) {
-	if r.EmulatedRun <= 0 {
-		return
-	}
-	pct := 100 * r.EmulatedRun.Seconds() / r.Duration.Seconds()
-	fmt.Fprintf(w, "RUN steps under emulation: %s of %s (%.0f%%)\n", round(r.EmulatedRun), round(r.Duration), pct)
-	if r.EmulationDominates() {
-		fmt.Fprintln(w, crossCompileHint)
-	}
-}
-
-// Metadata is the --metadata-file shape. "containerimage.digest" is the key
-// buildx users know.
-type Metadata struct {
-	Digest          string                 `json:"containerimage.digest"`
-	Tags            []string               `json:"tags,omitempty"`
-	Platforms       []build.PlatformDigest `json:"platforms"`
-	Pushed          bool                   `json:"pushed"`
-	OCIDest         string                 `json:"ociDest,omitempty"`
-	DurationSeconds float64                `json:"durationSeconds"`
-}
-
-func writeMetadata(path string, r *build.Result) error {
-	m := Metadata{Digest: r.Digest, Tags: r.Tags, Platforms: r.Platforms, Pushed: r.Pushed, OCIDest: r.OCIDest, DurationSeconds: r.Duration.Seconds()}
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
-}
-
-// explainBuildError adds what to do next to the library's typed errors.
-func explainBuildError(err error) error {
-	var (
-		unreachable *builder.UnreachableError
-		tlsErr      *builder.NodeTLSError
-		unsupported *builder.UnsupportedPlatformError
-		refused     *build.PushRefusedError
-		regDown     *build.RegistryUnreachableError
-	)
-	switch {
-	case errors.As(err, &tlsErr):
-		return fmt.Errorf("%w\n%s\n$%s carries no TLS options: create a named builder with them (`multiarch builder create NAME --node %s --tls-ca FILE [--tls-cert FILE --tls-key FILE]`) and build with --builder NAME",
-			err, tlsErr.Hint(), builder.EnvBuildkitHost, tlsErr.Address)
-	case errors.As(err, &unreachable):
-		if addr, ok := buildkitHost(); ok {
-			return fmt.Errorf("%w\nstart buildkitd at %s=%s, or unset %s to use the embedded builder", err, builder.EnvBuildkitHost, addr, builder.EnvBuildkitHost)
-		}
-		return fmt.Errorf("%w\nstart the embedded builder with `multiarch builder up`, or point %s at a running buildkitd", err, builder.EnvBuildkitHost)
-	case errors.As(err, &unsupported):
-		names := make([]string, len(unsupported.Platforms))
-		for i, p := range unsupported.Platforms {
-			names[i] = p.String()
-		}
-		return fmt.Errorf("%w\ninstall the emulator: `multiarch binfmt install %s`, then retry (if the builder still refuses, restart it: `multiarch builder down && multiarch builder up`)", err, strings.Join(names, " "))
-	case errors.As(err, &refused) && hasRegistryHint(err):
-		return err // the registry error already says how to log in
-	case errors.As(err, &refused):
-		return fmt.Errorf("%w\nlog in to the registry (`multiarch login` or `docker login`) with an account that may push there", err)
-	case errors.As(err, &regDown):
-		return fmt.Errorf("%w\ncheck the registry address in -t and that the registry is running", err)
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("%w\npoint -f at the Dockerfile, or give the build context that holds it", err)
-	}
-	return err
-}
-
-// hasRegistryHint reports whether err carries internal/registry's own advice.
-func hasRegistryHint(err error) bool {
-	var re *registry.Error
-	return errors.As(err, &re) && re.Hint != ""
 }

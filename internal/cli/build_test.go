@@ -2,8 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,7 +17,6 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/platform"
-	"github.com/multiarch-dev/multiarch/internal/registry"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -181,74 +178,5 @@ func TestParseOutputAndBuildArgs(t *testing.T) {
 	got, err := parseBuildArgs([]string{"A=1", "B=x=y", "FROM_ENV", "UNSET_ARG_XYZ"})
 	if err != nil || got["A"] != "1" || got["B"] != "x=y" || got["FROM_ENV"] != "e" || len(got) != 3 {
 		t.Errorf("parseBuildArgs: %v %v", got, err)
-	}
-}
-
-// TestExplainBuildError checks that each typed build error says what to
-// do next.
-func TestExplainBuildError(t *testing.T) {
-	t.Setenv(builder.EnvBuildkitHost, "")
-	for _, tc := range []struct {
-		err  error
-		want []string
-	}{
-		{&builder.UnreachableError{Address: "unix:///x"}, []string{"no builder reachable at unix:///x", "multiarch builder up", builder.EnvBuildkitHost}},
-		{&builder.UnsupportedPlatformError{Address: "unix:///x", Platforms: testenv.Platforms(t, "linux/s390x", "linux/ppc64le")},
-			[]string{"cannot build linux/s390x, linux/ppc64le", "multiarch binfmt install linux/s390x linux/ppc64le"}},
-		{&build.PushRefusedError{Ref: "r.example/a:b", StatusCode: 401}, []string{"refused push to r.example/a:b (HTTP 401)", "log in"}},
-		{&build.RegistryUnreachableError{Registry: "r.example"}, []string{"registry r.example unreachable", "registry is running"}},
-		// $BUILDKIT_HOST can carry no TLS options: a named builder can.
-		{&builder.NodeTLSError{Address: "tcp://n:1234", Problem: "it speaks TLS, and the builder has no --tls-* options for it"},
-			[]string{"TLS with node tcp://n:1234 failed: it speaks TLS", "the node uses TLS: --tls-ca must be",
-				"multiarch builder create NAME --node tcp://n:1234 --tls-ca FILE", "--builder NAME"}},
-	} {
-		got := explainBuildError(tc.err)
-		if !errors.Is(got, tc.err) {
-			t.Errorf("%v: the typed error is lost", tc.err)
-		}
-		requireErrorSays(t, fmt.Sprintf("%T", tc.err), got, tc.want...)
-	}
-	// With $BUILDKIT_HOST set, the embedded builder is not the one to start.
-	t.Setenv(builder.EnvBuildkitHost, "tcp://far:1234")
-	got := explainBuildError(&builder.UnreachableError{Address: "tcp://far:1234"}).Error()
-	if !strings.Contains(got, "start buildkitd at BUILDKIT_HOST=tcp://far:1234, or unset BUILDKIT_HOST") || strings.Contains(got, "builder up") {
-		t.Errorf("BUILDKIT_HOST unreachable: %q", got)
-	}
-	if a := startAdvice("remote (BUILDKIT_HOST)", "tcp://far:1234"); strings.Contains(a, "builder up") || !strings.Contains(a, "tcp://far:1234") {
-		t.Errorf("status advice for BUILDKIT_HOST: %q", a)
-	}
-	// A refusal that internal/registry already explained is not explained twice.
-	hinted := &build.PushRefusedError{Ref: "r.example/a:b", StatusCode: 401,
-		Err: &registry.Error{Kind: registry.ErrUnauthorized, Hint: "log in with `multiarch login r.example`"}}
-	if got := explainBuildError(hinted).Error(); strings.Count(got, "log in") != 1 {
-		t.Errorf("want the login advice once: %q", got)
-	}
-}
-
-// TestExplainNodesError checks the advice for a named builder's nodes: a
-// node that failed TLS gets what to check in its TLS options and is not
-// to be started; one that does not answer is; both at once get both.
-func TestExplainNodesError(t *testing.T) {
-	tlsErr := &builder.NodeTLSError{Address: "tcp://a:1", Problem: "it requires a client certificate, and none was given (--tls-cert, --tls-key)"}
-	down := &builder.UnreachableError{Address: "tcp://b:1", Err: errors.New("connection refused")}
-	for _, tc := range []struct {
-		name       string
-		err        error
-		want, lack []string
-	}{
-		{"tls", tlsErr, []string{"builder pair: TLS with node tcp://a:1 failed: it requires a client certificate", "\n" + tlsErr.Hint() + "\n",
-			"`multiarch builder status pair` shows every node's state; to change a node's TLS options, `multiarch builder rm pair`"},
-			[]string{"start", "reachable"}},
-		{"down", down, []string{"builder pair: no builder reachable at tcp://b:1", "start the node's buildkitd"}, []string{"TLS"}},
-		{"both", errors.Join(tlsErr, down), []string{tlsErr.Hint(), "start the node's buildkitd"}, nil},
-	} {
-		err := explainNodesError("pair", tc.err)
-		requireErrorSays(t, tc.name, err, tc.want...)
-		got := err.Error()
-		for _, l := range tc.lack {
-			if strings.Contains(got, l) {
-				t.Errorf("%s: %q says %q", tc.name, got, l)
-			}
-		}
 	}
 }

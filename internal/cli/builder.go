@@ -1,22 +1,20 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/builder/embedded"
 )
 
 // embeddedFlags locate the embedded builder; the defaults are
 // embedded.DefaultStateDir and embedded.DefaultSocket of the environment,
-// which honour $MULTIARCH_STATE_DIR and $MULTIARCH_SOCKET, as
-// ensureBuilder does.
+// which honour $MULTIARCH_STATE_DIR and $MULTIARCH_SOCKET, as build's
+// embedded builder does.
 type embeddedFlags struct {
 	stateDir, socket string
 	timeout          time.Duration
@@ -29,9 +27,12 @@ func (f *embeddedFlags) register(cmd *cobra.Command) {
 	pf.DurationVar(&f.timeout, "timeout", embedded.DefaultReadyTimeout, "how long up waits for buildkitd to answer")
 }
 
-func (f *embeddedFlags) embedded(cmd *cobra.Command) (*embedded.Builder, error) {
-	return newEmbedded(embedded.WithStateDir(f.stateDir), embedded.WithSocket(f.socket),
-		embedded.WithReadyTimeout(f.timeout), embedded.WithLogger(logger(cmd)))
+func (f *embeddedFlags) options() app.EmbeddedOptions {
+	return app.EmbeddedOptions{StateDir: f.stateDir, Socket: f.socket, ReadyTimeout: f.timeout}
+}
+
+func (f *embeddedFlags) builderOptions(cmd *cobra.Command) app.EmbeddedBuilderOptions {
+	return app.EmbeddedBuilderOptions{Env: appEnv(), Embedded: f.options(), Logger: logger(cmd)}
 }
 
 func newBuilderCmd() *cobra.Command {
@@ -60,22 +61,11 @@ func newBuilderUpCmd(f *embeddedFlags) *cobra.Command {
 		Short: "Start the embedded builder (no-op when it runs) and wait until it answers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := f.embedded(cmd)
+			rep, err := app.BuilderUp(cmd.Context(), f.builderOptions(cmd))
 			if err != nil {
 				return err
 			}
-			st, started, err := e.Up(cmd.Context())
-			if err != nil {
-				return explainBuildError(err)
-			}
-			verb := "already running"
-			if started {
-				verb = "started"
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "builder %s at %s (pid %d, log %s)\n", verb, st.Address, st.PID, e.LogFile())
-			if addr, ok := buildkitHost(); ok && addr != e.Address() {
-				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s=%s, so `multiarch build` uses that builder, not this one\n", builder.EnvBuildkitHost, addr)
-			}
+			renderUp(cmd.OutOrStdout(), cmd.ErrOrStderr(), rep)
 			return nil
 		},
 	}
@@ -87,11 +77,7 @@ func newBuilderDownCmd(f *embeddedFlags) *cobra.Command {
 		Short: "Stop the embedded builder",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := f.embedded(cmd)
-			if err != nil {
-				return err
-			}
-			stopped, err := e.Down(cmd.Context())
+			stopped, err := app.BuilderDown(cmd.Context(), f.builderOptions(cmd))
 			if err != nil {
 				return err
 			}
@@ -111,126 +97,26 @@ func newBuilderStatusCmd(f *embeddedFlags) *cobra.Command {
 		Short: "Show whether the builder (or every node of builder NAME) answers, and its worker platforms (exit 1 when one does not)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o := app.StatusOptions{Env: appEnv(), Embedded: f.options(), Logger: logger(cmd)}
 			if len(args) == 1 {
-				return namedStatus(cmd, args[0])
+				o.Builder = args[0]
 			}
-			st, kind, err := builderStatus(cmd, f)
+			rep, err := app.BuilderStatus(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
-			renderStatus(cmd.OutOrStdout(), kind, st)
-			if !st.Reachable {
-				return ErrChecksFailed
+			if rep.Source == app.SourceNamed {
+				return renderNamedStatus(cmd.OutOrStdout(), rep)
 			}
-			return nil
+			return renderStatus(cmd.OutOrStdout(), statusKind(rep.Source), rep.Status)
 		},
 	}
 }
 
-// builderStatus reports the builder `build` would use: $BUILDKIT_HOST when
-// set, else the embedded one.
-func builderStatus(cmd *cobra.Command, f *embeddedFlags) (*builder.NodeStatus, string, error) {
-	if addr, ok := buildkitHost(); ok {
-		st, err := builder.Probe(cmd.Context(), addr)
-		if err != nil {
-			return &builder.NodeStatus{Address: addr}, "remote (" + builder.EnvBuildkitHost + ")", nil
-		}
-		return st, "remote (" + builder.EnvBuildkitHost + ")", nil
+// statusKind is how status names the builder of one node.
+func statusKind(s app.Source) string {
+	if s == app.SourceEmbedded {
+		return "embedded"
 	}
-	e, err := f.embedded(cmd)
-	if err != nil {
-		return nil, "", err
-	}
-	st, err := e.Status(cmd.Context())
-	return st, "embedded", err
-}
-
-func renderStatus(w io.Writer, kind string, st *builder.NodeStatus) {
-	fmt.Fprintf(w, "builder:    %s\n", kind)
-	fmt.Fprintf(w, "address:    %s\n", st.Address)
-	state := "not reachable"
-	if st.Reachable {
-		state = "running"
-	}
-	if st.PID > 0 {
-		state += fmt.Sprintf(" (pid %d)", st.PID)
-	}
-	fmt.Fprintf(w, "state:      %s\n", state)
-	if st.Version != "" {
-		fmt.Fprintf(w, "buildkit:   %s\n", st.Version)
-	}
-	for _, wk := range st.Workers {
-		fmt.Fprintf(w, "worker %s: %s\n", shortID(wk.ID), strings.Join(wk.Platforms, ", "))
-	}
-	if st.StateDir != "" {
-		fmt.Fprintf(w, "state dir:  %s\n", st.StateDir)
-		fmt.Fprintf(w, "log:        %s\n", st.LogFile)
-	}
-	if !st.Reachable {
-		fmt.Fprintln(w, startAdvice(kind, st.Address))
-	}
-}
-
-// startAdvice says how to get a builder that does not answer running.
-func startAdvice(kind, address string) string {
-	if kind == "embedded" {
-		return "start it with `multiarch builder up`"
-	}
-	return fmt.Sprintf("start buildkitd at %s, or unset %s to use the embedded builder", address, builder.EnvBuildkitHost)
-}
-
-func shortID(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
-}
-
-// builderNodes returns the nodes `build` uses: builder name when given,
-// else $BUILDKIT_HOST, else the embedded builder (see ensureBuilder).
-func builderNodes(ctx context.Context, cmd *cobra.Command, name string, insecure []string) ([]builder.Node, error) {
-	if name != "" {
-		b, err := builderStore().Get(name)
-		if err != nil {
-			return nil, explainBuilderError(err)
-		}
-		return b.Nodes, nil
-	}
-	addr, err := ensureBuilder(ctx, cmd, insecure)
-	if err != nil {
-		return nil, err
-	}
-	return []builder.Node{{Endpoint: addr}}, nil
-}
-
-// ensureBuilder returns the address `build` uses: $BUILDKIT_HOST when set,
-// else the embedded builder, started on demand (and said so on stderr).
-// Insecure registries go into the embedded builder's config; a running
-// embedded builder whose config lacks them is restarted (Up does that).
-func ensureBuilder(ctx context.Context, cmd *cobra.Command, insecure []string) (string, error) {
-	if addr, ok := buildkitHost(); ok {
-		return addr, nil
-	}
-	e, err := newEmbedded(embedded.WithLogger(logger(cmd)), embedded.WithInsecureRegistries(insecure...))
-	if err != nil {
-		return "", err
-	}
-	st, err := e.Status(ctx)
-	if err != nil {
-		return "", err
-	}
-	if st.Reachable && len(insecure) == 0 {
-		return e.Address(), nil
-	}
-	if !st.Reachable {
-		fmt.Fprintf(cmd.ErrOrStderr(), "no builder configured (no --builder, %s unset): starting the embedded builder at %s (log %s)\n", builder.EnvBuildkitHost, e.Socket(), e.LogFile())
-	}
-	_, started, err := e.Up(ctx)
-	if err != nil {
-		return "", err
-	}
-	if st.Reachable && started {
-		fmt.Fprintf(cmd.ErrOrStderr(), "restarted the embedded builder to let it reach %s over plain HTTP\n", strings.Join(insecure, ", "))
-	}
-	return e.Address(), nil
+	return "remote (" + builder.EnvBuildkitHost + ")"
 }

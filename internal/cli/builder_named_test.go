@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/spf13/pflag"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/builder"
@@ -22,6 +24,20 @@ func tempConfigDir(t *testing.T) string {
 	dir := t.TempDir()
 	t.Setenv(builder.EnvConfigDir, dir)
 	return dir
+}
+
+// parseCreateArgs parses args with builder create's flags: NAME, the node
+// groups in order, and whether to check the nodes.
+func parseCreateArgs(args []string) (builder.Builder, bool, error) {
+	f := &createFlags{}
+	fs := pflag.NewFlagSet("create", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return builder.Builder{}, false, err
+	}
+	b, err := f.builder(fs.Args())
+	return b, !f.noCheck, err
 }
 
 func TestParseCreateArgs(t *testing.T) {
@@ -108,7 +124,7 @@ func TestBuilderCreateLsStatusRmCLI(t *testing.T) {
 	ctxDir := t.TempDir()
 	os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM scratch\n"), 0o644)
 	_, _, err = runBuildCLI(t, "build", ctxDir, "--builder", "deadfarm", "--platform", "linux/amd64")
-	if err == nil || !strings.Contains(err.Error(), dead) || !strings.Contains(err.Error(), "multiarch builder status deadfarm") {
+	if err == nil || !strings.Contains(err.Error(), dead) || !strings.Contains(Message(err), "multiarch builder status deadfarm") {
 		t.Fatalf("build on a builder with a dead node: %v", err)
 	}
 	out, _, err = runBuildCLI(t, "builder", "status", "farm")
@@ -195,5 +211,30 @@ func TestSummaryEmulationHint(t *testing.T) {
 	renderSummary(&b, r)
 	if strings.Contains(b.String(), "BUILDPLATFORM") || !strings.Contains(b.String(), "(40%)") {
 		t.Errorf("hint at 40%%:\n%s", b.String())
+	}
+}
+
+// TestBuilderCreateUsageCLI: a node option before any --node, a missing
+// NAME and an unknown flag are usage errors that show the usage; --help
+// shows how node groups work.
+func TestBuilderCreateUsageCLI(t *testing.T) {
+	tempConfigDir(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"x", "--platform", "linux/arm64", "--node", "unix:///a"}, "builder create: --platform before any --node: node options follow the --node they belong to"},
+		{[]string{"x", "--tls-ca", "/ca.pem"}, "--tls-ca before any --node"},
+		{[]string{"--node", "unix:///a"}, "builder create: no NAME given"},
+		{[]string{"x", "y", "--node", "unix:///a"}, `unexpected argument "y" (one NAME)`},
+		{[]string{"x", "--node", "unix:///a", "--bogus", "1"}, "--bogus"},
+		{[]string{"x", "--node", "unix:///a", "--platform", "linux/vax"}, "node unix:///a"},
+	} {
+		_, _, err := runBuildCLI(t, append([]string{"builder", "create"}, tc.args...)...)
+		requireErrorSays(t, strings.Join(tc.args, " "), err, tc.want, "usage: multiarch builder create NAME --node ENDPOINT")
+	}
+	out, _, err := runBuildCLI(t, "builder", "create", "--help")
+	if err != nil || !strings.Contains(out, "Every --node starts a node") || !strings.Contains(out, "--tls-server-name") {
+		t.Errorf("--help: %v\n%s", err, out)
 	}
 }

@@ -46,7 +46,9 @@ func startCLINode(t testing.TB) string {
 	t.Helper()
 	requireBuildkitd(t)
 	state, sock := tempBuilderDirs(t)
-	e, err := newEmbedded(embedded.WithStateDir(state), embedded.WithSocket(sock))
+	// An embedded builder of the environment, so $MULTIARCH_BUILDKITD
+	// still names its buildkitd.
+	e, err := embedded.New(embedded.WithEnv(getenv), embedded.WithStateDir(state), embedded.WithSocket(sock))
 	if err != nil {
 		t.Fatal(err)
 	}

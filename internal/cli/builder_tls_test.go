@@ -186,7 +186,7 @@ func checkNodeDown(t *testing.T, addr string, tlsArgs []string, tag string) {
 	dir, _ := nonceContext(t)
 	_, _, err = runCLIWithin(t, cliBuildTimeout, "build", dir, "--builder", "down", "--platform", "linux/amd64", "-t", tag, "--push")
 	requireErrorSays(t, "build", err, "builder down: no builder reachable at "+addr, "start the node's buildkitd")
-	if err != nil && strings.Contains(err.Error(), "TLS") {
+	if err != nil && strings.Contains(Message(err), "TLS") {
 		t.Errorf("build: the error of a node that does not run speaks of TLS: %v", err)
 	}
 	testenv.CheckNotPushed(t, tag)
@@ -207,21 +207,21 @@ func freeAddr(t *testing.T) string {
 // start it: it answered.
 func requireNoStartAdvice(t *testing.T, what string, err error) {
 	t.Helper()
-	if err != nil && (strings.Contains(err.Error(), "reachable") || strings.Contains(err.Error(), "start")) {
-		t.Errorf("%s: error says the node is unreachable or to start it:\n%v", what, err)
+	if err != nil && (strings.Contains(Message(err), "reachable") || strings.Contains(Message(err), "start")) {
+		t.Errorf("%s: error says the node is unreachable or to start it:\n%s", what, Message(err))
 	}
 }
 
-// requireErrorSays fails unless err is an error whose message holds every
-// one of wants.
+// requireErrorSays fails unless err is an error whose message (Message:
+// what the user reads, its text and hints) holds every one of wants.
 func requireErrorSays(t *testing.T, what string, err error, wants ...string) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("%s: no error", what)
 	}
 	for _, w := range wants {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("%s: error lacks %q:\n%v", what, w, err)
+		if !strings.Contains(Message(err), w) {
+			t.Errorf("%s: error lacks %q:\n%s", what, w, Message(err))
 		}
 	}
 }

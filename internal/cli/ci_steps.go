@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/doctor"
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
@@ -58,8 +59,10 @@ func runCI(cmd *cobra.Command, f *ciFlags, ctxDir string, plan pipeline.Plan) er
 }
 
 // buildOptions are checked before any step runs, so a missing Dockerfile
-// or a bad tag fails before anything happens.
-func (r *ciRun) buildOptions() (build.Options, error) {
+// or a bad tag fails before anything happens. Without a test command
+// uname alone still runs in every platform before the push; no sh is
+// needed for it.
+func (r *ciRun) buildOptions() (app.BuildOptions, error) {
 	p := r.plan
 	o := build.Options{ContextDir: r.ctxDir, Platforms: p.Platforms, Tags: p.Tags, Push: true,
 		BuildArgs: p.BuildArgs, Target: p.Target, Logger: logger(r.cmd)}
@@ -70,18 +73,17 @@ func (r *ciRun) buildOptions() (build.Options, error) {
 		}
 	}
 	o.Registry.Insecure, _ = r.cmd.Flags().GetStringArray("insecure-registry")
-	if err := build.Validate(o); err != nil {
-		return o, explainBuildError(err)
-	}
-	return o, nil
+	ao := app.BuildOptions{Build: o, Env: appEnv(), Builder: r.f.builder, Progress: r.f.progress, ProgressOut: r.cmd.ErrOrStderr(),
+		TestCommand: p.Test, TestAlways: true, StrictCPU: p.StrictCPU, MatrixOut: r.out, OnEmbedded: embeddedNotice(r.cmd.ErrOrStderr())}
+	return ao, app.ValidateBuild(ao)
 }
 
-func (r *ciRun) tasks(opts build.Options) []pipeline.Task {
+func (r *ciRun) tasks(opts app.BuildOptions) []pipeline.Task {
 	t := []pipeline.Task{
 		{Name: "setup-emulation", Skip: "not asked for (--setup-emulation)"},
 		{Name: "doctor", Run: r.doctor},
 		{Name: "login", Skip: "no credentials given: the stored ones (docker config) are used"},
-		{Name: "build+test+push", Run: func(ctx context.Context) (string, error) { return r.build(opts) }},
+		{Name: "build+test+push", Run: func(ctx context.Context) (string, error) { return r.build(ctx, opts) }},
 		{Name: "verify", Run: r.verify},
 		{Name: "test-pushed", Run: r.testPushed},
 	}
@@ -126,14 +128,9 @@ func (r *ciRun) setupEmulation(ctx context.Context) (string, error) {
 // platforms it runs for that builder; a failure prints each failed check
 // with its fix.
 func (r *ciRun) doctor(ctx context.Context) (string, error) {
-	b, err := doctorBuilder(r.f.builder)
+	rep, err := app.Doctor(ctx, app.DoctorOptions{Platforms: r.plan.Platforms, Env: appEnv(), Builder: r.f.builder, Logger: logger(r.cmd)})
 	if err != nil {
-		return "", err
-	}
-	opts := doctor.Options{Platforms: r.plan.Platforms, Builder: b, Logger: logger(r.cmd)}
-	rep, err := doctor.New(doctor.Config{Logger: logger(r.cmd)}).Run(ctx, opts)
-	if err != nil {
-		return "", err
+		return "", withHints(err)
 	}
 	if rep.OK {
 		return fmt.Sprintf("%d checks passed for %d platform(s) and the builder", len(rep.Checks), len(r.plan.Platforms)), nil
@@ -176,18 +173,17 @@ func (r *ciRun) login(ctx context.Context) (string, error) {
 	return fmt.Sprintf("logged in to %s as %s (stored in %s)", reg, r.plan.Username, where), nil
 }
 
-func (r *ciRun) build(opts build.Options) (string, error) {
-	// Without a test command uname alone still runs in every platform
-	// before the push; no sh is needed for it.
-	bf := &buildFlags{progress: r.f.progress, builder: r.f.builder, test: r.plan.Test, strictCPU: r.plan.StrictCPU, testAlways: true}
-	res, rep, err := buildAndTest(r.cmd, r.out, bf, opts)
-	r.sum.BuildMatrix = rep
+func (r *ciRun) build(ctx context.Context, opts app.BuildOptions) (string, error) {
+	res, err := app.Build(ctx, opts)
+	if res != nil {
+		r.sum.BuildMatrix = res.Report
+	}
 	if err != nil {
-		return "", err
+		return "", withHints(err)
 	}
 	r.sum.Digest = res.Digest
-	renderSummary(r.out, res)
-	return fmt.Sprintf("%s pushed as %s; before push %s", res.Digest, strings.Join(res.Tags, ", "), passedDetail(rep)), nil
+	renderSummary(r.out, res.Result)
+	return fmt.Sprintf("%s pushed as %s; before push %s", res.Digest, strings.Join(res.Tags, ", "), passedDetail(res.Report)), nil
 }
 
 func (r *ciRun) verify(ctx context.Context) (string, error) {
@@ -218,14 +214,16 @@ func (r *ciRun) verify(ctx context.Context) (string, error) {
 // testPushed pulls each platform of the first tag by digest (every tag
 // names the same index) and tests it again, on the builder that built it:
 // with --builder each platform on the node the build used.
-func (r *ciRun) testPushed(context.Context) (string, error) {
-	opts := imagetest.Options{StrictCPU: r.plan.StrictCPU, Parallel: len(r.plan.Platforms), Logger: logger(r.cmd)}
+func (r *ciRun) testPushed(ctx context.Context) (string, error) {
+	o := app.TestOptions{Refs: r.plan.Tags[:1], Platforms: r.plan.Platforms, Registry: registryOptions(r.cmd), Env: appEnv(), Builder: r.f.builder,
+		Test:       imagetest.Options{StrictCPU: r.plan.StrictCPU, Parallel: len(r.plan.Platforms), Logger: logger(r.cmd)},
+		OnEmbedded: embeddedNotice(r.cmd.ErrOrStderr())}
 	if r.plan.Test != "" {
-		opts.Command = []string{"sh", "-c", r.plan.Test}
+		o.Test.Command = []string{"sh", "-c", r.plan.Test}
 	}
-	rep, err := testRefs(r.cmd, r.f.builder, r.plan.Tags[:1], r.plan.Platforms, opts)
+	rep, err := app.Test(ctx, o)
 	if err != nil {
-		return "", err
+		return "", withHints(err)
 	}
 	r.sum.PushedMatrix = rep
 	if err := imagetest.WriteTable(r.out, rep); err != nil {
@@ -236,6 +234,16 @@ func (r *ciRun) testPushed(context.Context) (string, error) {
 	}
 	return passedDetail(rep) + ", pulled by digest", nil
 }
+
+// hintedError is an error whose text holds its hints (Message): ci's
+// summary records a failed step by its error's text, which is to say what
+// to do next as the command line does.
+type hintedError struct{ err error }
+
+func (e hintedError) Error() string { return Message(e.err) }
+func (e hintedError) Unwrap() error { return e.err }
+
+func withHints(err error) error { return hintedError{err} }
 
 // passedDetail counts the platforms of a passed matrix; a cell that
 // checked nothing (pipeline.CheckedNothing) counts as skipped, not passed.

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/binfmt"
-	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/doctor"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/status"
@@ -58,7 +58,7 @@ Exits 1 when any check fails.`,
 }
 
 func runDoctor(cmd *cobra.Command, o doctorOptions) error {
-	var opts doctor.Options
+	opts := app.DoctorOptions{Fix: o.fix, BinfmtDir: o.binfmtDir, QEMUDir: o.qemuDir, Env: appEnv(), Builder: o.builder, Logger: logger(cmd)}
 	if o.platforms != "" {
 		ps, err := platform.ParseList(o.platforms)
 		if err != nil {
@@ -66,15 +66,7 @@ func runDoctor(cmd *cobra.Command, o doctorOptions) error {
 		}
 		opts.Platforms = ps
 	}
-	opts.Fix = o.fix
-	opts.Logger = logger(cmd)
-	b, err := doctorBuilder(o.builder)
-	if err != nil {
-		return err
-	}
-	opts.Builder = b
-	d := doctor.New(doctor.Config{BinfmtDir: o.binfmtDir, QEMUDir: o.qemuDir, Logger: opts.Logger})
-	rep, err := d.Run(cmd.Context(), opts)
+	rep, err := app.Doctor(cmd.Context(), opts)
 	if rep != nil {
 		if perr := printDoctor(cmd.OutOrStdout(), rep, o.json); perr != nil {
 			return perr
@@ -87,26 +79,6 @@ func runDoctor(cmd *cobra.Command, o doctorOptions) error {
 		return fmt.Errorf("%w: not ready; apply the fixes above (`sudo multiarch doctor --fix` applies those to the emulation)", ErrChecksFailed)
 	}
 	return nil
-}
-
-// doctorBuilder is the builder build and test would use: the named one,
-// else $BUILDKIT_HOST, else the embedded builder.
-func doctorBuilder(name string) (*doctor.Builder, error) {
-	if name != "" {
-		b, err := builderStore().Get(name)
-		if err != nil {
-			return nil, explainBuilderError(err)
-		}
-		return &doctor.Builder{Name: b.Name, Nodes: b.Nodes}, nil
-	}
-	if addr, ok := buildkitHost(); ok {
-		return &doctor.Builder{Nodes: []builder.Node{{Endpoint: addr}}}, nil
-	}
-	e, err := newEmbedded()
-	if err != nil {
-		return nil, err
-	}
-	return &doctor.Builder{Embedded: e}, nil
 }
 
 func printDoctor(w io.Writer, rep *doctor.Report, asJSON bool) error {

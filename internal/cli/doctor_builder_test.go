@@ -136,7 +136,7 @@ func TestDoctorUnknownBuilder(t *testing.T) {
 	tempConfigDir(t)
 	_, err := runBinfmtCLI(t, "doctor", "--builder", "nope")
 	var ub *builder.UnknownBuilderError
-	if !errors.As(err, &ub) || !strings.Contains(err.Error(), "multiarch builder ls") {
+	if !errors.As(err, &ub) || !strings.Contains(Message(err), "multiarch builder ls") {
 		t.Errorf("err = %v, want an unknown builder error pointing at builder ls", err)
 	}
 }

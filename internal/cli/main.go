@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -106,6 +105,7 @@ func walk(err error, visit func(error)) {
 // flagHints maps typed conditions whose fix is a CLI flag or command to
 // that advice. Libraries never name flags; this is the one place that does.
 func flagHints(err error) []string {
-	_ = errors.Is // each mapping is added with the typed error it reads
-	return nil
+	var out []string
+	out = append(out, buildHints(err)...)
+	return out
 }

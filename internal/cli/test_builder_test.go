@@ -170,7 +170,7 @@ func TestTestTwoNodesCLI(t *testing.T) {
 		}
 		_, _, err = runBuildCLI(t, "test", "--builder", "halfdead", ref)
 		var ue *builder.UnreachableError
-		if !errors.As(err, &ue) || !strings.Contains(err.Error(), dead) || !strings.Contains(err.Error(), "multiarch builder status halfdead") {
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), dead) || !strings.Contains(Message(err), "multiarch builder status halfdead") {
 			t.Errorf("a node down: %v", err)
 		}
 		t.Logf("a node down: %v", err)

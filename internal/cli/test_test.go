@@ -189,7 +189,7 @@ func TestTestCommandE2E(t *testing.T) {
 		t.Setenv(builder.EnvBuildkitHost, "unix:///nonexistent/buildkitd.sock")
 		_, _, err = runBuildCLI(t, "test", good)
 		var ue *builder.UnreachableError
-		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "start buildkitd at BUILDKIT_HOST=unix:///nonexistent/buildkitd.sock, or unset BUILDKIT_HOST") {
+		if !errors.As(err, &ue) || !strings.Contains(Message(err), "start buildkitd at BUILDKIT_HOST=unix:///nonexistent/buildkitd.sock, or unset BUILDKIT_HOST") {
 			t.Errorf("unreachable builder: %v", err)
 		}
 	})

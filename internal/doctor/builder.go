@@ -147,10 +147,21 @@ func (b *Builder) describeNode(n builder.Node) string {
 func (b *Builder) tlsFix(n builder.Node, e *builder.NodeTLSError) string {
 	if b.Name == "" {
 		return fmt.Sprintf("%s; %s carries no TLS options: create a named builder with them (multiarch builder create NAME --node %s --tls-ca FILE ...) and use --builder NAME",
-			e.Hint(), builder.EnvBuildkitHost, n.Endpoint)
+			tlsAdvice(e), builder.EnvBuildkitHost, n.Endpoint)
 	}
 	return fmt.Sprintf("%s; to change them: multiarch builder rm %s && multiarch builder create %s --node %s --tls-ca FILE ...",
-		e.Hint(), b.Name, b.Name, n.Endpoint)
+		tlsAdvice(e), b.Name, b.Name, n.Endpoint)
+}
+
+// tlsAdvice says what to check when TLS with a node failed: it answered,
+// so starting it is not it.
+func tlsAdvice(e *builder.NodeTLSError) string {
+	if e.Plain {
+		return "the node does not use TLS: create the builder again without --tls-* options for it"
+	}
+	return "the node uses TLS: --tls-ca must be the CA that signed the node's certificate, whose SAN must match " +
+		"the endpoint's host (or give --tls-server-name NAME), and if the node requires client certificates, " +
+		"--tls-cert and --tls-key must be a certificate and key signed by a CA it trusts"
 }
 
 func (b *Builder) nodeFix(n builder.Node) string {

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
 )
 
-// buildTester runs `build --test`'s matrix on each node's solved results
-// (build.Options.Test) and keeps every node's report for the caller to
-// print, whether the build went on or not.
+// buildTester runs Build's test before export on each node's solved
+// results (build.Options.Test) and keeps every node's report for the
+// caller to print, whether the build went on or not.
 type buildTester struct {
 	tag  string
 	opts imagetest.Options

@@ -1,0 +1,164 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/multiarch-dev/multiarch/internal/builder"
+	"github.com/multiarch-dev/multiarch/internal/builder/embedded"
+)
+
+// Source is where the builder a verb uses comes from.
+type Source string
+
+const (
+	// SourceNamed is a named builder of the store (ResolveOptions.Builder).
+	SourceNamed Source = "named"
+	// SourceBuildkitHost is the buildkitd at $BUILDKIT_HOST.
+	SourceBuildkitHost Source = "buildkit-host"
+	// SourceEmbedded is the embedded builder, a local buildkitd multiarch
+	// starts itself.
+	SourceEmbedded Source = "embedded"
+)
+
+// EmbeddedOptions locate the embedded builder. Every zero value is the
+// default of the environment (embedded.DefaultStateDir, DefaultSocket,
+// DefaultReadyTimeout), which honours $MULTIARCH_STATE_DIR and
+// $MULTIARCH_SOCKET.
+type EmbeddedOptions struct {
+	StateDir, Socket string
+	// ReadyTimeout is how long starting it waits for buildkitd to answer.
+	ReadyTimeout time.Duration
+}
+
+// ResolveOptions say which builder a verb uses and how to get it running.
+type ResolveOptions struct {
+	// Env is the environment: $BUILDKIT_HOST, the store's config dir and
+	// the embedded builder's defaults.
+	Env Env
+	// Builder names a builder of the store; it wins over everything.
+	Builder string
+	// Start starts the embedded builder when it is the one and does not
+	// answer (build, test); doctor and status only look at it.
+	Start bool
+	// Insecure are the registries the embedded builder must reach over
+	// plain HTTP: they go into its config, and a running one whose config
+	// lacks them is restarted (with Start).
+	Insecure []string
+	// Embedded locates the embedded builder.
+	Embedded EmbeddedOptions
+	// OnEmbedded is told when the embedded builder is being started or was
+	// restarted, which the user must hear of (nil: not told).
+	OnEmbedded func(EmbeddedEvent)
+	// Logger gets debug detail (default: discard).
+	Logger *slog.Logger
+}
+
+// ResolvedBuilder is the builder a verb uses.
+type ResolvedBuilder struct {
+	Source Source
+	// Name is the named builder's name (SourceNamed).
+	Name string
+	// Nodes are the named builder's nodes, else the one node at
+	// $BUILDKIT_HOST or at the embedded builder's socket.
+	Nodes []builder.Node
+	// Embedded is the embedded builder (SourceEmbedded).
+	Embedded *embedded.Builder
+}
+
+// Address is the address of a builder of one node (all but a named one).
+func (r *ResolvedBuilder) Address() string { return r.Nodes[0].Endpoint }
+
+// wrap says which builder err is about (see BuilderError); nil stays nil.
+func (r *ResolvedBuilder) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	e := &BuilderError{Source: r.Source, Name: r.Name, Err: err}
+	if r.Source != SourceNamed {
+		e.Address = r.Address()
+	}
+	return e
+}
+
+// ResolveBuilder is the one rule for which builder build, test, doctor
+// and builder status use: the named builder o.Builder when given (an
+// *builder.UnknownBuilderError when the store lacks it), else the
+// buildkitd at $BUILDKIT_HOST, else the embedded builder, started on
+// demand with o.Start (told to o.OnEmbedded).
+func ResolveBuilder(ctx context.Context, o ResolveOptions) (*ResolvedBuilder, error) {
+	if o.Builder != "" {
+		b, err := store(o.Env).Get(o.Builder)
+		if err != nil {
+			return nil, err
+		}
+		return &ResolvedBuilder{Source: SourceNamed, Name: b.Name, Nodes: b.Nodes}, nil
+	}
+	if addr, ok := o.Env.Lookup(builder.EnvBuildkitHost); ok {
+		return &ResolvedBuilder{Source: SourceBuildkitHost, Nodes: []builder.Node{{Endpoint: addr}}}, nil
+	}
+	e, err := newEmbedded(o.Env, o.Embedded, o.Logger, embedded.WithInsecureRegistries(o.Insecure...))
+	if err != nil {
+		return nil, err
+	}
+	r := &ResolvedBuilder{Source: SourceEmbedded, Nodes: []builder.Node{{Endpoint: e.Address()}}, Embedded: e}
+	if o.Start {
+		return r, r.wrap(startEmbedded(ctx, e, o))
+	}
+	return r, nil
+}
+
+// startEmbedded starts e unless it answers with the config it needs,
+// telling the user when it starts or restarts it.
+func startEmbedded(ctx context.Context, e *embedded.Builder, o ResolveOptions) error {
+	st, err := e.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if st.Reachable && len(o.Insecure) == 0 {
+		return nil
+	}
+	tell := func(restarted bool) {
+		if o.OnEmbedded != nil {
+			o.OnEmbedded(EmbeddedEvent{Restarted: restarted, Socket: e.Socket(), LogFile: e.LogFile(), Insecure: o.Insecure})
+		}
+	}
+	if !st.Reachable {
+		tell(false)
+	}
+	_, started, err := e.Up(ctx)
+	if err != nil {
+		return err
+	}
+	if st.Reachable && started {
+		tell(true)
+	}
+	return nil
+}
+
+// EmbeddedEvent says ResolveBuilder starts the embedded builder (it did
+// not answer) or restarted it (its config lacked Insecure).
+type EmbeddedEvent struct {
+	Restarted       bool
+	Socket, LogFile string
+	Insecure        []string
+}
+
+// store is the named-builder store of the environment's config dir
+// ($MULTIARCH_CONFIG_DIR, else builder.DefaultConfigDir's).
+func store(env Env) *builder.Store {
+	return builder.NewStore(builder.DefaultConfigDir(env.Get))
+}
+
+// newEmbedded is the embedded builder of the environment at o, then opts.
+func newEmbedded(env Env, o EmbeddedOptions, log *slog.Logger, opts ...embedded.Option) (*embedded.Builder, error) {
+	base := []embedded.Option{embedded.WithEnv(env.Get), embedded.WithStateDir(o.StateDir), embedded.WithSocket(o.Socket)}
+	if o.ReadyTimeout != 0 {
+		base = append(base, embedded.WithReadyTimeout(o.ReadyTimeout))
+	}
+	if log != nil {
+		base = append(base, embedded.WithLogger(log))
+	}
+	return embedded.New(append(base, opts...)...)
+}

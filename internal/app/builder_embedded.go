@@ -1,0 +1,113 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/multiarch-dev/multiarch/internal/builder"
+)
+
+// EmbeddedBuilderOptions locate the embedded builder for up and down.
+type EmbeddedBuilderOptions struct {
+	// Env is the environment: the embedded builder's defaults and
+	// $BUILDKIT_HOST.
+	Env      Env
+	Embedded EmbeddedOptions
+	// Logger gets debug detail (default: discard).
+	Logger *slog.Logger
+}
+
+// UpReport is what BuilderUp did.
+type UpReport struct {
+	Status *builder.NodeStatus
+	// Started says this call started it (else it was running).
+	Started bool
+	LogFile string
+	// BuildkitHost is $BUILDKIT_HOST when it is set to another builder
+	// than this one: build and test use that one, not this one.
+	BuildkitHost string
+}
+
+// BuilderUp starts the embedded builder unless it runs, and waits until
+// it answers. Its failures are a *BuilderError of the embedded builder.
+func BuilderUp(ctx context.Context, o EmbeddedBuilderOptions) (*UpReport, error) {
+	e, err := newEmbedded(o.Env, o.Embedded, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	st, started, err := e.Up(ctx)
+	if err != nil {
+		return nil, &BuilderError{Source: SourceEmbedded, Address: e.Address(), Err: err}
+	}
+	rep := &UpReport{Status: st, Started: started, LogFile: e.LogFile()}
+	if addr, ok := o.Env.Lookup(builder.EnvBuildkitHost); ok && addr != e.Address() {
+		rep.BuildkitHost = addr
+	}
+	return rep, nil
+}
+
+// BuilderDown stops the embedded builder; stopped says it was running.
+func BuilderDown(ctx context.Context, o EmbeddedBuilderOptions) (stopped bool, err error) {
+	e, err := newEmbedded(o.Env, o.Embedded, o.Logger)
+	if err != nil {
+		return false, err
+	}
+	return e.Down(ctx)
+}
+
+// StatusOptions say which builder BuilderStatus reports.
+type StatusOptions struct {
+	// Env is the environment ResolveBuilder reads.
+	Env Env
+	// Builder names the builder of the store to report (default: see
+	// ResolveBuilder; the embedded builder is not started).
+	Builder string
+	// Embedded locates the embedded builder.
+	Embedded EmbeddedOptions
+	// Logger gets debug detail (default: discard).
+	Logger *slog.Logger
+}
+
+// StatusReport is the state of the builder ResolveBuilder picks.
+type StatusReport struct {
+	Source Source
+	// Status is the one builder's state (all but a named builder); a
+	// builder that does not answer has Reachable false.
+	Status *builder.NodeStatus
+	// Name and Nodes are the named builder and its nodes' states.
+	Name  string
+	Nodes []NodeState
+}
+
+// NodeState is one node's answer to a probe: its status, or the error
+// (a *builder.NodeTLSError, *builder.UnreachableError, ...).
+type NodeState struct {
+	Node   builder.Node
+	Status *builder.NodeStatus
+	Err    error
+}
+
+// BuilderStatus reports whether the builder build would use answers and
+// its workers' platforms: every node of a named one, asked at once.
+func BuilderStatus(ctx context.Context, o StatusOptions) (*StatusReport, error) {
+	b, err := ResolveBuilder(ctx, ResolveOptions{Env: o.Env, Builder: o.Builder, Embedded: o.Embedded, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	rep := &StatusReport{Source: b.Source, Name: b.Name}
+	switch b.Source {
+	case SourceNamed:
+		rep.Nodes = probeNodes(ctx, b.Nodes)
+	case SourceBuildkitHost:
+		st, err := builder.Probe(ctx, b.Address())
+		if err != nil {
+			st = &builder.NodeStatus{Address: b.Address()}
+		}
+		rep.Status = st
+	default:
+		if rep.Status, err = b.Embedded.Status(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}

@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/multiarch-dev/multiarch/internal/build"
+)
+
+func renderSummary(w io.Writer, r *build.Result) {
+	fmt.Fprintf(w, "\nbuilt %d platform(s) in %s on %s\n", len(r.Stats), round(r.Duration), r.Address)
+	digests := map[string]string{}
+	for _, p := range r.Platforms {
+		digests[p.Platform] = p.Digest
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  PLATFORM\tNODE\tTIME\tEMULATED RUN\tDIGEST")
+	for _, s := range r.Stats {
+		node, run := s.Node, "-"
+		if s.Emulated {
+			node += " (emulated)"
+		}
+		if s.EmulatedRun > 0 {
+			run = round(s.EmulatedRun)
+		}
+		d := digests[s.Platform]
+		if d == "" {
+			d = "-"
+		}
+		took := round(s.Duration)
+		if s.Duration == 0 {
+			took = "cached"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Platform, node, took, run, d)
+	}
+	tw.Flush()
+	if r.Digest != "" {
+		fmt.Fprintf(w, "index: %s\n", r.Digest)
+	}
+	switch {
+	case r.Pushed:
+		fmt.Fprintf(w, "pushed: %s\n", strings.Join(r.Tags, ", "))
+	case r.OCIDest != "":
+		fmt.Fprintf(w, "written: %s\n", r.OCIDest)
+	default:
+		fmt.Fprintln(w, "not exported (no --push or --output): the result stays in the builder's cache")
+	}
+	renderEmulation(w, r)
+}
+
+func round(d time.Duration) string {
+	if d < time.Second {
+		return d.Round(10 * time.Millisecond).String()
+	}
+	return d.Round(100 * time.Millisecond).String()
+}
+
+// crossCompileHint is printed when emulated RUN steps dominate a build.
+const crossCompileHint = `hint: most of this build ran RUN steps under emulation. Cross-compile instead: build in a
+      stage that runs on the builder's own platform and targets the requested one, e.g.
+        FROM --platform=$BUILDPLATFORM golang:1 AS build
+        ARG TARGETOS TARGETARCH
+        RUN GOOS=$TARGETOS GOARCH=$TARGETARCH go build -o /out/app .
+        FROM <base>
+        COPY --from=build /out/app /app
+      or add a node that runs those platforms natively (multiarch builder create --node ... --platform ...).`
+
+func renderEmulation(w io.Writer, r *build.Result) {
+	if r.EmulatedRun <= 0 {
+		return
+	}
+	pct := 100 * r.EmulatedRun.Seconds() / r.Duration.Seconds()
+	fmt.Fprintf(w, "RUN steps under emulation: %s of %s (%.0f%%)\n", round(r.EmulatedRun), round(r.Duration), pct)
+	if r.EmulationDominates() {
+		fmt.Fprintln(w, crossCompileHint)
+	}
+}
+
+// Metadata is the --metadata-file shape. "containerimage.digest" is the key
+// buildx users know.
+type Metadata struct {
+	Digest          string                 `json:"containerimage.digest"`
+	Tags            []string               `json:"tags,omitempty"`
+	Platforms       []build.PlatformDigest `json:"platforms"`
+	Pushed          bool                   `json:"pushed"`
+	OCIDest         string                 `json:"ociDest,omitempty"`
+	DurationSeconds float64                `json:"durationSeconds"`
+}
+
+func writeMetadata(path string, r *build.Result) error {
+	m := Metadata{Digest: r.Digest, Tags: r.Tags, Platforms: r.Platforms, Pushed: r.Pushed, OCIDest: r.OCIDest, DurationSeconds: r.Duration.Seconds()}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}

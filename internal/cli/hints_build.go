@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/multiarch-dev/multiarch/internal/app"
+	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/builder"
+	"github.com/multiarch-dev/multiarch/internal/registry"
+)
+
+// buildHints are the next steps for the typed errors of build, test,
+// doctor and the builder commands: which builder command or flag gets a
+// builder, a node or a push going. Which builder failed (a named one, the
+// one at $BUILDKIT_HOST, the embedded one) comes from *app.BuilderError.
+func buildHints(err error) []string {
+	var (
+		out     []string
+		unknown *builder.UnknownBuilderError
+		dup     *builder.DuplicateBuilderError
+		check   *app.NodeCheckError
+		be      *app.BuilderError
+	)
+	if errors.As(err, &unknown) {
+		out = append(out, fmt.Sprintf("see `multiarch builder ls`, or create it with `multiarch builder create %s --node ENDPOINT`", unknown.Name))
+	}
+	if errors.As(err, &dup) {
+		out = append(out, fmt.Sprintf("remove it first (`multiarch builder rm %s`) or choose another name", dup.Name))
+	}
+	named := errors.As(err, &be) && be.Source == app.SourceNamed
+	switch {
+	case errors.As(err, &check):
+		return append(out, createHints(err)...)
+	case named && app.NodeFailed(err):
+		return append(out, nodesHints(be.Name, err)...)
+	}
+	return append(out, buildErrorHints(err, be)...)
+}
+
+// buildErrorHints says what to do about a build's typed errors; be, when
+// not nil, is the builder it ran on.
+func buildErrorHints(err error, be *app.BuilderError) []string {
+	var (
+		unreachable *builder.UnreachableError
+		tlsErr      *builder.NodeTLSError
+		unsupported *builder.UnsupportedPlatformError
+		refused     *build.PushRefusedError
+		regDown     *build.RegistryUnreachableError
+		invalid     *app.InvalidBuildError
+	)
+	switch {
+	case errors.As(err, &tlsErr):
+		return []string{tlsAdvice(tlsErr), fmt.Sprintf("$%s carries no TLS options: create a named builder with them (`multiarch builder create NAME --node %s --tls-ca FILE [--tls-cert FILE --tls-key FILE]`) and build with --builder NAME",
+			builder.EnvBuildkitHost, tlsErr.Address)}
+	case errors.As(err, &unreachable):
+		if be != nil && be.Source == app.SourceBuildkitHost {
+			return []string{fmt.Sprintf("start buildkitd at %s=%s, or unset %s to use the embedded builder", builder.EnvBuildkitHost, be.Address, builder.EnvBuildkitHost)}
+		}
+		return []string{fmt.Sprintf("start the embedded builder with `multiarch builder up`, or point %s at a running buildkitd", builder.EnvBuildkitHost)}
+	case errors.As(err, &unsupported):
+		names := make([]string, len(unsupported.Platforms))
+		for i, p := range unsupported.Platforms {
+			names[i] = p.String()
+		}
+		return []string{fmt.Sprintf("install the emulator: `multiarch binfmt install %s`, then retry (if the builder still refuses, restart it: `multiarch builder down && multiarch builder up`)", strings.Join(names, " "))}
+	case errors.As(err, &refused) && hasRegistryHint(err):
+		return nil // the registry error already says how to log in
+	case errors.As(err, &refused):
+		return []string{"log in to the registry (`multiarch login` or `docker login`) with an account that may push there"}
+	case errors.As(err, &regDown):
+		return []string{"check the registry address in -t and that the registry is running"}
+	case errors.As(err, &invalid) && errors.Is(err, fs.ErrNotExist):
+		return []string{"point -f at the Dockerfile, or give the build context that holds it"}
+	}
+	return nil
+}
+
+// hasRegistryHint reports whether err carries internal/registry's own advice.
+func hasRegistryHint(err error) bool {
+	var re *registry.Error
+	return errors.As(err, &re) && re.Hint != ""
+}
+
+// nodesHints say what to do about nodes of builder name that failed TLS
+// or do not answer: one that failed TLS is to be recreated with other TLS
+// options, not started; one that does not answer is to be started.
+func nodesHints(name string, err error) []string {
+	var (
+		tlsErr      *builder.NodeTLSError
+		unreachable *builder.UnreachableError
+		out         []string
+	)
+	next := fmt.Sprintf("`multiarch builder status %s` shows every node's state", name)
+	if errors.As(err, &tlsErr) {
+		out = append(out, tlsAdvice(tlsErr))
+		next += fmt.Sprintf("; to change a node's TLS options, `multiarch builder rm %s` and create it again", name)
+	}
+	if errors.As(err, &unreachable) {
+		next += "; start the node's buildkitd, or recreate the builder without it"
+	}
+	return append(out, next)
+}
+
+// createHints say what to do about the nodes that failed the check of
+// builder create: one that answered but failed TLS gets what to check in
+// its TLS files, one that did not answer to be started.
+func createHints(err error) []string {
+	var (
+		tlsErr      *builder.NodeTLSError
+		unreachable *builder.UnreachableError
+		out         []string
+	)
+	if errors.As(err, &tlsErr) {
+		out = append(out, tlsAdvice(tlsErr), "fix the node's --tls-* options, or pass --no-check to store the builder anyway")
+	}
+	if errors.As(err, &unreachable) {
+		out = append(out, "start its buildkitd, check the endpoint, or pass --no-check to store the builder anyway")
+	}
+	return out
+}
+
+// tlsAdvice says what to check when TLS with a node failed: it answered,
+// so starting it is not it.
+func tlsAdvice(e *builder.NodeTLSError) string {
+	if e.Plain {
+		return "the node does not use TLS: create the builder again without --tls-* options for it"
+	}
+	return "the node uses TLS: --tls-ca must be the CA that signed the node's certificate, whose SAN must match " +
+		"the endpoint's host (or give --tls-server-name NAME), and if the node requires client certificates, " +
+		"--tls-cert and --tls-key must be a certificate and key signed by a CA it trusts"
+}
