@@ -416,8 +416,9 @@ func explainBuildError(err error) error {
 	return err
 }
 
-// hasRegistryHint reports whether err carries internal/registry's own advice.
+// hasRegistryHint reports whether err carries internal/registry's own
+// advice or advice the CLI words for it (registryHint).
 func hasRegistryHint(err error) bool {
 	var re *registry.Error
-	return errors.As(err, &re) && re.Hint != ""
+	return errors.As(err, &re) && (re.Hint() != "" || registryHint(re) != "")
 }

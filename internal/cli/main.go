@@ -107,5 +107,8 @@ func walk(err error, visit func(error)) {
 // that advice. Libraries never name flags; this is the one place that does.
 func flagHints(err error) []string {
 	_ = errors.Is // each mapping is added with the typed error it reads
-	return nil
+	var out []string
+	out = append(out, registryHints(err)...)
+	out = append(out, probeHints(err)...)
+	return out
 }

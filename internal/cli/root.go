@@ -1,10 +1,11 @@
 package cli
 
 import (
-	"errors"
 	"log/slog"
 
 	"github.com/spf13/cobra"
+
+	"github.com/multiarch-dev/multiarch/internal/app"
 )
 
 // NewRootCmd builds the whole command tree. It holds no package-level state,
@@ -45,7 +46,7 @@ func logger(cmd *cobra.Command) *slog.Logger {
 // ErrChecksFailed is returned by commands whose job is to report (doctor,
 // verify, test) when what they report contains a failure; the report itself
 // has already been printed.
-var ErrChecksFailed = errors.New("checks failed")
+var ErrChecksFailed = app.ErrChecksFailed
 
 // ExitCode maps a command error to the process exit code: 0 for success,
 // 1 for every failure.
