@@ -1,45 +1,29 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/binfmt"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
-// mountUnlessDryRun mounts binfmt_misc before planning a real run, so the
-// plan sees the entries the kernel has; a dry run writes nothing, mounts
-// included.
-func mountUnlessDryRun(ctx context.Context, m *binfmt.Manager, dryRun bool) error {
-	if dryRun {
-		return nil
+// printBinfmtChanges prints what an install, uninstall or reregister did,
+// or for a dry run the register lines it would write.
+func printBinfmtChanges(out io.Writer, rep *app.BinfmtChangeReport) error {
+	if rep.DryRun {
+		return printDryRun(out, rep.Plan, rep.Dir)
 	}
-	return m.EnsureMounted(ctx)
-}
-
-// applyAndReport applies the plan (or, for a dry run, prints it) and
-// prints what was done.
-func applyAndReport(ctx context.Context, out io.Writer, m *binfmt.Manager, plan *binfmt.Plan, dryRun bool) error {
-	if dryRun {
-		return printDryRun(out, plan, m.Root)
-	}
-	if err := m.Apply(ctx, plan); err != nil {
-		return err
-	}
-	return printChanges(out, plan)
+	return printChanges(out, rep.Plan)
 }
 
 // printDryRun prints each register line as is and everything else as a
 // '#' comment, so the output is itself a valid systemd-binfmt file.
 func printDryRun(out io.Writer, plan *binfmt.Plan, root string) error {
-	if root == "" {
-		root = binfmt.DefaultRoot
-	}
 	var b strings.Builder
 	for _, c := range plan.Changes {
 		switch c.Action {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/binfmt"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
@@ -44,11 +45,11 @@ func TestBinfmtLsJSONFake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc lsJSON
+	var doc app.BinfmtListReport
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	byName := map[string]entryJSON{}
+	byName := map[string]app.BinfmtEntry{}
 	for _, e := range doc.Entries {
 		byName[e.Name] = e
 	}
@@ -83,46 +84,6 @@ func TestBinfmtLsText(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
-	}
-}
-
-func TestBinfmtLsWorksProbe(t *testing.T) {
-	dir := fakeBinfmtDir(t)
-	probed := map[string]bool{}
-	works := func(_ context.Context, p platform.Platform) (bool, error) {
-		probed[p.String()] = true
-		if p.Arch == "s390x" {
-			return false, errors.New("exec format error")
-		}
-		return true, nil
-	}
-	var out bytes.Buffer
-	m := &binfmt.Manager{Root: dir}
-	if err := runBinfmtLs(context.Background(), &out, m, true, works); err != nil {
-		t.Fatal(err)
-	}
-	var doc lsJSON
-	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range doc.Entries {
-		switch e.Name {
-		case "qemu-arm":
-			if e.Works == nil || !*e.Works {
-				t.Errorf("qemu-arm works = %v", e.Works)
-			}
-		case "qemu-s390x":
-			if e.Works == nil || *e.Works || e.WorksError == "" {
-				t.Errorf("qemu-s390x works = %v %q", e.Works, e.WorksError)
-			}
-		case "qemu-ppc64le", "jar", "qemu-sparc64": // disabled or unknown: not probed
-			if e.Works != nil {
-				t.Errorf("%s was probed", e.Name)
-			}
-		}
-	}
-	if probed["linux/ppc64le"] {
-		t.Error("a disabled entry was probed")
 	}
 }
 
@@ -212,7 +173,7 @@ func TestBinfmtLsJSONHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc lsJSON
+	var doc app.BinfmtListReport
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/pipeline"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/status"
-	"github.com/multiarch-dev/multiarch/internal/verify"
 )
 
 // envStepSummary is GitHub Actions' job summary file.
@@ -117,8 +116,12 @@ func (r *ciRun) setupEmulation(ctx context.Context) (string, error) {
 	for i, p := range ps {
 		names[i] = p.String()
 	}
-	m := (&binfmtDirs{}).manager(r.cmd)
-	if err := runBinfmtInstall(ctx, r.out, m, names, binfmtInstallOptions{flags: "CF"}); err != nil {
+	rep, err := app.BinfmtInstall(ctx, app.BinfmtInstallOptions{BinfmtOptions: app.BinfmtOptions{Logger: logger(r.cmd)},
+		Targets: names, Flags: "CF"})
+	if err == nil {
+		err = printBinfmtChanges(r.out, rep)
+	}
+	if err != nil {
 		return "", fmt.Errorf("%w\nemulators come from the distro's qemu-user-static package; registering them needs root", err)
 	}
 	return "QEMU handlers registered for " + strings.Join(names, ", "), nil
@@ -163,14 +166,14 @@ func printDoctorFailures(w io.Writer, rep *doctor.Report) (n int, host bool) {
 }
 
 func (r *ciRun) login(ctx context.Context) (string, error) {
-	reg, where, err := login(ctx, registryOptions(r.cmd), r.plan.Registry(), r.plan.Username, r.plan.Password)
+	res, err := app.Login(ctx, loginOptions(r.cmd, r.plan.Registry(), r.plan.Username, r.plan.Password))
 	if err != nil {
 		if errors.Is(err, ErrWrongCredentials) {
 			return "", fmt.Errorf("%w\ncheck %s and %s (or --username and --password-stdin); nothing was built or pushed", err, pipeline.EnvUsername, pipeline.EnvPassword)
 		}
 		return "", err
 	}
-	return fmt.Sprintf("logged in to %s as %s (stored in %s)", reg, r.plan.Username, where), nil
+	return fmt.Sprintf("logged in to %s as %s (stored in %s)", res.Registry, res.Username, res.StoredIn), nil
 }
 
 func (r *ciRun) build(ctx context.Context, opts app.BuildOptions) (string, error) {
@@ -186,29 +189,23 @@ func (r *ciRun) build(ctx context.Context, opts app.BuildOptions) (string, error
 	return fmt.Sprintf("%s pushed as %s; before push %s", res.Digest, strings.Join(res.Tags, ", "), passedDetail(res.Report)), nil
 }
 
+// verify verifies every pushed tag (they name one index: the first that
+// cannot be read stops it) and prints the reports only when they hold a
+// violation.
 func (r *ciRun) verify(ctx context.Context) (string, error) {
-	ropts := registryOptions(r.cmd)
-	vopts := verify.Options{Platforms: r.plan.Platforms, Cache: verify.NewCache(), Logger: ropts.Logger}
-	var results []verifyResult
-	violations, elf := 0, 0
-	for _, tag := range r.plan.Tags {
-		rep, err := verifyRef(ctx, tag, ropts, vopts)
-		if err != nil {
-			return "", verifyError(tag, err)
-		}
-		results = append(results, verifyResult{Reference: tag, Report: rep})
-		violations += len(rep.Violations)
-		for _, e := range rep.Entries {
-			elf += e.ELFCount
-		}
-	}
-	if violations > 0 {
-		if err := printVerify(r.out, results, false); err != nil {
+	rep, err := app.Verify(ctx, app.VerifyOptions{Refs: r.plan.Tags, Platforms: r.plan.Platforms,
+		Registry: registryOptions(r.cmd), FailFast: true})
+	var violations *app.ViolationsError
+	if errors.As(err, &violations) {
+		if err := printVerify(r.out, rep.Results, false); err != nil {
 			return "", err
 		}
-		return "", fmt.Errorf("%w: %d violation(s): the pushed images do not hold what their platforms claim (see above); fix the Dockerfile and rerun", ErrChecksFailed, violations)
+		return "", fmt.Errorf("%w: %d violation(s): the pushed images do not hold what their platforms claim (see above); fix the Dockerfile and rerun", ErrChecksFailed, violations.Count)
 	}
-	return fmt.Sprintf("%d tag(s), %d ELF files: every platform holds its own architecture", len(r.plan.Tags), elf), nil
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d tag(s), %d ELF files: every platform holds its own architecture", len(r.plan.Tags), rep.ELFFiles()), nil
 }
 
 // testPushed pulls each platform of the first tag by digest (every tag

@@ -78,10 +78,11 @@ func buildErrorHints(err error, be *app.BuilderError) []string {
 	return nil
 }
 
-// hasRegistryHint reports whether err carries internal/registry's own advice.
+// hasRegistryHint reports whether err carries internal/registry's own
+// advice or advice the CLI words for it (registryHint).
 func hasRegistryHint(err error) bool {
 	var re *registry.Error
-	return errors.As(err, &re) && re.Hint != ""
+	return errors.As(err, &re) && (re.Hint() != "" || registryHint(re) != "")
 }
 
 // nodesHints say what to do about nodes of builder name that failed TLS

@@ -46,7 +46,7 @@ func TestExplainBuildError(t *testing.T) {
 	}
 	// A refusal that internal/registry already explained is not explained twice.
 	hinted := &build.PushRefusedError{Ref: "r.example/a:b", StatusCode: 401,
-		Err: &registry.Error{Kind: registry.ErrUnauthorized, Hint: "log in with `multiarch login r.example`"}}
+		Err: &registry.Error{Kind: registry.ErrUnauthorized, Host: "r.example"}}
 	if got := Message(hinted); strings.Count(got, "log in") != 1 {
 		t.Errorf("want the login advice once: %q", got)
 	}

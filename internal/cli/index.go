@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/multiarch-dev/multiarch/internal/registry"
+	"github.com/multiarch-dev/multiarch/internal/app"
 )
 
 func newIndexCmd() *cobra.Command {
@@ -18,7 +15,7 @@ func newIndexCmd() *cobra.Command {
 	return cmd
 }
 
-type indexCreateOptions struct {
+type indexCreateFlags struct {
 	targets     []string
 	annotations []string
 	dryRun      bool
@@ -26,7 +23,7 @@ type indexCreateOptions struct {
 }
 
 func newIndexCreateCmd() *cobra.Command {
-	var o indexCreateOptions
+	var f indexCreateFlags
 	cmd := &cobra.Command{
 		Use:   "create -t TARGET [-t TARGET ...] SRC...",
 		Short: "Create an index from per-platform images and indexes, and push it",
@@ -36,35 +33,33 @@ with the same platform are refused. Children are copied into the target reposito
 (existing blobs are skipped, same-registry blobs mounted); the index is written under each
 TARGET last, so a failure never leaves a tag pointing at a partial index.`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runIndexCreate(cmd.Context(), cmd.OutOrStdout(), args, o, registryOptions(cmd))
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runIndexCreate(cmd, args, f) },
 	}
-	f := cmd.Flags()
-	f.StringArrayVarP(&o.targets, "tag", "t", nil, "reference to push the index to, REGISTRY/REPOSITORY:TAG (repeatable)")
-	f.StringArrayVar(&o.annotations, "annotation", nil, "KEY=VALUE annotation on the index (repeatable)")
-	f.BoolVar(&o.dryRun, "dry-run", false, "resolve and validate, print the index, write nothing")
-	f.BoolVar(&o.asJSON, "json", false, "print the result as JSON")
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&f.targets, "tag", "t", nil, "reference to push the index to, REGISTRY/REPOSITORY:TAG (repeatable)")
+	fl.StringArrayVar(&f.annotations, "annotation", nil, "KEY=VALUE annotation on the index (repeatable)")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "resolve and validate, print the index, write nothing")
+	fl.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
 	_ = cmd.MarkFlagRequired("tag")
 	addRegistryFlags(cmd)
 	return cmd
 }
 
-func runIndexCreate(ctx context.Context, out io.Writer, sources []string, o indexCreateOptions, opts registry.Options) error {
-	ann, err := parseAnnotations(o.annotations)
+func runIndexCreate(cmd *cobra.Command, sources []string, f indexCreateFlags) error {
+	ann, err := parseAnnotations(f.annotations)
 	if err != nil {
 		return err
 	}
-	c, err := registry.CreateIndex(ctx, o.targets[0], sources, registry.CreateOptions{
-		Options: opts, Annotations: ann, ExtraTargets: o.targets[1:], DryRun: o.dryRun,
-	})
+	c, err := app.CreateIndex(cmd.Context(), app.IndexOptions{Targets: f.targets, Sources: sources,
+		Annotations: ann, DryRun: f.dryRun, Registry: registryOptions(cmd)})
 	if err != nil {
 		return err
 	}
+	out := cmd.OutOrStdout()
 	switch {
-	case o.asJSON:
+	case f.asJSON:
 		return writeJSONIndent(out, c)
-	case o.dryRun:
+	case f.dryRun:
 		// The exact bytes that would be pushed.
 		_, err := out.Write(withNewline(c.Index))
 		return err
@@ -86,25 +81,4 @@ func parseAnnotations(kvs []string) (map[string]string, error) {
 		out[strings.TrimSpace(k)] = v
 	}
 	return out, nil
-}
-
-func printCreated(out io.Writer, c *registry.Created) error {
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PLATFORM\tDIGEST\tSIZE\tSOURCE")
-	for _, m := range c.Manifests {
-		name := m.Platform
-		if m.Attestation {
-			name = "  attestation"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, abbrevDigest(m.Digest), humanBytes(m.Size), m.Source)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	for _, t := range c.Targets {
-		if _, err := fmt.Fprintf(out, "pushed %s@%s\n", t, c.Digest); err != nil {
-			return err
-		}
-	}
-	return nil
 }

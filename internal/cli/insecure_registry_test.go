@@ -116,18 +116,20 @@ func TestInsecureRegistryCLI(t *testing.T) {
 	}
 }
 
-// requirePlainHTTPError fails unless err says that the registry at host
-// serves plain HTTP and to pass --insecure-registry host, names ref once,
-// and says neither that the registry is unreachable nor to check that it
-// runs.
+// requirePlainHTTPError fails unless what the user reads of err
+// (Message) says that the registry at host serves plain HTTP and, on the
+// next line, to pass --insecure-registry host, names ref once, and says
+// neither that the registry is unreachable nor to check that it runs.
 func requirePlainHTTPError(t *testing.T, what string, err error, host, ref string) {
 	t.Helper()
-	requireErrorSays(t, what, err, ": plain HTTP not allowed: "+host+" serves plain HTTP; pass --insecure-registry "+host+
-		" (only loopback registries are allowed plain HTTP automatically)")
 	if err == nil {
-		return
+		t.Fatalf("%s: no error", what)
 	}
-	msg := err.Error()
+	msg := Message(err)
+	if want := ": plain HTTP not allowed: " + host + " serves plain HTTP\npass --insecure-registry " + host +
+		" (only loopback registries are allowed plain HTTP automatically)"; !strings.Contains(msg, want) {
+		t.Errorf("%s: message lacks %q:\n%s", what, want, msg)
+	}
 	if n := strings.Count(msg, ref); n != 1 {
 		t.Errorf("%s: error names %s %d times:\n%s", what, ref, n, msg)
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/multiarch-dev/multiarch/internal/registry"
+	"github.com/multiarch-dev/multiarch/internal/app"
 )
 
 type loginFlags struct {
@@ -40,9 +39,8 @@ helper config.json names (credHelpers or credsStore) when that helper is install
 	return cmd
 }
 
-// ErrWrongCredentials is what a login the registry refused matches:
-// registry.ErrUnauthorized, under the name login's callers look for.
-var ErrWrongCredentials = registry.ErrUnauthorized
+// ErrWrongCredentials is what a login the registry refused matches.
+var ErrWrongCredentials = app.ErrWrongCredentials
 
 func runLogin(cmd *cobra.Command, f *loginFlags, server string) error {
 	if f.username == "" {
@@ -55,27 +53,19 @@ func runLogin(cmd *cobra.Command, f *loginFlags, server string) error {
 	if err != nil {
 		return err
 	}
-	reg, where, err := login(cmd.Context(), registryOptions(cmd), server, f.username, password)
+	res, err := app.Login(cmd.Context(), loginOptions(cmd, server, f.username, password))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "Login succeeded: credentials of %s for %s stored in %s\n", f.username, reg, where)
+	fmt.Fprintf(cmd.OutOrStdout(), "Login succeeded: credentials of %s for %s stored in %s\n", res.Username, res.Registry, res.StoredIn)
 	return nil
 }
 
-// login checks user and password against server and, only when the
-// registry takes them, stores them. It returns the registry's name and
-// where the credentials went.
-func login(ctx context.Context, opts registry.Options, server, user, password string) (reg, where string, err error) {
-	reg, err = registry.Login(ctx, server, registry.Credentials{Username: user, Password: password}, opts)
-	if err != nil {
-		return "", "", fmt.Errorf("login to %s failed, nothing stored: %w", server, err)
-	}
-	where, err = registry.StoreCredentials(ctx, dockerConfigHome(), reg, user, password)
-	if err != nil {
-		return "", "", err
-	}
-	return reg, where, nil
+// loginOptions are app.Login's options for server with the registry flags
+// of cmd and the docker config dir of the environment.
+func loginOptions(cmd *cobra.Command, server, user, password string) app.LoginOptions {
+	return app.LoginOptions{Server: server, Username: user, Password: password,
+		ConfigDir: dockerConfigHome(), Registry: registryOptions(cmd)}
 }
 
 // readPassword reads the first line of r (a trailing newline is not part
@@ -95,7 +85,7 @@ func readPassword(r io.Reader) (string, error) {
 // dockerConfigHome is $DOCKER_CONFIG, else ~/.docker: where docker and the
 // default keychain look for config.json.
 func dockerConfigHome() string {
-	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
+	if d := getenv("DOCKER_CONFIG"); d != "" {
 		return d
 	}
 	home, _ := os.UserHomeDir()

@@ -20,5 +20,7 @@
 //
 // Failures are *Error values whose Kind says what is wrong with the host
 // (no handler, handler without F, crash, hang, wrong emulator) and whose
-// Fix says what to run. The package is silent: it neither logs nor prints.
+// Hint says what to run or change, worded without multiarch's commands (the
+// CLI words those from Kind). The package is silent: it neither logs nor
+// prints.
 package probe

@@ -63,10 +63,15 @@ func (k Kind) String() string {
 // MarshalText makes Kind render as its name in JSON.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
-// Error is every error Run returns.
+// Error is every error Run returns. Its Hint is worded without multiarch's
+// commands: a failure whose fix is one (no handler, a handler without the F
+// flag or running the wrong emulator) leaves the hint empty, and the CLI
+// words it from Kind, Platform and Native.
 type Error struct {
 	Kind     Kind
 	Platform platform.Platform
+	// Native: the platform runs natively on this host, without a handler.
+	Native bool
 	// CPU is the QEMU_CPU the probe ran with, empty for the default.
 	CPU string
 	// Machine is what the probe reported, if it got that far.
@@ -78,8 +83,9 @@ type Error struct {
 	// Stderr is what the probe or its emulator wrote to stderr, trimmed
 	// and capped.
 	Stderr string
-	// Detail says what happened; Fix what to run or change, if anything.
-	Detail, Fix string
+	// Detail says what happened; Advice what to run or change, if
+	// anything, flag-free (see Hint).
+	Detail, Advice string
 	// Err is the underlying cause (a syscall.Errno, a context error, ...).
 	Err error
 }
@@ -95,12 +101,16 @@ func (e *Error) Error() string {
 	if s := firstLine(e.Stderr, 200); s != "" {
 		fmt.Fprintf(&b, " (stderr: %s)", s)
 	}
-	if e.Fix != "" {
+	if e.Advice != "" {
 		b.WriteString("; fix: ")
-		b.WriteString(e.Fix)
+		b.WriteString(e.Advice)
 	}
 	return b.String()
 }
+
+// Hint is what to run or change, worded without multiarch's commands; ""
+// when the fix is one of them or nothing is known.
+func (e *Error) Hint() string { return e.Advice }
 
 func (e *Error) Unwrap() error { return e.Err }
 

@@ -124,7 +124,8 @@ func run(ctx context.Context, p platform.Platform, bin []byte, opts Options) (Re
 		return a.res, a.waitError(werr)
 	}
 	if want, ok := fits(p, a.res.CPU, a.res.Machine); !ok {
-		return a.res, a.fail(WrongMachine, nil, fmt.Sprintf("reported machine %q, want %s", a.res.Machine, want), a.wrongMachineFix())
+		// Which handler to replace is the caller's to say (Kind, Platform).
+		return a.res, a.fail(WrongMachine, nil, fmt.Sprintf("reported machine %q, want %s", a.res.Machine, want), "")
 	}
 	a.res.OK = true
 	return a.res, nil
@@ -138,8 +139,8 @@ type attempt struct {
 }
 
 func (a *attempt) fail(k Kind, cause error, detail, fix string) *Error {
-	return &Error{Kind: k, Platform: a.res.Platform, CPU: a.res.CPU, Machine: a.res.Machine,
-		Stderr: a.stderr, Detail: detail, Fix: fix, Err: cause}
+	return &Error{Kind: k, Platform: a.res.Platform, Native: a.res.Native, CPU: a.res.CPU, Machine: a.res.Machine,
+		Stderr: a.stderr, Detail: detail, Advice: fix, Err: cause}
 }
 
 // startError classifies a failed exec. Go reports the errno of the
@@ -147,18 +148,19 @@ func (a *attempt) fail(k Kind, cause error, detail, fix string) *Error {
 // kernel's answer for our probe file inside the chroot.
 func (a *attempt) startError(err error) *Error {
 	p := a.res.Platform
-	install := "multiarch binfmt install " + p.String()
+	// A missing handler, or one without the F flag, is fixed with the
+	// caller's binfmt commands: the CLI says which (Kind, Platform).
 	switch {
 	case errors.Is(err, syscall.ENOEXEC) && a.res.Native:
 		return a.fail(NoHandler, err, fmt.Sprintf("exec format error: this kernel does not run %s executables natively", p.Arch),
 			a.nativeFix())
 	case errors.Is(err, syscall.ENOEXEC):
 		return a.fail(NoHandler, err, fmt.Sprintf("exec format error: no enabled binfmt_misc handler for %s executables (%s)", p.Arch, p.BinfmtName()),
-			install)
+			"")
 	case errors.Is(err, syscall.ENOENT) && !a.res.Native:
 		return a.fail(InterpreterUnreachable, err,
 			fmt.Sprintf("the %s handler's interpreter is not reachable inside a container (ENOENT in a chroot): the handler lacks the F flag, or its interpreter is not statically linked", p.BinfmtName()),
-			fmt.Sprintf("multiarch binfmt reregister --flags F (or %s --flags CF)", install))
+			"")
 	case errors.Is(err, syscall.EACCES):
 		return a.fail(Setup, err, "permission denied executing the probe: its directory is on a noexec filesystem, or the handler's interpreter is not executable",
 			"set TMPDIR (or the probe directory) to a filesystem mounted with exec")
@@ -291,15 +293,6 @@ func (a *attempt) exitFix() string {
 		return ""
 	}
 	return fmt.Sprintf("check the %s handler's interpreter: cat /proc/sys/fs/binfmt_misc/%s", p.BinfmtName(), p.BinfmtName())
-}
-
-func (a *attempt) wrongMachineFix() string {
-	p, res := a.res.Platform, a.res
-	if res.Native {
-		return ""
-	}
-	return fmt.Sprintf("the %s handler runs the wrong emulator: multiarch binfmt uninstall %s && multiarch binfmt install %s",
-		p.BinfmtName(), p.BinfmtName(), p)
 }
 
 func (a *attempt) nativeFix() string {

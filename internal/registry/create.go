@@ -77,7 +77,7 @@ func CreateIndex(ctx context.Context, target string, sources []string, opts Crea
 		return nil, err
 	}
 	if len(sources) == 0 {
-		return nil, &Error{Ref: target, Kind: ErrBadReference, Detail: "no source images", Hint: "name at least one image or index to put in the index"}
+		return nil, &Error{Ref: target, Kind: ErrBadReference, Detail: "no source images", Advice: "name at least one image or index to put in the index"}
 	}
 	rt := newGuard(opts.Options)
 	children, err := collect(ctx, sources, opts.Options, rt)
@@ -169,7 +169,7 @@ func imageChild(src string, img v1.Image, desc v1.Descriptor) (child, error) {
 	}
 	if cf.OS == "" || cf.Architecture == "" {
 		return child{}, &Error{Kind: ErrPlatform, Detail: "the image config names no os/architecture",
-			Hint: "rebuild the image with a platform, or put it in the index some other way"}
+			Advice: "rebuild the image with a platform, or put it in the index some other way"}
 	}
 	p := normalise(&v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant,
 		OSVersion: cf.OSVersion, OSFeatures: cf.OSFeatures})
@@ -204,7 +204,7 @@ func indexChildren(src string, idx v1.ImageIndex) ([]child, error) {
 			}
 		case e.desc.MediaType.IsIndex():
 			return nil, &Error{Kind: ErrPlatform, Detail: fmt.Sprintf("entry %s is a nested index without a platform", e.desc.Digest),
-				Hint: "pass the images of that nested index as sources instead"}
+				Advice: "pass the images of that nested index as sources instead"}
 		default:
 			return nil, &Error{Kind: ErrUnsupportedMediaType, Detail: fmt.Sprintf("entry %s has media type %q, not an image or an index", e.desc.Digest, e.desc.MediaType)}
 		}

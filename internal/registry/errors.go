@@ -36,13 +36,32 @@ var (
 // and what to do next. Its message never contains credentials; the
 // underlying error (a transport.Error, net.OpError, …) stays reachable
 // through errors.As.
+//
+// Advice is worded without CLI flags. A condition whose fix is a flag or a
+// command of the caller (list the registry as insecure, log in) leaves it
+// empty or partial and says so in typed fields instead: Kind, Host, TLS and
+// MissingLayout, from which the CLI words its own advice.
 type Error struct {
 	Ref    string // reference or registry concerned, as the user wrote it
 	Kind   error  // one of the Err* values
 	Detail string // what happened
-	Hint   string // what to do next; may be empty
+	Advice string // what to do next, flag-free; may be empty
 	Err    error  // cause; may be nil
+
+	// Host is the registry (HOST[:PORT]) that failed, refused or serves
+	// plain HTTP, maybe a source's rather than Ref's; "" when no registry
+	// was reached, and for Login's wrong credentials (logging in is no
+	// advice for a failed login).
+	Host string
+	// TLS: the TLS handshake or the registry's certificate failed.
+	TLS bool
+	// MissingLayout is the OCI layout directory that holds no index.json;
+	// "" for every other failure.
+	MissingLayout string
 }
+
+// Hint is the next step the package knows, worded without CLI flags.
+func (e *Error) Hint() string { return e.Advice }
 
 func (e *Error) Error() string {
 	var b strings.Builder
@@ -55,9 +74,9 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 		b.WriteString(e.Detail)
 	}
-	if e.Hint != "" {
+	if e.Advice != "" {
 		b.WriteString("; ")
-		b.WriteString(e.Hint)
+		b.WriteString(e.Advice)
 	}
 	return b.String()
 }
@@ -117,7 +136,7 @@ func classify(err error, ref, reg string) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return &Error{Ref: ref, Kind: ErrTruncated, Err: err,
 			Detail: "the connection closed before the whole content arrived",
-			Hint:   "retry; if it persists, the registry's storage or a proxy in between is cutting responses short"}
+			Advice: "retry; if it persists, the registry's storage or a proxy in between is cutting responses short"}
 	}
 	return &Error{Ref: ref, Kind: ErrRegistry, Detail: err.Error(), Err: err}
 }
@@ -143,24 +162,24 @@ func classifyHTTP(terr *transport.Error, ref, reg string) error {
 		has(transport.UnauthorizedErrorCode, transport.DeniedErrorCode):
 		// The transport error's text is left out on purpose: it is the
 		// registry's own words and may echo what we sent.
-		return &Error{Ref: ref, Kind: ErrUnauthorized, Err: terr, Detail: status,
-			Hint: fmt.Sprintf("log in with `multiarch login %s` (or `docker login %s`) as a user allowed to access this repository", reg, reg)}
+		// How to log in is the caller's to say: it names its own command.
+		return &Error{Ref: ref, Kind: ErrUnauthorized, Err: terr, Detail: status, Host: reg}
 	case (code == http.StatusNotFound && terr.Request != nil && strings.Contains(terr.Request.URL.Path, "/blobs/")) ||
 		has(transport.BlobUnknownErrorCode):
 		return &Error{Ref: ref, Kind: ErrNotFound, Err: terr, Detail: status + " for a blob the manifest references",
-			Hint: "the registry lost part of this image; push the image again"}
+			Advice: "the registry lost part of this image; push the image again"}
 	case code == http.StatusNotFound || has(transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode):
 		return &Error{Ref: ref, Kind: ErrNotFound, Err: terr, Detail: status,
-			Hint: "check the repository name and the tag or digest"}
+			Advice: "check the repository name and the tag or digest"}
 	case code == http.StatusTooManyRequests || has(transport.TooManyRequestsErrorCode):
 		return &Error{Ref: ref, Kind: ErrUnavailable, Err: terr, Detail: status + " (rate limited, after retries)",
-			Hint: "wait and retry, or log in: registries allow authenticated users more requests"}
+			Advice: "wait and retry, or log in: registries allow authenticated users more requests"}
 	case code >= 500 || code == http.StatusRequestTimeout:
 		return &Error{Ref: ref, Kind: ErrUnavailable, Err: terr, Detail: status + " (after retries)",
-			Hint: "the registry is failing; retry later or check its logs"}
+			Advice: "the registry is failing; retry later or check its logs"}
 	case has(transport.ManifestInvalidErrorCode, transport.ManifestBlobUnknownErrorCode, transport.DigestInvalidErrorCode):
 		return &Error{Ref: ref, Kind: ErrInvalidManifest, Err: terr, Detail: terr.Error(),
-			Hint: "the registry refused the manifest; check that every referenced blob and manifest exists"}
+			Advice: "the registry refused the manifest; check that every referenced blob and manifest exists"}
 	}
 	return &Error{Ref: ref, Kind: ErrRegistry, Err: terr, Detail: terr.Error()}
 }
@@ -189,9 +208,8 @@ func plainHTTPAnswer(err error, ref, reg string) error {
 		return nil
 	}
 	reg = failedRegistry(err, reg)
-	return &Error{Ref: ref, Kind: ErrInsecure, Err: err,
-		Detail: reg + " serves plain HTTP",
-		Hint:   fmt.Sprintf("pass --insecure-registry %s (only loopback registries are allowed plain HTTP automatically)", reg)}
+	return &Error{Ref: ref, Kind: ErrInsecure, Err: err, Host: reg,
+		Detail: reg + " serves plain HTTP"}
 }
 
 // failedRegistry is the host of the request err failed (maybe a source's
@@ -211,12 +229,11 @@ func failedRegistry(err error, reg string) string {
 func classifyNetwork(err error, ref, reg string) error {
 	var urlErr *url.Error
 	reg = failedRegistry(err, reg)
-	hint := "check the address and that the registry is running"
-	if !isLoopback(reg) {
-		hint += fmt.Sprintf("; if %s serves plain HTTP, pass --insecure-registry %s", reg, reg)
-	}
+	// Whether a non-loopback registry might want plain HTTP is the
+	// caller's to add (IsLoopback, Host).
+	const hint = "check the address and that the registry is running"
 	if errors.Is(err, context.DeadlineExceeded) {
-		return &Error{Ref: ref, Kind: ErrUnreachable, Err: err, Detail: "registry " + reg + " did not answer in time", Hint: hint}
+		return &Error{Ref: ref, Kind: ErrUnreachable, Err: err, Host: reg, Detail: "registry " + reg + " did not answer in time", Advice: hint}
 	}
 	var (
 		opErr   *net.OpError
@@ -228,22 +245,22 @@ func classifyNetwork(err error, ref, reg string) error {
 	)
 	switch {
 	case errors.As(err, &dnsErr):
-		return &Error{Ref: ref, Kind: ErrUnreachable, Err: err, Detail: "cannot resolve " + dnsErr.Name, Hint: hint}
+		return &Error{Ref: ref, Kind: ErrUnreachable, Err: err, Host: reg, Detail: "cannot resolve " + dnsErr.Name, Advice: hint}
 	case errors.As(err, &certErr), errors.As(err, &unkAuth), errors.As(err, &host), errors.As(err, &recErr):
-		return &Error{Ref: ref, Kind: ErrUnreachable, Err: err, Detail: "TLS with " + reg + " failed: " + err.Error(),
-			Hint: fmt.Sprintf("install the registry's CA certificate, or pass --insecure-registry %s if it serves plain HTTP", reg)}
+		return &Error{Ref: ref, Kind: ErrUnreachable, Err: err, Host: reg, TLS: true,
+			Detail: "TLS with " + reg + " failed: " + err.Error()}
 	case errors.As(err, &opErr):
 		detail := "cannot connect to " + reg + ": " + opErr.Err.Error()
 		if opErr.Timeout() {
 			detail = "connecting to " + reg + " timed out"
 		}
-		return &Error{Ref: ref, Kind: ErrUnreachable, Err: err, Detail: detail, Hint: hint}
+		return &Error{Ref: ref, Kind: ErrUnreachable, Err: err, Host: reg, Detail: detail, Advice: hint}
 	case errors.As(err, &urlErr):
 		detail := "cannot talk to " + reg + ": " + urlErr.Err.Error()
 		if urlErr.Timeout() {
 			detail = "registry " + reg + " did not answer in time"
 		}
-		return &Error{Ref: ref, Kind: ErrUnreachable, Err: err, Detail: detail, Hint: hint}
+		return &Error{Ref: ref, Kind: ErrUnreachable, Err: err, Host: reg, Detail: detail, Advice: hint}
 	}
 	return nil
 }

@@ -46,13 +46,14 @@ func Login(ctx context.Context, server string, creds Credentials, opts Options) 
 	reg, err := name.NewRegistry(host, nopts...)
 	if err != nil {
 		return "", &Error{Ref: server, Kind: ErrBadReference, Detail: err.Error(), Err: err,
-			Hint: "give the registry as HOST or HOST:PORT"}
+			Advice: "give the registry as HOST or HOST:PORT"}
 	}
 	if err := login(ctx, reg, creds.authenticator(), opts); err != nil {
 		cerr := classify(err, reg.RegistryStr(), reg.RegistryStr())
 		if errors.Is(cerr, ErrUnauthorized) {
 			// classify's hint (log in) does not fit a login; the registry's
 			// own words stay out of the message, they may echo what was sent.
+			// No Host either: the advice to log in is no advice here.
 			return "", &Error{Kind: ErrUnauthorized, Detail: "wrong user or password for " + reg.RegistryStr(), Err: err}
 		}
 		return "", cerr

@@ -34,7 +34,7 @@ func manifestKind(raw []byte, served types.MediaType) (types.MediaType, error) {
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return "", &Error{Kind: ErrInvalidManifest, Detail: "not valid JSON: " + err.Error(), Err: err,
-			Hint: "the registry returned something that is not a manifest; check the reference"}
+			Advice: "the registry returned something that is not a manifest; check the reference"}
 	}
 	mt := probe.MediaType
 	if mt == "" {
@@ -54,7 +54,7 @@ func manifestKind(raw []byte, served types.MediaType) (types.MediaType, error) {
 	switch {
 	case mt.IsSchema1() || probe.FSLayers != nil:
 		return "", &Error{Kind: ErrUnsupportedMediaType, Detail: "Docker schema 1 manifests are not supported",
-			Hint: "re-push the image with a current docker or buildx"}
+			Advice: "re-push the image with a current docker or buildx"}
 	case mt.IsIndex():
 		if _, err := v1.ParseIndexManifest(bytes.NewReader(raw)); err != nil {
 			return "", &Error{Kind: ErrInvalidManifest, Detail: "index: " + err.Error(), Err: err}
@@ -70,7 +70,7 @@ func manifestKind(raw []byte, served types.MediaType) (types.MediaType, error) {
 	default:
 		return "", &Error{Kind: ErrUnsupportedMediaType,
 			Detail: fmt.Sprintf("media type %q is not an image manifest or an index", mt),
-			Hint:   "point at an image or an index, not at a blob or another artifact"}
+			Advice: "point at an image or an index, not at a blob or another artifact"}
 	}
 	if probe.SchemaVersion != 2 {
 		return "", &Error{Kind: ErrInvalidManifest, Detail: fmt.Sprintf("schemaVersion %d, want 2", probe.SchemaVersion)}

@@ -95,7 +95,7 @@ func CheckPush(ctx context.Context, refs []string, opts Options) error {
 		}
 		if r.remote == nil {
 			return &Error{Ref: s, Kind: ErrBadReference, Detail: "a push goes to a registry, not to an OCI layout",
-				Hint: "write REGISTRY/REPOSITORY:TAG"}
+				Advice: "write REGISTRY/REPOSITORY:TAG"}
 		}
 		repo := r.remote.Context()
 		if seen[repo.String()] {

@@ -56,7 +56,7 @@ func parseReference(s string, insecure []string) (reference, error) {
 
 func badReference(s string, err error) error {
 	return &Error{Ref: s, Kind: ErrBadReference, Detail: err.Error(), Err: err,
-		Hint: "write REGISTRY/REPOSITORY:TAG, REGISTRY/REPOSITORY@sha256:DIGEST or oci-layout://PATH[:TAG]"}
+		Advice: "write REGISTRY/REPOSITORY:TAG, REGISTRY/REPOSITORY@sha256:DIGEST or oci-layout://PATH[:TAG]"}
 }
 
 func parseLayoutReference(s, rest string) (reference, error) {
@@ -91,7 +91,7 @@ func parseTarget(s string, insecure []string) (name.Tag, error) {
 	if !ok {
 		return name.Tag{}, &Error{Ref: s, Kind: ErrBadReference,
 			Detail: "an index is written to a registry tag, not to a digest or a layout",
-			Hint:   "write the target as REGISTRY/REPOSITORY:TAG"}
+			Advice: "write the target as REGISTRY/REPOSITORY:TAG"}
 	}
 	return tag, nil
 }

@@ -86,8 +86,9 @@ func resolveLayout(r reference) (*Resolved, error) {
 	p, err := layout.FromPath(r.layoutPath)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &Error{Kind: ErrNotFound, Err: err, Detail: "no OCI layout at " + r.layoutPath + " (index.json missing)",
-				Hint: "check the path; `multiarch build --output type=oci,dest=PATH` writes one"}
+			// Which command writes a layout is the caller's to add (MissingLayout).
+			return nil, &Error{Kind: ErrNotFound, Err: err, MissingLayout: r.layoutPath,
+				Detail: "no OCI layout at " + r.layoutPath + " (index.json missing)", Advice: "check the path"}
 		}
 		return nil, err
 	}
@@ -153,7 +154,7 @@ func pickLayoutManifest(m *v1.IndexManifest, r reference) (v1.Descriptor, error)
 		detail = fmt.Sprintf("the layout holds %d manifests; say which", len(m.Manifests))
 	}
 	return v1.Descriptor{}, &Error{Kind: ErrNotFound, Detail: detail,
-		Hint: fmt.Sprintf("name one as oci-layout://PATH:TAG (tags here: %v) or oci-layout://PATH@DIGEST", tags)}
+		Advice: fmt.Sprintf("name one as oci-layout://PATH:TAG (tags here: %v) or oci-layout://PATH@DIGEST", tags)}
 }
 
 func checkDigest(raw []byte, want v1.Hash) error {

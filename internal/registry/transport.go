@@ -37,9 +37,10 @@ func newGuard(o Options) *guard {
 
 func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme == "http" && !plainHTTPAllowed(req.URL.Host, g.insecure) {
-		return nil, &Error{Kind: ErrInsecure,
-			Detail: fmt.Sprintf("%s did not answer over HTTPS and multiarch uses plain HTTP only for loopback registries", req.URL.Host),
-			Hint:   fmt.Sprintf("check the address and the registry's TLS set-up, or pass --insecure-registry %s if it really serves plain HTTP", req.URL.Host)}
+		// What to check, and which registry to list as insecure if it
+		// really serves plain HTTP, is the caller's to say (Host).
+		return nil, &Error{Kind: ErrInsecure, Host: req.URL.Host,
+			Detail: fmt.Sprintf("%s did not answer over HTTPS and multiarch uses plain HTTP only for loopback registries", req.URL.Host)}
 	}
 	g.log.Debug("registry request", "method", req.Method, "url", req.URL.Redacted())
 	resp, err := g.base.RoundTrip(req)
@@ -101,7 +102,7 @@ func newHash(digest string) hash.Hash {
 func mismatch(want, got string, n int64) *Error {
 	return &Error{Kind: ErrDigestMismatch,
 		Detail: fmt.Sprintf("requested %s but the registry sent %d bytes hashing to %s", want, n, got),
-		Hint:   "the content was altered or corrupted in the registry's storage or in transit; do not use it, re-push the image"}
+		Advice: "the content was altered or corrupted in the registry's storage or in transit; do not use it, re-push the image"}
 }
 
 func sum(h hash.Hash, digest string) string {
@@ -154,7 +155,7 @@ func (v *verifyingBody) Close() error { return v.rc.Close() }
 // plainHTTPAllowed reports whether hostport may be reached without TLS:
 // loopback always, others only when listed (as "host" or "host:port").
 func plainHTTPAllowed(hostport string, insecure []string) bool {
-	return isLoopback(hostport) || listed(hostport, insecure)
+	return IsLoopback(hostport) || listed(hostport, insecure)
 }
 
 // ListedInsecure reports whether the registry of the reference ref is
@@ -187,7 +188,10 @@ func listed(hostport string, insecure []string) bool {
 
 // isLoopback reports whether a registry host[:port] is on this machine:
 // localhost, 127.0.0.0/8 or ::1.
-func isLoopback(hostport string) bool {
+// IsLoopback reports whether the registry hostport (HOST[:PORT]) is on
+// loopback: localhost, 127.0.0.0/8 or ::1. Such registries may always be
+// reached over plain HTTP.
+func IsLoopback(hostport string) bool {
 	host := hostOnly(hostport)
 	if strings.EqualFold(host, "localhost") {
 		return true

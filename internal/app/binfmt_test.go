@@ -1,0 +1,56 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/multiarch-dev/multiarch/internal/platform"
+)
+
+// fakeBinfmtDir copies the binfmt package's fixture tree (real entries of
+// a Debian host, a PF one, a disabled one, an extension one).
+func fakeBinfmtDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../binfmt/testdata/root")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestBinfmtLsWorksProbe(t *testing.T) {
+	dir := fakeBinfmtDir(t)
+	probed := map[string]bool{}
+	works := func(_ context.Context, p platform.Platform) (bool, error) {
+		probed[p.String()] = true
+		if p.Arch == "s390x" {
+			return false, errors.New("exec format error")
+		}
+		return true, nil
+	}
+	doc, err := BinfmtList(context.Background(), BinfmtListOptions{BinfmtOptions: BinfmtOptions{Dir: dir}, Works: works})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range doc.Entries {
+		switch e.Name {
+		case "qemu-arm":
+			if e.Works == nil || !*e.Works {
+				t.Errorf("qemu-arm works = %v", e.Works)
+			}
+		case "qemu-s390x":
+			if e.Works == nil || *e.Works || e.WorksError == "" {
+				t.Errorf("qemu-s390x works = %v %q", e.Works, e.WorksError)
+			}
+		case "qemu-ppc64le", "jar", "qemu-sparc64": // disabled or unknown: not probed
+			if e.Works != nil {
+				t.Errorf("%s was probed", e.Name)
+			}
+		}
+	}
+	if probed["linux/ppc64le"] {
+		t.Error("a disabled entry was probed")
+	}
+}

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/multiarch-dev/multiarch/internal/probe"
+	"github.com/multiarch-dev/multiarch/internal/registry"
+)
+
+// registryHints are the flag- and command-shaped next steps of every
+// *registry.Error in err's tree, keyed on its typed fields (Kind, Host,
+// TLS, MissingLayout): internal/registry words only what needs no flag.
+func registryHints(err error) []string {
+	var out []string
+	walk(err, func(e error) {
+		if re, ok := e.(*registry.Error); ok {
+			if h := registryHint(re); h != "" {
+				out = append(out, h)
+			}
+		}
+	})
+	return out
+}
+
+func registryHint(re *registry.Error) string {
+	host := re.Host
+	switch {
+	case re.Kind == registry.ErrInsecure && errors.Is(re, http.ErrSchemeMismatch):
+		// The registry answered HTTPS in plain HTTP.
+		return fmt.Sprintf("pass --insecure-registry %s (only loopback registries are allowed plain HTTP automatically)", host)
+	case re.Kind == registry.ErrInsecure && host != "":
+		return fmt.Sprintf("check the address and the registry's TLS set-up, or pass --insecure-registry %s if it really serves plain HTTP", host)
+	case re.Kind == registry.ErrUnauthorized && host != "":
+		return fmt.Sprintf("log in with `multiarch login %s` (or `docker login %s`) as a user allowed to access this repository", host, host)
+	case re.Kind == registry.ErrUnreachable && re.TLS:
+		return fmt.Sprintf("install the registry's CA certificate, or pass --insecure-registry %s if it serves plain HTTP", host)
+	case re.Kind == registry.ErrUnreachable && host != "" && !registry.IsLoopback(host):
+		return fmt.Sprintf("if %s serves plain HTTP, pass --insecure-registry %s", host, host)
+	case re.Kind == registry.ErrNotFound && re.MissingLayout != "":
+		return "`multiarch build --output type=oci,dest=PATH` writes one"
+	}
+	return ""
+}
+
+// probeHints are the `multiarch binfmt` commands that fix the functional
+// probe failures of err's tree, keyed on the *probe.Error's Kind: no
+// handler, a handler without the F flag, a handler of the wrong emulator.
+func probeHints(err error) []string {
+	var out []string
+	walk(err, func(e error) {
+		if pe, ok := e.(*probe.Error); ok {
+			if h := probeHint(pe); h != "" {
+				out = append(out, h)
+			}
+		}
+	})
+	return out
+}
+
+func probeHint(pe *probe.Error) string {
+	p := pe.Platform
+	install := "multiarch binfmt install " + p.String()
+	switch {
+	case pe.Native:
+		return "" // no handler serves a native platform
+	case pe.Kind == probe.NoHandler:
+		return install
+	case pe.Kind == probe.InterpreterUnreachable:
+		return fmt.Sprintf("multiarch binfmt reregister --flags F (or %s --flags CF)", install)
+	case pe.Kind == probe.WrongMachine:
+		return fmt.Sprintf("the %s handler runs the wrong emulator: multiarch binfmt uninstall %s && %s",
+			p.BinfmtName(), p.BinfmtName(), install)
+	}
+	return ""
+}
