@@ -16,18 +16,6 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
-// runBinfmtCLI runs the whole command tree in-process.
-func runBinfmtCLI(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	root := NewRootCmd()
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	return out.String(), err
-}
-
 // fakeBinfmtDir copies the binfmt package's fixture tree (real entries of
 // a Debian host, a PF one, a disabled one, an extension one).
 func fakeBinfmtDir(t *testing.T) string {
@@ -41,10 +29,11 @@ func fakeBinfmtDir(t *testing.T) string {
 
 func TestBinfmtLsJSONFake(t *testing.T) {
 	dir := fakeBinfmtDir(t)
-	out, err := runBinfmtCLI(t, "binfmt", "ls", "--json", "--binfmt-dir", dir)
-	if err != nil {
-		t.Fatal(err)
+	r := runArgs(t, "binfmt", "ls", "--json", "--binfmt-dir", dir)
+	if !r.ok() {
+		t.Fatal(r.err)
 	}
+	out := r.stdout
 	var doc app.BinfmtListReport
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -76,10 +65,11 @@ func TestBinfmtLsJSONFake(t *testing.T) {
 func TestBinfmtLsText(t *testing.T) {
 	dir := fakeBinfmtDir(t)
 	os.WriteFile(filepath.Join(dir, "status"), []byte("disabled\n"), 0o644)
-	out, err := runBinfmtCLI(t, "binfmt", "ls", "--binfmt-dir", dir)
-	if err != nil {
-		t.Fatal(err)
+	r := runArgs(t, "binfmt", "ls", "--binfmt-dir", dir)
+	if !r.ok() {
+		t.Fatal(r.err)
 	}
+	out := r.stdout
 	for _, want := range []string{"NAME", "qemu-arm", "linux/arm/v5,v6,v7", "disabled", "disabled globally", "unknown"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -88,9 +78,9 @@ func TestBinfmtLsText(t *testing.T) {
 }
 
 func TestBinfmtLsNotMounted(t *testing.T) {
-	_, err := runBinfmtCLI(t, "binfmt", "ls", "--binfmt-dir", t.TempDir())
-	if !errors.Is(err, binfmt.ErrNotMounted) || !strings.Contains(err.Error(), "mount -t binfmt_misc") {
-		t.Errorf("err = %v", err)
+	r := runArgs(t, "binfmt", "ls", "--binfmt-dir", t.TempDir())
+	if !r.failed() || !errors.Is(r.err, binfmt.ErrNotMounted) || !strings.Contains(r.message(), "mount -t binfmt_misc") {
+		t.Errorf("exit %d, err = %v", r.code, r.err)
 	}
 }
 
@@ -98,11 +88,12 @@ func TestBinfmtInstallDryRunFake(t *testing.T) {
 	dir := fakeBinfmtDir(t)
 	persist := filepath.Join(t.TempDir(), "binfmt.d")
 	qemu := testenv.FakeQEMUDir(t, "riscv64", "arm")
-	out, err := runBinfmtCLI(t, "binfmt", "install", "--dry-run", "--persist", "--force", "--binfmt-dir", dir, "--persist-dir", persist,
+	r := runArgs(t, "binfmt", "install", "--dry-run", "--persist", "--force", "--binfmt-dir", dir, "--persist-dir", persist,
 		"--qemu-dir", qemu, "linux/riscv64,linux/arm/v7")
-	if err != nil {
-		t.Fatal(err)
+	if !r.ok() {
+		t.Fatal(r.err)
 	}
+	out := r.stdout
 	for _, want := range []string{
 		":qemu-riscv64:M::\\x7f\\x45\\x4c\\x46", ":" + qemu + "/qemu-riscv64-static:CF\n",
 		"# qemu-arm: replace (had flags \"POF\"", "would write " + persist + "/qemu-riscv64.conf", "nothing was written",
@@ -138,9 +129,9 @@ func TestBinfmtInstallErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"binfmt", "install", "--binfmt-dir", dir, "--qemu-dir", qemu}, tt.args...)
-			_, err := runBinfmtCLI(t, args...)
-			if err == nil || !strings.Contains(err.Error(), tt.want) || ExitCode(err) == 0 {
-				t.Errorf("err = %v, want it to say %q", err, tt.want)
+			r := runArgs(t, args...)
+			if !r.failed() || !strings.Contains(r.message(), tt.want) {
+				t.Errorf("exit %d, err = %v, want it to say %q", r.code, r.err, tt.want)
 			}
 		})
 	}
@@ -149,14 +140,13 @@ func TestBinfmtInstallErrors(t *testing.T) {
 func TestBinfmtUninstallErrors(t *testing.T) {
 	dir := fakeBinfmtDir(t)
 	for _, args := range [][]string{nil, {"sparc99"}} {
-		_, err := runBinfmtCLI(t, append([]string{"binfmt", "uninstall", "--binfmt-dir", dir}, args...)...)
-		if err == nil {
-			t.Errorf("uninstall %q: no error", args)
+		if r := runArgs(t, append([]string{"binfmt", "uninstall", "--binfmt-dir", dir}, args...)...); !r.failed() {
+			t.Errorf("uninstall %q: exit %d, err %v", args, r.code, r.err)
 		}
 	}
-	out, err := runBinfmtCLI(t, "binfmt", "uninstall", "--dry-run", "--binfmt-dir", dir, "all")
-	if err != nil || !strings.Contains(out, "# qemu-arm: remove: echo -1 > "+dir+"/qemu-arm") {
-		t.Errorf("uninstall --dry-run all: %v\n%s", err, out)
+	r := runArgs(t, "binfmt", "uninstall", "--dry-run", "--binfmt-dir", dir, "all")
+	if !r.ok() || !strings.Contains(r.stdout, "# qemu-arm: remove: echo -1 > "+dir+"/qemu-arm") {
+		t.Errorf("uninstall --dry-run all: %v\n%s", r.err, r.stdout)
 	}
 }
 
@@ -169,10 +159,11 @@ func TestBinfmtLsJSONHost(t *testing.T) {
 	testenv.Require(t, m.Mounted(), "binfmt_misc is not mounted")
 	_, ok, err := m.Handler(context.Background(), testenv.Platforms(t, "linux/arm64")[0])
 	testenv.Require(t, err == nil && ok, "no arm64 handler registered: apt-get install qemu-user-static")
-	out, err := runBinfmtCLI(t, "binfmt", "ls", "--json")
-	if err != nil {
-		t.Fatal(err)
+	r := runArgs(t, "binfmt", "ls", "--json")
+	if !r.ok() {
+		t.Fatal(r.err)
 	}
+	out := r.stdout
 	var doc app.BinfmtListReport
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
@@ -198,12 +189,12 @@ func TestBinfmtInstallDryRunHost(t *testing.T) {
 	_, err := os.Stat("/usr/bin/qemu-aarch64-static")
 	testenv.Require(t, err == nil, "apt-get install qemu-user-static")
 	before, _ := os.ReadFile("/proc/sys/fs/binfmt_misc/qemu-aarch64")
-	out, err := runBinfmtCLI(t, "binfmt", "install", "--dry-run", "--force", "--persist", "--persist-dir", t.TempDir(), "arm64")
-	if err != nil {
-		t.Fatal(err)
+	r := runArgs(t, "binfmt", "install", "--dry-run", "--force", "--persist", "--persist-dir", t.TempDir(), "arm64")
+	if !r.ok() {
+		t.Fatal(r.err)
 	}
-	if !strings.Contains(out, ":/usr/bin/qemu-aarch64-static:CF\n") {
-		t.Errorf("output:\n%s", out)
+	if out := r.stdout; !strings.Contains(out, ":/usr/bin/qemu-aarch64-static:CF\n") {
+		t.Errorf("output:\n%s", r.stdout)
 	}
 	after, _ := os.ReadFile("/proc/sys/fs/binfmt_misc/qemu-aarch64")
 	if !bytes.Equal(before, after) {
@@ -217,10 +208,11 @@ func TestBinfmtInstallWritesFake(t *testing.T) {
 	dir := testenv.EmptyBinfmtDir(t)
 	persist := t.TempDir()
 	qemu := testenv.FakeQEMUDir(t, "riscv64")
-	out, err := runBinfmtCLI(t, "binfmt", "install", "--persist", "--binfmt-dir", dir, "--persist-dir", persist, "--qemu-dir", qemu, "riscv64")
-	if err != nil {
-		t.Fatal(err)
+	r := runArgs(t, "binfmt", "install", "--persist", "--binfmt-dir", dir, "--persist-dir", persist, "--qemu-dir", qemu, "riscv64")
+	if !r.ok() {
+		t.Fatal(r.err)
 	}
+	out := r.stdout
 	line, _ := os.ReadFile(filepath.Join(dir, "register"))
 	conf, _ := os.ReadFile(filepath.Join(persist, "qemu-riscv64.conf"))
 	if !strings.HasSuffix(string(line), ":"+qemu+"/qemu-riscv64-static:CF\n") || string(conf) != string(line) {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -19,18 +18,6 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/builder/embedded"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
-
-// runCLIContext runs the command tree in-process under ctx (cleanups need
-// one that t.Context() is not: it is canceled before they run).
-func runCLIContext(ctx context.Context, args ...string) (stdout, stderr string, err error) {
-	root := NewRootCmd()
-	var out, errb bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	root.SetArgs(args)
-	err = root.ExecuteContext(ctx)
-	return out.String(), errb.String(), err
-}
 
 // embeddedEnv unsets BUILDKIT_HOST and points MULTIARCH_STATE_DIR and
 // MULTIARCH_SOCKET into a fresh directory short enough for sun_path, so
@@ -72,10 +59,11 @@ func TestBuildStartsEmbeddedBuilderE2E(t *testing.T) {
 	t.Cleanup(func() { stopEmbeddedCLI(t, state, sock) })
 
 	tag := reg.Ref("ondemand", "v1")
-	out, stderr, err := runBuildCLI(t, "build", scratchContext(t, "on demand\n"),
+	r := runArgs(t, "build", scratchContext(t, "on demand\n"),
 		"--platform", "linux/amd64", "-t", tag, "--push", "--progress", "plain")
-	if err != nil {
-		t.Fatalf("build: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
+	out, stderr := r.stdout, r.stderr
+	if !r.ok() {
+		t.Fatalf("build: %v\nstdout:\n%s\nstderr:\n%s", r.err, out, stderr)
 	}
 	if want := "starting the embedded builder at " + sock; !strings.Contains(stderr, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, stderr)
@@ -86,10 +74,10 @@ func TestBuildStartsEmbeddedBuilderE2E(t *testing.T) {
 	t.Logf("stdout:\n%s\nstderr:\n%s", out, stderr)
 	pid := runningPID(t, state, sock)
 
-	out, _, err = runBuildCLI(t, "builder", "status")
-	if err != nil || !strings.Contains(out, "state:      running (pid "+strconv.Itoa(pid)+")") ||
+	r = runArgs(t, "builder", "status")
+	if out := r.stdout; !r.ok() || !strings.Contains(out, "state:      running (pid "+strconv.Itoa(pid)+")") ||
 		!strings.Contains(out, "address:    unix://"+sock) || !strings.Contains(out, "state dir:  "+state) {
-		t.Errorf("builder status (no flags): %v\n%s", err, out)
+		t.Errorf("builder status (no flags): %v\n%s", r.err, r.stdout)
 	}
 	checkPushed(t, tag, "on demand\n")
 }
@@ -140,9 +128,9 @@ func stopEmbeddedCLI(t *testing.T, state, sock string) {
 		t.Logf("buildkitd log (%s):\n%s", log, testenv.LogTail(log))
 	}
 	pidb, _ := os.ReadFile(filepath.Join(state, "buildkitd.pid"))
-	out, stderr, err := runCLIContext(ctx, "builder", "down")
-	if err != nil || !strings.Contains(out, "builder stopped") {
-		t.Errorf("builder down: %v\n%s%s", err, out, stderr)
+	r := runCLI(t, cliRun{ctx: ctx, args: []string{"builder", "down"}})
+	if !r.ok() || !strings.Contains(r.stdout, "builder stopped") {
+		t.Errorf("builder down: %v\n%s%s", r.err, r.stdout, r.stderr)
 	}
 	for _, p := range []string{filepath.Join(state, "buildkitd.pid"), sock} {
 		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
@@ -183,9 +171,9 @@ func TestBuildEmbeddedEnvBadInputCLI(t *testing.T) {
 				{"builder", "status"},
 				{"builder", "up"},
 			} {
-				_, _, err := runBuildCLI(t, args...)
-				if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "absolute path") {
-					t.Errorf("%v: error %v, want one naming %s and asking for an absolute path", args, err, tc.env)
+				r := runArgs(t, args...)
+				if !r.failed() || !strings.Contains(r.message(), want) || !strings.Contains(r.message(), "absolute path") {
+					t.Errorf("%v: exit %d, error %v, want one naming %s and asking for an absolute path", args, r.code, r.err, tc.env)
 				}
 			}
 			if _, err := os.Stat(state); !errors.Is(err, os.ErrNotExist) {

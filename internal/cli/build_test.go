@@ -38,12 +38,13 @@ func TestBuildHelloPushE2E(t *testing.T) {
 	tags := []string{reg.Ref("hello", "v1"), reg.Ref("hello", "latest")}
 	meta := filepath.Join(t.TempDir(), "meta.json")
 	start := time.Now()
-	out, stderr, err := runBuildCLI(t, "build", filepath.Join(testenv.RepoRoot(t), "examples", "hello"),
+	r := runArgs(t, "build", filepath.Join(testenv.RepoRoot(t), "examples", "hello"),
 		"--platform", strings.Join(helloPlatforms, ","), "-t", tags[0], "-t", tags[1], "--push",
 		"--build-arg", "BASE="+base, "--progress", "plain", "--metadata-file", meta)
+	out := r.stdout
 	t.Logf("build took %v\nstdout:\n%s", time.Since(start), out)
-	if err != nil {
-		t.Fatalf("build: %v\nstderr:\n%s", err, stderr)
+	if !r.ok() {
+		t.Fatalf("build: %v\nstderr:\n%s", r.err, r.stderr)
 	}
 
 	// The summary: every platform, the index, both tags, and the time the
@@ -125,10 +126,11 @@ func TestBuildOCIOutputCLI(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hi\n"), 0o644)
 	dest := filepath.Join(t.TempDir(), "hello.tar")
 	t.Setenv(envPlatforms, "linux/amd64 linux/arm64")
-	out, stderr, err := runBuildCLI(t, "build", dir, "--output", "type=oci,dest="+dest, "--progress", "quiet")
-	if err != nil {
-		t.Fatalf("build: %v\n%s", err, stderr)
+	r := runArgs(t, "build", dir, "--output", "type=oci,dest="+dest, "--progress", "quiet")
+	if !r.ok() {
+		t.Fatalf("build: %v\n%s", r.err, r.stderr)
 	}
+	out := r.stdout
 	if fi, err := os.Stat(dest); err != nil || fi.Size() == 0 {
 		t.Fatalf("oci tarball: %v", err)
 	}
@@ -159,8 +161,7 @@ func TestBuildBadInputCLI(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv(builder.EnvBuildkitHost, noSock)
 			t.Setenv(envPlatforms, "")
-			_, _, err := runBuildCLI(t, tc.args...)
-			requireErrorSays(t, tc.name, err, tc.want...)
+			requireFailureSays(t, tc.name, runArgs(t, tc.args...), tc.want...)
 		})
 	}
 }

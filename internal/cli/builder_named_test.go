@@ -72,13 +72,13 @@ func TestBuilderCreateLsStatusRmCLI(t *testing.T) {
 	addr := startCLINode(t)
 	dead := "unix://" + filepath.Join(t.TempDir(), "dead.sock")
 
-	out, _, err := runBuildCLI(t, "builder", "ls")
-	if err != nil || !strings.Contains(out, "no named builders") {
-		t.Fatalf("empty ls: %v\n%s", err, out)
+	r := runArgs(t, "builder", "ls")
+	if !r.ok() || !strings.Contains(r.stdout, "no named builders") {
+		t.Fatalf("empty ls: %v\n%s", r.err, r.stdout)
 	}
-	out, _, err = runBuildCLI(t, "builder", "create", "farm", "--node", addr, "--platform", "linux/arm64")
-	if err != nil || !strings.Contains(out, "builder farm created with 1 node(s)") {
-		t.Fatalf("create: %v\n%s", err, out)
+	r = runArgs(t, "builder", "create", "farm", "--node", addr, "--platform", "linux/arm64")
+	if !r.ok() || !strings.Contains(r.stdout, "builder farm created with 1 node(s)") {
+		t.Fatalf("create: %v\n%s", r.err, r.stdout)
 	}
 	var doc struct {
 		Builders []struct {
@@ -109,37 +109,36 @@ func TestBuilderCreateLsStatusRmCLI(t *testing.T) {
 			if tc.name == "build unknown" {
 				os.WriteFile(filepath.Join(tc.args[1], "Dockerfile"), []byte("FROM scratch\n"), 0o644)
 			}
-			_, _, err := runBuildCLI(t, tc.args...)
-			requireErrorSays(t, tc.name, err, tc.want...)
+			requireFailureSays(t, tc.name, runArgs(t, tc.args...), tc.want...)
 		})
 	}
 	// The unreachable node can be stored on purpose; status then says so.
-	if _, _, err := runBuildCLI(t, "builder", "create", "deadfarm", "--node", addr, "--node", dead, "--no-check"); err != nil {
-		t.Fatal(err)
+	if r := runArgs(t, "builder", "create", "deadfarm", "--node", addr, "--node", dead, "--no-check"); !r.ok() {
+		t.Fatal(r.err)
 	}
-	out, _, err = runBuildCLI(t, "builder", "status", "deadfarm")
-	if err == nil || !strings.Contains(out, "state:      not reachable") || !strings.Contains(out, "state:      running") || !strings.Contains(out, "linux/s390x") {
-		t.Fatalf("status deadfarm: %v\n%s", err, out)
+	r = runArgs(t, "builder", "status", "deadfarm")
+	if out := r.stdout; !r.failed() || !strings.Contains(out, "state:      not reachable") || !strings.Contains(out, "state:      running") || !strings.Contains(out, "linux/s390x") {
+		t.Fatalf("status deadfarm: exit %d, %v\n%s", r.code, r.err, out)
 	}
 	ctxDir := t.TempDir()
 	os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM scratch\n"), 0o644)
-	_, _, err = runBuildCLI(t, "build", ctxDir, "--builder", "deadfarm", "--platform", "linux/amd64")
-	if err == nil || !strings.Contains(err.Error(), dead) || !strings.Contains(Message(err), "multiarch builder status deadfarm") {
-		t.Fatalf("build on a builder with a dead node: %v", err)
+	r = runArgs(t, "build", ctxDir, "--builder", "deadfarm", "--platform", "linux/amd64")
+	if !r.failed() || !strings.Contains(r.message(), dead) || !strings.Contains(r.message(), "multiarch builder status deadfarm") {
+		t.Fatalf("build on a builder with a dead node: exit %d, %v", r.code, r.err)
 	}
-	out, _, err = runBuildCLI(t, "builder", "status", "farm")
-	if err != nil || !strings.Contains(out, "native:     linux/arm64 (declared)") {
-		t.Fatalf("status farm: %v\n%s", err, out)
+	r = runArgs(t, "builder", "status", "farm")
+	if !r.ok() || !strings.Contains(r.stdout, "native:     linux/arm64 (declared)") {
+		t.Fatalf("status farm: %v\n%s", r.err, r.stdout)
 	}
-	out, _, err = runBuildCLI(t, "builder", "ls")
-	if err != nil || !strings.Contains(out, "deadfarm") || !strings.Contains(out, dead) || !strings.Contains(out, "linux/arm64") {
-		t.Fatalf("ls: %v\n%s", err, out)
+	r = runArgs(t, "builder", "ls")
+	if out := r.stdout; !r.ok() || !strings.Contains(out, "deadfarm") || !strings.Contains(out, dead) || !strings.Contains(out, "linux/arm64") {
+		t.Fatalf("ls: %v\n%s", r.err, out)
 	}
-	if out, _, err = runBuildCLI(t, "builder", "rm", "deadfarm"); err != nil || !strings.Contains(out, "removed") {
-		t.Fatalf("rm: %v\n%s", err, out)
+	if r = runArgs(t, "builder", "rm", "deadfarm"); !r.ok() || !strings.Contains(r.stdout, "removed") {
+		t.Fatalf("rm: %v\n%s", r.err, r.stdout)
 	}
-	if out, _, _ = runBuildCLI(t, "builder", "ls"); strings.Contains(out, "deadfarm") {
-		t.Errorf("ls after rm:\n%s", out)
+	if r = runArgs(t, "builder", "ls"); strings.Contains(r.stdout, "deadfarm") {
+		t.Errorf("ls after rm:\n%s", r.stdout)
 	}
 }
 
@@ -149,19 +148,20 @@ func TestBuildTwoNodesCLI(t *testing.T) {
 	tempConfigDir(t)
 	armAddr, genAddr := startCLINode(t), startCLINode(t)
 	reg := testenv.StartRegistry(t)
-	if _, _, err := runBuildCLI(t, "builder", "create", "pair", "--node", armAddr, "--platform", "linux/arm64", "--node", genAddr); err != nil {
-		t.Fatal(err)
+	if r := runArgs(t, "builder", "create", "pair", "--node", armAddr, "--platform", "linux/arm64", "--node", genAddr); !r.ok() {
+		t.Fatal(r.err)
 	}
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY hello.txt /hello.txt\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hi\n"), 0o644)
 	tag := reg.Ref("pair", "v1")
 	meta := filepath.Join(t.TempDir(), "meta.json")
-	out, stderr, err := runBuildCLI(t, "build", dir, "--builder", "pair", "--platform", "linux/amd64,linux/arm64",
+	r := runArgs(t, "build", dir, "--builder", "pair", "--platform", "linux/amd64,linux/arm64",
 		"-t", tag, "--push", "--progress", "plain", "--label", "org.example.l=1", "--annotation", "org.example.a=2",
 		"--metadata-file", meta)
-	if err != nil {
-		t.Fatalf("build: %v\n%s", err, stderr)
+	out, stderr := r.stdout, r.stderr
+	if !r.ok() {
+		t.Fatalf("build: %v\n%s", r.err, stderr)
 	}
 	t.Logf("summary:\n%s", out)
 	for _, s := range []string{"built 2 platform(s)", "linux/arm64  " + armAddr, "linux/amd64  " + genAddr, "pushed: " + tag} {
@@ -230,11 +230,11 @@ func TestBuilderCreateUsageCLI(t *testing.T) {
 		{[]string{"x", "--node", "unix:///a", "--bogus", "1"}, "--bogus"},
 		{[]string{"x", "--node", "unix:///a", "--platform", "linux/vax"}, "node unix:///a"},
 	} {
-		_, _, err := runBuildCLI(t, append([]string{"builder", "create"}, tc.args...)...)
-		requireErrorSays(t, strings.Join(tc.args, " "), err, tc.want, "usage: multiarch builder create NAME --node ENDPOINT")
+		r := runArgs(t, append([]string{"builder", "create"}, tc.args...)...)
+		requireFailureSays(t, strings.Join(tc.args, " "), r, tc.want, "usage: multiarch builder create NAME --node ENDPOINT")
 	}
-	out, _, err := runBuildCLI(t, "builder", "create", "--help")
-	if err != nil || !strings.Contains(out, "Every --node starts a node") || !strings.Contains(out, "--tls-server-name") {
-		t.Errorf("--help: %v\n%s", err, out)
+	r := runArgs(t, "builder", "create", "--help")
+	if !r.ok() || !strings.Contains(r.stdout, "Every --node starts a node") || !strings.Contains(r.stdout, "--tls-server-name") {
+		t.Errorf("--help: %v\n%s", r.err, r.stdout)
 	}
 }

@@ -12,12 +12,6 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
-// runBuildCLI runs the multiarch command tree in-process.
-func runBuildCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
-	t.Helper()
-	return runCLIContext(t.Context(), args...)
-}
-
 // requireBuildkitd points MULTIARCH_BUILDKITD at the buildkitd binary
 // (its value, else the repo's bin/buildkitd).
 func requireBuildkitd(t testing.TB) {
@@ -81,38 +75,40 @@ func TestBuilderUpStatusDownCLI(t *testing.T) {
 	os.Unsetenv(builder.EnvBuildkitHost)
 	state, sock := tempBuilderDirs(t)
 	flags := []string{"--state-dir", state, "--socket", sock}
-	t.Cleanup(func() { runBuildCLI(t, append([]string{"builder", "down"}, flags...)...) })
+	t.Cleanup(func() {
+		runCLI(t, cliRun{ctx: context.Background(), args: append([]string{"builder", "down"}, flags...)})
+	})
 
-	out, _, err := runBuildCLI(t, append([]string{"builder", "status"}, flags...)...)
-	if err == nil || !strings.Contains(out, "not reachable") || !strings.Contains(out, "multiarch builder up") {
-		t.Fatalf("status before up: err=%v\n%s", err, out)
+	r := runArgs(t, append([]string{"builder", "status"}, flags...)...)
+	if out := r.stdout; !r.failed() || !strings.Contains(out, "not reachable") || !strings.Contains(out, "multiarch builder up") {
+		t.Fatalf("status before up: exit %d, err=%v\n%s", r.code, r.err, out)
 	}
-	out, _, err = runBuildCLI(t, append([]string{"builder", "up"}, flags...)...)
-	if err != nil || !strings.Contains(out, "builder started") {
-		t.Fatalf("up: %v\n%s", err, out)
+	r = runArgs(t, append([]string{"builder", "up"}, flags...)...)
+	if !r.ok() || !strings.Contains(r.stdout, "builder started") {
+		t.Fatalf("up: %v\n%s", r.err, r.stdout)
 	}
-	out, _, err = runBuildCLI(t, append([]string{"builder", "up"}, flags...)...)
-	if err != nil || !strings.Contains(out, "already running") {
-		t.Fatalf("second up: %v\n%s", err, out)
+	r = runArgs(t, append([]string{"builder", "up"}, flags...)...)
+	if !r.ok() || !strings.Contains(r.stdout, "already running") {
+		t.Fatalf("second up: %v\n%s", r.err, r.stdout)
 	}
-	out, _, err = runBuildCLI(t, append([]string{"builder", "status"}, flags...)...)
-	if err != nil || !strings.Contains(out, "state:      running (pid ") || !strings.Contains(out, "linux/arm64") || !strings.Contains(out, "unix://"+sock) {
-		t.Fatalf("status: %v\n%s", err, out)
+	r = runArgs(t, append([]string{"builder", "status"}, flags...)...)
+	if out := r.stdout; !r.ok() || !strings.Contains(out, "state:      running (pid ") || !strings.Contains(out, "linux/arm64") || !strings.Contains(out, "unix://"+sock) {
+		t.Fatalf("status: %v\n%s", r.err, out)
 	}
-	t.Logf("status:\n%s", out)
+	t.Logf("status:\n%s", r.stdout)
 	// BUILDKIT_HOST names the builder status reports.
 	t.Setenv(builder.EnvBuildkitHost, "unix://"+sock)
-	out, _, err = runBuildCLI(t, "builder", "status")
-	if err != nil || !strings.Contains(out, "remote (BUILDKIT_HOST)") || !strings.Contains(out, "linux/s390x") {
-		t.Fatalf("status via BUILDKIT_HOST: %v\n%s", err, out)
+	r = runArgs(t, "builder", "status")
+	if !r.ok() || !strings.Contains(r.stdout, "remote (BUILDKIT_HOST)") || !strings.Contains(r.stdout, "linux/s390x") {
+		t.Fatalf("status via BUILDKIT_HOST: %v\n%s", r.err, r.stdout)
 	}
 	os.Unsetenv(builder.EnvBuildkitHost)
-	out, _, err = runBuildCLI(t, append([]string{"builder", "down"}, flags...)...)
-	if err != nil || !strings.Contains(out, "builder stopped") {
-		t.Fatalf("down: %v\n%s", err, out)
+	r = runArgs(t, append([]string{"builder", "down"}, flags...)...)
+	if !r.ok() || !strings.Contains(r.stdout, "builder stopped") {
+		t.Fatalf("down: %v\n%s", r.err, r.stdout)
 	}
-	out, _, err = runBuildCLI(t, append([]string{"builder", "down"}, flags...)...)
-	if err != nil || !strings.Contains(out, "not running") {
-		t.Fatalf("second down: %v\n%s", err, out)
+	r = runArgs(t, append([]string{"builder", "down"}, flags...)...)
+	if !r.ok() || !strings.Contains(r.stdout, "not running") {
+		t.Fatalf("second down: %v\n%s", r.err, r.stdout)
 	}
 }

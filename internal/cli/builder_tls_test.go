@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -28,16 +27,11 @@ const (
 	cliBuildTimeout = 3 * time.Minute
 )
 
-// runCLIWithin runs the command tree in-process, cancelled after d.
-func runCLIWithin(t *testing.T, d time.Duration, args ...string) (stdout, stderr string, err error) {
+// runWithin runs args in-process and fails the test if they take more
+// than d.
+func runWithin(t *testing.T, d time.Duration, args ...string) cliResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), d)
-	defer cancel()
-	stdout, stderr, err = runCLIContext(ctx, args...)
-	if ctx.Err() != nil {
-		t.Fatalf("multiarch %s: no answer within %v (%v)", strings.Join(args, " "), d, err)
-	}
-	return stdout, stderr, err
+	return runCLI(t, cliRun{args: args, timeout: d})
 }
 
 // nonceContext writes a FROM-scratch context copying a file that holds a
@@ -129,21 +123,22 @@ func TestBuilderTLSNodeCLI(t *testing.T) {
 func checkTLSRefused(t *testing.T, addr, name string, tlsArgs []string, failure, hint, tag string) {
 	t.Helper()
 	create := append([]string{"builder", "create", name, "--node", addr}, tlsArgs...)
-	_, _, err := runCLIWithin(t, cliQuickTimeout, create...)
-	requireErrorSays(t, "create", err, failure+"\n"+hint+"\n", "--no-check")
-	requireNoStartAdvice(t, "create", err)
+	r := runWithin(t, cliQuickTimeout, create...)
+	requireFailureSays(t, "create", r, failure+"\n"+hint+"\n", "--no-check")
+	requireNoStartAdvice(t, "create", r.err)
 	if _, err := builder.NewStore("").Get(name); err == nil {
 		t.Errorf("create failed but stored builder %s", name)
 	}
 
-	if _, _, err := runCLIWithin(t, cliQuickTimeout, append(create, "--no-check")...); err != nil {
-		t.Fatalf("create --no-check: %v", err)
+	if r := runWithin(t, cliQuickTimeout, append(create, "--no-check")...); !r.ok() {
+		t.Fatalf("create --no-check: %v", r.err)
 	}
-	out, _, err := runCLIWithin(t, cliQuickTimeout, "builder", "status", name)
+	r = runWithin(t, cliQuickTimeout, "builder", "status", name)
+	out := r.stdout
 	_, problem, _ := strings.Cut(failure, " failed: ")
 	for _, s := range []string{"node 0:     " + addr + "\nstate:      TLS failed: " + problem + "\n", "\n" + hint + "\n"} {
-		if !errors.Is(err, ErrChecksFailed) || !strings.Contains(out, s) {
-			t.Errorf("status (%v) lacks %q:\n%s", err, s, out)
+		if !r.failed() || !errors.Is(r.err, ErrChecksFailed) || !strings.Contains(out, s) {
+			t.Errorf("status (exit %d, %v) lacks %q:\n%s", r.code, r.err, s, out)
 		}
 	}
 	if strings.Contains(out, "reachable") || strings.Contains(out, "start") {
@@ -157,13 +152,13 @@ func checkTLSRefused(t *testing.T, addr, name string, tlsArgs []string, failure,
 	}
 
 	dir, _ := nonceContext(t)
-	_, stderr, err := runCLIWithin(t, cliBuildTimeout, "build", dir, "--builder", name, "--platform", "linux/amd64",
+	r = runWithin(t, cliBuildTimeout, "build", dir, "--builder", name, "--platform", "linux/amd64",
 		"-t", tag, "--push", "--progress", "plain")
-	requireErrorSays(t, "build", err, "builder "+name+": "+failure+"\n"+hint+"\n", "`multiarch builder status "+name+"`")
-	requireNoStartAdvice(t, "build", err)
-	t.Logf("build error: %v", err)
+	requireFailureSays(t, "build", r, "builder "+name+": "+failure+"\n"+hint+"\n", "`multiarch builder status "+name+"`")
+	requireNoStartAdvice(t, "build", r.err)
+	t.Logf("build error: %v", r.err)
 	if t.Failed() {
-		t.Logf("build stderr:\n%s", stderr)
+		t.Logf("build stderr:\n%s", r.stderr)
 	}
 	testenv.CheckNotPushed(t, tag)
 }
@@ -174,20 +169,20 @@ func checkTLSRefused(t *testing.T, addr, name string, tlsArgs []string, failure,
 func checkNodeDown(t *testing.T, addr string, tlsArgs []string, tag string) {
 	t.Helper()
 	create := append([]string{"builder", "create", "down", "--node", addr}, tlsArgs...)
-	_, _, err := runCLIWithin(t, cliQuickTimeout, create...)
-	requireErrorSays(t, "create", err, "node "+addr+" is not reachable", "start its buildkitd")
-	if _, _, err := runCLIWithin(t, cliQuickTimeout, append(create, "--no-check")...); err != nil {
-		t.Fatalf("create --no-check: %v", err)
+	r := runWithin(t, cliQuickTimeout, create...)
+	requireFailureSays(t, "create", r, "node "+addr+" is not reachable", "start its buildkitd")
+	if r := runWithin(t, cliQuickTimeout, append(create, "--no-check")...); !r.ok() {
+		t.Fatalf("create --no-check: %v", r.err)
 	}
-	out, _, err := runCLIWithin(t, cliQuickTimeout, "builder", "status", "down")
-	if !errors.Is(err, ErrChecksFailed) || !strings.Contains(out, "state:      not reachable") || !strings.Contains(out, "start the unreachable nodes' buildkitd") {
-		t.Errorf("status: %v\n%s", err, out)
+	r = runWithin(t, cliQuickTimeout, "builder", "status", "down")
+	if out := r.stdout; !r.failed() || !errors.Is(r.err, ErrChecksFailed) || !strings.Contains(out, "state:      not reachable") || !strings.Contains(out, "start the unreachable nodes' buildkitd") {
+		t.Errorf("status: exit %d, %v\n%s", r.code, r.err, out)
 	}
 	dir, _ := nonceContext(t)
-	_, _, err = runCLIWithin(t, cliBuildTimeout, "build", dir, "--builder", "down", "--platform", "linux/amd64", "-t", tag, "--push")
-	requireErrorSays(t, "build", err, "builder down: no builder reachable at "+addr, "start the node's buildkitd")
-	if err != nil && strings.Contains(Message(err), "TLS") {
-		t.Errorf("build: the error of a node that does not run speaks of TLS: %v", err)
+	r = runWithin(t, cliBuildTimeout, "build", dir, "--builder", "down", "--platform", "linux/amd64", "-t", tag, "--push")
+	requireFailureSays(t, "build", r, "builder down: no builder reachable at "+addr, "start the node's buildkitd")
+	if strings.Contains(r.message(), "TLS") {
+		t.Errorf("build: the error of a node that does not run speaks of TLS: %v", r.message())
 	}
 	testenv.CheckNotPushed(t, tag)
 }
@@ -203,43 +198,55 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// requireNoStartAdvice fails if err says the node is not reachable or to
-// start it: it answered.
+// requireNoStartAdvice fails if err, as the user reads it (Message),
+// says the node is not reachable or to start it: it answered.
 func requireNoStartAdvice(t *testing.T, what string, err error) {
 	t.Helper()
 	if err != nil && (strings.Contains(Message(err), "reachable") || strings.Contains(Message(err), "start")) {
-		t.Errorf("%s: error says the node is unreachable or to start it:\n%s", what, Message(err))
+		t.Errorf("%s: error says the node is unreachable or to start it:\n%v", what, Message(err))
 	}
 }
 
-// requireErrorSays fails unless err is an error whose message (Message:
-// what the user reads, its text and hints) holds every one of wants.
+// requireErrorSays fails unless err is an error whose message as the user
+// reads it (Message: its text, then its next steps) holds every one of
+// wants.
 func requireErrorSays(t *testing.T, what string, err error, wants ...string) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("%s: no error", what)
 	}
 	for _, w := range wants {
-		if !strings.Contains(Message(err), w) {
-			t.Errorf("%s: error lacks %q:\n%s", what, w, Message(err))
+		if msg := Message(err); !strings.Contains(msg, w) {
+			t.Errorf("%s: error lacks %q:\n%v", what, w, msg)
 		}
 	}
+}
+
+// requireFailureSays fails unless the command failed with exit code 1 and
+// an error that says every one of wants (requireErrorSays).
+func requireFailureSays(t *testing.T, what string, r cliResult, wants ...string) {
+	t.Helper()
+	if r.err != nil && !r.failed() {
+		t.Errorf("%s: exit code %d, want 1", what, r.code)
+	}
+	requireErrorSays(t, what, r.err, wants...)
 }
 
 // checkTLSBuild creates builder "tls" on node addr with tlsArgs, checks its
 // status and builds and pushes a scratch image to tag on it.
 func checkTLSBuild(t *testing.T, addr string, tlsArgs []string, tag string) {
 	t.Helper()
-	out, _, err := runCLIWithin(t, cliQuickTimeout, append([]string{"builder", "create", "tls", "--node", addr}, tlsArgs...)...)
-	if err != nil || !strings.Contains(out, "builder tls created with 1 node(s)") {
-		t.Fatalf("create: %v\n%s", err, out)
+	r := runWithin(t, cliQuickTimeout, append([]string{"builder", "create", "tls", "--node", addr}, tlsArgs...)...)
+	if !r.ok() || !strings.Contains(r.stdout, "builder tls created with 1 node(s)") {
+		t.Fatalf("create: %v\n%s", r.err, r.stdout)
 	}
-	out, _, err = runCLIWithin(t, cliQuickTimeout, "builder", "status", "tls")
+	r = runWithin(t, cliQuickTimeout, "builder", "status", "tls")
+	out := r.stdout
 	t.Logf("status:\n%s", out)
 	native := "linux/" + runtime.GOARCH
 	for _, s := range []string{"node 0:     " + addr, "state:      running", "buildkit:   v", "native:     " + native + "\n", "\nworker "} {
-		if err != nil || !strings.Contains(out, s) {
-			t.Errorf("status lacks %q (err %v)", s, err)
+		if !r.ok() || !strings.Contains(out, s) {
+			t.Errorf("status lacks %q (exit %d, err %v)", s, r.code, r.err)
 		}
 	}
 	if _, workers, _ := strings.Cut(out, "\nworker "); !strings.Contains(workers, native) {
@@ -248,11 +255,12 @@ func checkTLSBuild(t *testing.T, addr string, tlsArgs []string, tag string) {
 
 	dir, nonce := nonceContext(t)
 	meta := filepath.Join(t.TempDir(), "meta.json")
-	out, stderr, err := runCLIWithin(t, cliBuildTimeout, "build", dir, "--builder", "tls", "--platform", "linux/amd64",
+	r = runWithin(t, cliBuildTimeout, "build", dir, "--builder", "tls", "--platform", "linux/amd64",
 		"-t", tag, "--push", "--progress", "plain", "--metadata-file", meta)
-	if err != nil {
-		t.Fatalf("build: %v\nstderr:\n%s", err, stderr)
+	if !r.ok() {
+		t.Fatalf("build: %v\nstderr:\n%s", r.err, r.stderr)
 	}
+	out = r.stdout
 	for _, s := range []string{"built 1 platform(s)", "pushed: " + tag} {
 		if !strings.Contains(out, s) {
 			t.Errorf("summary lacks %q:\n%s", s, out)

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -45,14 +44,6 @@ func writeContext(t *testing.T, dockerfile string) string {
 	return dir
 }
 
-func runTimed(t *testing.T, args ...string) (string, string, error) {
-	t.Helper()
-	start := time.Now()
-	out, stderr, err := runBuildCLI(t, args...)
-	t.Logf("%s: %v in %v\nstdout:\n%s", strings.Join(args[:1], " "), err, time.Since(start), out)
-	return out, stderr, err
-}
-
 func TestBuildTestBeforePushE2E(t *testing.T) {
 	testenv.LockHostBinfmt(t)
 	startCLIBuilder(t)
@@ -65,10 +56,11 @@ func TestBuildTestBeforePushE2E(t *testing.T) {
 
 	t.Run("all cells pass: pushed", func(t *testing.T) {
 		tag := reg.Ref("hello", "pass")
-		out, stderr, err := runTimed(t, append(common, "-t", tag, "--test", "test -s /built-on && echo ok", "--strict-cpu")...)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, stderr)
+		r := runCLI(t, cliRun{logStdout: true, args: append(common, "-t", tag, "--test", "test -s /built-on && echo ok", "--strict-cpu")})
+		if !r.ok() {
+			t.Fatalf("%v\n%s", r.err, r.stderr)
 		}
+		out := r.stdout
 		for _, want := range []string{"PASS: 4 of 4", "arm1176", "armv6l", "pushed: " + tag} {
 			if !strings.Contains(out, want) {
 				t.Errorf("stdout lacks %q", want)
@@ -81,10 +73,11 @@ func TestBuildTestBeforePushE2E(t *testing.T) {
 
 	t.Run("one platform fails: nothing pushed, its output shown", func(t *testing.T) {
 		tag := reg.Ref("hello", "s390x-fails")
-		out, stderr, err := runTimed(t, append(common, "-t", tag, "--test", `echo "machine is $(uname -m)"; [ "$(uname -m)" != s390x ]`)...)
-		if !errors.Is(err, ErrChecksFailed) || !strings.Contains(err.Error(), "nothing was pushed") {
-			t.Fatalf("want a failed test that pushed nothing, got %v\n%s", err, stderr)
+		r := runCLI(t, cliRun{logStdout: true, args: append(common, "-t", tag, "--test", `echo "machine is $(uname -m)"; [ "$(uname -m)" != s390x ]`)})
+		if !r.failed() || !errors.Is(r.err, ErrChecksFailed) || !strings.Contains(r.message(), "nothing was pushed") {
+			t.Fatalf("want a failed test that pushed nothing, got exit %d, %v\n%s", r.code, r.err, r.stderr)
 		}
+		out := r.stdout
 		for _, want := range []string{"--- FAIL linux/s390x", "| machine is s390x", "FAIL: 3 of 4"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("stdout lacks %q", want)
@@ -97,10 +90,10 @@ func TestBuildTestBeforePushE2E(t *testing.T) {
 
 	t.Run("OCI output not written when a cell fails", func(t *testing.T) {
 		dest := filepath.Join(t.TempDir(), "out.tar")
-		_, _, err := runTimed(t, "build", hello, "--platform", "linux/amd64,linux/s390x", "--build-arg", "BASE="+base,
-			"--progress", "quiet", "--output", "type=oci,dest="+dest, "--test", `[ "$(uname -m)" != s390x ]`)
-		if !errors.Is(err, ErrChecksFailed) {
-			t.Fatalf("want failed checks: %v", err)
+		r := runCLI(t, cliRun{logStdout: true, args: []string{"build", hello, "--platform", "linux/amd64,linux/s390x", "--build-arg", "BASE=" + base,
+			"--progress", "quiet", "--output", "type=oci,dest=" + dest, "--test", `[ "$(uname -m)" != s390x ]`}})
+		if !r.failed() || !errors.Is(r.err, ErrChecksFailed) {
+			t.Fatalf("want failed checks: exit %d, %v", r.code, r.err)
 		}
 		matches, _ := filepath.Glob(filepath.Join(filepath.Dir(dest), "*"))
 		if len(matches) != 0 {
@@ -114,30 +107,30 @@ func TestBuildTestBeforePushE2E(t *testing.T) {
 		dir := writeContext(t, "FROM "+v6base+"\nRUN true\n")
 		args := []string{"build", dir, "--platform", "linux/arm/v6", "--progress", "plain", "--push", "--test", "true"}
 		strictTag := reg.Ref("v6app", "strict")
-		out, stderr, err := runTimed(t, append(args, "-t", strictTag, "--strict-cpu")...)
-		if !errors.Is(err, ErrChecksFailed) || !strings.Contains(err.Error(), "SIGILL") {
-			t.Fatalf("want SIGILL under --strict-cpu: %v\n%s", err, stderr)
+		r := runCLI(t, cliRun{logStdout: true, args: append(args, "-t", strictTag, "--strict-cpu")})
+		if !r.failed() || !errors.Is(r.err, ErrChecksFailed) || !strings.Contains(r.message(), "SIGILL") {
+			t.Fatalf("want SIGILL under --strict-cpu: exit %d, %v\n%s", r.code, r.err, r.stderr)
 		}
-		if !strings.Contains(out, "FAIL (SIGILL)") || !strings.Contains(out, "arm1176") || tagExists(t, strictTag) {
+		if out := r.stdout; !strings.Contains(out, "FAIL (SIGILL)") || !strings.Contains(out, "arm1176") || tagExists(t, strictTag) {
 			t.Errorf("strict: table must report SIGILL and nothing may be pushed")
 		}
 		defTag := reg.Ref("v6app", "default")
-		if _, stderr, err := runTimed(t, append(args, "-t", defTag)...); err != nil || !tagExists(t, defTag) {
-			t.Fatalf("default CPU must pass and push: %v\n%s", err, stderr)
+		if r := runCLI(t, cliRun{logStdout: true, args: append(args, "-t", defTag)}); !r.ok() || !tagExists(t, defTag) {
+			t.Fatalf("default CPU must pass and push: %v\n%s", r.err, r.stderr)
 		}
 	})
 
 	t.Run("without --test the plain solve still pushes", func(t *testing.T) {
 		tag := reg.Ref("hello", "plain")
-		if _, stderr, err := runTimed(t, append(common, "-t", tag)...); err != nil || !tagExists(t, tag) {
-			t.Fatalf("%v\n%s", err, stderr)
+		if r := runCLI(t, cliRun{logStdout: true, args: append(common, "-t", tag)}); !r.ok() || !tagExists(t, tag) {
+			t.Fatalf("%v\n%s", r.err, r.stderr)
 		}
 	})
 
 	t.Run("--strict-cpu without --test is refused", func(t *testing.T) {
-		_, _, err := runBuildCLI(t, append(common, "-t", reg.Ref("hello", "x"), "--strict-cpu")...)
-		if err == nil || !strings.Contains(err.Error(), "--test") {
-			t.Errorf("got %v", err)
+		r := runArgs(t, append(common, "-t", reg.Ref("hello", "x"), "--strict-cpu")...)
+		if !r.failed() || !strings.Contains(r.message(), "--test") {
+			t.Errorf("got exit %d, %v", r.code, r.err)
 		}
 	})
 }

@@ -42,14 +42,10 @@ func helloContext(t *testing.T, yaml string) string {
 	return dir
 }
 
-func ciJSON(t *testing.T, args ...string) (*pipeline.Summary, string, error) {
+// ciJSON runs `ci --json args...` and decodes the summary.
+func ciJSON(t *testing.T, args ...string) (*pipeline.Summary, cliResult) {
 	t.Helper()
-	out, stderr, err := runTimed(t, append([]string{"ci", "--json"}, args...)...)
-	var s pipeline.Summary
-	if jerr := json.Unmarshal([]byte(out), &s); jerr != nil {
-		t.Fatalf("stdout is not a JSON summary (%v): %s\nstderr: %s\nerr: %v", jerr, out, stderr, err)
-	}
-	return &s, stderr, err
+	return runJSON[pipeline.Summary](t, cliRun{args: append([]string{"ci", "--json"}, args...), logStdout: true})
 }
 
 func stepStatus(s *pipeline.Summary) map[string]status.Status {
@@ -75,10 +71,10 @@ func TestCIConfigErrors(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			dir := helloContext(t, c.yaml)
-			_, _, err := runBuildCLI(t, append([]string{"ci", dir}, c.args...)...)
+			r := runArgs(t, append([]string{"ci", dir}, c.args...)...)
 			var ce *pipeline.ConfigError
-			if !errors.As(err, &ce) || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("want a configuration error naming %q, got %v", c.want, err)
+			if !r.failed() || !errors.As(r.err, &ce) || !strings.Contains(r.message(), c.want) {
+				t.Errorf("want a configuration error naming %q, got exit %d, %v", c.want, r.code, r.err)
 			}
 		})
 	}
@@ -98,11 +94,12 @@ func TestCIE2E(t *testing.T) {
 	t.Run("demo pipeline by flags, strict CPU, step summary", func(t *testing.T) {
 		md := filepath.Join(t.TempDir(), "summary.md")
 		ciEnv(t, envStepSummary, md)
-		out, stderr, err := runTimed(t, "ci", hello, "--platform", strings.Join(ps, ","), "--image", reg.Ref("hello", "")[:len(reg.Ref("hello", ""))-1],
-			"-t", "v1", "-t", reg.Ref("hello", "latest"), "--base", base, "--test", "test -s /built-on", "--strict-cpu")
-		if err != nil {
-			t.Fatalf("%v\n%s", err, stderr)
+		r := runCLI(t, cliRun{logStdout: true, args: []string{"ci", hello, "--platform", strings.Join(ps, ","), "--image", reg.Ref("hello", "")[:len(reg.Ref("hello", ""))-1],
+			"-t", "v1", "-t", reg.Ref("hello", "latest"), "--base", base, "--test", "test -s /built-on", "--strict-cpu"}})
+		if !r.ok() {
+			t.Fatalf("%v\n%s", r.err, r.stderr)
 		}
+		out := r.stdout
 		for _, want := range append(allSteps, "ci summary: PASS", "arm1176", "armv6l", "BEFORE PUSH") {
 			if !strings.Contains(out, want) {
 				t.Errorf("summary lacks %q", want)
@@ -124,9 +121,9 @@ func TestCIE2E(t *testing.T) {
 	t.Run("classic environment only", func(t *testing.T) {
 		image := strings.TrimSuffix(reg.Ref("envhello", "x"), ":x")
 		ciEnv(t, pipeline.EnvPlatforms, "linux/amd64 linux/arm64,linux/s390x", pipeline.EnvBase, base, pipeline.EnvImage, image, pipeline.EnvTags, "1.0 latest")
-		s, stderr, err := ciJSON(t, hello)
-		if err != nil || !s.Passed || len(s.Platforms) != 3 || s.PushedMatrix == nil || s.PushedMatrix.Total != 3 {
-			t.Fatalf("%v\n%s\n%+v", err, stderr, s)
+		s, r := ciJSON(t, hello)
+		if !r.ok() || !s.Passed || len(s.Platforms) != 3 || s.PushedMatrix == nil || s.PushedMatrix.Total != 3 {
+			t.Fatalf("%v\n%s\n%+v", r.err, r.stderr, s)
 		}
 		if st := stepStatus(s); st["login"] != status.Skip || st["verify"] != status.Pass || st["test-pushed"] != status.Pass {
 			t.Errorf("steps %v", st)
@@ -141,9 +138,9 @@ func TestCIE2E(t *testing.T) {
 	t.Run("multiarch.yaml, flags override it", func(t *testing.T) {
 		ciEnv(t)
 		dir := helloContext(t, "platforms: [linux/amd64, linux/vax]\ntags: ["+reg.Ref("yamlhello", "1")+"]\nbase: "+base+"\ntest: '[ -s /built-on ]'\nstrict_cpu: true\nbuild_args:\n  UNUSED: x\n")
-		s, stderr, err := ciJSON(t, dir, "--platform", "linux/arm64,linux/arm/v6")
-		if err != nil || !s.Passed || strings.Join(s.Platforms, ",") != "linux/arm64,linux/arm/v6" || !s.BuildMatrix.StrictCPU {
-			t.Fatalf("%v\n%s\n%+v", err, stderr, s)
+		s, r := ciJSON(t, dir, "--platform", "linux/arm64,linux/arm/v6")
+		if !r.ok() || !s.Passed || strings.Join(s.Platforms, ",") != "linux/arm64,linux/arm/v6" || !s.BuildMatrix.StrictCPU {
+			t.Fatalf("%v\n%s\n%+v", r.err, r.stderr, s)
 		}
 		if !tagExists(t, reg.Ref("yamlhello", "1")) {
 			t.Error("not pushed")
@@ -162,9 +159,10 @@ func TestCIE2E(t *testing.T) {
 			}
 		}
 		tag := reg.Ref("scratchgo", "1")
-		s, stderr, err := ciJSON(t, dir, "--platform", "linux/amd64,linux/arm64", "-t", tag)
-		if err != nil || !s.Passed || !tagExists(t, tag) {
-			t.Fatalf("want a pushed scratch image: %v\n%s\n%+v", err, stderr, s)
+		s, r := ciJSON(t, dir, "--platform", "linux/amd64,linux/arm64", "-t", tag)
+		stderr := r.stderr
+		if !r.ok() || !s.Passed || !tagExists(t, tag) {
+			t.Fatalf("want a pushed scratch image: %v\n%s\n%+v", r.err, stderr, s)
 		}
 		st := stepStatus(s)
 		for _, name := range []string{"build+test+push", "verify", "test-pushed"} {
@@ -199,9 +197,9 @@ func TestCIE2E(t *testing.T) {
 	t.Run("failing test before push: nothing pushed, later steps skipped", func(t *testing.T) {
 		ciEnv(t)
 		tag := reg.Ref("hello", "broken")
-		s, _, err := ciJSON(t, hello, "--platform", "linux/amd64,linux/s390x", "-t", tag, "--base", base, "--test", `[ "$(uname -m)" != s390x ]`)
-		if !errors.Is(err, ErrChecksFailed) || s.Passed || tagExists(t, tag) {
-			t.Fatalf("want a failed build that pushed nothing: %v %+v", err, s)
+		s, r := ciJSON(t, hello, "--platform", "linux/amd64,linux/s390x", "-t", tag, "--base", base, "--test", `[ "$(uname -m)" != s390x ]`)
+		if !r.failed() || !errors.Is(r.err, ErrChecksFailed) || s.Passed || tagExists(t, tag) {
+			t.Fatalf("want a failed build that pushed nothing: exit %d, %v %+v", r.code, r.err, s)
 		}
 		if st := stepStatus(s); st["build+test+push"] != status.Fail || st["verify"] != status.Skip || st["test-pushed"] != status.Skip {
 			t.Errorf("steps %v", st)
@@ -221,9 +219,9 @@ func TestCIStrictCPUWithoutTestE2E(t *testing.T) {
 	hello := filepath.Join(testenv.RepoRoot(t), "examples", "hello")
 	ciEnv(t)
 	tag := reg.Ref("hello", "v7inv6")
-	s, _, err := ciJSON(t, hello, "--platform", "linux/arm/v6", "-t", tag, "--base", base, "--strict-cpu")
-	if !errors.Is(err, ErrChecksFailed) || s.Passed || !strings.Contains(err.Error(), "SIGILL") {
-		t.Fatalf("want the uname check killed by SIGILL: %v %+v", err, s)
+	s, r := ciJSON(t, hello, "--platform", "linux/arm/v6", "-t", tag, "--base", base, "--strict-cpu")
+	if !r.failed() || !errors.Is(r.err, ErrChecksFailed) || s.Passed || !strings.Contains(r.message(), "SIGILL") {
+		t.Fatalf("want the uname check killed by SIGILL: exit %d, %v %+v", r.code, r.err, s)
 	}
 	testenv.CheckNotPushed(t, tag)
 	if st := stepStatus(s); st["build+test+push"] != status.Fail || st["verify"] != status.Skip {
@@ -239,11 +237,12 @@ func TestCIWrongCredentialsE2E(t *testing.T) {
 	dockerConfigDir(t, "")
 	tag := reg.Ref("hello", "creds")
 	ciEnv(t, pipeline.EnvUsername, user, pipeline.EnvPassword, secret)
-	out, stderr, err := runTimed(t, "ci", filepath.Join(testenv.RepoRoot(t), "examples", "hello"), "--platform", "linux/amd64", "-t", tag, "--base", "busybox")
-	if !errors.Is(err, ErrWrongCredentials) || !strings.Contains(err.Error(), "login") || !strings.Contains(err.Error(), pipeline.EnvPassword) {
-		t.Fatalf("want a clear login failure, got %v", err)
+	r := runCLI(t, cliRun{logStdout: true, args: []string{"ci", filepath.Join(testenv.RepoRoot(t), "examples", "hello"), "--platform", "linux/amd64", "-t", tag, "--base", "busybox"}})
+	out := r.stdout
+	if !r.failed() || !errors.Is(r.err, ErrWrongCredentials) || !strings.Contains(r.message(), "login") || !strings.Contains(r.message(), pipeline.EnvPassword) {
+		t.Fatalf("want a clear login failure, got exit %d, %v", r.code, r.err)
 	}
-	for what, s := range map[string]string{"stdout": out, "stderr": stderr, "error": err.Error()} {
+	for what, s := range map[string]string{"stdout": out, "stderr": r.stderr, "error": r.message()} {
 		if strings.Contains(s, secret) {
 			t.Errorf("the password appears in %s", what)
 		}
@@ -253,8 +252,8 @@ func TestCIWrongCredentialsE2E(t *testing.T) {
 	}
 	// Nothing pushed: ask with the right credentials.
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	if _, _, err := runLoginCLI(t, "the-right-one\n", reg.Host, "-u", user, "--password-stdin"); err != nil {
-		t.Fatal(err)
+	if r := runCLI(t, cliRun{stdin: "the-right-one\n", args: []string{"login", "-v", reg.Host, "-u", user, "--password-stdin"}}); !r.ok() {
+		t.Fatal(r.err)
 	}
 	if tagExists(t, tag) {
 		t.Errorf("%s exists", tag)
@@ -277,10 +276,11 @@ func TestCIRightCredentialsE2E(t *testing.T) {
 	config := dockerConfigDir(t, "")
 	tag := reg.Ref("hello", "creds")
 	ciEnv(t, pipeline.EnvUsername, user, pipeline.EnvPassword, secret)
-	s, stderr, err := ciJSON(t, filepath.Join(testenv.RepoRoot(t), "examples", "hello"),
+	s, r := ciJSON(t, filepath.Join(testenv.RepoRoot(t), "examples", "hello"),
 		"--platform", strings.Join(ps, ","), "-t", tag, "--base", base, "--test", "test -s /built-on")
-	if err != nil || !s.Passed {
-		t.Fatalf("%v\n%s\n%+v", err, stderr, s)
+	stderr := r.stderr
+	if !r.ok() || !s.Passed {
+		t.Fatalf("%v\n%s\n%+v", r.err, stderr, s)
 	}
 	for _, name := range []string{"login", "build+test+push", "verify", "test-pushed"} {
 		if st := stepStatus(s)[name]; st != status.Pass {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"net"
 	"path/filepath"
@@ -15,14 +14,10 @@ import (
 )
 
 // doctorDoc runs `doctor --json args...` and decodes the report.
-func doctorDoc(t *testing.T, args ...string) (doctorJSON, error) {
+func doctorDoc(t *testing.T, args ...string) (doctorJSON, cliResult) {
 	t.Helper()
-	out, err := runBinfmtCLI(t, append([]string{"doctor", "--json"}, args...)...)
-	var doc doctorJSON
-	if jerr := json.Unmarshal([]byte(out), &doc); jerr != nil {
-		t.Fatalf("doctor %v: %v (err %v)\n%s", args, jerr, err, out)
-	}
-	return doc, err
+	doc, r := runJSON[doctorJSON](t, cliRun{args: append([]string{"doctor", "--json"}, args...)})
+	return *doc, r
 }
 
 func checkOf(t *testing.T, doc doctorJSON, id string) (status, message, fix string) {
@@ -51,9 +46,9 @@ func hasCheckPrefix(doc doctorJSON, prefix string) bool {
 func TestDoctorNamedBuilderE2E(t *testing.T) {
 	testenv.LockHostBinfmt(t)
 	armAddr, genAddr := twoNodeBuilder(t)
-	doc, err := doctorDoc(t, "--builder", "pair", "--platform", "linux/arm64,linux/amd64,linux/arm/v7")
-	if err != nil || doc.OK == nil || !*doc.OK {
-		t.Fatalf("doctor: %v, ok %v: %+v", err, doc.OK, doc.Checks)
+	doc, r := doctorDoc(t, "--builder", "pair", "--platform", "linux/arm64,linux/amd64,linux/arm/v7")
+	if !r.ok() || doc.OK == nil || !*doc.OK {
+		t.Fatalf("doctor: %v, ok %v: %+v", r.err, doc.OK, doc.Checks)
 	}
 	for id, want := range map[string]string{
 		"builder:node-0":       "native linux/arm64",
@@ -76,9 +71,9 @@ func TestDoctorNamedBuilderE2E(t *testing.T) {
 
 	// No node runs mips64le (BuildKit does not detect it): a FAIL with the
 	// fix, and the host checks of that platform say why it is not emulated.
-	doc, err = doctorDoc(t, "--builder", "pair", "--platform", "linux/mips64le")
-	if !errors.Is(err, ErrChecksFailed) {
-		t.Errorf("err = %v, want ErrChecksFailed", err)
+	doc, r = doctorDoc(t, "--builder", "pair", "--platform", "linux/mips64le")
+	if !r.failed() || !errors.Is(r.err, ErrChecksFailed) {
+		t.Errorf("exit %d, err = %v, want ErrChecksFailed, exit 1", r.code, r.err)
 	}
 	st, msg, fix := checkOf(t, doc, "builder:linux/mips64le")
 	if st != "fail" || !strings.Contains(msg, "no node runs it") || !strings.Contains(fix, "builder create") {
@@ -97,12 +92,12 @@ func TestDoctorBuilderUnreachable(t *testing.T) {
 	// This host's own non-loopback address on a closed port: refused at
 	// once, and not loopback, so a remote node as doctor sees it.
 	far := "tcp://" + net.JoinHostPort(testenv.NonLoopbackIPv4(t).String(), "1")
-	if _, _, err := runBuildCLI(t, "builder", "create", "far", "--node", far, "--platform", "linux/arm64", "--no-check"); err != nil {
-		t.Fatal(err)
+	if r := runArgs(t, "builder", "create", "far", "--node", far, "--platform", "linux/arm64", "--no-check"); !r.ok() {
+		t.Fatal(r.err)
 	}
-	doc, err := doctorDoc(t, "--builder", "far")
-	if !errors.Is(err, ErrChecksFailed) || ExitCode(err) != 1 {
-		t.Errorf("err = %v (exit %d), want ErrChecksFailed, exit 1", err, ExitCode(err))
+	doc, r := doctorDoc(t, "--builder", "far")
+	if !r.failed() || !errors.Is(r.err, ErrChecksFailed) {
+		t.Errorf("err = %v (exit %d), want ErrChecksFailed, exit 1", r.err, r.code)
 	}
 	st, msg, fix := checkOf(t, doc, "builder:node-0")
 	if st != "fail" || !strings.Contains(msg, "node "+far+" of builder far does not answer") || !strings.Contains(fix, "builder rm far") {
@@ -115,16 +110,16 @@ func TestDoctorBuilderUnreachable(t *testing.T) {
 	// ci stops at its doctor step, with the builder's fix, not the
 	// emulation's.
 	ciEnv(t)
-	s, _, err := ciJSON(t, filepath.Join(testenv.RepoRoot(t), "examples", "hello"), "--builder", "far", "--platform", "linux/arm64", "-t", "127.0.0.1:9/far/hello:1")
-	if !errors.Is(err, ErrChecksFailed) || stepStatus(s)["doctor"] != status.Fail ||
-		!strings.Contains(err.Error(), "1 builder check(s) failed") || !strings.Contains(err.Error(), "multiarch doctor --builder far") || strings.Contains(err.Error(), "--setup-emulation") {
-		t.Errorf("ci: %v, steps %v", err, stepStatus(s))
+	s, r := ciJSON(t, filepath.Join(testenv.RepoRoot(t), "examples", "hello"), "--builder", "far", "--platform", "linux/arm64", "-t", "127.0.0.1:9/far/hello:1")
+	if msg := r.message(); !r.failed() || !errors.Is(r.err, ErrChecksFailed) || stepStatus(s)["doctor"] != status.Fail ||
+		!strings.Contains(msg, "1 builder check(s) failed") || !strings.Contains(msg, "multiarch doctor --builder far") || strings.Contains(msg, "--setup-emulation") {
+		t.Errorf("ci: exit %d, %v, steps %v", r.code, msg, stepStatus(s))
 	}
 
 	t.Setenv(builder.EnvBuildkitHost, "unix:///nonexistent/buildkitd.sock")
-	doc, err = doctorDoc(t, "--platform", "linux/arm64")
-	if !errors.Is(err, ErrChecksFailed) {
-		t.Errorf("err = %v, want ErrChecksFailed", err)
+	doc, r = doctorDoc(t, "--platform", "linux/arm64")
+	if !r.failed() || !errors.Is(r.err, ErrChecksFailed) {
+		t.Errorf("exit %d, err = %v, want ErrChecksFailed, exit 1", r.code, r.err)
 	}
 	st, _, fix = checkOf(t, doc, "builder:node-0")
 	if st != "fail" || !strings.Contains(fix, "unset BUILDKIT_HOST") {
@@ -134,10 +129,10 @@ func TestDoctorBuilderUnreachable(t *testing.T) {
 
 func TestDoctorUnknownBuilder(t *testing.T) {
 	tempConfigDir(t)
-	_, err := runBinfmtCLI(t, "doctor", "--builder", "nope")
+	r := runArgs(t, "doctor", "--builder", "nope")
 	var ub *builder.UnknownBuilderError
-	if !errors.As(err, &ub) || !strings.Contains(Message(err), "multiarch builder ls") {
-		t.Errorf("err = %v, want an unknown builder error pointing at builder ls", err)
+	if !r.failed() || !errors.As(r.err, &ub) || !strings.Contains(r.message(), "multiarch builder ls") {
+		t.Errorf("exit %d, err = %v, want an unknown builder error pointing at builder ls", r.code, r.err)
 	}
 }
 
@@ -146,9 +141,9 @@ func TestDoctorUnknownBuilder(t *testing.T) {
 func TestDoctorEmbeddedBuildkitdMissing(t *testing.T) {
 	dir, qemu := noQEMUHost(t)
 	t.Setenv(embedded.EnvBuildkitd, "/nonexistent/buildkitd")
-	doc, err := doctorDoc(t, "--binfmt-dir", dir, "--qemu-dir", qemu)
-	if !errors.Is(err, ErrChecksFailed) {
-		t.Errorf("err = %v, want ErrChecksFailed", err)
+	doc, r := doctorDoc(t, "--binfmt-dir", dir, "--qemu-dir", qemu)
+	if !r.failed() || !errors.Is(r.err, ErrChecksFailed) {
+		t.Errorf("exit %d, err = %v, want ErrChecksFailed, exit 1", r.code, r.err)
 	}
 	st, msg, fix := checkOf(t, doc, "builder:buildkitd")
 	if st != "fail" || !strings.Contains(msg, embedded.EnvBuildkitd) || !strings.Contains(fix, "make build") {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -42,14 +41,11 @@ func noQEMUHost(t *testing.T) (binfmtDir, qemuDir string) {
 
 func TestDoctorNoQEMUJSON(t *testing.T) {
 	dir, qemu := noQEMUHost(t)
-	out, err := runBinfmtCLI(t, "doctor", "--json", "--binfmt-dir", dir, "--qemu-dir", qemu, "--platform", "linux/arm64,linux/riscv64")
-	if !errors.Is(err, ErrChecksFailed) || ExitCode(err) != 1 {
-		t.Errorf("err = %v (exit %d), want ErrChecksFailed and exit 1", err, ExitCode(err))
+	doc, r := doctorDoc(t, "--binfmt-dir", dir, "--qemu-dir", qemu, "--platform", "linux/arm64,linux/riscv64")
+	if !r.failed() || !errors.Is(r.err, ErrChecksFailed) {
+		t.Errorf("err = %v (exit %d), want ErrChecksFailed and exit 1", r.err, r.code)
 	}
-	var doc doctorJSON
-	if err := json.Unmarshal([]byte(out), &doc); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+	out := r.stdout
 	if doc.OK == nil || *doc.OK {
 		t.Fatalf("ok = %v, want false:\n%s", doc.OK, out)
 	}
@@ -74,10 +70,11 @@ func TestDoctorNoQEMUJSON(t *testing.T) {
 
 func TestDoctorNoQEMUText(t *testing.T) {
 	dir, qemu := noQEMUHost(t)
-	out, err := runBinfmtCLI(t, "doctor", "--binfmt-dir", dir, "--qemu-dir", qemu)
-	if !errors.Is(err, ErrChecksFailed) {
-		t.Errorf("err = %v, want ErrChecksFailed", err)
+	r := runArgs(t, "doctor", "--binfmt-dir", dir, "--qemu-dir", qemu)
+	if !r.failed() || !errors.Is(r.err, ErrChecksFailed) {
+		t.Errorf("exit %d, err = %v, want ErrChecksFailed, exit 1", r.code, r.err)
 	}
+	out := r.stdout
 	words := strings.Join(strings.Fields(out), " ") // the table's column padding aside
 	for _, want := range []string{"OK kernel", "FAIL emulators", "fix: sudo apt-get install qemu-user-static",
 		"FAIL runc the embedded builder runs RUN steps and tests with runc", "fix: sudo apt-get install runc",
@@ -89,9 +86,9 @@ func TestDoctorNoQEMUText(t *testing.T) {
 }
 
 func TestDoctorBadPlatform(t *testing.T) {
-	_, err := runBinfmtCLI(t, "doctor", "--platform", "linux/sparc99")
-	if !errors.Is(err, platform.ErrUnknown) || !strings.Contains(err.Error(), "linux/arm64") {
-		t.Errorf("err = %v, want an unknown platform error listing the valid ones", err)
+	r := runArgs(t, "doctor", "--platform", "linux/sparc99")
+	if !r.failed() || !errors.Is(r.err, platform.ErrUnknown) || !strings.Contains(r.message(), "linux/arm64") {
+		t.Errorf("exit %d, err = %v, want an unknown platform error listing the valid ones", r.code, r.err)
 	}
 }
 
@@ -104,13 +101,10 @@ func TestDoctorHost(t *testing.T) {
 	testenv.Require(t, err == nil && ok, "QEMU handlers registered in binfmt_misc (sudo make setup)")
 	requireBuildkitd(t)
 	embeddedEnv(t)
-	out, err := runBinfmtCLI(t, "doctor", "--json")
-	if err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	var doc doctorJSON
-	if err := json.Unmarshal([]byte(out), &doc); err != nil {
-		t.Fatalf("%v\n%s", err, out)
+	doc, r := doctorDoc(t)
+	out := r.stdout
+	if !r.ok() {
+		t.Fatalf("%v\n%s", r.err, out)
 	}
 	probes := 0
 	for _, c := range doc.Checks {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -18,12 +17,13 @@ func TestIndexCreateDryRun(t *testing.T) {
 	pushPlatformImage(t, host+"/parts/arm:1", "linux", "arm64", "")
 	target := host + "/app/all:1"
 
-	out, err := runRegistryCLI(t, "index", "create", "-t", target, "--dry-run",
+	r := runArgs(t, "index", "create", "-t", target, "--dry-run",
 		"--annotation", "org.opencontainers.image.source=https://example.com/a=b",
 		host+"/parts/amd:1", host+"/parts/arm:1")
-	if err != nil {
-		t.Fatal(err)
+	if !r.ok() {
+		t.Fatal(r.err)
 	}
+	out := r.stdout
 	im, err := v1.ParseIndexManifest(strings.NewReader(out))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -31,8 +31,8 @@ func TestIndexCreateDryRun(t *testing.T) {
 	if len(im.Manifests) != 2 || im.Annotations["org.opencontainers.image.source"] != "https://example.com/a=b" {
 		t.Errorf("%s", out)
 	}
-	r, _ := name.ParseReference(target)
-	if _, err := remote.Head(r); err == nil {
+	ref, _ := name.ParseReference(target)
+	if _, err := remote.Head(ref); err == nil {
 		t.Error("dry run pushed the index")
 	}
 }
@@ -42,22 +42,20 @@ func TestIndexCreatePush(t *testing.T) {
 	pushPlatformImage(t, host+"/parts/amd:1", "linux", "amd64", "")
 	pushPlatformImage(t, host+"/parts/arm:1", "linux", "arm", "v6")
 
-	out, err := runRegistryCLI(t, "index", "create", "-t", host+"/app/all:1", "-t", host+"/app/all:latest", "--json",
-		host+"/parts/amd:1", host+"/parts/arm:1")
-	if err != nil {
-		t.Fatal(err)
+	c, r := runJSON[registry.Created](t, cliRun{args: []string{"index", "create", "-t", host + "/app/all:1", "-t", host + "/app/all:latest", "--json",
+		host + "/parts/amd:1", host + "/parts/arm:1"}})
+	if !r.ok() {
+		t.Fatal(r.err)
 	}
-	var c registry.Created
-	if err := json.Unmarshal([]byte(out), &c); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+	out := r.stdout
 	if len(c.Targets) != 2 || len(c.Manifests) != 2 || c.Manifests[1].Platform != "linux/arm/v6" {
 		t.Errorf("%s", out)
 	}
-	text, err := runRegistryCLI(t, "index", "create", "-t", host+"/app/all:2", host+"/parts/amd:1", host+"/parts/arm:1")
-	if err != nil {
-		t.Fatal(err)
+	r = runArgs(t, "index", "create", "-t", host+"/app/all:2", host+"/parts/amd:1", host+"/parts/arm:1")
+	if !r.ok() {
+		t.Fatal(r.err)
 	}
+	text := r.stdout
 	t.Logf("\n%s", text)
 	if !strings.Contains(text, "pushed "+host+"/app/all:2@sha256:") || !strings.Contains(text, "linux/arm/v6") {
 		t.Errorf("text output:\n%s", text)
@@ -77,13 +75,13 @@ func TestIndexCreateErrors(t *testing.T) {
 		{[]string{"index", "create", "-t", host + "/app:1", "--annotation", "novalue", host + "/parts/amd:1"}, "write KEY=VALUE"},
 		{[]string{"index", "create", "-t", host + "/app:1", host + "/parts/amd:1", host + "/parts/amd2:1"}, "platform linux/amd64 is provided by both"},
 	} {
-		_, err := runRegistryCLI(t, tt.args...)
-		if err == nil || ExitCode(err) == 0 || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%v: err = %v, want an error containing %q", tt.args, err, tt.want)
+		r := runArgs(t, tt.args...)
+		if !r.failed() || !strings.Contains(r.message(), tt.want) {
+			t.Errorf("%v: exit %d, err = %v, want an error containing %q", tt.args, r.code, r.err, tt.want)
 		}
 	}
-	r, _ := name.ParseReference(host + "/app:1")
-	if _, err := remote.Head(r); err == nil {
+	ref, _ := name.ParseReference(host + "/app:1")
+	if _, err := remote.Head(ref); err == nil {
 		t.Error("a refused index was pushed")
 	}
 }

@@ -30,8 +30,8 @@ func TestInsecureRegistryBuildPushCLI(t *testing.T) {
 	// On an x86-64 host linux/386 runs natively, like linux/amd64: neither
 	// node needs binfmt_misc, so other tests' changes to it cannot matter.
 	i386, gen := startCLINode(t), startCLINode(t)
-	if _, _, err := runCLIWithin(t, cliQuickTimeout, "builder", "create", "pair", "--node", i386, "--platform", "linux/386", "--node", gen); err != nil {
-		t.Fatal(err)
+	if r := runWithin(t, cliQuickTimeout, "builder", "create", "pair", "--node", i386, "--platform", "linux/386", "--node", gen); !r.ok() {
+		t.Fatal(r.err)
 	}
 	t.Run("control", func(t *testing.T) { requireNodeRefusesPlain(t, single, reg.Ref("control", "v1")) })
 
@@ -39,10 +39,10 @@ func TestInsecureRegistryBuildPushCLI(t *testing.T) {
 		t.Run("refused-"+list, func(t *testing.T) {
 			dir, _ := nonceContext(t)
 			tag := reg.Ref("refused-"+list, "v1")
-			_, stderr, err := runCLIWithin(t, cliBuildTimeout, append([]string{"build", dir, "--platform", "linux/amd64",
+			r := runWithin(t, cliBuildTimeout, append([]string{"build", dir, "--platform", "linux/amd64",
 				"-t", tag, "--push", "--progress", "plain"}, insecureArgs(hosts)...)...)
-			requirePlainHTTPError(t, "build", err, reg.Host, tag)
-			t.Logf("build: %v\n%s", err, stderr)
+			requirePlainHTTPError(t, "build", r, reg.Host, tag)
+			t.Logf("build: %v\n%s", r.err, r.stderr)
 			testenv.CheckNotPushed(t, tag, name.Insecure)
 		})
 	}
@@ -87,11 +87,12 @@ func checkPlainPush(t *testing.T, tag string, args []string, nodes map[string]st
 	dir, nonce := nonceContext(t)
 	meta := filepath.Join(t.TempDir(), "meta.json")
 	platforms := slices.Sorted(maps.Keys(nodes))
-	out, stderr, err := runCLIWithin(t, cliBuildTimeout, append([]string{"build", dir, "-t", tag, "--push",
+	r := runWithin(t, cliBuildTimeout, append([]string{"build", dir, "-t", tag, "--push",
 		"--platform", strings.Join(platforms, ","), "--progress", "plain", "--metadata-file", meta}, args...)...)
-	if err != nil {
-		t.Fatalf("build: %v\nstderr:\n%s", err, stderr)
+	if !r.ok() {
+		t.Fatalf("build: %v\nstderr:\n%s", r.err, r.stderr)
 	}
+	out := r.stdout
 	if !strings.Contains(out, "pushed: "+tag) {
 		t.Errorf("summary lacks the tag:\n%s", out)
 	}

@@ -95,41 +95,39 @@ func TestInsecureRegistryCLI(t *testing.T) {
 		for list, hosts := range notAllowing(reg.Host) {
 			t.Run(cmd+"/refused-"+list, func(t *testing.T) {
 				target := reg.Ref("refused/"+cmd+"-"+list, "v1")
-				out, _, err := runCLIWithin(t, cliQuickTimeout, append(args(target), insecureArgs(hosts)...)...)
-				requirePlainHTTPError(t, cmd, err, reg.Host, src)
+				r := runWithin(t, cliQuickTimeout, append(args(target), insecureArgs(hosts)...)...)
+				requirePlainHTTPError(t, cmd, r, reg.Host, src)
 				if cmd == "index-create" {
 					testenv.CheckNotPushed(t, target, name.Insecure)
 				}
-				t.Logf("%s: %v\n%s", cmd, err, out)
+				t.Logf("%s: %v\n%s", cmd, r.err, r.stdout)
 			})
 		}
 		for list, hosts := range allowing(reg.Host) {
 			t.Run(cmd+"/allowed-"+list, func(t *testing.T) {
 				target := reg.Ref("allowed/"+cmd+"-"+list, "v1")
-				out, _, err := runCLIWithin(t, cliQuickTimeout, append(args(target), insecureArgs(hosts)...)...)
-				if err != nil {
-					t.Fatalf("%s with %q: %v\n%s", cmd, hosts, err, out)
+				r := runWithin(t, cliQuickTimeout, append(args(target), insecureArgs(hosts)...)...)
+				if !r.ok() {
+					t.Fatalf("%s with %q: %v\n%s", cmd, hosts, r.err, r.stdout)
 				}
-				checkAllowedOutput(t, cmd, out, target)
+				checkAllowedOutput(t, cmd, r.stdout, target)
 			})
 		}
 	}
 }
 
-// requirePlainHTTPError fails unless what the user reads of err
-// (Message) says that the registry at host serves plain HTTP and, on the
-// next line, to pass --insecure-registry host, names ref once, and says
-// neither that the registry is unreachable nor to check that it runs.
-func requirePlainHTTPError(t *testing.T, what string, err error, host, ref string) {
+// requirePlainHTTPError fails unless the command failed (exit 1) and its
+// error, as the user reads it, says that the registry at host serves
+// plain HTTP and to pass --insecure-registry host, names ref once, and
+// says neither that the registry is unreachable nor to check that it runs.
+func requirePlainHTTPError(t *testing.T, what string, r cliResult, host, ref string) {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("%s: no error", what)
+	requireFailureSays(t, what, r, ": plain HTTP not allowed: "+host+" serves plain HTTP; pass --insecure-registry "+host+
+		" (only loopback registries are allowed plain HTTP automatically)")
+	if r.err == nil {
+		return
 	}
-	msg := Message(err)
-	if want := ": plain HTTP not allowed: " + host + " serves plain HTTP\npass --insecure-registry " + host +
-		" (only loopback registries are allowed plain HTTP automatically)"; !strings.Contains(msg, want) {
-		t.Errorf("%s: message lacks %q:\n%s", what, want, msg)
-	}
+	msg := r.message()
 	if n := strings.Count(msg, ref); n != 1 {
 		t.Errorf("%s: error names %s %d times:\n%s", what, ref, n, msg)
 	}

@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -17,19 +14,6 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/registry"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
-
-// runRegistryCLI runs the whole command tree in-process, stdout and
-// stderr apart.
-func runRegistryCLI(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	root := NewRootCmd()
-	var out, errOut bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	return out.String(), err
-}
 
 // cliRegistry starts go-containerregistry's in-process registry on
 // loopback and returns its host.
@@ -74,14 +58,11 @@ func pushTwoPlatformIndex(t *testing.T, ref string) {
 func TestInspectJSON(t *testing.T) {
 	ref := cliRegistry(t) + "/app/multi:1"
 	pushTwoPlatformIndex(t, ref)
-	out, err := runRegistryCLI(t, "inspect", ref, "--json", "--insecure-registry", "registry.example.com:5000")
-	if err != nil {
-		t.Fatal(err)
+	ins, r := runJSON[registry.Inspection](t, cliRun{args: []string{"inspect", ref, "--json", "--insecure-registry", "registry.example.com:5000"}})
+	if !r.ok() {
+		t.Fatal(r.err)
 	}
-	var ins registry.Inspection
-	if err := json.Unmarshal([]byte(out), &ins); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+	out := r.stdout
 	if ins.Kind != registry.KindIndex || len(ins.Manifests) != 2 || ins.Manifests[1].Platform != "linux/arm/v7" ||
 		ins.Manifests[1].Config == nil || ins.Manifests[1].Layers != 1 || ins.Attestations == nil {
 		t.Errorf("%s", out)
@@ -91,20 +72,22 @@ func TestInspectJSON(t *testing.T) {
 func TestInspectTextAndRaw(t *testing.T) {
 	ref := cliRegistry(t) + "/app/multi:1"
 	pushTwoPlatformIndex(t, ref)
-	out, err := runRegistryCLI(t, "inspect", ref)
-	if err != nil {
-		t.Fatal(err)
+	r := runArgs(t, "inspect", ref)
+	if !r.ok() {
+		t.Fatal(r.err)
 	}
+	out := r.stdout
 	t.Logf("\n%s", out)
 	for _, want := range []string{"PLATFORM", "linux/amd64", "linux/arm/v7", "sha256:", string(types.OCIImageIndex)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text output lacks %q:\n%s", want, out)
 		}
 	}
-	raw, err := runRegistryCLI(t, "inspect", "--raw", ref)
-	if err != nil {
-		t.Fatal(err)
+	r = runArgs(t, "inspect", "--raw", ref)
+	if !r.ok() {
+		t.Fatal(r.err)
 	}
+	raw := r.stdout
 	h, _, _ := v1.SHA256(strings.NewReader(raw))
 	if _, err := v1.ParseIndexManifest(strings.NewReader(raw)); err != nil || !strings.Contains(out, h.String()) {
 		t.Errorf("raw output %q (%s) is not the manifest of the digest shown: %v", raw, h, err)
@@ -113,17 +96,15 @@ func TestInspectTextAndRaw(t *testing.T) {
 
 func TestInspectErrors(t *testing.T) {
 	host := cliRegistry(t)
-	_, err := runRegistryCLI(t, "inspect", host+"/nothing:1")
-	if !errors.Is(err, registry.ErrNotFound) || ExitCode(err) == 0 {
-		t.Errorf("missing image: %v", err)
+	r := runArgs(t, "inspect", host+"/nothing:1")
+	if !r.failed() || !errors.Is(r.err, registry.ErrNotFound) {
+		t.Errorf("missing image: exit %d, %v", r.code, r.err)
 	}
-	_, err = runRegistryCLI(t, "inspect", "--json", "--raw", host+"/x:1")
-	if err == nil {
-		t.Error("--json with --raw accepted")
+	if r = runArgs(t, "inspect", "--json", "--raw", host+"/x:1"); !r.failed() {
+		t.Errorf("--json with --raw accepted: exit %d", r.code)
 	}
-	_, err = runRegistryCLI(t, "inspect")
-	if err == nil {
-		t.Error("no REF accepted")
+	if r = runArgs(t, "inspect"); !r.failed() {
+		t.Errorf("no REF accepted: exit %d", r.code)
 	}
 }
 

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -21,29 +20,16 @@ const (
 	loginPassword = "s3cret-Pa55-never-shown"
 )
 
-// runLoginCLI runs `multiarch login` in-process with stdin.
-func runLoginCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
-	t.Helper()
-	root := NewRootCmd()
-	var out, errb bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	root.SetIn(strings.NewReader(stdin))
-	root.SetArgs(append([]string{"login", "-v"}, args...))
-	err = root.ExecuteContext(t.Context())
-	return out.String(), errb.String(), err
-}
-
 // noSecret fails the test if the password shows anywhere a user could see.
-func noSecret(t *testing.T, stdout, stderr string, err error) {
+func noSecret(t *testing.T, r cliResult) {
 	t.Helper()
-	for what, s := range map[string]string{"stdout": stdout, "stderr": stderr} {
+	for what, s := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
 		if strings.Contains(s, loginPassword) {
 			t.Errorf("the password appears in %s:\n%s", what, s)
 		}
 	}
-	if err != nil && strings.Contains(err.Error(), loginPassword) {
-		t.Errorf("the password appears in the error: %v", err)
+	if strings.Contains(r.message(), loginPassword) {
+		t.Errorf("the password appears in the error: %v", r.message())
 	}
 }
 
@@ -66,10 +52,10 @@ const otherConfig = `{"auths":{"other.example":{"auth":"b3RoZXI6dXNlcg=="}},"psF
 func TestLoginWrongPasswordStoresNothing(t *testing.T) {
 	reg := testenv.StartRegistry(t, testenv.WithBasicAuth(loginUser, "the-right-one"))
 	cfg := dockerConfigDir(t, otherConfig)
-	out, stderr, err := runLoginCLI(t, loginPassword+"\n", reg.Host, "-u", loginUser, "--password-stdin")
-	noSecret(t, out, stderr, err)
-	if !errors.Is(err, ErrWrongCredentials) || !strings.Contains(err.Error(), "wrong user or password for "+reg.Host) {
-		t.Fatalf("want a clear wrong-credentials error, got %v", err)
+	r := runCLI(t, cliRun{stdin: loginPassword + "\n", args: []string{"login", "-v", reg.Host, "-u", loginUser, "--password-stdin"}})
+	noSecret(t, r)
+	if !r.failed() || !errors.Is(r.err, ErrWrongCredentials) || !strings.Contains(r.message(), "wrong user or password for "+reg.Host) {
+		t.Fatalf("want a clear wrong-credentials error, got exit %d, %v", r.code, r.err)
 	}
 	if b, _ := os.ReadFile(cfg); string(b) != otherConfig {
 		t.Errorf("config.json changed:\n%s", b)
@@ -82,10 +68,10 @@ func TestLoginStoresWhereKeychainsLook(t *testing.T) {
 	testenv.PushBusyboxIndex(t, ref, testenv.Platforms(t, "linux/amd64")...)
 	cfg := dockerConfigDir(t, otherConfig)
 
-	out, stderr, err := runLoginCLI(t, loginPassword+"\n", reg.Host, "-u", loginUser, "--password-stdin")
-	noSecret(t, out, stderr, err)
-	if err != nil {
-		t.Fatalf("login: %v\n%s", err, stderr)
+	r := runCLI(t, cliRun{stdin: loginPassword + "\n", args: []string{"login", "-v", reg.Host, "-u", loginUser, "--password-stdin"}})
+	noSecret(t, r)
+	if !r.ok() {
+		t.Fatalf("login: %v\n%s", r.err, r.stderr)
 	}
 	fi, err := os.Stat(cfg)
 	if err != nil || fi.Mode().Perm() != 0o600 {
@@ -98,8 +84,8 @@ func TestLoginStoresWhereKeychainsLook(t *testing.T) {
 	}
 
 	// go-containerregistry's DefaultKeychain (docker's config loader) finds them...
-	r, _ := name.NewRegistry(reg.Host)
-	a, err := authn.DefaultKeychain.Resolve(r)
+	host, _ := name.NewRegistry(reg.Host)
+	a, err := authn.DefaultKeychain.Resolve(host)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,11 +111,12 @@ func TestLoginUsesConfiguredCredentialHelper(t *testing.T) {
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	cfg := dockerConfigDir(t, `{"credsStore":"fake"}`)
 
-	out, stderr, err := runLoginCLI(t, loginPassword, reg.Host, "-u", loginUser, "--password-stdin")
-	noSecret(t, out, stderr, err)
-	if err != nil {
-		t.Fatal(err)
+	r := runCLI(t, cliRun{stdin: loginPassword, args: []string{"login", "-v", reg.Host, "-u", loginUser, "--password-stdin"}})
+	noSecret(t, r)
+	if !r.ok() {
+		t.Fatal(r.err)
 	}
+	out := r.stdout
 	var creds map[string]string
 	b, _ := os.ReadFile(stored)
 	if err := json.Unmarshal(b, &creds); err != nil || creds["ServerURL"] != reg.Host || creds["Username"] != loginUser || creds["Secret"] != loginPassword {
@@ -156,10 +143,10 @@ func TestLoginBadInput(t *testing.T) {
 		{"nobody there", loginPassword, []string{"127.0.0.1:1", "-u", "x", "--password-stdin"}, "nothing stored"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			out, stderr, err := runLoginCLI(t, tt.stdin, tt.args...)
-			noSecret(t, out, stderr, err)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("want an error mentioning %q, got %v", tt.want, err)
+			r := runCLI(t, cliRun{stdin: tt.stdin, args: append([]string{"login", "-v"}, tt.args...)})
+			noSecret(t, r)
+			if !r.failed() || !strings.Contains(r.message(), tt.want) {
+				t.Errorf("want an error mentioning %q, got exit %d, %v", tt.want, r.code, r.err)
 			}
 		})
 	}

@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/json"
 	"math"
 	"os"
 	"runtime"
@@ -21,19 +19,13 @@ import (
 // the report and the command's whole wall time.
 func runTestBench(b *testing.B, args ...string) (*imagetest.Report, time.Duration) {
 	b.Helper()
-	root := NewRootCmd()
-	var out, errb bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	root.SetArgs(append([]string{"test", "--json"}, args...))
 	start := time.Now()
-	err := root.ExecuteContext(b.Context())
+	r, res := runTestJSON(b, args...)
 	d := time.Since(start)
-	var r imagetest.Report
-	if err != nil || json.Unmarshal(out.Bytes(), &r) != nil || !r.Passed {
-		b.Fatalf("test %v: %v\n%s\n%s", args, err, out.String(), errb.String())
+	if !res.ok() || !r.Passed {
+		b.Fatalf("test %v: exit %d, %v\n%s\n%s", args, res.code, res.err, res.stdout, res.stderr)
 	}
-	return &r, d
+	return r, d
 }
 
 // BenchmarkTestMatrix compares the wall time of the 7-platform test matrix

@@ -28,8 +28,8 @@ func twoNodeBuilder(t *testing.T) (armAddr, genAddr string) {
 	tempConfigDir(t)
 	armAddr, genAddr = startCLINode(t), startCLINode(t)
 	t.Setenv(builder.EnvBuildkitHost, "unix:///nonexistent/buildkitd.sock")
-	if _, _, err := runBuildCLI(t, "builder", "create", "pair", "--node", armAddr, "--platform", "linux/arm64", "--node", genAddr); err != nil {
-		t.Fatal(err)
+	if r := runArgs(t, "builder", "create", "pair", "--node", armAddr, "--platform", "linux/arm64", "--node", genAddr); !r.ok() {
+		t.Fatal(r.err)
 	}
 	return armAddr, genAddr
 }
@@ -87,9 +87,9 @@ func TestTestTwoNodesCLI(t *testing.T) {
 	testenv.PushBusyboxIndex(t, ref, testenv.Platforms(t, "linux/amd64", "linux/arm64", "linux/s390x")...)
 	digests := manifestDigests(t, ref)
 
-	r, stderr, err := runTestJSON(t, "--builder", "pair", ref, "--", "sh", "-c", "echo hi")
-	if err != nil || !r.Passed || r.Total != 3 {
-		t.Fatalf("%v %s\n%+v", err, stderr, r)
+	r, res := runTestJSON(t, "--builder", "pair", ref, "--", "sh", "-c", "echo hi")
+	if !res.ok() || !r.Passed || r.Total != 3 {
+		t.Fatalf("%v %s\n%+v", res.err, res.stderr, r)
 	}
 	want := map[string]struct {
 		node, cpu string
@@ -120,10 +120,11 @@ func TestTestTwoNodesCLI(t *testing.T) {
 
 	t.Run("table and junit name the nodes", func(t *testing.T) {
 		junit := filepath.Join(t.TempDir(), "report.xml")
-		out, stderr, err := runBuildCLI(t, "test", "--builder", "pair", ref, "--platform", "arm64,s390x", "--junit", junit)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, stderr)
+		res := runArgs(t, "test", "--builder", "pair", ref, "--platform", "arm64,s390x", "--junit", junit)
+		if !res.ok() {
+			t.Fatalf("%v\n%s", res.err, res.stderr)
 		}
+		out := res.stdout
 		for _, s := range []string{"NODE", armAddr, genAddr, "PASS: 2 of 2"} {
 			if !strings.Contains(out, s) {
 				t.Errorf("table lacks %q:\n%s", s, out)
@@ -147,9 +148,9 @@ func TestTestTwoNodesCLI(t *testing.T) {
 	t.Run("two tags: one route per platform", func(t *testing.T) {
 		second := reg.Ref("busybox", "again")
 		testenv.PushBusyboxIndex(t, second, testenv.Platforms(t, "linux/amd64", "linux/arm64", "linux/s390x")...)
-		r, stderr, err := runTestJSON(t, "--builder", "pair", "--platform", "arm64", ref, second)
-		if err != nil || r.Total != 2 {
-			t.Fatalf("%v %s\n%+v", err, stderr, r)
+		r, res := runTestJSON(t, "--builder", "pair", "--platform", "arm64", ref, second)
+		if !res.ok() || r.Total != 2 {
+			t.Fatalf("%v %s\n%+v", res.err, res.stderr, r)
 		}
 		for _, c := range r.Cells {
 			if c.Node != armAddr {
@@ -159,21 +160,21 @@ func TestTestTwoNodesCLI(t *testing.T) {
 	})
 
 	t.Run("bad input", func(t *testing.T) {
-		_, _, err := runBuildCLI(t, "test", "--builder", "nope", ref)
+		res := runArgs(t, "test", "--builder", "nope", ref)
 		var ub *builder.UnknownBuilderError
-		if !errors.As(err, &ub) || !strings.Contains(err.Error(), `no builder named "nope"`) || !strings.Contains(err.Error(), "pair") {
-			t.Errorf("unknown builder: %v", err)
+		if !res.failed() || !errors.As(res.err, &ub) || !strings.Contains(res.message(), `no builder named "nope"`) || !strings.Contains(res.message(), "pair") {
+			t.Errorf("unknown builder: exit %d, %v", res.code, res.err)
 		}
 		dead := "unix://" + filepath.Join(t.TempDir(), "dead.sock")
-		if _, _, err := runBuildCLI(t, "builder", "create", "halfdead", "--node", armAddr, "--platform", "linux/arm64", "--node", dead, "--no-check"); err != nil {
-			t.Fatal(err)
+		if res := runArgs(t, "builder", "create", "halfdead", "--node", armAddr, "--platform", "linux/arm64", "--node", dead, "--no-check"); !res.ok() {
+			t.Fatal(res.err)
 		}
-		_, _, err = runBuildCLI(t, "test", "--builder", "halfdead", ref)
+		res = runArgs(t, "test", "--builder", "halfdead", ref)
 		var ue *builder.UnreachableError
-		if !errors.As(err, &ue) || !strings.Contains(err.Error(), dead) || !strings.Contains(Message(err), "multiarch builder status halfdead") {
-			t.Errorf("a node down: %v", err)
+		if !res.failed() || !errors.As(res.err, &ue) || !strings.Contains(res.message(), dead) || !strings.Contains(res.message(), "multiarch builder status halfdead") {
+			t.Errorf("a node down: exit %d, %v", res.code, res.err)
 		}
-		t.Logf("a node down: %v", err)
+		t.Logf("a node down: %v", res.err)
 	})
 }
 
@@ -189,10 +190,10 @@ func TestCITwoNodesCLI(t *testing.T) {
 	base := reg.Ref("busybox", "latest")
 	testenv.PushBusyboxIndex(t, base, testenv.Platforms(t, "linux/amd64", "linux/arm64", "linux/s390x")...)
 	tag := reg.Ref("hello", "pair")
-	s, stderr, err := ciJSON(t, filepath.Join(testenv.RepoRoot(t), "examples", "hello"), "--builder", "pair",
+	s, res := ciJSON(t, filepath.Join(testenv.RepoRoot(t), "examples", "hello"), "--builder", "pair",
 		"--platform", "linux/amd64,linux/arm64,linux/s390x", "-t", tag, "--base", base, "--test", "test -s /built-on")
-	if err != nil || !s.Passed || s.PushedMatrix == nil || s.PushedMatrix.Total != 3 || s.BuildMatrix == nil {
-		t.Fatalf("%v\n%s\n%+v", err, stderr, s)
+	if !res.ok() || !s.Passed || s.PushedMatrix == nil || s.PushedMatrix.Total != 3 || s.BuildMatrix == nil {
+		t.Fatalf("%v\n%s\n%+v", res.err, res.stderr, s)
 	}
 	for _, m := range []*imagetest.Report{s.BuildMatrix, s.PushedMatrix} {
 		for _, c := range m.Cells {

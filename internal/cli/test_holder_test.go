@@ -42,9 +42,9 @@ func TestSignalWithoutSleepE2E(t *testing.T) {
 	testenv.PushScratchIndex(t, ref, es...)
 
 	start := time.Now()
-	r, stderr, err := runTestJSON(t, "--strict-cpu", "--cell-timeout", "30s", ref, "--", testenv.AppPath)
-	if err == nil || r.Failed != 3 {
-		t.Fatalf("want 3 failed cells, got %v %s %+v", err, stderr, r)
+	r, res := runTestJSON(t, "--strict-cpu", "--cell-timeout", "30s", ref, "--", testenv.AppPath)
+	if !res.failed() || r.Failed != 3 {
+		t.Fatalf("want 3 failed cells and exit 1, got exit %d, %v %s %+v", res.code, res.err, res.stderr, r)
 	}
 	for _, c := range r.Cells {
 		if c.Command.Signal != "SIGTERM" || c.Error != "" || c.Uname.Status != status.Skip {
@@ -71,9 +71,9 @@ func TestHolderImageOwnsDotMultiarchE2E(t *testing.T) {
 	dir.Files = append(dir.Files, testenv.File{Path: "/.multiarch", Dir: true}, testenv.File{Path: "/.multiarch/mine", Body: []byte("mine"), Mode: 0o644})
 	testenv.PushScratchIndex(t, ref, file, dir)
 
-	r, stderr, err := runTestJSON(t, "--cell-timeout", "30s", ref, "--",
+	r, res := runTestJSON(t, "--cell-timeout", "30s", ref, "--",
 		"sh", "-c", `test "$(cat /.multiarch/mine 2>/dev/null || cat /.multiarch)" = mine`)
-	if err != nil || r.Failed != 0 || len(r.Cells) != 2 {
-		t.Fatalf("want both cells to pass, seeing the image's own /.multiarch: %v %s %+v", err, stderr, r)
+	if !res.ok() || r.Failed != 0 || len(r.Cells) != 2 {
+		t.Fatalf("want both cells to pass, seeing the image's own /.multiarch: %v %s %+v", res.err, res.stderr, r)
 	}
 }

@@ -1,14 +1,12 @@
 package cli
 
 import (
-	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
@@ -20,17 +18,10 @@ import (
 // sevenPlatforms is the good busybox index of the end-to-end tests.
 var sevenPlatforms = []string{"linux/amd64", "linux/arm64", "linux/arm/v6", "linux/arm/v7", "linux/ppc64le", "linux/s390x", "linux/386"}
 
-// runTestJSON runs `multiarch test ... --json` and decodes the report.
-func runTestJSON(t *testing.T, args ...string) (*imagetest.Report, string, error) {
+// runTestJSON runs `multiarch test --json args...` and decodes the report.
+func runTestJSON(t testing.TB, args ...string) (*imagetest.Report, cliResult) {
 	t.Helper()
-	start := time.Now()
-	out, stderr, err := runBuildCLI(t, append([]string{"test", "--json"}, args...)...)
-	t.Logf("test %v: %v in %v", args, err, time.Since(start))
-	var r imagetest.Report
-	if jerr := json.Unmarshal([]byte(out), &r); jerr != nil {
-		t.Fatalf("stdout is not a JSON report (%v): %s\nstderr: %s\nerr: %v", jerr, out, stderr, err)
-	}
-	return &r, stderr, err
+	return runJSON[imagetest.Report](t, cliRun{args: append([]string{"test", "--json"}, args...)})
 }
 
 func cellOf(t *testing.T, r *imagetest.Report, p string) imagetest.Cell {
@@ -57,9 +48,9 @@ func TestTestCommandE2E(t *testing.T) {
 			if strict {
 				args = append([]string{"--strict-cpu"}, args...)
 			}
-			r, stderr, err := runTestJSON(t, args...)
-			if err != nil || !r.Passed || r.Total != 7 || r.StrictCPU != strict {
-				t.Fatalf("strict=%v: %v %s\n%+v", strict, err, stderr, r)
+			r, res := runTestJSON(t, args...)
+			if !res.ok() || !r.Passed || r.Total != 7 || r.StrictCPU != strict {
+				t.Fatalf("strict=%v: %v %s\n%+v", strict, res.err, res.stderr, r)
 			}
 			for _, c := range r.Cells {
 				p, _ := platform.Parse(c.Platform)
@@ -79,10 +70,11 @@ func TestTestCommandE2E(t *testing.T) {
 
 	t.Run("table and junit", func(t *testing.T) {
 		junit := filepath.Join(t.TempDir(), "report.xml")
-		out, stderr, err := runBuildCLI(t, "test", good, "--platform", "arm64,s390x", "--junit", junit)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, stderr)
+		res := runArgs(t, "test", good, "--platform", "arm64,s390x", "--junit", junit)
+		if !res.ok() {
+			t.Fatalf("%v\n%s", res.err, res.stderr)
 		}
+		out := res.stdout
 		for _, want := range []string{"PLATFORM", "linux/arm64", "aarch64", "linux/s390x", "PASS: 2 of 2"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("table lacks %q:\n%s", want, out)
@@ -106,22 +98,22 @@ func TestTestCommandE2E(t *testing.T) {
 	t.Run("ARMv7 in arm/v6 fails only under strict CPU", func(t *testing.T) {
 		ref := reg.Ref("armv7inv6", "1")
 		testenv.PushARMv7InV6Index(t, ref)
-		if r, stderr, err := runTestJSON(t, ref); err != nil || !r.Passed {
-			t.Fatalf("default CPU must pass: %v %s %+v", err, stderr, r)
+		if r, res := runTestJSON(t, ref); !res.ok() || !r.Passed {
+			t.Fatalf("default CPU must pass: %v %s %+v", res.err, res.stderr, r)
 		}
-		r, _, err := runTestJSON(t, "--strict-cpu", ref)
-		if !errors.Is(err, ErrChecksFailed) || r.Failed != 1 {
-			t.Fatalf("strict: want one failed cell and ErrChecksFailed, got %v %+v", err, r)
+		r, res := runTestJSON(t, "--strict-cpu", ref)
+		if !res.failed() || !errors.Is(res.err, ErrChecksFailed) || r.Failed != 1 {
+			t.Fatalf("strict: want one failed cell and ErrChecksFailed, exit 1, got exit %d, %v %+v", res.code, res.err, r)
 		}
 		v6 := cellOf(t, r, "linux/arm/v6")
 		if v6.Passed || v6.CPU != "arm1176" || v6.Uname.Signal != "SIGILL" || *v6.Uname.ExitCode != 132 ||
 			!strings.Contains(v6.Uname.Message, "arm1176") || !strings.Contains(strings.Join(v6.Uname.OutputTail, "\n"), "Illegal instruction") {
 			t.Errorf("arm/v6 cell: %+v", v6)
 		}
-		if !strings.Contains(err.Error(), "SIGILL") || !strings.Contains(err.Error(), "linux/arm/v6") {
-			t.Errorf("error must name the platform and the signal: %v", err)
+		if !strings.Contains(res.message(), "SIGILL") || !strings.Contains(res.message(), "linux/arm/v6") {
+			t.Errorf("error must name the platform and the signal: %v", res.err)
 		}
-		out, _, _ := runBuildCLI(t, "test", "--strict-cpu", ref)
+		out := runArgs(t, "test", "--strict-cpu", ref).stdout
 		for _, want := range []string{"FAIL (SIGILL)", "arm1176", "--- FAIL linux/arm/v6"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("table lacks %q:\n%s", want, out)
@@ -132,9 +124,9 @@ func TestTestCommandE2E(t *testing.T) {
 	t.Run("x86-64 binary in the arm64 entry fails", func(t *testing.T) {
 		ref := reg.Ref("wrongarch", "1")
 		testenv.PushWrongArchIndex(t, ref)
-		r, _, err := runTestJSON(t, ref, "--", testenv.AppPath)
-		if !errors.Is(err, ErrChecksFailed) || r.Failed != 1 {
-			t.Fatalf("want the arm64 cell to fail: %v %+v", err, r)
+		r, res := runTestJSON(t, ref, "--", testenv.AppPath)
+		if !res.failed() || !errors.Is(res.err, ErrChecksFailed) || r.Failed != 1 {
+			t.Fatalf("want the arm64 cell to fail: exit %d, %v %+v", res.code, res.err, r)
 		}
 		amd64, arm64 := cellOf(t, r, "linux/amd64"), cellOf(t, r, "linux/arm64")
 		if !amd64.Passed || amd64.Uname.Status != status.Skip {
@@ -147,9 +139,9 @@ func TestTestCommandE2E(t *testing.T) {
 	})
 
 	t.Run("a command failing on one platform fails that cell", func(t *testing.T) {
-		r, _, err := runTestJSON(t, good, "--", "sh", "-c", `[ "$(uname -m)" != s390x ]`)
-		if !errors.Is(err, ErrChecksFailed) || r.Failed != 1 {
-			t.Fatalf("%v %+v", err, r)
+		r, res := runTestJSON(t, good, "--", "sh", "-c", `[ "$(uname -m)" != s390x ]`)
+		if !res.failed() || !errors.Is(res.err, ErrChecksFailed) || r.Failed != 1 {
+			t.Fatalf("exit %d, %v %+v", res.code, res.err, r)
 		}
 		for _, c := range r.Cells {
 			if c.Passed == (c.Platform == "linux/s390x") {
@@ -159,7 +151,7 @@ func TestTestCommandE2E(t *testing.T) {
 		if c := cellOf(t, r, "linux/s390x"); *c.Command.ExitCode != 1 || c.Uname.Status != status.Pass {
 			t.Errorf("s390x: %+v", c)
 		}
-		out, _, _ := runBuildCLI(t, "test", good, "--platform", "s390x", "--", "sh", "-c", `echo checking; uname -m; [ "$(uname -m)" != s390x ]`)
+		out := runArgs(t, "test", good, "--platform", "s390x", "--", "sh", "-c", `echo checking; uname -m; [ "$(uname -m)" != s390x ]`).stdout
 		for _, want := range []string{"--- FAIL linux/s390x", "exit code 1", "| checking", "| s390x"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("table lacks %q:\n%s", want, out)
@@ -168,29 +160,29 @@ func TestTestCommandE2E(t *testing.T) {
 	})
 
 	t.Run("bad input", func(t *testing.T) {
-		_, _, err := runBuildCLI(t, "test", good, "--platform", "linux/sparc")
-		if !errors.Is(err, platform.ErrUnknown) {
-			t.Errorf("unknown platform: %v", err)
+		res := runArgs(t, "test", good, "--platform", "linux/sparc")
+		if !res.failed() || !errors.Is(res.err, platform.ErrUnknown) {
+			t.Errorf("unknown platform: exit %d, %v", res.code, res.err)
 		}
-		_, _, err = runBuildCLI(t, "test", good, "--platform", "riscv64")
+		res = runArgs(t, "test", good, "--platform", "riscv64")
 		var mp *imagetest.MissingPlatformError
-		if !errors.As(err, &mp) || !strings.Contains(err.Error(), "linux/s390x") {
-			t.Errorf("platform not in the image: %v", err)
+		if !res.failed() || !errors.As(res.err, &mp) || !strings.Contains(res.message(), "linux/s390x") {
+			t.Errorf("platform not in the image: exit %d, %v", res.code, res.err)
 		}
-		_, _, err = runBuildCLI(t, "test", reg.Ref("nothere", "1"))
-		if err == nil || !strings.Contains(err.Error(), "nothere") {
-			t.Errorf("missing image: %v", err)
+		res = runArgs(t, "test", reg.Ref("nothere", "1"))
+		if !res.failed() || !strings.Contains(res.message(), "nothere") {
+			t.Errorf("missing image: exit %d, %v", res.code, res.err)
 		}
-		t.Logf("missing image: %v", err)
-		_, _, err = runBuildCLI(t, "test")
-		if err == nil || !strings.Contains(err.Error(), "REF") {
-			t.Errorf("no ref: %v", err)
+		t.Logf("missing image: %v", res.err)
+		res = runArgs(t, "test")
+		if !res.failed() || !strings.Contains(res.message(), "REF") {
+			t.Errorf("no ref: exit %d, %v", res.code, res.err)
 		}
 		t.Setenv(builder.EnvBuildkitHost, "unix:///nonexistent/buildkitd.sock")
-		_, _, err = runBuildCLI(t, "test", good)
+		res = runArgs(t, "test", good)
 		var ue *builder.UnreachableError
-		if !errors.As(err, &ue) || !strings.Contains(Message(err), "start buildkitd at BUILDKIT_HOST=unix:///nonexistent/buildkitd.sock, or unset BUILDKIT_HOST") {
-			t.Errorf("unreachable builder: %v", err)
+		if !res.failed() || !errors.As(res.err, &ue) || !strings.Contains(res.message(), "start buildkitd at BUILDKIT_HOST=unix:///nonexistent/buildkitd.sock, or unset BUILDKIT_HOST") {
+			t.Errorf("unreachable builder: exit %d, %v", res.code, res.err)
 		}
 	})
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -51,12 +50,13 @@ func TestVerifyCLI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := runRegistryCLI(t, append([]string{"verify"}, tt.args...)...)
-			if tt.wantErr != (err != nil) {
-				t.Fatalf("err = %v, wantErr %v\n%s", err, tt.wantErr, out)
+			r := runArgs(t, append([]string{"verify"}, tt.args...)...)
+			out := r.stdout
+			if tt.wantErr && !r.failed() || !tt.wantErr && !r.ok() {
+				t.Fatalf("exit %d, err = %v, wantErr %v\n%s", r.code, r.err, tt.wantErr, out)
 			}
-			if tt.wantErr && !errors.Is(err, ErrChecksFailed) {
-				t.Errorf("a violation must be ErrChecksFailed (exit 1, report printed): %v", err)
+			if tt.wantErr && !errors.Is(r.err, ErrChecksFailed) {
+				t.Errorf("a violation must be ErrChecksFailed (exit 1, report printed): %v", r.err)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(out, w) {
@@ -71,11 +71,7 @@ func TestVerifyCLIJSON(t *testing.T) {
 	reg := testenv.StartInProcessRegistry(t)
 	wrong := reg.Ref("broken/wrongarch", "latest")
 	testenv.PushWrongArchIndex(t, wrong)
-	out, err := runRegistryCLI(t, "verify", "--json", wrong)
-	if !errors.Is(err, ErrChecksFailed) {
-		t.Fatalf("err = %v", err)
-	}
-	var doc []struct {
+	type report struct {
 		Reference  string                      `json:"reference"`
 		Digest     string                      `json:"digest"`
 		Entries    []struct{ Platform string } `json:"entries"`
@@ -83,9 +79,11 @@ func TestVerifyCLIJSON(t *testing.T) {
 			Platform, Path, Kind, Message string
 		} `json:"violations"`
 	}
-	if err := json.Unmarshal([]byte(out), &doc); err != nil {
-		t.Fatalf("%v\n%s", err, out)
+	reports, r := runJSON[[]report](t, cliRun{args: []string{"verify", "--json", wrong}})
+	if !r.failed() || !errors.Is(r.err, ErrChecksFailed) {
+		t.Fatalf("exit %d, err = %v", r.code, r.err)
 	}
+	doc, out := *reports, r.stdout
 	if len(doc) != 1 || doc[0].Reference != wrong || !strings.HasPrefix(doc[0].Digest, "sha256:") || len(doc[0].Entries) < 2 {
 		t.Fatalf("bad report: %s", out)
 	}
@@ -111,9 +109,9 @@ func TestVerifyCLIBadInput(t *testing.T) {
 		{args: []string{"verify", reg.Ref("x", "y"), "--platform", "sparc"}, want: "unknown platform"},
 		{args: []string{"verify"}, want: "requires at least 1 arg"},
 	} {
-		_, err := runRegistryCLI(t, tt.args...)
-		if err == nil || !strings.Contains(err.Error(), tt.want) || errors.Is(err, ErrChecksFailed) {
-			t.Errorf("%v: err = %v, want a clear error containing %q", tt.args, err, tt.want)
+		r := runArgs(t, tt.args...)
+		if !r.failed() || !strings.Contains(r.message(), tt.want) || errors.Is(r.err, ErrChecksFailed) {
+			t.Errorf("%v: exit %d, err = %v, want a clear error containing %q", tt.args, r.code, r.err, tt.want)
 		}
 	}
 }
