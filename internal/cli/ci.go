@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/pipeline"
 )
 
@@ -102,7 +104,7 @@ func (f *ciFlags) plan(cmd *cobra.Command, ctxDir string) (pipeline.Plan, error)
 	if err != nil {
 		return pipeline.Plan{}, err
 	}
-	plan, err := pipeline.Merge(file, pipeline.FromEnv(os.Getenv), flags).Resolve()
+	plan, err := pipeline.Merge(file, pipeline.FromEnv(getenv), flags).Resolve()
 	if err != nil {
 		return plan, fmt.Errorf("ci configuration: %w", err)
 	}
@@ -141,4 +143,19 @@ func (f *ciFlags) ciOutput(cmd *cobra.Command) io.Writer {
 		return cmd.ErrOrStderr()
 	}
 	return cmd.OutOrStdout()
+}
+
+// runCI runs the plan through the application tier, then prints the
+// summary, whether the run passed or not.
+func runCI(cmd *cobra.Command, f *ciFlags, ctxDir string, plan pipeline.Plan) error {
+	o := app.CIOptions{Plan: plan, ContextDir: ctxDir, Env: appEnv(), DockerConfig: dockerConfigHome(),
+		Builder: f.builder, Progress: f.progress, Registry: registryOptions(cmd), Logger: logger(cmd)}
+	sum, runErr := app.RunCI(cmd.Context(), o, ciSinks(cmd, f.ciOutput(cmd)))
+	if sum == nil {
+		return runErr
+	}
+	if err := reportCI(cmd.OutOrStdout(), sum, f.asJSON); err != nil {
+		return errors.Join(runErr, err)
+	}
+	return runErr
 }

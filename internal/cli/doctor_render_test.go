@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/doctor"
 	"github.com/multiarch-dev/multiarch/internal/status"
 )
@@ -88,7 +89,8 @@ func TestPrintDoctorFailures(t *testing.T) {
 		{ID: "kernel", Kind: doctor.KindKernel, Status: status.Pass, Message: "fine"},
 	}}
 	var b bytes.Buffer
-	if n, host := printDoctorFailures(&b, builderOnly); n != 1 || host {
+	printDoctorFailures(&b, builderOnly)
+	if n, host := app.DoctorFailures(builderOnly); n != 1 || host {
 		t.Errorf("builder failure: n %d host %v", n, host)
 	}
 	if want := "doctor: FAIL linux/arm64:probe: does not answer\n        fix: start it\n"; b.String() != want {
@@ -96,7 +98,7 @@ func TestPrintDoctorFailures(t *testing.T) {
 	}
 	withHost := &doctor.Report{Checks: append(builderOnly.Checks,
 		doctor.Check{ID: "builder:x", Kind: doctor.KindProbe, Platform: "linux/arm64", Status: status.Fail, Message: "probe failed"})}
-	if n, host := printDoctorFailures(&bytes.Buffer{}, withHost); n != 2 || !host {
+	if n, host := app.DoctorFailures(withHost); n != 2 || !host {
 		t.Errorf("host failure: n %d host %v", n, host)
 	}
 }

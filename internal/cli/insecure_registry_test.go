@@ -118,11 +118,11 @@ func TestInsecureRegistryCLI(t *testing.T) {
 
 // requirePlainHTTPError fails unless the command failed (exit 1) and its
 // error, as the user reads it, says that the registry at host serves
-// plain HTTP and to pass --insecure-registry host, names ref once, and
+// plain HTTP and, on the next line, to pass --insecure-registry host, names ref once, and
 // says neither that the registry is unreachable nor to check that it runs.
 func requirePlainHTTPError(t *testing.T, what string, r cliResult, host, ref string) {
 	t.Helper()
-	requireFailureSays(t, what, r, ": plain HTTP not allowed: "+host+" serves plain HTTP; pass --insecure-registry "+host+
+	requireFailureSays(t, what, r, ": plain HTTP not allowed: "+host+" serves plain HTTP\npass --insecure-registry "+host+
 		" (only loopback registries are allowed plain HTTP automatically)")
 	if r.err == nil {
 		return

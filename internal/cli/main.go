@@ -109,5 +109,6 @@ func flagHints(err error) []string {
 	out = append(out, buildHints(err)...)
 	out = append(out, registryHints(err)...)
 	out = append(out, probeHints(err)...)
+	out = append(out, ciHints(err)...)
 	return out
 }
