@@ -80,7 +80,7 @@ func BuildOn(ctx context.Context, nodes []builder.Node, opts Options) (*Result, 
 		return nil, err
 	}
 	if len(plan) > 1 && o.OCIDest != "" {
-		return nil, fmt.Errorf("%w: the platforms go to %d nodes, and a multi-node build can only --push (or build without output)", ErrInvalidOptions, len(plan))
+		return nil, fmt.Errorf("%w: the platforms go to %d nodes, and a multi-node build can only push to a registry (or build without output)", ErrInvalidOptions, len(plan))
 	}
 	if o.Push {
 		if err := checkPush(ctx, o); err != nil {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -106,7 +105,7 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 func parsePlatforms(flag string) ([]platform.Platform, error) {
 	src := "--platform"
 	if flag == "" {
-		flag, src = os.Getenv(envPlatforms), "$"+envPlatforms
+		flag, src = getenv(envPlatforms), "$"+envPlatforms
 	}
 	if strings.TrimSpace(flag) == "" {
 		return nil, fmt.Errorf("no platform to build: give --platform P,... or set %s", envPlatforms)
@@ -179,7 +178,7 @@ func parseBuildArgs(args []string) (map[string]string, error) {
 			return nil, fmt.Errorf("--build-arg %q: empty name", a)
 		}
 		if !ok {
-			if v, ok = os.LookupEnv(k); !ok {
+			if v, ok = lookupEnv(k); !ok {
 				continue
 			}
 		}

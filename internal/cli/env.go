@@ -17,3 +17,7 @@ func getenv(key string) string { return os.Getenv(key) }
 
 // appEnv is the environment the application tier is lent.
 func appEnv() app.Env { return app.Env{Getenv: getenv} }
+
+// lookupEnv is getenv that tells an unset variable from an empty one
+// (`--build-arg K` passes $K only when it is set, as docker does).
+func lookupEnv(key string) (string, bool) { return os.LookupEnv(key) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,8 +13,9 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
-// goldenEnv refreshes the golden files: MULTIARCH_UPDATE_GOLDEN=1 go test.
-const goldenEnv = "MULTIARCH_UPDATE_GOLDEN"
+// update refreshes the golden files, as internal/cli's do:
+// go test ./internal/verify -run Golden -update.
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from this run")
 
 // The JSON shape `verify --json` prints is a contract: a golden file of a
 // report with every kind of content, built from synthetic files so its
@@ -37,7 +39,7 @@ func TestReportJSONGolden(t *testing.T) {
 	}
 	got = append(got, '\n')
 	path := filepath.Join("testdata", "report.golden.json")
-	if os.Getenv(goldenEnv) != "" {
+	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -47,9 +49,9 @@ func TestReportJSONGolden(t *testing.T) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (refresh with %s=1)", err, goldenEnv)
+		t.Fatalf("%v (refresh with go test -run Golden -update)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("report JSON differs from %s (refresh with %s=1 if intended):\n%s", path, goldenEnv, got)
+		t.Errorf("report JSON differs from %s (refresh with go test -run Golden -update if intended):\n%s", path, got)
 	}
 }
