@@ -80,9 +80,17 @@ func RunCI(ctx context.Context, o CIOptions, s CISinks) (*pipeline.Summary, erro
 	runErr := pipeline.Run(ctx, &r.sum, r.tasks(opts), s.OnStep)
 	var se *pipeline.StepError
 	if errors.As(runErr, &se) {
-		runErr = fmt.Errorf("ci stopped at step %s: %w", se.Step, se.Err)
+		runErr = &stoppedError{se}
 	}
 	return &r.sum, runErr
+}
+
+// stoppedError says at which step a run stopped; it unwraps to the
+// step's error and pipeline.ErrStepFailed, as the *pipeline.StepError does.
+type stoppedError struct{ *pipeline.StepError }
+
+func (e *stoppedError) Error() string {
+	return fmt.Sprintf("ci stopped at step %s: %v", e.Step, e.Err)
 }
 
 // ciRun is one RunCI: its options, sinks and what the steps found.
