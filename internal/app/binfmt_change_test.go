@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
 func TestParseInstallTargets(t *testing.T) {
@@ -30,7 +32,7 @@ func TestSplitTargets(t *testing.T) {
 // TestBinfmtDryRunWritesNothing plans on the fixture tree without
 // mounting or writing, and reports the directory the plan is for.
 func TestBinfmtDryRunWritesNothing(t *testing.T) {
-	dir := fakeBinfmtDir(t)
+	dir := testenv.FixtureBinfmtDir(t)
 	rep, err := BinfmtUninstall(context.Background(), BinfmtUninstallOptions{BinfmtOptions: BinfmtOptions{Dir: dir}, Targets: []string{"all"}, DryRun: true})
 	if err != nil || !rep.DryRun || rep.Dir != dir || len(rep.Plan.Changes) == 0 {
 		t.Fatalf("dry run: %+v %v", rep, err)

@@ -3,25 +3,14 @@ package app
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
-// fakeBinfmtDir copies the binfmt package's fixture tree (real entries of
-// a Debian host, a PF one, a disabled one, an extension one).
-func fakeBinfmtDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../binfmt/testdata/root")); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 func TestBinfmtLsWorksProbe(t *testing.T) {
-	dir := fakeBinfmtDir(t)
+	dir := testenv.FixtureBinfmtDir(t)
 	probed := map[string]bool{}
 	works := func(_ context.Context, p platform.Platform) (bool, error) {
 		probed[p.String()] = true

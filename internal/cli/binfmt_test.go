@@ -16,19 +16,8 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
-// fakeBinfmtDir copies the binfmt package's fixture tree (real entries of
-// a Debian host, a PF one, a disabled one, an extension one).
-func fakeBinfmtDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../binfmt/testdata/root")); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 func TestBinfmtLsJSONFake(t *testing.T) {
-	dir := fakeBinfmtDir(t)
+	dir := testenv.FixtureBinfmtDir(t)
 	r := runArgs(t, "binfmt", "ls", "--json", "--binfmt-dir", dir)
 	if !r.ok() {
 		t.Fatal(r.err)
@@ -63,7 +52,7 @@ func TestBinfmtLsJSONFake(t *testing.T) {
 }
 
 func TestBinfmtLsText(t *testing.T) {
-	dir := fakeBinfmtDir(t)
+	dir := testenv.FixtureBinfmtDir(t)
 	os.WriteFile(filepath.Join(dir, "status"), []byte("disabled\n"), 0o644)
 	r := runArgs(t, "binfmt", "ls", "--binfmt-dir", dir)
 	if !r.ok() {
@@ -85,7 +74,7 @@ func TestBinfmtLsNotMounted(t *testing.T) {
 }
 
 func TestBinfmtInstallDryRunFake(t *testing.T) {
-	dir := fakeBinfmtDir(t)
+	dir := testenv.FixtureBinfmtDir(t)
 	persist := filepath.Join(t.TempDir(), "binfmt.d")
 	qemu := testenv.FakeQEMUDir(t, "riscv64", "arm")
 	r := runArgs(t, "binfmt", "install", "--dry-run", "--persist", "--force", "--binfmt-dir", dir, "--persist-dir", persist,
@@ -111,7 +100,7 @@ func TestBinfmtInstallDryRunFake(t *testing.T) {
 }
 
 func TestBinfmtInstallErrors(t *testing.T) {
-	dir := fakeBinfmtDir(t)
+	dir := testenv.FixtureBinfmtDir(t)
 	host := platform.Host()
 	qemu := testenv.FakeQEMUDir(t, "arm", "aarch64", host.QEMUArch)
 	tests := []struct {
@@ -138,7 +127,7 @@ func TestBinfmtInstallErrors(t *testing.T) {
 }
 
 func TestBinfmtUninstallErrors(t *testing.T) {
-	dir := fakeBinfmtDir(t)
+	dir := testenv.FixtureBinfmtDir(t)
 	for _, args := range [][]string{nil, {"sparc99"}} {
 		if r := runArgs(t, append([]string{"binfmt", "uninstall", "--binfmt-dir", dir}, args...)...); !r.failed() {
 			t.Errorf("uninstall %q: exit %d, err %v", args, r.code, r.err)

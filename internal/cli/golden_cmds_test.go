@@ -60,7 +60,7 @@ func requireAMD64(t *testing.T) {
 // what this host has installed.
 func goldenBinfmtDir(t *testing.T) (dir, qemu string) {
 	t.Helper()
-	dir, qemu = fakeBinfmtDir(t), t.TempDir()
+	dir, qemu = testenv.FixtureBinfmtDir(t), t.TempDir()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -147,15 +147,17 @@ func (b *Builder) describeNode(n builder.Node) string {
 func (b *Builder) tlsFix(n builder.Node, e *builder.NodeTLSError) string {
 	if b.Name == "" {
 		return fmt.Sprintf("%s; %s carries no TLS options: create a named builder with them (multiarch builder create NAME --node %s --tls-ca FILE ...) and use --builder NAME",
-			tlsAdvice(e), builder.EnvBuildkitHost, n.Endpoint)
+			TLSAdvice(e), builder.EnvBuildkitHost, n.Endpoint)
 	}
 	return fmt.Sprintf("%s; to change them: multiarch builder rm %s && multiarch builder create %s --node %s --tls-ca FILE ...",
-		tlsAdvice(e), b.Name, b.Name, n.Endpoint)
+		TLSAdvice(e), b.Name, b.Name, n.Endpoint)
 }
 
-// tlsAdvice says what to check when TLS with a node failed: it answered,
-// so starting it is not it.
-func tlsAdvice(e *builder.NodeTLSError) string {
+// TLSAdvice says what to check when TLS with a node failed: it answered,
+// so starting it is not it. It is a doctor fix's wording, which names the
+// node's TLS options as `builder create` spells them; the CLI's hint for a
+// failed node uses the same words.
+func TLSAdvice(e *builder.NodeTLSError) string {
 	if e.Plain {
 		return "the node does not use TLS: create the builder again without --tls-* options for it"
 	}

@@ -34,29 +34,24 @@ func FormatOCI(spec specs.Platform) string { return Format(Normalize(spec)) }
 // or an architecture the host's CPU also runs (386 on amd64). Both are
 // names as NormalizeName takes them; a name it refuses runs nowhere.
 func NativeOn(host, exec string) bool {
-	h, err := platforms.Parse(host)
-	if err != nil {
-		return false
-	}
-	e, err := platforms.Parse(exec)
-	if err != nil {
-		return false
-	}
-	h, e = platforms.Normalize(h), platforms.Normalize(e)
-	return h.OS == e.OS && (h.Architecture == e.Architecture || slices.Contains(alsoNative[h.Architecture], e.Architecture))
+	h, e, ok := parsePair(host, exec)
+	return ok && h.OS == e.OS && (h.Architecture == e.Architecture || slices.Contains(alsoNative[h.Architecture], e.Architecture))
 }
 
 // SameArch reports whether a and b name the same OS and architecture,
 // variants aside; a name NormalizeName refuses matches nothing.
 func SameArch(a, b string) bool {
-	p, err := platforms.Parse(a)
-	if err != nil {
-		return false
+	p, q, ok := parsePair(a, b)
+	return ok && p.OS == q.OS && p.Architecture == q.Architecture
+}
+
+// parsePair parses and normalises two platform names; ok is false when
+// either does not parse.
+func parsePair(a, b string) (p, q specs.Platform, ok bool) {
+	p, errA := platforms.Parse(a)
+	q, errB := platforms.Parse(b)
+	if errA != nil || errB != nil {
+		return p, q, false
 	}
-	q, err := platforms.Parse(b)
-	if err != nil {
-		return false
-	}
-	p, q = platforms.Normalize(p), platforms.Normalize(q)
-	return p.OS == q.OS && p.Architecture == q.Architecture
+	return platforms.Normalize(p), platforms.Normalize(q), true
 }

@@ -33,3 +33,14 @@ func FakeQEMUDir(t testing.TB, arches ...string) string {
 	}
 	return dir
 }
+
+// FixtureBinfmtDir is a copy of internal/binfmt's fixture tree: real
+// entries of a Debian host, a PF one, a disabled one, an extension one.
+func FixtureBinfmtDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(RepoRoot(t), "internal", "binfmt", "testdata", "root"))); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
