@@ -8,7 +8,6 @@ import (
 
 	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/builder"
-	"github.com/multiarch-dev/multiarch/internal/doctor"
 )
 
 // renderUp says the embedded builder runs, and notes on errw when
@@ -102,7 +101,7 @@ func renderNamedStatus(w io.Writer, rep *app.StatusReport) error {
 		unreachable *builder.UnreachableError
 	)
 	if errors.As(err, &tlsErr) {
-		fmt.Fprintf(w, "\n%s\nto change a node's TLS options: `multiarch builder rm %s` and `create` again\n", doctor.TLSAdvice(tlsErr), rep.Name)
+		fmt.Fprintf(w, "\n%s\nto change a node's TLS options: `multiarch builder rm %s` and `create` again\n", tlsAdvice(tlsErr), rep.Name)
 	}
 	if errors.As(err, &unreachable) {
 		fmt.Fprintln(w, "\nstart the unreachable nodes' buildkitd (or fix their endpoint: `multiarch builder rm` and `create` again)")

@@ -43,7 +43,7 @@ func ciSinks(cmd *cobra.Command, out io.Writer) app.CISinks {
 
 // printDoctorFailures prints each failed check with its fix.
 func printDoctorFailures(w io.Writer, rep *doctor.Report) {
-	for _, c := range rep.Checks {
+	for _, c := range wordFixes(rep).Checks {
 		if c.Status == status.Fail {
 			fmt.Fprintf(w, "doctor: FAIL %s: %s\n", c.ID, c.Message)
 			if c.Fix != "" {

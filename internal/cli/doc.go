@@ -6,7 +6,8 @@
 // tier as app.Env) and that names flags in advice: a failure is printed
 // once, by Main, as the error and then its next steps — the libraries'
 // flag-free Hint() texts and the flag-shaped advice hints_*.go words from
-// typed errors. Exit codes are decided in one place, ExitCode.
+// typed errors, and a doctor check's typed Remedy is worded once, by
+// fixText (doctor_fixes.go). Exit codes are decided in one place, ExitCode.
 //
 // It imports neither BuildKit nor go-containerregistry (internal/depcheck
 // says so); its tests run every command in-process through one harness

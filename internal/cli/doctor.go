@@ -82,6 +82,7 @@ func runDoctor(cmd *cobra.Command, o doctorOptions) error {
 }
 
 func printDoctor(w io.Writer, rep *doctor.Report, asJSON bool) error {
+	rep = wordFixes(rep)
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

@@ -9,7 +9,6 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/builder"
-	"github.com/multiarch-dev/multiarch/internal/doctor"
 	"github.com/multiarch-dev/multiarch/internal/registry"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
@@ -64,11 +63,11 @@ func TestExplainNodesError(t *testing.T) {
 		err        error
 		want, lack []string
 	}{
-		{"tls", tlsErr, []string{"builder pair: TLS with node tcp://a:1 failed: it requires a client certificate", "\n" + doctor.TLSAdvice(tlsErr) + "\n",
+		{"tls", tlsErr, []string{"builder pair: TLS with node tcp://a:1 failed: it requires a client certificate", "\n" + tlsAdvice(tlsErr) + "\n",
 			"`multiarch builder status pair` shows every node's state; to change a node's TLS options, `multiarch builder rm pair`"},
 			[]string{"start", "reachable"}},
 		{"down", down, []string{"builder pair: no builder reachable at tcp://b:1", "start the node's buildkitd"}, []string{"TLS"}},
-		{"both", errors.Join(tlsErr, down), []string{doctor.TLSAdvice(tlsErr), "start the node's buildkitd"}, nil},
+		{"both", errors.Join(tlsErr, down), []string{tlsAdvice(tlsErr), "start the node's buildkitd"}, nil},
 	} {
 		err := &app.BuilderError{Source: app.SourceNamed, Name: "pair", Err: tc.err}
 		requireErrorSays(t, tc.name, err, tc.want...)
@@ -84,12 +83,12 @@ func TestExplainNodesError(t *testing.T) {
 // TestTLSAdvice: a node that speaks TLS gets what to check in each TLS
 // option, never to be started; one that does not, to drop them.
 func TestTLSAdvice(t *testing.T) {
-	h := doctor.TLSAdvice(&builder.NodeTLSError{Address: "tcp://a:1", Problem: "p"})
+	h := tlsAdvice(&builder.NodeTLSError{Address: "tcp://a:1", Problem: "p"})
 	if !strings.Contains(h, "--tls-ca must be the CA that signed the node's certificate") ||
 		!strings.Contains(h, "--tls-cert and --tls-key must be") || strings.Contains(h, "start") {
 		t.Errorf("hint %q", h)
 	}
-	if h := doctor.TLSAdvice(&builder.NodeTLSError{Address: "tcp://a:1", Problem: "p", Plain: true}); !strings.Contains(h, "without --tls-* options") {
+	if h := tlsAdvice(&builder.NodeTLSError{Address: "tcp://a:1", Problem: "p", Plain: true}); !strings.Contains(h, "without --tls-* options") {
 		t.Errorf("plain: %q", h)
 	}
 }

@@ -83,8 +83,8 @@ func embeddedChecks(ctx context.Context, e *embedded.Builder) []Check {
 		out = append(out, ok(about(KindRunc, ""), "runc: "+p))
 	}
 	if os.Geteuid() != 0 {
-		out = append(out, warn(about(KindRoot, ""), "the embedded builder runs buildkitd as root; as another user it cannot start",
-			"run build, test and ci with sudo, or point "+builder.EnvBuildkitHost+" at a running buildkitd"))
+		out = append(out, warnDo(about(KindRoot, ""), "the embedded builder runs buildkitd as root; as another user it cannot start",
+			Remedy{Action: RemedyRunAsRoot}))
 	}
 	return append(out, embeddedState(ctx, e))
 }
@@ -94,8 +94,8 @@ func embeddedState(ctx context.Context, e *embedded.Builder) Check {
 	st, err := e.Status(ctx)
 	switch {
 	case err != nil:
-		return fail(id, fmt.Sprintf("the embedded builder at %s does not answer: %v (log %s)", e.Socket(), err, e.LogFile()),
-			"sudo multiarch builder down && sudo multiarch builder up")
+		return failDo(id, fmt.Sprintf("the embedded builder at %s does not answer: %v (log %s)", e.Socket(), err, e.LogFile()),
+			Remedy{Action: RemedyRestartEmbedded})
 	case !st.Reachable:
 		return ok(id, fmt.Sprintf("the embedded builder is not running; build, test and ci start it at %s (or: multiarch builder up)", e.Socket()))
 	}
@@ -128,9 +128,11 @@ func (b *Builder) nodeCheck(i int, n builder.Node, st *builder.NodeStatus, err e
 	switch {
 	case errors.As(err, &tlsErr):
 		// It answered: starting it is not the fix, its TLS options are.
-		return fail(id, fmt.Sprintf("%s answers, but TLS fails: %s", b.describeNode(n), tlsErr.Problem), b.tlsFix(n, tlsErr))
+		return failDo(id, fmt.Sprintf("%s answers, but TLS fails: %s", b.describeNode(n), tlsErr.Problem),
+			Remedy{Action: RemedyNodeTLS, Builder: b.Name, Endpoint: n.Endpoint, TLS: tlsErr})
 	case err != nil:
-		return fail(id, fmt.Sprintf("%s does not answer: %v", b.describeNode(n), err), b.nodeFix(n))
+		return failDo(id, fmt.Sprintf("%s does not answer: %v", b.describeNode(n), err),
+			Remedy{Action: RemedyStartNode, Builder: b.Name, Endpoint: n.Endpoint})
 	}
 	native := strings.Join(builder.NativePlatforms(n, st), ", ")
 	return ok(id, fmt.Sprintf("%s answers (BuildKit %s): native %s; runs %s",
@@ -142,36 +144,6 @@ func (b *Builder) describeNode(n builder.Node) string {
 		return fmt.Sprintf("%s=%s", builder.EnvBuildkitHost, n.Endpoint)
 	}
 	return fmt.Sprintf("node %s of builder %s", n.Endpoint, b.Name)
-}
-
-func (b *Builder) tlsFix(n builder.Node, e *builder.NodeTLSError) string {
-	if b.Name == "" {
-		return fmt.Sprintf("%s; %s carries no TLS options: create a named builder with them (multiarch builder create NAME --node %s --tls-ca FILE ...) and use --builder NAME",
-			TLSAdvice(e), builder.EnvBuildkitHost, n.Endpoint)
-	}
-	return fmt.Sprintf("%s; to change them: multiarch builder rm %s && multiarch builder create %s --node %s --tls-ca FILE ...",
-		TLSAdvice(e), b.Name, b.Name, n.Endpoint)
-}
-
-// TLSAdvice says what to check when TLS with a node failed: it answered,
-// so starting it is not it. It is a doctor fix's wording, which names the
-// node's TLS options as `builder create` spells them; the CLI's hint for a
-// failed node uses the same words.
-func TLSAdvice(e *builder.NodeTLSError) string {
-	if e.Plain {
-		return "the node does not use TLS: create the builder again without --tls-* options for it"
-	}
-	return "the node uses TLS: --tls-ca must be the CA that signed the node's certificate, whose SAN must match " +
-		"the endpoint's host (or give --tls-server-name NAME), and if the node requires client certificates, " +
-		"--tls-cert and --tls-key must be a certificate and key signed by a CA it trusts"
-}
-
-func (b *Builder) nodeFix(n builder.Node) string {
-	if b.Name == "" {
-		return fmt.Sprintf("start buildkitd at %s, or unset %s to use the embedded builder", n.Endpoint, builder.EnvBuildkitHost)
-	}
-	return fmt.Sprintf("start buildkitd at %s (check its TLS files), or fix the endpoint: multiarch builder rm %s && multiarch builder create %s --node ...",
-		n.Endpoint, b.Name, b.Name)
 }
 
 // routeChecks says which node runs each platform, as build and test route
@@ -204,8 +176,8 @@ func routeChecks(nodes []builder.Node, sts []*builder.NodeStatus, want []platfor
 func unroutableChecks(ue *builder.UnsupportedPlatformError) []Check {
 	out := make([]Check, len(ue.Platforms))
 	for i, p := range ue.Platforms {
-		out[i] = fail(about(KindRoute, p.String()), fmt.Sprintf("%s: no node runs it (%s run %s)", p, ue.Address, strings.Join(ue.Supported, ", ")),
-			fmt.Sprintf("add a %s node (multiarch builder create NAME --node ENDPOINT ...), or register QEMU on a node: sudo multiarch binfmt install %s", p.Arch, p))
+		out[i] = failDo(about(KindRoute, p.String()), fmt.Sprintf("%s: no node runs it (%s run %s)", p, ue.Address, strings.Join(ue.Supported, ", ")),
+			Remedy{Action: RemedyAddNode, Platform: p.String(), Arch: p.Arch})
 	}
 	return out
 }

@@ -38,7 +38,7 @@ func TestRouteChecks(t *testing.T) {
 	}
 
 	cs, hosted, unroutable = routeChecks(nodes, sts, testenv.Platforms(t, "linux/arm64", "linux/riscv64"))
-	if len(cs) != 1 || cs[0].ID != "builder:linux/riscv64" || cs[0].Status != status.Fail || !strings.Contains(cs[0].Fix, "binfmt install linux/riscv64") {
+	if len(cs) != 1 || cs[0].ID != "builder:linux/riscv64" || cs[0].Status != status.Fail || remedyOf(&cs[0]) != (Remedy{Action: RemedyAddNode, Platform: "linux/riscv64", Arch: "riscv64"}) {
 		t.Errorf("checks %+v, want one FAIL for riscv64 with the binfmt fix", cs)
 	}
 	if hosted != nil || len(unroutable) != 1 || unroutable[0].String() != "linux/riscv64" {
@@ -57,7 +57,7 @@ func TestBuilderChecksRemoteUnreachable(t *testing.T) {
 	if hostNeeded {
 		t.Error("hostNeeded = true for a builder of remote nodes")
 	}
-	if len(cs) != 1 || cs[0].Status != status.Fail || !strings.Contains(cs[0].Fix, "builder rm far") {
+	if len(cs) != 1 || cs[0].Status != status.Fail || remedyOf(&cs[0]) != (Remedy{Action: RemedyStartNode, Builder: "far", Endpoint: far}) {
 		t.Errorf("checks %+v, want one FAIL whose fix names the builder", cs)
 	}
 }

@@ -18,7 +18,11 @@ type Check struct {
 	Node     string        `json:"node,omitempty"`
 	Status   status.Status `json:"status"`
 	Message  string        `json:"message"`
-	Fix      string        `json:"fix,omitempty"`
+	// Fix is the fix as plain text when it names no command of this
+	// tool; Remedy is the fix as a typed action when it does (the CLI
+	// words it and fills Fix before printing).
+	Fix    string  `json:"fix,omitempty"`
+	Remedy *Remedy `json:"-"`
 }
 
 // Subject is what the check is about, the text report's group: "builder"

@@ -4,8 +4,11 @@
 // static interpreter, QEMU version, strict CPU model) and a functional probe
 // that runs a foreign binary chrooted into an empty directory, the way a
 // container runs it; with Options.Builder, the builder that build and test
-// would use. Every check carries the exact fix for its failure; Fix applies
-// the safe ones (mount, install, re-register, enable).
+// would use. Every check carries the fix for its failure: a typed Remedy
+// (an Action and its data) when the fix is a command of this tool, which
+// the CLI words (doctor names no CLI commands or flags), else plain text
+// in Fix; Doctor's Fix option applies the safe ones (mount, install,
+// re-register, enable), chosen by Kind, never by the fix's text.
 //
 // A Check is typed: its Kind (what it checks) and Platform (what it is
 // about) drive --fix, ci's doctor step and the text report; its ID is

@@ -114,8 +114,8 @@ func (d *Doctor) hostChecks(ctx context.Context, rep *Report, ps []platform.Plat
 		return
 	}
 	if len(ps) == 0 {
-		rep.add(fail(about(KindEmulators, ""), "no QEMU emulator is installed and no handler is registered: this host cannot run foreign binaries",
-			"sudo apt-get install qemu-user-static && sudo multiarch binfmt install all"))
+		rep.add(failDo(about(KindEmulators, ""), "no QEMU emulator is installed and no handler is registered: this host cannot run foreign binaries",
+			Remedy{Action: RemedyAptInstallAll}))
 	}
 	addNative()
 	for _, cs := range d.platformsChecks(ctx, foreign, parallel) {
@@ -129,7 +129,7 @@ func binfmtChecks(ctx context.Context, h host) []Check {
 	id := about(KindBinfmt, "")
 	mounted, err := h.BinfmtMounted(ctx)
 	if err != nil {
-		return []Check{fail(id, "cannot tell whether binfmt_misc is mounted: "+err.Error(), "sudo multiarch doctor")}
+		return []Check{failDo(id, "cannot tell whether binfmt_misc is mounted: "+err.Error(), Remedy{Action: RemedyDoctorAsRoot})}
 	}
 	if !mounted {
 		return []Check{fail(id, "binfmt_misc is not mounted: the kernel cannot hand foreign binaries to QEMU",
@@ -138,7 +138,7 @@ func binfmtChecks(ctx context.Context, h host) []Check {
 	on, err := h.BinfmtEnabled(ctx)
 	switch {
 	case err != nil:
-		return []Check{fail(id, "cannot read binfmt_misc status: "+err.Error(), "sudo multiarch doctor")}
+		return []Check{failDo(id, "cannot read binfmt_misc status: "+err.Error(), Remedy{Action: RemedyDoctorAsRoot})}
 	case !on:
 		return []Check{fail(id, "binfmt_misc is mounted but disabled", "echo 1 | sudo tee /proc/sys/fs/binfmt_misc/status")}
 	}

@@ -96,6 +96,14 @@ func (f *fakeFixer) Enable(_ context.Context, p platform.Platform) (string, erro
 	return "enabled " + p.BinfmtName(), nil
 }
 
+// remedyOf is c's remedy, the zero Remedy for none.
+func remedyOf(c *Check) Remedy {
+	if c.Remedy == nil {
+		return Remedy{}
+	}
+	return *c.Remedy
+}
+
 func find(rep *Report, id string) *Check {
 	for i := range rep.Checks {
 		if rep.Checks[i].ID == id {
@@ -113,22 +121,23 @@ func TestDoctorChecks(t *testing.T) {
 		wantOK    bool
 		id        string
 		status    status.Status
-		fix       string // substring of the check's Fix
+		fix       string // substring of the check's plain Fix
+		remedy    Remedy // the check's typed remedy, when its fix is a command of this tool
 	}{
 		{name: "healthy", platforms: "arm64,arm/v6,s390x", wantOK: true, id: "linux/arm/v6:strict-cpu", status: status.Pass},
 		{name: "old kernel", platforms: "arm64", mutate: func(h *fakeHost) { h.release = "4.4.0-210-generic" }, id: "kernel", status: status.Fail, fix: "upgrade the kernel"},
 		{name: "kernel 4.8 is enough", platforms: "arm64", mutate: func(h *fakeHost) { h.release = "4.8.0" }, wantOK: true, id: "kernel", status: status.Pass},
 		{name: "not mounted", platforms: "arm64", mutate: func(h *fakeHost) { h.mounted = false }, id: "binfmt_misc", status: status.Fail, fix: "mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc"},
 		{name: "disabled globally", platforms: "arm64", mutate: func(h *fakeHost) { h.enabled = false }, id: "binfmt_misc", status: status.Fail, fix: "/proc/sys/fs/binfmt_misc/status"},
-		{name: "no handler, emulator present", platforms: "arm64", mutate: func(h *fakeHost) { delete(h.handlers, "aarch64") }, id: "linux/arm64:handler", status: status.Fail, fix: "multiarch binfmt install linux/arm64"},
-		{name: "no handler, no emulator", platforms: "riscv64", id: "linux/riscv64:handler", status: status.Fail, fix: "apt-get install qemu-user-static"},
+		{name: "no handler, emulator present", platforms: "arm64", mutate: func(h *fakeHost) { delete(h.handlers, "aarch64") }, id: "linux/arm64:handler", status: status.Fail, remedy: Remedy{Action: RemedyInstall, Platform: "linux/arm64"}},
+		{name: "no handler, no emulator", platforms: "riscv64", id: "linux/riscv64:handler", status: status.Fail, remedy: Remedy{Action: RemedyAptInstall, Platform: "linux/riscv64"}},
 		{name: "entry disabled", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Enabled = false }, id: "linux/arm64:enabled", status: status.Fail, fix: "echo 1"},
-		{name: "debian PF flags: no F is not the case, no C warns", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "PF" }, wantOK: true, id: "linux/arm64:flag-C", status: status.Warn, fix: "reregister --flags CF"},
-		{name: "no F fails and the probe proves it", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "P" }, id: "linux/arm64:probe", status: status.Fail, fix: "reregister --flags CF"},
-		{name: "no F flag check", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "OC" }, id: "linux/arm64:flag-F", status: status.Fail, fix: "reregister --flags CF"},
-		{name: "interpreter missing", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].InterpreterExists = false }, id: "linux/arm64:interpreter", status: status.Fail, fix: "apt-get install qemu-user-static"},
-		{name: "dynamic interpreter", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Static = false }, id: "linux/arm64:interpreter", status: status.Fail, fix: "qemu-user-static"},
-		{name: "wrong emulator", platforms: "arm64", mutate: func(h *fakeHost) { h.wrongEmulator = true }, id: "linux/arm64:probe", status: status.Fail, fix: "multiarch binfmt ls"},
+		{name: "debian PF flags: no F is not the case, no C warns", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "PF" }, wantOK: true, id: "linux/arm64:flag-C", status: status.Warn, remedy: Remedy{Action: RemedyReregisterCF}},
+		{name: "no F fails and the probe proves it", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "P" }, id: "linux/arm64:probe", status: status.Fail, remedy: Remedy{Action: RemedyReregisterCF}},
+		{name: "no F flag check", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "OC" }, id: "linux/arm64:flag-F", status: status.Fail, remedy: Remedy{Action: RemedyReregisterCF}},
+		{name: "interpreter missing", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].InterpreterExists = false }, id: "linux/arm64:interpreter", status: status.Fail, remedy: Remedy{Action: RemedyAptInstallForce, Platform: "linux/arm64"}},
+		{name: "dynamic interpreter", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Static = false }, id: "linux/arm64:interpreter", status: status.Fail, remedy: Remedy{Action: RemedyAptInstallForce, Platform: "linux/arm64"}},
+		{name: "wrong emulator", platforms: "arm64", mutate: func(h *fakeHost) { h.wrongEmulator = true }, id: "linux/arm64:probe", status: status.Fail, remedy: Remedy{Action: RemedyBinfmtLs, Arch: "aarch64"}},
 		{name: "strict cpu unknown warns", platforms: "arm/v6", mutate: func(h *fakeHost) { h.badCPU = true }, wantOK: true, id: "linux/arm/v6:strict-cpu", status: status.Warn},
 	}
 	for _, tt := range tests {
@@ -151,6 +160,9 @@ func TestDoctorChecks(t *testing.T) {
 			}
 			if c.Status != tt.status || !strings.Contains(c.Fix, tt.fix) {
 				t.Errorf("check %s = %s %q fix %q; want %s, fix containing %q", c.ID, c.Status, c.Message, c.Fix, tt.status, tt.fix)
+			}
+			if got := remedyOf(c); got != tt.remedy {
+				t.Errorf("check %s remedy = %+v, want %+v", c.ID, got, tt.remedy)
 			}
 		})
 	}
@@ -275,7 +287,7 @@ func TestDoctorNoEmulatorAtAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := find(rep, "emulators")
-	if rep.OK || c == nil || c.Status != status.Fail || !strings.Contains(c.Fix, "apt-get install qemu-user-static") {
+	if rep.OK || c == nil || c.Status != status.Fail || remedyOf(c) != (Remedy{Action: RemedyAptInstallAll}) {
 		t.Fatalf("want FAIL emulators with the install command, got OK=%v %+v", rep.OK, rep.Checks)
 	}
 }

@@ -18,18 +18,16 @@ import (
 func platformChecks(ctx context.Context, h host, p platform.Platform) []Check {
 	name := p.String()
 	id := func(k Kind) Check { return about(k, name) }
-	install := "multiarch binfmt install " + name
-
 	hd, err := h.Handler(ctx, p)
 	if err != nil {
-		return []Check{fail(id(KindHandler), fmt.Sprintf("%s: cannot read binfmt_misc: %v", name, err), "sudo multiarch doctor")}
+		return []Check{failDo(id(KindHandler), fmt.Sprintf("%s: cannot read binfmt_misc: %v", name, err), Remedy{Action: RemedyDoctorAsRoot})}
 	}
 	if hd == nil {
-		fix := "sudo " + install
+		fix := Remedy{Action: RemedyInstall, Platform: name}
 		if h.Emulator(ctx, p) == "" {
-			fix = "sudo apt-get install qemu-user-static && " + fix
+			fix.Action = RemedyAptInstall
 		}
-		return []Check{fail(id(KindHandler), fmt.Sprintf("%s: no binfmt_misc handler for %s binaries; running them fails with \"exec format error\"", name, p.QEMUArch), fix)}
+		return []Check{failDo(id(KindHandler), fmt.Sprintf("%s: no binfmt_misc handler for %s binaries; running them fails with \"exec format error\"", name, p.QEMUArch), fix)}
 	}
 	out := []Check{ok(id(KindHandler), fmt.Sprintf("%s: handled by %s", name, hd.Name))}
 	if !hd.Enabled {
@@ -52,15 +50,15 @@ func flagChecks(name string, hd *handler) []Check {
 	if strings.Contains(hd.Flags, "F") {
 		out = append(out, ok(id, fmt.Sprintf("%s: %s has the F flag: emulation works inside containers and chroots", name, hd.Name)))
 	} else {
-		out = append(out, fail(id, fmt.Sprintf("%s: %s lacks the F (fix-binary) flag (flags %q): the interpreter is looked up inside each container, so builds fail with \"exec format error\" or \"no such file\"", name, hd.Name, hd.Flags),
-			"sudo multiarch binfmt reregister --flags CF"))
+		out = append(out, failDo(id, fmt.Sprintf("%s: %s lacks the F (fix-binary) flag (flags %q): the interpreter is looked up inside each container, so builds fail with \"exec format error\" or \"no such file\"", name, hd.Name, hd.Flags),
+			Remedy{Action: RemedyReregisterCF}))
 	}
 	id = about(KindFlagC, name)
 	if strings.Contains(hd.Flags, "C") {
 		out = append(out, ok(id, fmt.Sprintf("%s: %s has the C flag: setuid programs (sudo, su) work under emulation", name, hd.Name)))
 	} else {
-		out = append(out, warn(id, fmt.Sprintf("%s: %s lacks the C (credentials) flag: setuid programs such as sudo fail under emulation", name, hd.Name),
-			"sudo multiarch binfmt reregister --flags CF"))
+		out = append(out, warnDo(id, fmt.Sprintf("%s: %s lacks the C (credentials) flag: setuid programs such as sudo fail under emulation", name, hd.Name),
+			Remedy{Action: RemedyReregisterCF}))
 	}
 	return out
 }
@@ -69,11 +67,11 @@ func interpreterCheck(name string, hd *handler) Check {
 	id := about(KindInterpreter, name)
 	switch {
 	case !hd.InterpreterExists:
-		return fail(id, fmt.Sprintf("%s: interpreter %s does not exist", name, hd.Interpreter),
-			"sudo apt-get install qemu-user-static && sudo multiarch binfmt install --force "+name)
+		return failDo(id, fmt.Sprintf("%s: interpreter %s does not exist", name, hd.Interpreter),
+			Remedy{Action: RemedyAptInstallForce, Platform: name})
 	case !hd.Static:
-		return fail(id, fmt.Sprintf("%s: interpreter %s is dynamically linked: inside a container its libraries are missing", name, hd.Interpreter),
-			"sudo apt-get install qemu-user-static && sudo multiarch binfmt install --force "+name)
+		return failDo(id, fmt.Sprintf("%s: interpreter %s is dynamically linked: inside a container its libraries are missing", name, hd.Interpreter),
+			Remedy{Action: RemedyAptInstallForce, Platform: name})
 	}
 	return ok(id, fmt.Sprintf("%s: interpreter %s is present and statically linked", name, hd.Interpreter))
 }
@@ -121,15 +119,15 @@ func probeFailCheck(id Check, p platform.Platform, cpu, machine string, err erro
 	}
 	switch {
 	case kind == probe.NoHandler:
-		return fail(id, fmt.Sprintf("%s: the probe failed with \"exec format error\": the kernel found no handler", name), "sudo multiarch binfmt install "+name)
+		return failDo(id, fmt.Sprintf("%s: the probe failed with \"exec format error\": the kernel found no handler", name), Remedy{Action: RemedyInstall, Platform: name})
 	case kind == probe.InterpreterUnreachable:
-		return fail(id, fmt.Sprintf("%s: the probe could not reach the interpreter from inside a chroot: the handler needs the F flag", name), "sudo multiarch binfmt reregister --flags CF")
+		return failDo(id, fmt.Sprintf("%s: the probe could not reach the interpreter from inside a chroot: the handler needs the F flag", name), Remedy{Action: RemedyReregisterCF})
 	case kind == probe.Exit && cpu != "":
 		// The emulator refused to start under QEMU_CPU.
 		return fail(id, fmt.Sprintf("%s: this QEMU does not know CPU model %s", name, cpu), "install a newer qemu-user-static")
 	case kind == probe.WrongMachine:
-		return fail(id, fmt.Sprintf("%s: the probe reported machine %q, want one of %s", name, machine, strings.Join(append(p.UnameNative, p.UnameEmulated...), ", ")),
-			"check which handler matches "+p.QEMUArch+" binaries: multiarch binfmt ls")
+		return failDo(id, fmt.Sprintf("%s: the probe reported machine %q, want one of %s", name, machine, strings.Join(append(p.UnameNative, p.UnameEmulated...), ", ")),
+			Remedy{Action: RemedyBinfmtLs, Arch: p.QEMUArch})
 	}
-	return fail(id, fmt.Sprintf("%s: the probe failed: %v", name, err), "sudo multiarch binfmt install --force "+name)
+	return failDo(id, fmt.Sprintf("%s: the probe failed: %v", name, err), Remedy{Action: RemedyInstallForce, Platform: name})
 }
