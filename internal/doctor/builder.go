@@ -97,7 +97,7 @@ func embeddedState(ctx context.Context, e *embedded.Builder) Check {
 		return failDo(id, fmt.Sprintf("the embedded builder at %s does not answer: %v (log %s)", e.Socket(), err, e.LogFile()),
 			Remedy{Action: RemedyRestartEmbedded})
 	case !st.Reachable:
-		return ok(id, fmt.Sprintf("the embedded builder is not running; build, test and ci start it at %s (or: multiarch builder up)", e.Socket()))
+		return ok(id, fmt.Sprintf("the embedded builder is not running; build, test and ci start it at %s on demand", e.Socket()))
 	}
 	return ok(id, fmt.Sprintf("the embedded builder runs at %s (BuildKit %s): %s", e.Socket(), st.Version, strings.Join(st.Platforms(), ", ")))
 }

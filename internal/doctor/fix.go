@@ -43,7 +43,7 @@ func (d *Doctor) fix(ctx context.Context, rep *Report) ([]string, error) {
 		d.fixCheck(ctx, c, apply)
 	}
 	if len(errs) > 0 {
-		return did, fmt.Errorf("doctor --fix: %w", errors.Join(errs...))
+		return did, fmt.Errorf("doctor: fixing: %w", errors.Join(errs...))
 	}
 	return did, nil
 }

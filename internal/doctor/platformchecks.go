@@ -103,7 +103,7 @@ func probeChecks(ctx context.Context, h host, p platform.Platform) []Check {
 	if err != nil {
 		c := probeFailCheck(id, p, p.StrictCPU, machine, err)
 		c.Status = status.Warn
-		c.Message += fmt.Sprintf(" (under QEMU_CPU=%s; `--strict-cpu` tests need it)", p.StrictCPU)
+		c.Message += fmt.Sprintf(" (under QEMU_CPU=%s; strict-CPU tests need it)", p.StrictCPU)
 		return append(out, c)
 	}
 	return append(out, ok(id, fmt.Sprintf("%s: oldest CPU model %s works (reported %s)", name, p.StrictCPU, machine)))
