@@ -110,5 +110,6 @@ func flagHints(err error) []string {
 	out = append(out, registryHints(err)...)
 	out = append(out, probeHints(err)...)
 	out = append(out, ciHints(err)...)
+	out = append(out, binfmtHints(err)...)
 	return out
 }
