@@ -62,7 +62,7 @@ func (m *Manager) rollback(undos []undo, cause error) error {
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("%w\nrolling back what this run changed also failed; check `multiarch binfmt ls`: %w", cause, errors.Join(errs...))
+		return fmt.Errorf("%w\n%w: %w", cause, ErrRollback, errors.Join(errs...))
 	}
 	m.log().Debug("rolled back", "steps", len(undos))
 	return fmt.Errorf("%w (every change of this run was rolled back)", cause)

@@ -3,7 +3,7 @@
 // validates register lines, registers, replaces, disables and removes
 // entries, and persists them for systemd-binfmt.
 //
-// Every change goes through a Plan: planning only reads (so --dry-run and
+// Every change goes through a Plan: planning only reads (so a dry run and
 // error reporting see exactly what would happen), and Apply performs the
 // plan all-or-nothing, undoing what it already did when a later step fails.
 //

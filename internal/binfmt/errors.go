@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"syscall"
+
+	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
 // Sentinel errors; every error of this package that fits one wraps it, so
@@ -25,6 +27,12 @@ var (
 	ErrNotFound = errors.New("no such binfmt_misc entry")
 	// ErrNoEmulator: the QEMU user-mode emulator for a platform is missing.
 	ErrNoEmulator = errors.New("QEMU emulator not found")
+	// ErrNoEntries: a reregister found no qemu-* entry to work on; it
+	// comes with ErrNotFound.
+	ErrNoEntries = errors.New("no matching qemu-* entry is registered")
+	// ErrRollback: undoing a failed run's changes failed too, so the
+	// entries are in neither the old nor the new state.
+	ErrRollback = errors.New("rolling back what this run changed also failed")
 )
 
 // ParseError is a malformed entry file, naming the file and line.
@@ -68,10 +76,10 @@ func (e *KernelError) advice() string {
 	case errno == syscall.EROFS:
 		return e.Path + " is read-only (inside a container?); run on the host or in a privileged container"
 	case errno == syscall.EEXIST:
-		return "an entry named " + e.Name + " already exists; use --force to replace it, or uninstall it first"
+		return "an entry named " + e.Name + " already exists"
 	case errno == syscall.ENOENT && e.Op == "register":
 		// With F the kernel opens the interpreter while registering.
-		return "the interpreter does not exist (the F flag makes the kernel open it at registration); install qemu-user-static or give --qemu-dir"
+		return "the interpreter does not exist (the F flag makes the kernel open it at registration)"
 	case errno == syscall.ENOENT:
 		return "entry " + e.Name + " does not exist (any more)"
 	case errno == syscall.EINVAL:
@@ -80,3 +88,34 @@ func (e *KernelError) advice() string {
 		return "writing " + e.Path + " failed"
 	}
 }
+
+// EmulatorError is a QEMU emulator that is not where it was looked for;
+// it wraps ErrNoEmulator. Its fields say which lookup failed, so that a
+// caller can word the fix (install the emulator, or look elsewhere).
+type EmulatorError struct {
+	// Platform is the platform whose emulator is missing; zero when no
+	// foreign platform has one (an install of all).
+	Platform platform.Platform
+	// Path is the file that is missing: the emulator in Dir, the binary
+	// name searched on PATH, or Entry's interpreter.
+	Path string
+	// Dir is the directory the emulator was looked for in; "" for PATH.
+	Dir string
+	// Entry, when set, is the registered entry whose interpreter is
+	// missing (a reregister with the F flag).
+	Entry string
+}
+
+func (e *EmulatorError) Error() string {
+	switch {
+	case e.Entry != "":
+		return fmt.Sprintf("%s: %s: interpreter %s is missing and the F flag needs it at registration", ErrNoEmulator, e.Entry, e.Path)
+	case e.Path == "":
+		return ErrNoEmulator.Error() + " for any foreign platform"
+	case e.Dir != "":
+		return fmt.Sprintf("%s: %s: %s", ErrNoEmulator, e.Platform, e.Path)
+	}
+	return fmt.Sprintf("%s: %s: %s is not on PATH", ErrNoEmulator, e.Platform, e.Path)
+}
+
+func (e *EmulatorError) Unwrap() error { return ErrNoEmulator }

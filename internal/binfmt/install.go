@@ -64,7 +64,7 @@ func (m *Manager) PlanInstall(ctx context.Context, opts InstallOptions) (*Plan, 
 		return nil, errors.Join(errs...)
 	}
 	if opts.All && !slices.ContainsFunc(plan.Changes, func(c Change) bool { return c.Action != ActionSkip }) {
-		return nil, fmt.Errorf("%w for any foreign platform; install qemu-user-static (apt-get install qemu-user-static) or give --qemu-dir", ErrNoEmulator)
+		return nil, &EmulatorError{Dir: opts.QEMUDir}
 	}
 	return plan, nil
 }
@@ -131,8 +131,7 @@ func (m *Manager) planInstallOne(p platform.Platform, existing map[string]Entry,
 	case opts.Force:
 		c.Action, c.Reason = ActionReplace, "had "+differences(old, reg)
 	default:
-		return c, fmt.Errorf("%w: %s has %s; use --force to replace it (or `multiarch binfmt reregister` to only add missing flags)",
-			ErrConflict, c.Name, differences(old, reg))
+		return c, fmt.Errorf("%w: %s has %s", ErrConflict, c.Name, differences(old, reg))
 	}
 	return c, nil
 }
@@ -147,7 +146,7 @@ func sameRegistration(e Entry, r Registration) bool {
 }
 
 // differences says how entry e differs from registration r, in the words
-// a user needs to decide on --force.
+// a user needs to decide whether to replace it.
 func differences(e Entry, r Registration) string {
 	var diffs []string
 	if e.Flags.Effective() != r.Flags.Effective() {

@@ -76,13 +76,13 @@ func FindEmulator(p platform.Platform, dir string) (string, error) {
 			return "", err
 		}
 		if _, err := os.Stat(path); err != nil {
-			return "", fmt.Errorf("%w: %s: %s (check --qemu-dir)", ErrNoEmulator, p, path)
+			return "", &EmulatorError{Platform: p, Path: path, Dir: dir}
 		}
 		return path, nil
 	}
 	path, err := exec.LookPath(name)
 	if err != nil {
-		return "", fmt.Errorf("%w: %s: %s is not on PATH; install qemu-user-static (apt-get install qemu-user-static) or give --qemu-dir", ErrNoEmulator, p, name)
+		return "", &EmulatorError{Platform: p, Path: name}
 	}
 	return filepath.Abs(path)
 }

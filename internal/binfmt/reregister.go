@@ -56,7 +56,7 @@ func (m *Manager) PlanReregister(ctx context.Context, opts ReregisterOptions) (*
 		return nil, errors.Join(errs...)
 	}
 	if len(plan.Changes) == 0 {
-		return nil, fmt.Errorf("%w: no matching qemu-* entry is registered; run `multiarch binfmt install` first", ErrNotFound)
+		return nil, fmt.Errorf("%w: %w", ErrNotFound, ErrNoEntries)
 	}
 	return plan, nil
 }
@@ -88,8 +88,7 @@ func planReregisterOne(e Entry, add Flags) (Change, error) {
 	if reg.Flags&FlagFixBinary != 0 {
 		// The kernel opens the interpreter at registration with F.
 		if _, err := os.Stat(reg.Interpreter); err != nil {
-			return c, fmt.Errorf("%w: %s: interpreter %s is missing and the F flag needs it at registration; install qemu-user-static, or `multiarch binfmt install --force` another interpreter",
-				ErrNoEmulator, e.Name, reg.Interpreter)
+			return c, &EmulatorError{Platform: c.Platform, Path: reg.Interpreter, Entry: e.Name}
 		}
 	}
 	c.Action, c.Reason = ActionReplace, fmt.Sprintf("flags %q -> %q", e.Flags, reg.Flags.Effective())

@@ -90,7 +90,8 @@ func TestReregister(t *testing.T) {
 	raw, _ := os.ReadFile(missing)
 	os.WriteFile(missing, []byte(strings.Replace(string(raw), "/usr/libexec/qemu-binfmt/sparc64-binfmt-P", "/nonexistent/qemu-sparc64", 1)), 0o644)
 	_, err := m.Reregister(context.Background(), ReregisterOptions{})
-	if !errors.Is(err, ErrNoEmulator) || !strings.Contains(err.Error(), "/nonexistent/qemu-sparc64") || len(k.ops) != 0 {
+	var emu *EmulatorError
+	if !errors.Is(err, ErrNoEmulator) || !strings.Contains(err.Error(), "/nonexistent/qemu-sparc64") || !errors.As(err, &emu) || emu.Entry != "qemu-sparc64" || len(k.ops) != 0 {
 		t.Fatalf("err = %v, ops %q; want the missing interpreter named and no writes", err, k.ops)
 	}
 	os.Remove(missing)

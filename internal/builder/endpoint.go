@@ -13,6 +13,15 @@ import (
 // ErrInvalidBuilder is wrapped by errors of Builder.Validate.
 var ErrInvalidBuilder = errors.New("invalid builder")
 
+// Conditions of an invalid builder that come with ErrInvalidBuilder.
+var (
+	// ErrNoNode: the builder has no node.
+	ErrNoNode = errors.New("no node")
+	// ErrHalfKeyPair: a node has a client certificate without its key,
+	// or a key without its certificate.
+	ErrHalfKeyPair = errors.New("the client certificate and its key go together")
+)
+
 // Validate checks the name, every endpoint and TLS option, without
 // contacting any node (declared platforms are parsed already: see
 // ParsePlatforms).
@@ -21,7 +30,7 @@ func (b *Builder) Validate() error {
 		return fmt.Errorf("%w: name %q: use letters, digits, '.', '_' and '-' (up to 63, starting with a letter or digit)", ErrInvalidBuilder, b.Name)
 	}
 	if len(b.Nodes) == 0 {
-		return fmt.Errorf("%w: %s has no node (give --node ENDPOINT)", ErrInvalidBuilder, b.Name)
+		return fmt.Errorf("%w: %s has %w", ErrInvalidBuilder, b.Name, ErrNoNode)
 	}
 	seen := map[string]bool{}
 	for i := range b.Nodes {
@@ -59,7 +68,7 @@ func (n *Node) validate() error {
 	}
 	if t := n.TLS; t != nil {
 		if (t.Cert == "") != (t.Key == "") {
-			return errors.New("--tls-cert and --tls-key go together")
+			return ErrHalfKeyPair
 		}
 		for _, f := range []string{t.CA, t.Cert, t.Key} {
 			if f == "" {

@@ -58,3 +58,25 @@ func (e *UnsupportedPlatformError) Error() string {
 	return fmt.Sprintf("builder at %s cannot build %s (its workers run %s)",
 		e.Address, strings.Join(names, ", "), strings.Join(e.Supported, ", "))
 }
+
+// TLSFileError is a node's TLS file that does not load: the CA file
+// (CA set, unreadable or without a PEM certificate), or the client
+// certificate and key (Cert and Key set). Err is nil for a CA file that
+// holds no PEM certificate.
+type TLSFileError struct {
+	CA        string
+	Cert, Key string
+	Err       error
+}
+
+func (e *TLSFileError) Error() string {
+	switch {
+	case e.CA != "" && e.Err == nil:
+		return fmt.Sprintf("CA file %s holds no PEM certificate", e.CA)
+	case e.CA != "":
+		return fmt.Sprintf("CA file: %v", e.Err)
+	}
+	return fmt.Sprintf("client certificate %s, key %s: %v", e.Cert, e.Key, e.Err)
+}
+
+func (e *TLSFileError) Unwrap() error { return e.Err }

@@ -44,17 +44,17 @@ func tlsConfig(n Node) (*tls.Config, error) {
 	} else {
 		b, err := os.ReadFile(t.CA)
 		if err != nil {
-			return nil, fmt.Errorf("--tls-ca: %w", err)
+			return nil, &TLSFileError{CA: t.CA, Err: err}
 		}
 		cfg.RootCAs = x509.NewCertPool()
 		if !cfg.RootCAs.AppendCertsFromPEM(b) {
-			return nil, fmt.Errorf("--tls-ca %s holds no PEM certificate", t.CA)
+			return nil, &TLSFileError{CA: t.CA}
 		}
 	}
 	if t.Cert != "" {
 		c, err := tls.LoadX509KeyPair(t.Cert, t.Key)
 		if err != nil {
-			return nil, fmt.Errorf("--tls-cert %s, --tls-key %s: %w", t.Cert, t.Key, err)
+			return nil, &TLSFileError{Cert: t.Cert, Key: t.Key, Err: err}
 		}
 		cfg.Certificates = []tls.Certificate{c}
 	}

@@ -205,7 +205,10 @@ func TestConnectNodeBadTLSFiles(t *testing.T) {
 	}
 	_, err := ProbeNode(t.Context(), Node{Endpoint: "tcp://127.0.0.1:1", TLS: &TLSFiles{CA: notPEM}})
 	var unreachable *UnreachableError
-	if !errors.Is(err, ErrInvalidBuilder) || errors.As(err, &unreachable) || !strings.Contains(err.Error(), "--tls-ca "+notPEM+" holds no PEM certificate") {
+	var fileErr *TLSFileError
+	// The option to check is the CLI's advice (TestBuilderTLSFileHints).
+	if !errors.Is(err, ErrInvalidBuilder) || errors.As(err, &unreachable) || !errors.As(err, &fileErr) || fileErr.CA != notPEM ||
+		!strings.Contains(err.Error(), "CA file "+notPEM+" holds no PEM certificate") {
 		t.Errorf("got %v", err)
 	}
 }

@@ -100,7 +100,7 @@ func TestBuilderCreateLsStatusRmCLI(t *testing.T) {
 		{"duplicate", []string{"builder", "create", "farm", "--node", addr}, []string{`"farm" already exists`, "builder rm farm"}},
 		{"unreachable node", []string{"builder", "create", "deadfarm", "--node", addr, "--node", dead}, []string{"node " + dead + " is not reachable", "--no-check"}},
 		{"bad endpoint", []string{"builder", "create", "x", "--node", "http://h:1"}, []string{"scheme", "unix:// or tcp://"}},
-		{"no node", []string{"builder", "create", "x"}, []string{"no node"}},
+		{"no node", []string{"builder", "create", "x"}, []string{"x has no node\ngive --node ENDPOINT"}},
 		{"rm unknown", []string{"builder", "rm", "nope"}, []string{`no builder named "nope"`, "farm", "builder ls"}},
 		{"status unknown", []string{"builder", "status", "nope"}, []string{`no builder named "nope"`}},
 		{"build unknown", []string{"build", t.TempDir(), "--builder", "nope", "--platform", "linux/amd64"}, []string{`no builder named "nope"`}},

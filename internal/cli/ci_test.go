@@ -65,8 +65,8 @@ func TestCIConfigErrors(t *testing.T) {
 	}{
 		"unknown yaml field": {yaml: "platforms: [linux/amd64]\ntags: [127.0.0.1:1/x:1]\nplatfrom: oops\n", want: "platfrom"},
 		"unknown platform":   {args: []string{"--platform", "linux/amd64,linux/vax", "-t", "127.0.0.1:1/x:1"}, want: "vax"},
-		"bare tag, no image": {args: []string{"--platform", "linux/amd64", "-t", "latest"}, want: "no image"},
-		"no tags":            {args: []string{"--platform", "linux/amd64"}, want: "no tag"},
+		"bare tag, no image": {args: []string{"--platform", "linux/amd64", "-t", "latest"}, want: "no image to append it to\nset image in multiarch.yaml, DOCKER_IMAGE, or --image"},
+		"no tags":            {args: []string{"--platform", "linux/amd64"}, want: "no tag to push\nset tags in multiarch.yaml, TAGS, or -t"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -122,3 +122,25 @@ func createHints(err error) []string {
 	}
 	return out
 }
+
+// builderOptionHints name the builder create options that make an invalid
+// builder valid: a node to give, TLS files that go together or load.
+func builderOptionHints(err error) []string {
+	var (
+		out     []string
+		fileErr *builder.TLSFileError
+	)
+	if errors.Is(err, builder.ErrNoNode) {
+		out = append(out, "give --node ENDPOINT")
+	}
+	if errors.Is(err, builder.ErrHalfKeyPair) {
+		out = append(out, "give --tls-cert and --tls-key together")
+	}
+	switch {
+	case errors.As(err, &fileErr) && fileErr.CA != "":
+		out = append(out, "check the node's --tls-ca")
+	case errors.As(err, &fileErr):
+		out = append(out, "check the node's --tls-cert and --tls-key")
+	}
+	return out
+}

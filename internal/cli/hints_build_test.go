@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 	"testing"
 
@@ -90,5 +92,37 @@ func TestTLSAdvice(t *testing.T) {
 	}
 	if h := tlsAdvice(&builder.NodeTLSError{Address: "tcp://a:1", Problem: "p", Plain: true}); !strings.Contains(h, "without --tls-* options") {
 		t.Errorf("plain: %q", h)
+	}
+}
+
+// TestBuilderOptionHints checks the builder create options the CLI names
+// for an invalid builder, on a line after builder's own flag-free text.
+func TestBuilderOptionHints(t *testing.T) {
+	notPEM := t.TempDir() + "/ca.pem"
+	if err := os.WriteFile(notPEM, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, probeErr := builder.ProbeNode(t.Context(), builder.Node{Endpoint: "tcp://127.0.0.1:1", TLS: &builder.TLSFiles{CA: notPEM}})
+	noNode := (&builder.Builder{Name: "x"}).Validate()
+	halfPair := (&builder.Builder{Name: "x", Nodes: []builder.Node{{Endpoint: "tcp://h:1", TLS: &builder.TLSFiles{Cert: notPEM}}}}).Validate()
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string // the text, then the advice on its own line
+	}{
+		{"no node", noNode, "invalid builder: x has no node\ngive --node ENDPOINT"},
+		{"half key pair", halfPair, "the client certificate and its key go together\ngive --tls-cert and --tls-key together"},
+		{"CA without PEM", probeErr, "CA file " + notPEM + " holds no PEM certificate\ncheck the node's --tls-ca"},
+		{"CA unreadable", &builder.TLSFileError{CA: "/nonexistent/ca.pem", Err: fs.ErrNotExist}, "CA file: file does not exist\ncheck the node's --tls-ca"},
+		{"key pair", &builder.TLSFileError{Cert: "c.pem", Key: "k.pem", Err: errors.New("tls: bad key")},
+			"client certificate c.pem, key k.pem: tls: bad key\ncheck the node's --tls-cert and --tls-key"},
+	} {
+		if tc.err == nil || strings.Contains(tc.err.Error(), "--") {
+			t.Errorf("%s: the library's text names a flag: %v", tc.name, tc.err)
+			continue
+		}
+		if got := Message(tc.err); !strings.HasSuffix(got, tc.want) {
+			t.Errorf("%s: got %q, want it to end with %q", tc.name, got, tc.want)
+		}
 	}
 }

@@ -30,11 +30,13 @@ func (p Plan) Login() bool { return p.Username != "" || p.Password != "" }
 // Registry is the registry of the first tag.
 func (p Plan) Registry() string { return registry.Host(p.Tags[0]) }
 
-// Errors of Resolve (wrapped in a *ConfigError naming the setting).
+// Errors of Resolve (wrapped in a *ConfigError naming the setting). The
+// missing settings are set in ConfigFile, in the environment (EnvPlatforms,
+// EnvTags, EnvImage) or by the caller's own means: the CLI says which.
 var (
-	ErrNoPlatforms  = errors.New("no platform to build: set platforms in " + ConfigFile + ", " + EnvPlatforms + ", or --platform")
-	ErrNoTags       = errors.New("no tag to push: set tags in " + ConfigFile + ", " + EnvTags + ", or -t")
-	ErrNoImage      = errors.New("is a bare tag, but no image to append it to: set image in " + ConfigFile + ", " + EnvImage + ", or --image")
+	ErrNoPlatforms  = errors.New("no platform to build")
+	ErrNoTags       = errors.New("no tag to push")
+	ErrNoImage      = errors.New("is a bare tag, but no image to append it to")
 	ErrHalfLogin    = errors.New("give both the user and the password, or neither")
 	ErrBadReference = errors.New("not an image reference")
 )
