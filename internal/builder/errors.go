@@ -22,22 +22,43 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 // NodeTLSError says the tcp:// node at Address answered, but TLS between
 // it and this client failed: the node refused the client's certificate
 // (or its lack of one), the client refused the node's certificate, or only
-// one side speaks TLS. Problem says which, from a TLS handshake of the
-// client's own; Err is what gRPC said, which is racy (a refused client
-// certificate may show as a cut connection) and may not mention TLS. What
-// to check is the caller's to say: it names the caller's TLS options.
+// one side speaks TLS. Kind says which, from a TLS handshake of the
+// client's own, and the other fields what it involved; Err is what gRPC
+// said, which is racy (a refused client certificate may show as a cut
+// connection) and may not mention TLS. Problem words it without the
+// caller's names for the TLS options; what to check is the caller's to
+// say.
 type NodeTLSError struct {
 	Address string
-	Problem string
-	// Plain says the node answered without TLS though the builder has TLS
-	// options for it.
-	Plain bool
+	Kind    TLSProblem
+	// CA is the node's CA file, empty for the system's CA certificates
+	// (TLSUnknownAuthority).
+	CA string
+	// Cert is the client certificate file (TLSClientCertForeign,
+	// TLSClientCertRefused).
+	Cert string
+	// Issuer is who signed the node's certificate (TLSUnknownAuthority)
+	// or the client certificate (TLSClientCertForeign).
+	Issuer string
+	// Host is the name the node's certificate is not valid for
+	// (TLSWrongHost).
+	Host string
+	// AcceptableCAs are the CAs the node asked a client certificate to be
+	// signed by (TLSClientCertMissing, TLSClientCertForeign), if it said.
+	AcceptableCAs []string
+	// Cause is what the handshake reported, nil if it says no more than
+	// Kind.
+	Cause error
 	Err   error
 }
 
 func (e *NodeTLSError) Error() string {
-	return fmt.Sprintf("TLS with node %s failed: %s", e.Address, e.Problem)
+	return fmt.Sprintf("TLS with node %s failed: %s", e.Address, e.Problem())
 }
+
+// Plain reports whether the node answered without TLS though the builder
+// has TLS options for it.
+func (e *NodeTLSError) Plain() bool { return e.Kind == TLSPlainNode }
 
 func (e *NodeTLSError) Unwrap() error { return e.Err }
 

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"strings"
 	"time"
 )
 
@@ -83,16 +82,17 @@ func checkTLS(ctx context.Context, n Node, grpcErr error) *NodeTLSError {
 	if d, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(d)
 	}
-	problem, plain := "", false
+	var problem *NodeTLSError
 	if n.TLS == nil {
 		if !speaksTLS(conn, u.Hostname()) {
 			return nil
 		}
-		problem = "it speaks TLS, and the builder has no --tls-* options for it"
-	} else if problem, plain = nodeTLSProblem(conn, n); problem == "" {
+		problem = &NodeTLSError{Kind: TLSNoOptions}
+	} else if problem = nodeTLSProblem(conn, n); problem == nil {
 		return nil
 	}
-	return &NodeTLSError{Address: n.Endpoint, Problem: problem, Plain: plain, Err: grpcErr}
+	problem.Address, problem.Err = n.Endpoint, grpcErr
+	return problem
 }
 
 // speaksTLS reports whether the server on conn completes a TLS handshake,
@@ -112,13 +112,12 @@ func isAlert(err error) bool {
 }
 
 // nodeTLSProblem shakes hands with the server on conn as BuildKit's client
-// would for n and, if the server refuses or is refused, says why; plain is
-// set when the server does not speak TLS at all. The problem is empty when
-// the server takes the client.
-func nodeTLSProblem(conn net.Conn, n Node) (problem string, plain bool) {
+// would for n and, if the server refuses or is refused, says why (without
+// Address and Err). It is nil when the server takes the client.
+func nodeTLSProblem(conn net.Conn, n Node) *NodeTLSError {
 	cfg, err := tlsConfig(n)
 	if err != nil {
-		return "", false // connectNode reported it already
+		return nil // connectNode reported it already
 	}
 	// Go's client sends no certificate the server's CertificateRequest
 	// does not accept (its list of CAs); see what it asked and what went.
@@ -143,7 +142,7 @@ func nodeTLSProblem(conn net.Conn, n Node) (problem string, plain bool) {
 		_, err = tc.Read(make([]byte, 1))
 		var ne net.Error
 		if err == nil || errors.As(err, &ne) && ne.Timeout() {
-			return "", false // it answers, or waits for the client to speak
+			return nil // it answers, or waits for the client to speak
 		}
 	}
 	var (
@@ -152,53 +151,46 @@ func nodeTLSProblem(conn net.Conn, n Node) (problem string, plain bool) {
 	)
 	switch {
 	case errors.As(err, &verify):
-		return serverCertProblem(n, verify), false
+		return serverCertProblem(n, verify)
 	case errors.As(err, &header):
-		return "it does not speak TLS", true
+		return &NodeTLSError{Kind: TLSPlainNode}
 	case asked != nil && !sent:
-		return missingCertProblem(n, asked, certs), false
+		return missingCertProblem(n, asked, certs)
 	case sent:
-		return fmt.Sprintf("it refused the client certificate --tls-cert %s (%v)", n.TLS.Cert, err), false
+		return &NodeTLSError{Kind: TLSClientCertRefused, Cert: n.TLS.Cert, Cause: err}
 	}
-	return fmt.Sprintf("the TLS handshake failed (%v)", err), false
+	return &NodeTLSError{Kind: TLSHandshakeFailed, Cause: err}
 }
 
 // serverCertProblem says why this client does not trust the node's
 // certificate.
-func serverCertProblem(n Node, e *tls.CertificateVerificationError) string {
+func serverCertProblem(n Node, e *tls.CertificateVerificationError) *NodeTLSError {
 	var (
 		unknown x509.UnknownAuthorityError
 		host    x509.HostnameError
 	)
 	switch {
 	case errors.As(e, &unknown) && len(e.UnverifiedCertificates) > 0:
-		trusted := "--tls-ca " + n.TLS.CA
-		if n.TLS.CA == "" {
-			trusted = "the system's CA certificates (no --tls-ca given)"
-		}
-		return fmt.Sprintf("its certificate is signed by %s, which is not a CA in %s (%v)",
-			e.UnverifiedCertificates[0].Issuer, trusted, e.Err)
+		return &NodeTLSError{Kind: TLSUnknownAuthority, CA: n.TLS.CA,
+			Issuer: e.UnverifiedCertificates[0].Issuer.String(), Cause: e.Err}
 	case errors.As(e, &host):
-		return fmt.Sprintf("its certificate is not valid for %s (%v)", host.Host, e.Err)
+		return &NodeTLSError{Kind: TLSWrongHost, Host: host.Host, Cause: e.Err}
 	}
-	return fmt.Sprintf("its certificate does not verify (%v)", e.Err)
+	return &NodeTLSError{Kind: TLSBadServerCert, Cause: e.Err}
 }
 
 // missingCertProblem says why no client certificate went to a node that
 // asked for one and refused the connection without it.
-func missingCertProblem(n Node, asked *tls.CertificateRequestInfo, certs []tls.Certificate) string {
-	want := "it requires a client certificate"
-	if cas := caNames(asked.AcceptableCAs); len(cas) > 0 {
-		want += " signed by " + strings.Join(cas, " or ")
-	}
+func missingCertProblem(n Node, asked *tls.CertificateRequestInfo, certs []tls.Certificate) *NodeTLSError {
+	cas := caNames(asked.AcceptableCAs)
 	if len(certs) == 0 {
-		return want + ", and none was given (--tls-cert, --tls-key)"
+		return &NodeTLSError{Kind: TLSClientCertMissing, AcceptableCAs: cas}
 	}
 	issuer := "a CA it does not accept"
 	if leaf, err := x509.ParseCertificate(certs[0].Certificate[0]); err == nil {
 		issuer = leaf.Issuer.String()
 	}
-	return fmt.Sprintf("%s, and --tls-cert %s is signed by %s (so none was sent)", want, n.TLS.Cert, issuer)
+	return &NodeTLSError{Kind: TLSClientCertForeign, AcceptableCAs: cas, Cert: n.TLS.Cert, Issuer: issuer}
 }
 
 // caNames are the distinguished names of a CertificateRequest's list of

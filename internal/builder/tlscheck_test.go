@@ -112,25 +112,25 @@ func TestCheckTLS(t *testing.T) {
 		endpoint string
 		tls      *TLSFiles
 		problem  string // empty: no TLS problem
-		plain    bool
+		kind     TLSProblem
 	}{
-		{"mutual", mutual, withCert, "", false},
-		{"server-only", serverOnly, &TLSFiles{CA: ca.CertFile}, "", false},
+		{"mutual", mutual, withCert, "", 0},
+		{"server-only", serverOnly, &TLSFiles{CA: ca.CertFile}, "", 0},
 		{"wrong-ca", mutual, &TLSFiles{CA: other.CertFile, Cert: client.Cert, Key: client.Key},
-			"its certificate is signed by CN=node-ca, which is not a CA in --tls-ca " + other.CertFile + " (x509: certificate signed by unknown authority)", false},
+			"its certificate is signed by CN=node-ca, which is not a CA in the CA file " + other.CertFile + " (x509: certificate signed by unknown authority)", TLSUnknownAuthority},
 		{"wrong-name", mutual, &TLSFiles{CA: ca.CertFile, Cert: client.Cert, Key: client.Key, ServerName: "node.example"},
-			"its certificate is not valid for node.example (x509: certificate is valid for localhost, not node.example)", false},
+			"its certificate is not valid for node.example (x509: certificate is valid for localhost, not node.example)", TLSWrongHost},
 		{"no-client-cert", mutual, &TLSFiles{CA: ca.CertFile},
-			"it requires a client certificate signed by CN=node-ca, and none was given (--tls-cert, --tls-key)", false},
+			"it requires a client certificate signed by CN=node-ca, and none was given", TLSClientCertMissing},
 		{"no-client-cert-tls12", mutual12, &TLSFiles{CA: ca.CertFile},
-			"it requires a client certificate signed by CN=node-ca, and none was given (--tls-cert, --tls-key)", false},
+			"it requires a client certificate signed by CN=node-ca, and none was given", TLSClientCertMissing},
 		{"foreign-client-cert", mutual, &TLSFiles{CA: ca.CertFile, Cert: stranger.Cert, Key: stranger.Key},
-			"it requires a client certificate signed by CN=node-ca, and --tls-cert " + stranger.Cert + " is signed by CN=other-ca (so none was sent)", false},
-		{"client-cert-refused", refusing, withCert, "it refused the client certificate --tls-cert " + client.Cert + " (remote error: tls: ", false},
-		{"no-tls-options", mutual, nil, "it speaks TLS, and the builder has no --tls-* options for it", false},
-		{"plain-node", plain, withCert, "it does not speak TLS", true},
-		{"plain-node-no-tls-options", plain, nil, "", false},
-		{"nothing-listens", closed, withCert, "", false},
+			"it requires a client certificate signed by CN=node-ca, and the client certificate " + stranger.Cert + " is signed by CN=other-ca (so none was sent)", TLSClientCertForeign},
+		{"client-cert-refused", refusing, withCert, "it refused the client certificate " + client.Cert + " (remote error: tls: ", TLSClientCertRefused},
+		{"no-tls-options", mutual, nil, "it speaks TLS, and the builder has no TLS options for it", TLSNoOptions},
+		{"plain-node", plain, withCert, "it does not speak TLS", TLSPlainNode},
+		{"plain-node-no-tls-options", plain, nil, "", 0},
+		{"nothing-listens", closed, withCert, "", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,13 +146,42 @@ func TestCheckTLS(t *testing.T) {
 				t.Fatalf("want %q, got no TLS problem", tc.problem)
 			}
 			t.Logf("%v", got)
-			if !strings.HasPrefix(got.Problem, tc.problem) || got.Plain != tc.plain || got.Address != tc.endpoint {
-				t.Errorf("got %+v, want problem %q, plain %v", got, tc.problem, tc.plain)
+			plain := tc.kind == TLSPlainNode
+			if !strings.HasPrefix(got.Problem(), tc.problem) || got.Kind != tc.kind || got.Plain() != plain || got.Address != tc.endpoint {
+				t.Errorf("got %+v, want problem %q, kind %v, plain %v", got, tc.problem, tc.kind, plain)
 			}
+			// The text names the TLS files, not the CLI's options for them.
+			if strings.Contains(got.Error(), "--") {
+				t.Errorf("%q names a CLI flag", got.Error())
+			}
+			checkTLSFields(t, got, tc.tls)
 			if !errors.Is(got, grpcErr) {
 				t.Errorf("gRPC's error is not wrapped")
 			}
 		})
+	}
+}
+
+// checkTLSFields checks that got carries the TLS file its Kind is about.
+func checkTLSFields(t *testing.T, got *NodeTLSError, files *TLSFiles) {
+	t.Helper()
+	switch got.Kind {
+	case TLSUnknownAuthority:
+		if got.CA != files.CA || got.Issuer != "CN=node-ca" || got.Cause == nil {
+			t.Errorf("unknown authority: CA %q issuer %q cause %v", got.CA, got.Issuer, got.Cause)
+		}
+	case TLSWrongHost:
+		if got.Host != files.ServerName || got.Cause == nil {
+			t.Errorf("wrong host: host %q cause %v", got.Host, got.Cause)
+		}
+	case TLSClientCertForeign:
+		if got.Cert != files.Cert || got.Issuer != "CN=other-ca" || len(got.AcceptableCAs) != 1 || got.AcceptableCAs[0] != "CN=node-ca" {
+			t.Errorf("foreign client certificate: %+v", got)
+		}
+	case TLSClientCertRefused:
+		if got.Cert != files.Cert || got.Cause == nil {
+			t.Errorf("refused client certificate: cert %q cause %v", got.Cert, got.Cause)
+		}
 	}
 }
 
@@ -164,7 +193,7 @@ func TestCheckTLS(t *testing.T) {
 func TestProbeNodeTLS(t *testing.T) {
 	ca := testenv.NewCA(t, "node-ca")
 	node := Node{Endpoint: tlsNode(t, serverTLS(t, ca.IssueServer(t, "node"), ca.CertFile)), TLS: &TLSFiles{CA: ca.CertFile}}
-	want := "TLS with node " + node.Endpoint + " failed: it requires a client certificate signed by CN=node-ca, and none was given (--tls-cert, --tls-key)"
+	want := "TLS with node " + node.Endpoint + " failed: it requires a client certificate signed by CN=node-ca, and none was given"
 	for range 20 {
 		_, err := ProbeNode(t.Context(), node)
 		var terr *NodeTLSError
@@ -173,7 +202,7 @@ func TestProbeNodeTLS(t *testing.T) {
 		}
 		// The node speaks TLS: the CLI's advice is then what to check in
 		// the TLS options (cli's TestTLSAdvice), not to start the node.
-		if terr.Plain {
+		if terr.Plain() || terr.Kind != TLSClientCertMissing || len(terr.AcceptableCAs) != 1 || terr.AcceptableCAs[0] != "CN=node-ca" {
 			t.Fatalf("%+v: the node speaks TLS", terr)
 		}
 		var unreachable *UnreachableError

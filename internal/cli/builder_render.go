@@ -117,7 +117,7 @@ func nodeState(err error) string {
 	)
 	switch {
 	case errors.As(err, &tlsErr):
-		return "TLS failed: " + tlsErr.Problem
+		return "TLS failed: " + tlsProblem(tlsErr)
 	case errors.As(err, &unreachable):
 		return fmt.Sprintf("not reachable: %v", err)
 	}

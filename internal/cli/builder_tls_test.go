@@ -82,29 +82,44 @@ func TestBuilderTLSNodeCLI(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		tls  []string
-		// problem is what TLS found; hint what to check.
-		problem, hint string
+		// problem is what TLS found, as the error words it (naming no
+		// flag); detail the hint line naming the flag behind the file it
+		// names; state what builder status says, naming the flags.
+		problem, detail, state string
 	}{
 		// The node's certificate is signed by ca; the client trusts only other.
 		{"wrong-ca", []string{"--tls-ca", other.CertFile, "--tls-cert", client.Cert, "--tls-key", client.Key},
+			"its certificate is signed by CN=multiarch-test-ca, which is not a CA in the CA file " + other.CertFile +
+				" (x509: certificate signed by unknown authority)", "the CA file is --tls-ca " + other.CertFile,
 			"its certificate is signed by CN=multiarch-test-ca, which is not a CA in --tls-ca " + other.CertFile +
-				" (x509: certificate signed by unknown authority)", tlsHint},
+				" (x509: certificate signed by unknown authority)"},
 		// The node's certificate names 127.0.0.1, ::1 and localhost.
 		{"wrong-server-name", append([]string{"--tls-server-name", "node.example"}, mutual...),
-			"its certificate is not valid for node.example (x509: certificate is valid for localhost, not node.example)", tlsHint},
+			"its certificate is not valid for node.example (x509: certificate is valid for localhost, not node.example)", "",
+			"its certificate is not valid for node.example (x509: certificate is valid for localhost, not node.example)"},
 		// The node demands a client certificate; none is given.
 		{"no-client-cert", []string{"--tls-ca", ca.CertFile},
-			"it requires a client certificate signed by CN=multiarch-test-ca, and none was given (--tls-cert, --tls-key)", tlsHint},
+			"it requires a client certificate signed by CN=multiarch-test-ca, and none was given",
+			"no client certificate was given (--tls-cert, --tls-key)",
+			"it requires a client certificate signed by CN=multiarch-test-ca, and none was given (--tls-cert, --tls-key)"},
 		// The client certificate is signed by a CA the node does not list
 		// as acceptable, so Go's client sends none.
 		{"foreign-client-cert", []string{"--tls-ca", ca.CertFile, "--tls-cert", stranger.Cert, "--tls-key", stranger.Key},
+			"it requires a client certificate signed by CN=multiarch-test-ca, and the client certificate " + stranger.Cert +
+				" is signed by CN=other-ca (so none was sent)", "the client certificate is --tls-cert " + stranger.Cert,
 			"it requires a client certificate signed by CN=multiarch-test-ca, and --tls-cert " + stranger.Cert +
-				" is signed by CN=other-ca (so none was sent)", tlsHint},
+				" is signed by CN=other-ca (so none was sent)"},
 		// No TLS options at all for a node that speaks TLS.
-		{"no-tls", nil, "it speaks TLS, and the builder has no --tls-* options for it", tlsHint},
+		{"no-tls", nil, "it speaks TLS, and the builder has no TLS options for it", "the builder has no --tls-* options for the node",
+			"it speaks TLS, and the builder has no --tls-* options for it"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			checkTLSRefused(t, node.Address, tc.name, tc.tls, "TLS with node "+node.Address+" failed: "+tc.problem, tc.hint, reg.Ref(tc.name, "v1"))
+			hint := tlsHint
+			if tc.detail != "" {
+				hint = tc.detail + "\n" + tlsHint
+			}
+			refused := tlsRefusal{failure: "TLS with node " + node.Address + " failed: " + tc.problem, hint: hint, state: tc.state}
+			checkTLSRefused(t, node.Address, tc.name, tc.tls, refused, reg.Ref(tc.name, "v1"))
 		})
 	}
 	t.Run("not-running", func(t *testing.T) {
@@ -115,13 +130,19 @@ func TestBuilderTLSNodeCLI(t *testing.T) {
 	})
 }
 
+// tlsRefusal is what the CLI says about a node whose TLS failed: failure
+// the error's line, hint the lines after it (the flag behind the file the
+// failure names, then what to check), state what builder status says.
+type tlsRefusal struct{ failure, hint, state string }
+
 // checkTLSRefused checks that builder name, on node addr with tlsArgs, is
 // refused at create, is reported failing TLS by status and doctor, and fails a build
 // to tag without pushing anything; every error says failure (TLS with the
 // node failed: what it found) and hint, and none says the node is not
 // reachable or to start it.
-func checkTLSRefused(t *testing.T, addr, name string, tlsArgs []string, failure, hint, tag string) {
+func checkTLSRefused(t *testing.T, addr, name string, tlsArgs []string, refused tlsRefusal, tag string) {
 	t.Helper()
+	failure, hint := refused.failure, refused.hint
 	create := append([]string{"builder", "create", name, "--node", addr}, tlsArgs...)
 	r := runWithin(t, cliQuickTimeout, create...)
 	requireFailureSays(t, "create", r, failure+"\n"+hint+"\n", "--no-check")
@@ -136,7 +157,7 @@ func checkTLSRefused(t *testing.T, addr, name string, tlsArgs []string, failure,
 	r = runWithin(t, cliQuickTimeout, "builder", "status", name)
 	out := r.stdout
 	_, problem, _ := strings.Cut(failure, " failed: ")
-	for _, s := range []string{"node 0:     " + addr + "\nstate:      TLS failed: " + problem + "\n", "\n" + hint + "\n"} {
+	for _, s := range []string{"node 0:     " + addr + "\nstate:      TLS failed: " + refused.state + "\n", "\n" + tlsHint + "\n"} {
 		if !r.failed() || !errors.Is(r.err, ErrChecksFailed) || !strings.Contains(out, s) {
 			t.Errorf("status (exit %d, %v) lacks %q:\n%s", r.code, r.err, s, out)
 		}
@@ -147,7 +168,7 @@ func checkTLSRefused(t *testing.T, addr, name string, tlsArgs []string, failure,
 	doc, _ := doctorDoc(t, "--builder", name)
 	st, msg, fix := checkOf(t, doc, "builder:node-0")
 	if st != "fail" || msg != "node "+addr+" of builder "+name+" answers, but TLS fails: "+problem ||
-		!strings.HasPrefix(fix, hint+"; to change them: multiarch builder rm "+name) {
+		!strings.HasPrefix(fix, tlsHint+"; to change them: multiarch builder rm "+name) {
 		t.Errorf("doctor builder:node-0: %s %q fix %q", st, msg, fix)
 	}
 

@@ -89,7 +89,7 @@ func startNodeFix(r *doctor.Remedy) string {
 // create` spells them; doctor's fix for a node and the hints for a failed
 // node use the same words.
 func tlsAdvice(e *builder.NodeTLSError) string {
-	if e.Plain {
+	if e.Plain() {
 		return "the node does not use TLS: create the builder again without --tls-* options for it"
 	}
 	return "the node uses TLS: --tls-ca must be the CA that signed the node's certificate, whose SAN must match " +

@@ -11,7 +11,7 @@ import (
 // TestFixText: every remedy doctor gives is worded as the command line it
 // always printed; a check without a remedy keeps its plain fix.
 func TestFixText(t *testing.T) {
-	tlsErr := &builder.NodeTLSError{Address: "tcp://a:1", Problem: "p"}
+	tlsErr := &builder.NodeTLSError{Address: "tcp://a:1", Kind: builder.TLSClientCertMissing}
 	tests := []struct {
 		r    *doctor.Remedy
 		fix  string

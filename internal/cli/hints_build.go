@@ -53,8 +53,8 @@ func buildErrorHints(err error, be *app.BuilderError) []string {
 	)
 	switch {
 	case errors.As(err, &tlsErr):
-		return []string{tlsAdvice(tlsErr), fmt.Sprintf("$%s carries no TLS options: create a named builder with them (`multiarch builder create NAME --node %s --tls-ca FILE [--tls-cert FILE --tls-key FILE]`) and build with --builder NAME",
-			builder.EnvBuildkitHost, tlsErr.Address)}
+		return append(tlsHints(tlsErr), fmt.Sprintf("$%s carries no TLS options: create a named builder with them (`multiarch builder create NAME --node %s --tls-ca FILE [--tls-cert FILE --tls-key FILE]`) and build with --builder NAME",
+			builder.EnvBuildkitHost, tlsErr.Address))
 	case errors.As(err, &unreachable):
 		if be != nil && be.Source == app.SourceBuildkitHost {
 			return []string{fmt.Sprintf("start buildkitd at %s=%s, or unset %s to use the embedded builder", builder.EnvBuildkitHost, be.Address, builder.EnvBuildkitHost)}
@@ -96,7 +96,7 @@ func nodesHints(name string, err error) []string {
 	)
 	next := fmt.Sprintf("`multiarch builder status %s` shows every node's state", name)
 	if errors.As(err, &tlsErr) {
-		out = append(out, tlsAdvice(tlsErr))
+		out = append(out, tlsHints(tlsErr)...)
 		next += fmt.Sprintf("; to change a node's TLS options, `multiarch builder rm %s` and create it again", name)
 	}
 	if errors.As(err, &unreachable) {
@@ -115,7 +115,7 @@ func createHints(err error) []string {
 		out         []string
 	)
 	if errors.As(err, &tlsErr) {
-		out = append(out, tlsAdvice(tlsErr), "fix the node's --tls-* options, or pass --no-check to store the builder anyway")
+		out = append(append(out, tlsHints(tlsErr)...), "fix the node's --tls-* options, or pass --no-check to store the builder anyway")
 	}
 	if errors.As(err, &unreachable) {
 		out = append(out, "start its buildkitd, check the endpoint, or pass --no-check to store the builder anyway")

@@ -28,8 +28,8 @@ func TestExplainBuildError(t *testing.T) {
 		{&build.PushRefusedError{Ref: "r.example/a:b", StatusCode: 401}, []string{"refused push to r.example/a:b (HTTP 401)", "log in"}},
 		{&build.RegistryUnreachableError{Registry: "r.example"}, []string{"registry r.example unreachable", "registry is running"}},
 		// $BUILDKIT_HOST can carry no TLS options: a named builder can.
-		{&builder.NodeTLSError{Address: "tcp://n:1234", Problem: "it speaks TLS, and the builder has no --tls-* options for it"},
-			[]string{"TLS with node tcp://n:1234 failed: it speaks TLS", "the node uses TLS: --tls-ca must be",
+		{&builder.NodeTLSError{Address: "tcp://n:1234", Kind: builder.TLSNoOptions},
+			[]string{"TLS with node tcp://n:1234 failed: it speaks TLS", "\nthe builder has no --tls-* options for the node\n", "the node uses TLS: --tls-ca must be",
 				"multiarch builder create NAME --node tcp://n:1234 --tls-ca FILE", "--builder NAME"}},
 	} {
 		got := &app.BuilderError{Source: app.SourceEmbedded, Address: "unix:///x", Err: tc.err}
@@ -58,14 +58,15 @@ func TestExplainBuildError(t *testing.T) {
 // node that failed TLS gets what to check in its TLS options and is not
 // to be started; one that does not answer is; both at once get both.
 func TestExplainNodesError(t *testing.T) {
-	tlsErr := &builder.NodeTLSError{Address: "tcp://a:1", Problem: "it requires a client certificate, and none was given (--tls-cert, --tls-key)"}
+	tlsErr := &builder.NodeTLSError{Address: "tcp://a:1", Kind: builder.TLSClientCertMissing}
 	down := &builder.UnreachableError{Address: "tcp://b:1", Err: errors.New("connection refused")}
 	for _, tc := range []struct {
 		name       string
 		err        error
 		want, lack []string
 	}{
-		{"tls", tlsErr, []string{"builder pair: TLS with node tcp://a:1 failed: it requires a client certificate", "\n" + tlsAdvice(tlsErr) + "\n",
+		{"tls", tlsErr, []string{"builder pair: TLS with node tcp://a:1 failed: it requires a client certificate, and none was given\n" +
+			"no client certificate was given (--tls-cert, --tls-key)\n" + tlsAdvice(tlsErr) + "\n",
 			"`multiarch builder status pair` shows every node's state; to change a node's TLS options, `multiarch builder rm pair`"},
 			[]string{"start", "reachable"}},
 		{"down", down, []string{"builder pair: no builder reachable at tcp://b:1", "start the node's buildkitd"}, []string{"TLS"}},
@@ -85,12 +86,12 @@ func TestExplainNodesError(t *testing.T) {
 // TestTLSAdvice: a node that speaks TLS gets what to check in each TLS
 // option, never to be started; one that does not, to drop them.
 func TestTLSAdvice(t *testing.T) {
-	h := tlsAdvice(&builder.NodeTLSError{Address: "tcp://a:1", Problem: "p"})
+	h := tlsAdvice(&builder.NodeTLSError{Address: "tcp://a:1", Kind: builder.TLSHandshakeFailed})
 	if !strings.Contains(h, "--tls-ca must be the CA that signed the node's certificate") ||
 		!strings.Contains(h, "--tls-cert and --tls-key must be") || strings.Contains(h, "start") {
 		t.Errorf("hint %q", h)
 	}
-	if h := tlsAdvice(&builder.NodeTLSError{Address: "tcp://a:1", Problem: "p", Plain: true}); !strings.Contains(h, "without --tls-* options") {
+	if h := tlsAdvice(&builder.NodeTLSError{Address: "tcp://a:1", Kind: builder.TLSPlainNode}); !strings.Contains(h, "without --tls-* options") {
 		t.Errorf("plain: %q", h)
 	}
 }

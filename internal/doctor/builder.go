@@ -128,7 +128,7 @@ func (b *Builder) nodeCheck(i int, n builder.Node, st *builder.NodeStatus, err e
 	switch {
 	case errors.As(err, &tlsErr):
 		// It answered: starting it is not the fix, its TLS options are.
-		return failDo(id, fmt.Sprintf("%s answers, but TLS fails: %s", b.describeNode(n), tlsErr.Problem),
+		return failDo(id, fmt.Sprintf("%s answers, but TLS fails: %s", b.describeNode(n), tlsErr.Problem()),
 			Remedy{Action: RemedyNodeTLS, Builder: b.Name, Endpoint: n.Endpoint, TLS: tlsErr})
 	case err != nil:
 		return failDo(id, fmt.Sprintf("%s does not answer: %v", b.describeNode(n), err),
