@@ -96,6 +96,7 @@ func (e *Builder) start(ctx context.Context) (*builder.NodeStatus, error) {
 	fmt.Fprintf(logf, "--- multiarch: starting %s at %s\n", bin, time.Now().Format(time.RFC3339))
 
 	cmd := exec.Command(bin, "--config", e.configFile())
+	cmd.Env = daemonEnv(e.getenv)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Its own session: the daemon outlives `multiarch builder up` and does
 	// not get the terminal's SIGINT.
