@@ -151,3 +151,24 @@ func TestLoginBadInput(t *testing.T) {
 		})
 	}
 }
+
+// A credential helper that config.json names but that is not installed:
+// login refuses, as docker login does, stores nothing and says both ways
+// out; it used to say "Login succeeded" and write auths every pull then
+// ignored.
+func TestLoginCredentialHelperMissing(t *testing.T) {
+	reg := testenv.StartRegistry(t, testenv.WithBasicAuth(loginUser, loginPassword))
+	t.Setenv("PATH", t.TempDir()+string(os.PathListSeparator)+"/usr/bin:/bin")
+	cfg := dockerConfigDir(t, `{"credsStore":"gone"}`)
+
+	r := runCLI(t, cliRun{stdin: loginPassword, args: []string{"login", reg.Host, "-u", loginUser, "--password-stdin"}})
+	noSecret(t, r)
+	msg := r.message()
+	if !r.failed() || !strings.Contains(msg, "docker-credential-gone") || !strings.Contains(msg, "not installed: nothing was stored") ||
+		!strings.Contains(msg, "install docker-credential-gone, or remove \"credsStore\"") || r.stdout != "" {
+		t.Errorf("exit %d, stdout %q, message:\n%s", r.code, r.stdout, msg)
+	}
+	if b, _ := os.ReadFile(cfg); string(b) != `{"credsStore":"gone"}` {
+		t.Errorf("config.json changed: %s", b)
+	}
+}

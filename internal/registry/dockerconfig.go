@@ -23,10 +23,12 @@ const dockerHubKey = "https://index.docker.io/v1/"
 // returns it) the way docker does, in the docker config directory
 // configDir (the caller's $DOCKER_CONFIG, else ~/.docker: where docker and
 // the default keychain look): through the credential helper config.json
-// names for reg (credHelpers, else credsStore) when that helper is
-// installed, else base64 in config.json "auths" (mode 0600, written
-// atomically, every other key kept). It returns where they went: the
-// helper's name or the file's path.
+// names for reg (credHelpers, else credsStore), else base64 in
+// config.json "auths" (mode 0600, written atomically, every other key
+// kept). It returns where they went: the helper's name or the file's path.
+// A helper config.json names that is not installed is a
+// *HelperMissingError and nothing is stored, as docker login refuses:
+// every later pull would ask that helper and fail.
 func StoreCredentials(ctx context.Context, configDir, reg, user, password string) (string, error) {
 	path := filepath.Join(configDir, "config.json")
 	cfg, err := readDockerConfig(path)
@@ -39,12 +41,13 @@ func StoreCredentials(ctx context.Context, configDir, reg, user, password string
 	}
 	if helper := cfg.helperFor(key); helper != "" {
 		bin, err := exec.LookPath("docker-credential-" + helper)
-		if err == nil {
-			if err := helperStore(ctx, bin, key, user, password); err != nil {
-				return "", err
-			}
-			return "credential helper docker-credential-" + helper, nil
+		if err != nil {
+			return "", &HelperMissingError{Helper: "docker-credential-" + helper, Config: path, Registry: key, Err: err}
 		}
+		if err := helperStore(ctx, bin, key, user, password); err != nil {
+			return "", err
+		}
+		return "credential helper docker-credential-" + helper, nil
 	}
 	if err := cfg.setAuth(key, user, password); err != nil {
 		return "", err
@@ -53,6 +56,24 @@ func StoreCredentials(ctx context.Context, configDir, reg, user, password string
 		return "", err
 	}
 	return path, nil
+}
+
+// HelperMissingError says the docker config names a credential helper for
+// Registry that is not installed; nothing was stored.
+type HelperMissingError struct {
+	Helper, Config, Registry string
+	Err                      error
+}
+
+func (e *HelperMissingError) Error() string {
+	return fmt.Sprintf("%s names the credential helper %s for %s, which is not installed: nothing was stored", e.Config, e.Helper, e.Registry)
+}
+
+func (e *HelperMissingError) Unwrap() error { return e.Err }
+
+// Hint says the two ways out: the helper, or a config without it.
+func (e *HelperMissingError) Hint() string {
+	return fmt.Sprintf("install %s, or remove \"credsStore\" (or this registry's \"credHelpers\" entry) from %s", e.Helper, e.Config)
 }
 
 // dockerConfig is config.json as raw keys, so what multiarch does not

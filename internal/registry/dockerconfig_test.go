@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -63,5 +64,31 @@ func TestStoreCredentialsInConfigDir(t *testing.T) {
 	if got.PSFormat != "table" || got.Auths["other.example"]["auth"] != "eDp5" ||
 		got.Auths["r.example:5000"]["auth"] != "dTpw" || got.Auths[dockerHubKey]["auth"] != "dTpw" {
 		t.Errorf("config.json: %s", b)
+	}
+}
+
+// A credential helper that config.json names but that is not installed
+// refuses the login and stores nothing (docker login does the same): every
+// later pull would ask that helper and fail.
+func TestStoreCredentialsHelperMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // no docker-credential-* anywhere
+	for _, cfg := range []string{
+		`{"credsStore":"missing"}`,
+		`{"credHelpers":{"reg.example:5000":"missing"}}`,
+	} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "config.json")
+		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := StoreCredentials(t.Context(), dir, "reg.example:5000", "u", "p")
+		var hm *HelperMissingError
+		if !errors.As(err, &hm) || hm.Helper != "docker-credential-missing" || hm.Config != path ||
+			!strings.Contains(err.Error(), "not installed") || !strings.Contains(hm.Hint(), "install docker-credential-missing") {
+			t.Errorf("%s: err = %v, want a HelperMissingError naming the helper and %s", cfg, err, path)
+		}
+		if b, _ := os.ReadFile(path); string(b) != cfg {
+			t.Errorf("%s: config.json changed to %s", cfg, b)
+		}
 	}
 }
