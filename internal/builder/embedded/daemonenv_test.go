@@ -57,3 +57,36 @@ func TestDaemonEnvironE2E(t *testing.T) {
 		t.Errorf("buildkitd has no PATH: %q", environ)
 	}
 }
+
+// An empty or garbage pid file names no daemon: Up starts one over it
+// instead of failing for good (issue 10, item 8).
+func TestUpOverStalePIDFile(t *testing.T) {
+	for _, content := range []string{"", "garbage\n", "-3"} {
+		if pid, err := readPID(writeTemp(t, content)); pid != 0 || err != nil {
+			t.Errorf("readPID(%q) = %d, %v; want 0, nil", content, pid, err)
+		}
+	}
+	e := newTestEmbedded(t, testenv.BuildkitdBinary(t))
+	if err := os.MkdirAll(e.stateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.pidFile(), []byte("not a pid"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, started, err := e.Up(t.Context())
+	if err != nil || !started || st.PID == 0 {
+		t.Fatalf("up over a garbage pid file: started=%v pid=%d err=%v", started, st.PID, err)
+	}
+	if pid, _ := readPID(e.pidFile()); pid != st.PID {
+		t.Errorf("pid file holds %d, want the new daemon's %d", pid, st.PID)
+	}
+}
+
+func writeTemp(t *testing.T, content string) string {
+	t.Helper()
+	p := t.TempDir() + "/pid"
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

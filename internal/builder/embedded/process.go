@@ -15,7 +15,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// readPID returns the pid in the pid file, 0 when there is none.
+// readPID returns the pid in the pid file, 0 when there is none. A file
+// that holds no pid (empty, or garbage after a crash or a full disk) is
+// stale: it names no daemon, so it is 0 too and the next start replaces
+// it, rather than blocking every `up` and on-demand start for good.
 func readPID(path string) (int, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -26,7 +29,7 @@ func readPID(path string) (int, error) {
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil || pid <= 0 {
-		return 0, fmt.Errorf("pid file %s: bad content %q", path, b)
+		return 0, nil
 	}
 	return pid, nil
 }
