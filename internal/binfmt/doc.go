@@ -11,4 +11,9 @@
 // so unit tests run against a temporary directory and only privileged tests
 // touch /proc/sys/fs/binfmt_misc. The package never prints; it logs through
 // an injected *slog.Logger.
+//
+// It imports only internal/platform (which platform an entry serves, its
+// magic and mask), reads no environment and names no command or flag: its
+// typed errors (EmulatorError, KernelError, ParseError) say which lookup
+// or write failed, and the CLI words the fix.
 package binfmt

@@ -15,7 +15,8 @@
 // derived from them and only names the check for people and scripts.
 // Its Status is internal/status's (JSON "pass", "warn", "fail").
 //
-// doctor imports platform, binfmt, probe, status and build (the builder's
-// checks). It reads no environment: what depends on it (the buildkitd
-// binary) comes in through Options.
+// doctor imports platform, binfmt, probe, status, builder (nodes, probing,
+// routing) and builder/embedded (the embedded builder's checks). It reads
+// no environment: what depends on it (the buildkitd binary) comes in
+// through Options.
 package doctor

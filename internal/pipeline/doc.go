@@ -7,4 +7,8 @@
 // (JSON "pass", "fail", "skip"). The steps themselves are the other
 // packages' work, composed by the application tier. Tags are checked, and
 // the registry to log in to found, through internal/registry.
+//
+// It imports internal/registry, internal/platform, internal/status and
+// internal/imagetest (the test matrices the summary shows); never the
+// application tier, which calls it, nor the engines whose steps it runs.
 package pipeline

@@ -22,5 +22,6 @@
 // (no handler, handler without F, crash, hang, wrong emulator) and whose
 // Hint says what to run or change, worded without multiarch's commands (the
 // CLI words those from Kind). The package is silent: it neither logs nor
-// prints.
+// prints. It imports only internal/platform (the table the machine is
+// checked against) and reads no environment.
 package probe
