@@ -118,10 +118,7 @@ func TestBinfmtInstallErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"binfmt", "install", "--binfmt-dir", dir, "--qemu-dir", qemu}, tt.args...)
-			r := runArgs(t, args...)
-			if !r.failed() || !strings.Contains(r.message(), tt.want) {
-				t.Errorf("exit %d, err = %v, want it to say %q", r.code, r.err, tt.want)
-			}
+			requireFailureSays(t, "binfmt install", runArgs(t, args...), tt.want)
 		})
 	}
 }

@@ -171,10 +171,7 @@ func TestBuildEmbeddedEnvBadInputCLI(t *testing.T) {
 				{"builder", "status"},
 				{"builder", "up"},
 			} {
-				r := runArgs(t, args...)
-				if !r.failed() || !strings.Contains(r.message(), want) || !strings.Contains(r.message(), "absolute path") {
-					t.Errorf("%v: exit %d, error %v, want one naming %s and asking for an absolute path", args, r.code, r.err, tc.env)
-				}
+				requireFailureSays(t, strings.Join(args, " "), runArgs(t, args...), want, "absolute path")
 			}
 			if _, err := os.Stat(state); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("state dir created despite the bad variable: %v", err)

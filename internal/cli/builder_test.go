@@ -21,15 +21,11 @@ func requireBuildkitd(t testing.TB) {
 }
 
 // tempBuilderDirs returns a state dir (not yet created) and a socket path
-// in a fresh directory short enough for sun_path (t.TempDir paths of long
-// test names are not).
+// in a testenv.ShortTempDir (t.TempDir paths of long test names do not fit
+// in sun_path).
 func tempBuilderDirs(t testing.TB) (stateDir, socket string) {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "mac")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := testenv.ShortTempDir(t)
 	return filepath.Join(dir, "state"), filepath.Join(dir, "bk.sock")
 }
 

@@ -228,31 +228,6 @@ func requireNoStartAdvice(t *testing.T, what string, err error) {
 	}
 }
 
-// requireErrorSays fails unless err is an error whose message as the user
-// reads it (Message: its text, then its next steps) holds every one of
-// wants.
-func requireErrorSays(t *testing.T, what string, err error, wants ...string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("%s: no error", what)
-	}
-	for _, w := range wants {
-		if msg := Message(err); !strings.Contains(msg, w) {
-			t.Errorf("%s: error lacks %q:\n%v", what, w, msg)
-		}
-	}
-}
-
-// requireFailureSays fails unless the command failed with exit code 1 and
-// an error that says every one of wants (requireErrorSays).
-func requireFailureSays(t *testing.T, what string, r cliResult, wants ...string) {
-	t.Helper()
-	if r.err != nil && !r.failed() {
-		t.Errorf("%s: exit code %d, want 1", what, r.code)
-	}
-	requireErrorSays(t, what, r.err, wants...)
-}
-
 // checkTLSBuild creates builder "tls" on node addr with tlsArgs, checks its
 // status and builds and pushes a scratch image to tag on it.
 func checkTLSBuild(t *testing.T, addr string, tlsArgs []string, tag string) {

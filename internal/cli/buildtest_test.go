@@ -128,9 +128,6 @@ func TestBuildTestBeforePushE2E(t *testing.T) {
 	})
 
 	t.Run("--strict-cpu without --test is refused", func(t *testing.T) {
-		r := runArgs(t, append(common, "-t", reg.Ref("hello", "x"), "--strict-cpu")...)
-		if !r.failed() || !strings.Contains(r.message(), "--test") {
-			t.Errorf("got exit %d, %v", r.code, r.err)
-		}
+		requireFailureSays(t, "build --strict-cpu", runArgs(t, append(common, "-t", reg.Ref("hello", "x"), "--strict-cpu")...), "--test")
 	})
 }

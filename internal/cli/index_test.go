@@ -75,10 +75,7 @@ func TestIndexCreateErrors(t *testing.T) {
 		{[]string{"index", "create", "-t", host + "/app:1", "--annotation", "novalue", host + "/parts/amd:1"}, "write KEY=VALUE"},
 		{[]string{"index", "create", "-t", host + "/app:1", host + "/parts/amd:1", host + "/parts/amd2:1"}, "platform linux/amd64 is provided by both"},
 	} {
-		r := runArgs(t, tt.args...)
-		if !r.failed() || !strings.Contains(r.message(), tt.want) {
-			t.Errorf("%v: exit %d, err = %v, want an error containing %q", tt.args, r.code, r.err, tt.want)
-		}
+		requireFailureSays(t, strings.Join(tt.args, " "), runArgs(t, tt.args...), tt.want)
 	}
 	ref, _ := name.ParseReference(host + "/app:1")
 	if _, err := remote.Head(ref); err == nil {

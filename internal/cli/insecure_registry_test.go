@@ -124,9 +124,6 @@ func requirePlainHTTPError(t *testing.T, what string, r cliResult, host, ref str
 	t.Helper()
 	requireFailureSays(t, what, r, ": plain HTTP not allowed: "+host+" serves plain HTTP\npass --insecure-registry "+host+
 		" (only loopback registries are allowed plain HTTP automatically)")
-	if r.err == nil {
-		return
-	}
 	msg := r.message()
 	if n := strings.Count(msg, ref); n != 1 {
 		t.Errorf("%s: error names %s %d times:\n%s", what, ref, n, msg)

@@ -145,9 +145,7 @@ func TestLoginBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCLI(t, cliRun{stdin: tt.stdin, args: append([]string{"login", "-v"}, tt.args...)})
 			noSecret(t, r)
-			if !r.failed() || !strings.Contains(r.message(), tt.want) {
-				t.Errorf("want an error mentioning %q, got exit %d, %v", tt.want, r.code, r.err)
-			}
+			requireFailureSays(t, "login", r, tt.want)
 		})
 	}
 }

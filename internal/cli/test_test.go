@@ -170,14 +170,9 @@ func TestTestCommandE2E(t *testing.T) {
 			t.Errorf("platform not in the image: exit %d, %v", res.code, res.err)
 		}
 		res = runArgs(t, "test", reg.Ref("nothere", "1"))
-		if !res.failed() || !strings.Contains(res.message(), "nothere") {
-			t.Errorf("missing image: exit %d, %v", res.code, res.err)
-		}
+		requireFailureSays(t, "missing image", res, "nothere")
 		t.Logf("missing image: %v", res.err)
-		res = runArgs(t, "test")
-		if !res.failed() || !strings.Contains(res.message(), "REF") {
-			t.Errorf("no ref: exit %d, %v", res.code, res.err)
-		}
+		requireFailureSays(t, "no ref", runArgs(t, "test"), "REF")
 		t.Setenv(builder.EnvBuildkitHost, "unix:///nonexistent/buildkitd.sock")
 		res = runArgs(t, "test", good)
 		var ue *builder.UnreachableError

@@ -1,6 +1,7 @@
 package depcheck
 
 import (
+	"fmt"
 	"os/exec"
 	"slices"
 	"strings"
@@ -87,16 +88,17 @@ func owned(path string, patterns []string) bool {
 	return slices.ContainsFunc(patterns, func(p string) bool { return matches(path, p) })
 }
 
-// TestTiers fails for every import that crosses a tier.
-func TestTiers(t *testing.T) {
-	for _, p := range listPackages(t) {
+// violations are the imports of ps that cross a tier, one line each.
+func violations(ps []pkg) []string {
+	var out []string
+	for _, p := range ps {
 		for _, r := range rules {
 			if owned(p.path, r.owners) {
 				continue
 			}
 			for _, imp := range p.imports {
 				if imports(imp, r.prefix) {
-					t.Errorf("%s imports %s: only %v may (move the code behind their API)", p.path, imp, r.owners)
+					out = append(out, fmt.Sprintf("%s imports %s: only %v may (move the code behind their API)", p.path, imp, r.owners))
 				}
 			}
 			if owned(p.path, r.testOwners) {
@@ -104,9 +106,43 @@ func TestTiers(t *testing.T) {
 			}
 			for _, imp := range p.testImports {
 				if imports(imp, r.prefix) {
-					t.Errorf("tests of %s import %s: only %v and tests of %v may", p.path, imp, r.owners, r.testOwners)
+					out = append(out, fmt.Sprintf("tests of %s import %s: only %v and tests of %v may", p.path, imp, r.owners, r.testOwners))
 				}
 			}
+		}
+	}
+	return out
+}
+
+// TestTiers fails for every import that crosses a tier.
+func TestTiers(t *testing.T) {
+	for _, v := range violations(listPackages(t)) {
+		t.Error(v)
+	}
+}
+
+// TestViolations: the check reports what CONTRIBUTING.md forbids, in code
+// and in tests, and lets through what it allows.
+func TestViolations(t *testing.T) {
+	bk, ggcr, plat := "github.com/moby/buildkit/client", "github.com/google/go-containerregistry/pkg/v1", "github.com/containerd/platforms"
+	for _, c := range []struct {
+		p    pkg
+		want int
+	}{
+		{pkg{path: "internal/build/container", imports: []string{bk}, testImports: []string{bk}}, 0},
+		{pkg{path: "internal/testenv", imports: []string{bk, ggcr}}, 0},
+		{pkg{path: "internal/verify", testImports: []string{ggcr}}, 0},
+		{pkg{path: "internal/cli", imports: []string{"internal/app", "github.com/spf13/cobra"}}, 0},
+		{pkg{path: "internal/app", testImports: []string{"internal/app"}}, 0},
+		{pkg{path: "internal/doctor", imports: []string{bk}}, 1},
+		{pkg{path: "internal/cli", testImports: []string{bk}}, 1},
+		{pkg{path: "internal/verify", imports: []string{ggcr}}, 1},
+		{pkg{path: "internal/imagetest", testImports: []string{plat}}, 1},
+		{pkg{path: "internal/pipeline", imports: []string{"internal/app"}, testImports: []string{"internal/cli"}}, 2},
+		{pkg{path: "internal/builderx", imports: []string{"github.com/moby/buildkitx"}}, 0},
+	} {
+		if got := violations([]pkg{c.p}); len(got) != c.want {
+			t.Errorf("%+v: %d violation(s) %q, want %d", c.p, len(got), got, c.want)
 		}
 	}
 }
@@ -116,9 +152,6 @@ func TestTiers(t *testing.T) {
 func TestRulesMatch(t *testing.T) {
 	ps := listPackages(t)
 	for _, r := range rules {
-		if r.prefix == "internal/app" {
-			continue // the application tier is new; it may not exist yet
-		}
 		found := slices.ContainsFunc(ps, func(p pkg) bool {
 			return slices.ContainsFunc(p.imports, func(i string) bool { return imports(i, r.prefix) })
 		})
