@@ -45,7 +45,8 @@ fixtures:
 test: setup fixtures build
 	$(GO) test -count=1 -timeout 40m ./...
 
-## test-short: unit tests only, no root needed
+## test-short: go test -short; no root needed (without root, the root-only tests skip with
+## the reason; as root it still runs the end-to-end tests, see README)
 test-short:
 	$(GO) test -short -count=1 ./...
 
