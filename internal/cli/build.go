@@ -11,12 +11,13 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/builder"
+	"github.com/multiarch-dev/multiarch/internal/pipeline"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
 // envPlatforms is read when --platform is absent, as in the classic CI
-// script (space or comma separated).
-const envPlatforms = "DOCKER_PLATFORMS"
+// script (space or comma separated); ci reads the same variable.
+const envPlatforms = pipeline.EnvPlatforms
 
 type buildFlags struct {
 	file, platforms, output, target, progress, metadataFile, builder string
@@ -95,7 +96,7 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 	if err := f.exportOptions(&o); err != nil {
 		return o, err
 	}
-	o.Registry.Insecure, _ = cmd.Flags().GetStringArray("insecure-registry")
+	o.Registry = registryOptions(cmd)
 	if f.strictCPU && f.test == "" {
 		return o, errors.New("--strict-cpu applies to --test: give the command to test with --test 'CMD'")
 	}
