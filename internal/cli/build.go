@@ -103,6 +103,8 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 	return o, nil
 }
 
+// parsePlatforms is build's --platform, else $DOCKER_PLATFORMS; one of
+// them must name a platform.
 func parsePlatforms(flag string) ([]platform.Platform, error) {
 	src := "--platform"
 	if flag == "" {
@@ -111,7 +113,22 @@ func parsePlatforms(flag string) ([]platform.Platform, error) {
 	if strings.TrimSpace(flag) == "" {
 		return nil, fmt.Errorf("no platform to build: give --platform P,... or set %s", envPlatforms)
 	}
-	ps, err := platform.ParseList(flag)
+	return platformList(src, flag)
+}
+
+// platformFlag is the --platform of doctor, test and verify: nil when it
+// is not given (the command's default), else the platforms it lists.
+func platformFlag(flag string) ([]platform.Platform, error) {
+	if flag == "" {
+		return nil, nil
+	}
+	return platformList("--platform", flag)
+}
+
+// platformList parses a platform list read from src (a flag or a
+// variable), naming src in the error.
+func platformList(src, list string) ([]platform.Platform, error) {
+	ps, err := platform.ParseList(list)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", src, err)
 	}
