@@ -11,12 +11,13 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/builder"
+	"github.com/multiarch-dev/multiarch/internal/pipeline"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
 // envPlatforms is read when --platform is absent, as in the classic CI
-// script (space or comma separated).
-const envPlatforms = "DOCKER_PLATFORMS"
+// script (space or comma separated); ci reads the same variable.
+const envPlatforms = pipeline.EnvPlatforms
 
 type buildFlags struct {
 	file, platforms, output, target, progress, metadataFile, builder string
@@ -95,13 +96,15 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 	if err := f.exportOptions(&o); err != nil {
 		return o, err
 	}
-	o.Registry.Insecure, _ = cmd.Flags().GetStringArray("insecure-registry")
+	o.Registry = registryOptions(cmd)
 	if f.strictCPU && f.test == "" {
 		return o, errors.New("--strict-cpu applies to --test: give the command to test with --test 'CMD'")
 	}
 	return o, nil
 }
 
+// parsePlatforms is build's --platform, else $DOCKER_PLATFORMS; one of
+// them must name a platform.
 func parsePlatforms(flag string) ([]platform.Platform, error) {
 	src := "--platform"
 	if flag == "" {
@@ -110,7 +113,22 @@ func parsePlatforms(flag string) ([]platform.Platform, error) {
 	if strings.TrimSpace(flag) == "" {
 		return nil, fmt.Errorf("no platform to build: give --platform P,... or set %s", envPlatforms)
 	}
-	ps, err := platform.ParseList(flag)
+	return platformList(src, flag)
+}
+
+// platformFlag is the --platform of doctor, test and verify: nil when it
+// is not given (the command's default), else the platforms it lists.
+func platformFlag(flag string) ([]platform.Platform, error) {
+	if flag == "" {
+		return nil, nil
+	}
+	return platformList("--platform", flag)
+}
+
+// platformList parses a platform list read from src (a flag or a
+// variable), naming src in the error.
+func platformList(src, list string) ([]platform.Platform, error) {
+	ps, err := platform.ParseList(list)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", src, err)
 	}

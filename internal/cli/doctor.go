@@ -12,7 +12,6 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/binfmt"
 	"github.com/multiarch-dev/multiarch/internal/doctor"
-	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/status"
 )
 
@@ -58,14 +57,11 @@ Exits 1 when any check fails.`,
 }
 
 func runDoctor(cmd *cobra.Command, o doctorOptions) error {
-	opts := app.DoctorOptions{Fix: o.fix, BinfmtDir: o.binfmtDir, QEMUDir: o.qemuDir, Env: appEnv(), Builder: o.builder, Logger: logger(cmd)}
-	if o.platforms != "" {
-		ps, err := platform.ParseList(o.platforms)
-		if err != nil {
-			return err
-		}
-		opts.Platforms = ps
+	ps, err := platformFlag(o.platforms)
+	if err != nil {
+		return err
 	}
+	opts := app.DoctorOptions{Fix: o.fix, BinfmtDir: o.binfmtDir, QEMUDir: o.qemuDir, Platforms: ps, Env: appEnv(), Builder: o.builder, Logger: logger(cmd)}
 	rep, err := app.Doctor(cmd.Context(), opts)
 	if rep != nil {
 		if perr := printDoctor(cmd.OutOrStdout(), rep, o.json); perr != nil {

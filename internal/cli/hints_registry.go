@@ -12,17 +12,7 @@ import (
 // registryHints are the flag- and command-shaped next steps of every
 // *registry.Error in err's tree, keyed on its typed fields (Kind, Host,
 // TLS, MissingLayout): internal/registry words only what needs no flag.
-func registryHints(err error) []string {
-	var out []string
-	walk(err, func(e error) {
-		if re, ok := e.(*registry.Error); ok {
-			if h := registryHint(re); h != "" {
-				out = append(out, h)
-			}
-		}
-	})
-	return out
-}
+func registryHints(err error) []string { return eachHint(err, registryHint) }
 
 func registryHint(re *registry.Error) string {
 	host := re.Host
@@ -47,11 +37,16 @@ func registryHint(re *registry.Error) string {
 // probeHints are the `multiarch binfmt` commands that fix the functional
 // probe failures of err's tree, keyed on the *probe.Error's Kind: no
 // handler, a handler without the F flag, a handler of the wrong emulator.
-func probeHints(err error) []string {
+func probeHints(err error) []string { return eachHint(err, probeHint) }
+
+// eachHint is what hint words for every T in err's tree (walk order), its
+// empty words left out: the advice of an error type that can occur more
+// than once in a tree, one per occurrence.
+func eachHint[T error](err error, hint func(T) string) []string {
 	var out []string
 	walk(err, func(e error) {
-		if pe, ok := e.(*probe.Error); ok {
-			if h := probeHint(pe); h != "" {
+		if t, ok := e.(T); ok {
+			if h := hint(t); h != "" {
 				out = append(out, h)
 			}
 		}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
-	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
@@ -77,11 +76,9 @@ func runTest(cmd *cobra.Command, f *testFlags, refs, command []string) error {
 	o := app.TestOptions{Refs: refs, Registry: registryOptions(cmd), Env: appEnv(), Builder: f.builder,
 		Test:       imagetest.Options{Command: command, StrictCPU: f.strictCPU, Parallel: f.parallel, CellTimeout: f.timeout, Logger: logger(cmd)},
 		OnEmbedded: embeddedNotice(cmd.ErrOrStderr())}
-	if f.platforms != "" {
-		var err error
-		if o.Platforms, err = platform.ParseList(f.platforms); err != nil {
-			return fmt.Errorf("--platform: %w", err)
-		}
+	var err error
+	if o.Platforms, err = platformFlag(f.platforms); err != nil {
+		return err
 	}
 	for _, ref := range refs {
 		if strings.HasPrefix(ref, registry.LayoutScheme) {

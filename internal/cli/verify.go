@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/multiarch-dev/multiarch/internal/app"
-	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
 type verifyFlags struct {
@@ -37,14 +36,11 @@ platforms or by several REFs are read once. Exits 1 on any violation.`,
 }
 
 func runVerify(cmd *cobra.Command, refs []string, f verifyFlags) error {
-	o := app.VerifyOptions{Refs: refs, Registry: registryOptions(cmd)}
-	if f.platforms != "" {
-		ps, err := platform.ParseList(f.platforms)
-		if err != nil {
-			return err
-		}
-		o.Platforms = ps
+	ps, err := platformFlag(f.platforms)
+	if err != nil {
+		return err
 	}
+	o := app.VerifyOptions{Refs: refs, Platforms: ps, Registry: registryOptions(cmd)}
 	rep, err := app.Verify(cmd.Context(), o)
 	if perr := printVerify(cmd.OutOrStdout(), rep.Results, f.json); perr != nil {
 		return perr
