@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/doctor"
@@ -110,8 +110,8 @@ func (r *ciRun) buildOptions() (BuildOptions, error) {
 		BuildArgs: p.BuildArgs, Target: p.Target, Logger: r.o.Logger, Registry: r.o.Registry}
 	if p.File != "" {
 		o.Dockerfile = p.File
-		if !strings.HasPrefix(p.File, "/") {
-			o.Dockerfile = r.o.ContextDir + "/" + p.File
+		if !filepath.IsAbs(p.File) {
+			o.Dockerfile = filepath.Join(r.o.ContextDir, p.File)
 		}
 	}
 	bo := BuildOptions{Build: o, Env: r.o.Env, Builder: r.o.Builder, Progress: r.o.Progress, ProgressOut: r.s.Progress,
