@@ -19,7 +19,7 @@ func checkPush(ctx context.Context, o Options) error {
 // package's own types (*PushRefusedError, *RegistryUnreachableError),
 // which callers map to what to do next; other errors pass unchanged, among
 // them registry.ErrInsecure (a registry that serves plain HTTP and is not
-// listed), whose hint already says which --insecure-registry to pass.
+// listed), whose Host tells the caller which registry to list as insecure.
 func pushCheckError(err error) error {
 	var re *registry.Error
 	if !errors.As(err, &re) {

@@ -132,7 +132,7 @@ func (tl *timeline) stats(a builder.Assignment) ([]PlatformStat, []interval) {
 		}
 		iv := interval{*v.started, *v.ended}
 		all[s.target] = append(all[s.target], iv)
-		if s.run && !slices.ContainsFunc(native, func(n string) bool { return platform.NativeOn(n, s.exec) }) {
+		if s.run && !builder.NativeAmong(native, s.exec) {
 			runs[s.target] = append(runs[s.target], iv)
 			emulated = append(emulated, iv)
 		}

@@ -72,12 +72,8 @@ type UnsupportedPlatformError struct {
 }
 
 func (e *UnsupportedPlatformError) Error() string {
-	names := make([]string, len(e.Platforms))
-	for i, p := range e.Platforms {
-		names[i] = p.String()
-	}
 	return fmt.Sprintf("builder at %s cannot build %s (its workers run %s)",
-		e.Address, strings.Join(names, ", "), strings.Join(e.Supported, ", "))
+		e.Address, strings.Join(platformNames(e.Platforms), ", "), strings.Join(e.Supported, ", "))
 }
 
 // TLSFileError is a node's TLS file that does not load: the CA file

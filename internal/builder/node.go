@@ -60,12 +60,7 @@ func (s *NodeStatus) Platforms() []string {
 // not answer within ProbeTimeout is an *UnreachableError; a tcp:// one
 // that answers in TLS is a *NodeTLSError.
 func Probe(ctx context.Context, address string) (*NodeStatus, error) {
-	c, err := connectNode(ctx, Node{Endpoint: address})
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	return probeClient(ctx, c, Node{Endpoint: address})
+	return ProbeNode(ctx, Node{Endpoint: address})
 }
 
 // probeClient asks node n, through its client c, for its workers. A node

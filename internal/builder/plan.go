@@ -38,7 +38,9 @@ func nodeRank(n Node, st *NodeStatus, p platform.Platform) rank {
 		return rankNative
 	}
 	for _, s := range st.Platforms() {
-		if sameArch(s, p) {
+		// OS and architecture only: a node that runs one ARM variant
+		// runs the others.
+		if platform.SameArch(s, p.String()) {
 			if len(n.Platforms) > 0 {
 				return rankEmulatedDedicated
 			}
@@ -51,19 +53,14 @@ func nodeRank(n Node, st *NodeStatus, p platform.Platform) rank {
 // RunsNatively reports whether node n, whose probe said st, runs p
 // without emulation: the rule Plan routes by (see NativePlatforms).
 func RunsNatively(n Node, st *NodeStatus, p platform.Platform) bool {
-	return isNative(NativePlatforms(n, st), p.OS+"/"+p.Arch)
+	return NativeAmong(NativePlatforms(n, st), p.OS+"/"+p.Arch)
 }
 
-// isNative reports whether the platform exec (os/arch[/variant]) runs
-// natively on a node whose native platforms are native (platform.NativeOn).
-func isNative(native []string, exec string) bool {
+// NativeAmong reports whether the platform exec (os/arch[/variant]) runs
+// natively on a node whose native platforms (NativePlatforms) are native
+// (platform.NativeOn).
+func NativeAmong(native []string, exec string) bool {
 	return slices.ContainsFunc(native, func(n string) bool { return platform.NativeOn(n, exec) })
-}
-
-// sameArch compares OS and architecture only: a node that runs one ARM
-// variant runs the others (see checkPlatforms).
-func sameArch(s string, p platform.Platform) bool {
-	return platform.SameArch(s, p.String())
 }
 
 // Plan assigns every wanted platform to one node: the best ranked (native

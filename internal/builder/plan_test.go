@@ -75,7 +75,7 @@ func TestPlanNoNodeNamesAllNodes(t *testing.T) {
 	}
 }
 
-func TestIsNative(t *testing.T) {
+func TestNativeAmong(t *testing.T) {
 	for _, tc := range []struct {
 		native []string
 		exec   string
@@ -89,8 +89,8 @@ func TestIsNative(t *testing.T) {
 		{[]string{"linux/386"}, "linux/amd64", false},
 		{nil, "linux/amd64", false},
 	} {
-		if got := isNative(tc.native, tc.exec); got != tc.want {
-			t.Errorf("isNative(%v, %s) = %v", tc.native, tc.exec, got)
+		if got := NativeAmong(tc.native, tc.exec); got != tc.want {
+			t.Errorf("NativeAmong(%v, %s) = %v", tc.native, tc.exec, got)
 		}
 	}
 }

@@ -21,7 +21,7 @@ func NormalizeName(s string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return platforms.Format(platforms.Normalize(p)), nil
+	return FormatOCI(p), nil
 }
 
 // FormatOCI is the normalised "os/arch[/variant]" name of an OCI platform

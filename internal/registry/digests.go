@@ -75,11 +75,12 @@ func LayoutTarPlatforms(file, digest string) ([]PlatformDigest, error) {
 	}
 }
 
-// platformDigests lists the platform entries of an index manifest.
+// platformDigests lists the platform entries of an index manifest,
+// skipping attestations by the one rule (Attestation).
 func platformDigests(m *v1.IndexManifest) []PlatformDigest {
 	var out []PlatformDigest
 	for _, d := range m.Manifests {
-		if d.Platform == nil || d.Platform.OS == "unknown" {
+		if _, att := Attestation(d); d.Platform == nil || att {
 			continue
 		}
 		p := d.Platform.OS + "/" + d.Platform.Architecture

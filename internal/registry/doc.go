@@ -13,8 +13,10 @@
 //     Options.Insecure, retries on 408/429/5xx, bounded dial and response
 //     timeouts, and digest verification of everything fetched by digest;
 //   - classifying failures into *Error values whose message says what to do
-//     (log in, check the address, pass --insecure-registry, …) without ever
-//     printing credentials;
+//     (check the address, re-push, …) without ever printing credentials;
+//     a fix that is the caller's flag or command (log in, list the registry
+//     as insecure) is left to the caller, told by typed fields (Kind, Host,
+//     TLS, MissingLayout);
 //   - checking credentials against a registry (Login) under the same
 //     transport policy, for `multiarch login` to store only what works, and
 //     storing them as docker does (StoreCredentials: the credential helper

@@ -186,13 +186,13 @@ func classifyHTTP(terr *transport.Error, ref, reg string) error {
 
 // plainHTTPAnswer recognises a registry that answered HTTPS in plain HTTP
 // (net/http's ErrSchemeMismatch) and may not be reached over plain HTTP:
-// its hint is --insecure-registry, not to check that it runs. It returns
-// nil for anything else, for an error already classified so, and when
-// plain HTTP was allowed and answered (go-containerregistry tries it
-// alongside HTTPS; that answer then tells more). When plain HTTP was tried
-// and the guard refused it, the scheme mismatch still wins: it knows that
-// the registry serves plain HTTP, the guard's refusal only that HTTPS
-// failed.
+// the fix is to list it as insecure (the caller's to word, from Host), not
+// to check that it runs. It returns nil for anything else, for an error
+// already classified so, and when plain HTTP was allowed and answered
+// (go-containerregistry tries it alongside HTTPS; that answer then tells
+// more). When plain HTTP was tried and the guard refused it, the scheme
+// mismatch still wins: it knows that the registry serves plain HTTP, the
+// guard's refusal only that HTTPS failed.
 func plainHTTPAnswer(err error, ref, reg string) error {
 	if !errors.Is(err, http.ErrSchemeMismatch) {
 		return nil

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -37,8 +36,7 @@ func (c Credentials) authenticator() authn.Authenticator {
 // an *Error of kind ErrUnauthorized saying "wrong user or password for
 // SERVER"; no error ever contains the user's secret.
 func Login(ctx context.Context, server string, creds Credentials, opts Options) (string, error) {
-	host := strings.TrimSpace(server)
-	host = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(host, "https://"), "http://"), "/")
+	host := bareHost(server)
 	var nopts []name.Option
 	if plainHTTPAllowed(host, opts.Insecure) {
 		nopts = append(nopts, name.Insecure)

@@ -127,7 +127,7 @@ func formatPlatform(p *v1.Platform) string {
 	if p == nil || (p.OS == "" && p.Architecture == "") {
 		return ""
 	}
-	return platform.Format(platform.Normalize(specs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}))
+	return platform.FormatOCI(specs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant})
 }
 
 // normalise returns p with os/architecture/variant normalised by

@@ -173,8 +173,7 @@ func listed(hostport string, insecure []string) bool {
 	hostport = strings.ToLower(hostport)
 	host := hostOnly(hostport)
 	for _, s := range insecure {
-		s = strings.ToLower(strings.TrimSpace(s))
-		s = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s, "http://"), "https://"), "/")
+		s = bareHost(strings.ToLower(s))
 		if s == hostport {
 			return true
 		}
@@ -186,8 +185,6 @@ func listed(hostport string, insecure []string) bool {
 	return false
 }
 
-// isLoopback reports whether a registry host[:port] is on this machine:
-// localhost, 127.0.0.0/8 or ::1.
 // IsLoopback reports whether the registry hostport (HOST[:PORT]) is on
 // loopback: localhost, 127.0.0.0/8 or ::1. Such registries may always be
 // reached over plain HTTP.
@@ -198,6 +195,13 @@ func IsLoopback(hostport string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// bareHost is a registry as the user may write it (with an http:// or
+// https:// scheme, a trailing slash, spaces) as HOST[:PORT].
+func bareHost(s string) string {
+	s = strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "https://"), "http://")
+	return strings.TrimSuffix(s, "/")
 }
 
 // hostOnly strips the port and IPv6 brackets from host[:port].
