@@ -57,7 +57,7 @@ type entryResult struct {
 func (r *run) entry(ctx context.Context, j entryJob) entryResult {
 	res := entryResult{entry: Entry{Digest: j.digest, Index: j.index}}
 	if j.claimed != nil {
-		res.entry.Platform = platform.Format(platform.Normalize(*j.claimed))
+		res.entry.Platform = platform.FormatOCI(*j.claimed)
 	}
 	err := r.verifyEntry(ctx, j, &res)
 	if err != nil {
