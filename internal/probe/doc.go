@@ -18,6 +18,13 @@
 // per target that block in pause(2) until killed. Test containers run one
 // as PID 1, natively on the builder's node, whatever the image holds.
 //
+// The argv[0] probes (RunArgv0, testdata/argv0/) print the argv[0] they were
+// started with: run through a handler with an argv[0] that differs from
+// their path, they show whether the kernel passed it on (flag P) and the
+// emulator honoured it, which busybox-style multi-call binaries need. A
+// tagged copy (TaggedMagic) is matched only by a temporary entry, so a
+// candidate emulator can be tried before it is registered for real.
+//
 // Failures are *Error values whose Kind says what is wrong with the host
 // (no handler, handler without F, crash, hang, wrong emulator) and whose
 // Hint says what to run or change, worded without multiarch's commands (the

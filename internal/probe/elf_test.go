@@ -29,6 +29,9 @@ func TestEveryTargetHasAProbe(t *testing.T) {
 		if _, ok := probes[p.QEMUArch]; !ok {
 			t.Errorf("no probe code for QEMU target %s (%s)", p.QEMUArch, p)
 		}
+		if _, ok := argv0s[p.QEMUArch]; !ok {
+			t.Errorf("no argv[0] probe code for QEMU target %s (%s)", p.QEMUArch, p)
+		}
 	}
 	for arch := range probes {
 		if !want[arch] {

@@ -19,6 +19,7 @@ package main
 import (
 	"bytes"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"go/format"
 	"log"
@@ -64,19 +65,21 @@ func main() {
 	}
 	defer os.RemoveAll(tmp)
 
-	var results, holders []result
+	var results, holders, argv0s []result
 	for _, t := range targets {
-		var r result
-		var err error
+		var r, a result
+		var err, aerr error
 		if t.prefix == "" {
-			r, err = goLoong64(tmp)
+			r, err = goLoong64(tmp, "testdata")
+			a, aerr = goLoong64(tmp, filepath.Join("testdata", "argv0"))
 		} else {
 			r, err = gas(tmp, t, "testdata")
+			a, aerr = gas(tmp, t, filepath.Join("testdata", "argv0"))
 		}
-		if err != nil {
+		if err = errors.Join(err, aerr); err != nil {
 			log.Fatalf("%s: %v", t.qemu, err)
 		}
-		results = append(results, r)
+		results, argv0s = append(results, r), append(argv0s, a)
 		if t.prefix == "" {
 			continue // no holder for loongarch64: the image's sleep holds
 		}
@@ -95,6 +98,9 @@ func main() {
 	b.WriteString("\n// holders holds each holder's machine code and ELF e_flags, keyed by\n")
 	b.WriteString("// QEMU target (testdata/holder/).\n")
 	writeMap(&b, "holders", holders)
+	b.WriteString("\n// argv0s holds each argv[0] probe's machine code and ELF e_flags, keyed\n")
+	b.WriteString("// by QEMU target (testdata/argv0/).\n")
+	writeMap(&b, "argv0s", argv0s)
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		log.Fatalf("format: %v\n%s", err, b.Bytes())
@@ -150,15 +156,16 @@ func gas(tmp string, t target, dir string) (result, error) {
 	}, nil
 }
 
-// goLoong64 builds testdata/loongarch64.s as the body of a tiny GOARCH=loong64
+// goLoong64 builds dir/loongarch64.s as the body of a tiny GOARCH=loong64
 // program and takes the bytes of its probe function; e_flags are what the Go
 // linker writes (LP64D, object ABI v1), as for any Go-built loong64 binary.
-func goLoong64(tmp string) (result, error) {
-	dir := filepath.Join(tmp, "loong64")
+func goLoong64(tmp, srcDir string) (result, error) {
+	dir := filepath.Join(tmp, strings.ReplaceAll(srcDir, "/", "-")+"-loong64")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return result{}, err
 	}
-	src, err := os.ReadFile(filepath.Join("testdata", "loongarch64.s"))
+	srcPath := filepath.Join(srcDir, "loongarch64.s")
+	src, err := os.ReadFile(srcPath)
 	if err != nil {
 		return result{}, err
 	}
@@ -197,7 +204,7 @@ func goLoong64(tmp string) (result, error) {
 		lines = append(lines, fmt.Sprintf("%-21s  %s", f[2], strings.Join(f[3:], " ")))
 	}
 	return result{
-		qemu: "loongarch64", source: "testdata/loongarch64.s, Go assembler (GOARCH=loong64)",
+		qemu: "loongarch64", source: srcPath + ", Go assembler (GOARCH=loong64)",
 		flags: flags, code: code, listing: strings.Join(lines, "\n"),
 	}, nil
 }

@@ -69,15 +69,10 @@ func Run(ctx context.Context, p platform.Platform, opts Options) (Result, error)
 // run is Run with the executable injectable (nil: Binary(p)), so tests can
 // probe deliberately broken code through the same path.
 func run(ctx context.Context, p platform.Platform, bin []byte, opts Options) (Result, error) {
-	native := slices.Contains(platform.NativeArches(), p.QEMUArch)
-	a := attempt{res: Result{Platform: p, Native: native}, timeout: opts.Timeout}
-	if !native {
+	a := newAttempt(p, opts)
+	if !a.res.Native {
 		a.res.CPU = opts.CPU
 	}
-	if a.timeout <= 0 {
-		a.timeout = DefaultTimeout
-	}
-
 	if bin == nil {
 		b, err := Binary(p)
 		if err != nil {
@@ -85,43 +80,13 @@ func run(ctx context.Context, p platform.Platform, bin []byte, opts Options) (Re
 		}
 		bin = b
 	}
-	dir, err := os.MkdirTemp(opts.Dir, "multiarch-probe-")
-	if err != nil {
-		return a.res, a.fail(Setup, err, fmt.Sprintf("create the probe's root directory: %v", err),
-			"set TMPDIR to a writable directory")
-	}
-	defer os.RemoveAll(dir)
-	if err := writeExecutable(filepath.Join(dir, "probe"), bin); err != nil {
-		return a.res, a.fail(Setup, err, fmt.Sprintf("write the probe: %v", err), "set TMPDIR to a writable directory")
-	}
-
-	runCtx, cancel := context.WithTimeout(ctx, a.timeout)
-	defer cancel()
-	var stdout, stderr capped
-	cmd := exec.CommandContext(runCtx, "/probe") // a path: no PATH lookup, resolved inside the chroot
-	cmd.Dir = "/"                                // chdir happens after chroot
-	cmd.Env = []string{}                         // not nil: nil would inherit ours
+	var env []string
 	if a.res.CPU != "" {
-		cmd.Env = append(cmd.Env, "QEMU_CPU="+a.res.CPU)
+		env = append(env, "QEMU_CPU="+a.res.CPU)
 	}
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.SysProcAttr = sysProcAttr(dir)
-	cmd.WaitDelay = time.Second
-
-	if err := cmd.Start(); err != nil {
-		if runCtx.Err() != nil {
-			return a.res, a.ctxError(ctx)
-		}
-		return a.res, a.startError(err)
-	}
-	werr := cmd.Wait()
-	a.res.Machine = machine(stdout.Bytes())
-	a.stderr = strings.TrimSpace(stderr.String())
-	switch {
-	case runCtx.Err() != nil:
-		return a.res, a.ctxError(ctx)
-	case werr != nil:
-		return a.res, a.waitError(werr)
+	err := a.exec(ctx, bin, "/probe", env, opts.Dir, func(out []byte) { a.res.Machine = machine(out) })
+	if err != nil {
+		return a.res, err
 	}
 	if want, ok := fits(p, a.res.CPU, a.res.Machine); !ok {
 		// Which handler to replace is the caller's to say (Kind, Platform).
@@ -129,6 +94,58 @@ func run(ctx context.Context, p platform.Platform, bin []byte, opts Options) (Re
 	}
 	a.res.OK = true
 	return a.res, nil
+}
+
+func newAttempt(p platform.Platform, opts Options) *attempt {
+	native := slices.Contains(platform.NativeArches(), p.QEMUArch)
+	a := &attempt{res: Result{Platform: p, Native: native}, timeout: opts.Timeout}
+	if a.timeout <= 0 {
+		a.timeout = DefaultTimeout
+	}
+	return a
+}
+
+// exec runs bin as /probe in a fresh chroot under dir (os.TempDir() when
+// empty), started with argv0 as its argv[0] and env as its whole
+// environment, hands its stdout to got, and classifies a failure.
+func (a *attempt) exec(ctx context.Context, bin []byte, argv0 string, env []string, dir string, got func([]byte)) error {
+	root, err := os.MkdirTemp(dir, "multiarch-probe-")
+	if err != nil {
+		return a.fail(Setup, err, fmt.Sprintf("create the probe's root directory: %v", err),
+			"set TMPDIR to a writable directory")
+	}
+	defer os.RemoveAll(root)
+	if err := writeExecutable(filepath.Join(root, "probe"), bin); err != nil {
+		return a.fail(Setup, err, fmt.Sprintf("write the probe: %v", err), "set TMPDIR to a writable directory")
+	}
+
+	runCtx, cancel := context.WithTimeout(ctx, a.timeout)
+	defer cancel()
+	var stdout, stderr capped
+	cmd := exec.CommandContext(runCtx, "/probe") // a path: no PATH lookup, resolved inside the chroot
+	cmd.Args[0] = argv0
+	cmd.Dir = "/"                        // chdir happens after chroot
+	cmd.Env = append([]string{}, env...) // not nil: nil would inherit ours
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.SysProcAttr = sysProcAttr(root)
+	cmd.WaitDelay = time.Second
+
+	if err := cmd.Start(); err != nil {
+		if runCtx.Err() != nil {
+			return a.ctxError(ctx)
+		}
+		return a.startError(err)
+	}
+	werr := cmd.Wait()
+	got(stdout.Bytes())
+	a.stderr = strings.TrimSpace(stderr.String())
+	switch {
+	case runCtx.Err() != nil:
+		return a.ctxError(ctx)
+	case werr != nil:
+		return a.waitError(werr)
+	}
+	return nil
 }
 
 // attempt is one probe run's state, for building its error.
