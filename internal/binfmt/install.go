@@ -18,8 +18,13 @@ type InstallOptions struct {
 	// All adds every foreign platform of the table (platform.Foreign);
 	// those whose emulator is missing are skipped, not errors.
 	All bool
-	// Flags of the new entries; 0 means DefaultFlags (CF).
+	// Flags of the new entries; 0 means DefaultFlags (CF), plus P for each
+	// emulator Argv0 shows keeps argv[0] (a warning on the change when it
+	// does not).
 	Flags Flags
+	// Argv0 tries an emulator with the P flag when Flags is 0; nil: no
+	// trial, no P. It may register temporary entries (see Trial).
+	Argv0 Argv0Func
 	// QEMUDir holds the qemu-<arch>-static binaries; "" searches PATH.
 	QEMUDir string
 	// Persist also writes <PersistDir>/<name>.conf for each entry.
@@ -34,12 +39,14 @@ func (m *Manager) Install(ctx context.Context, opts InstallOptions) (*Plan, erro
 	return m.planAndApply(ctx, func() (*Plan, error) { return m.PlanInstall(ctx, opts) })
 }
 
-// PlanInstall decides, without writing, what Install would do. Every
-// problem (native architecture, missing emulator, conflicting entry) is
-// found here, for all platforms at once, so nothing is written when any
-// of them fails.
+// PlanInstall decides what Install would do, writing nothing but the
+// temporary entries of opts.Argv0's trials. Every problem (native
+// architecture, missing emulator, conflicting entry) is found here, for
+// all platforms at once, so nothing is written when any of them fails.
 func (m *Manager) PlanInstall(ctx context.Context, opts InstallOptions) (*Plan, error) {
-	if opts.Flags == 0 {
+	if opts.Flags != 0 {
+		opts.Argv0 = nil // the caller chose the flags
+	} else {
 		opts.Flags = DefaultFlags
 	}
 	targets, err := installTargets(opts)
@@ -53,7 +60,7 @@ func (m *Manager) PlanInstall(ctx context.Context, opts InstallOptions) (*Plan, 
 	plan := &Plan{}
 	var errs []error
 	for _, p := range targets {
-		c, err := m.planInstallOne(p, existing, opts)
+		c, err := m.planInstallOne(ctx, p, existing, opts)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -99,7 +106,7 @@ func nativeError(p platform.Platform) error {
 		ErrNativeArch, p, p.QEMUArch, platform.Host())
 }
 
-func (m *Manager) planInstallOne(p platform.Platform, existing map[string]Entry, opts InstallOptions) (Change, error) {
+func (m *Manager) planInstallOne(ctx context.Context, p platform.Platform, existing map[string]Entry, opts InstallOptions) (Change, error) {
 	c := Change{Name: p.BinfmtName(), Platform: p}
 	interp, err := FindEmulator(p, opts.QEMUDir)
 	if err != nil {
@@ -110,6 +117,7 @@ func (m *Manager) planInstallOne(p platform.Platform, existing map[string]Entry,
 		return c, err
 	}
 	reg := Registration{Name: c.Name, Magic: p.Magic, Mask: p.Mask, Interpreter: interp, Flags: opts.Flags}
+	reg.Flags, c.Warning = argv0Flags(ctx, opts.Argv0, reg, p)
 	if c.Line, err = reg.Line(); err != nil {
 		return c, err
 	}

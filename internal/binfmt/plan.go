@@ -35,6 +35,9 @@ type Change struct {
 	// Old is the entry as found (replace, remove, unchanged, enable).
 	Old    *Entry
 	Reason string
+	// Warning says what the new entry will not do that programs may need
+	// (flag P left out: multi-call binaries break); "" for none.
+	Warning string
 	// Persist is the .conf file to write Line to, or for remove to delete;
 	// "" for none.
 	Persist string

@@ -13,8 +13,13 @@ import (
 
 // ReregisterOptions says which entries must have which flags.
 type ReregisterOptions struct {
-	// Flags to add; 0 means DefaultFlags (CF).
+	// Flags to add; 0 means DefaultFlags (CF), plus P for each entry whose
+	// emulator Argv0 shows keeps argv[0] (a warning on the change when it
+	// does not).
 	Flags Flags
+	// Argv0 tries an entry's emulator with the P flag when Flags is 0;
+	// nil: no trial, no P. It may register temporary entries (see Trial).
+	Argv0 Argv0Func
 	// Platforms limits the run to the entries serving them; empty means
 	// every qemu-* entry.
 	Platforms []platform.Platform
@@ -30,9 +35,12 @@ func (m *Manager) Reregister(ctx context.Context, opts ReregisterOptions) (*Plan
 // magic, mask, offset and interpreter and the union of its flags and
 // opts.Flags — what the classic reregister script did through
 // update-binfmts, for entries registered without F or C. A disabled entry
-// stays disabled.
+// stays disabled. P is added only where a trial shows it is safe: an
+// emulator that does not honour it would shift every argument.
 func (m *Manager) PlanReregister(ctx context.Context, opts ReregisterOptions) (*Plan, error) {
-	if opts.Flags == 0 {
+	if opts.Flags != 0 {
+		opts.Argv0 = nil // the caller chose the flags
+	} else {
 		opts.Flags = DefaultFlags
 	}
 	entries, err := m.List(ctx)
@@ -45,7 +53,7 @@ func (m *Manager) PlanReregister(ctx context.Context, opts ReregisterOptions) (*
 		if !wanted(e, opts.Platforms) {
 			continue
 		}
-		c, err := planReregisterOne(e, opts.Flags)
+		c, err := planReregisterOne(ctx, e, opts)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -71,11 +79,16 @@ func wanted(e Entry, only []platform.Platform) bool {
 	})
 }
 
-func planReregisterOne(e Entry, add Flags) (Change, error) {
+func planReregisterOne(ctx context.Context, e Entry, opts ReregisterOptions) (Change, error) {
 	c := Change{Name: e.Name, Old: &e, disabled: !e.Enabled}
 	c.Platform, _ = e.Platform()
 	reg := e.Registration()
-	reg.Flags = e.Flags | add
+	reg.Flags = e.Flags | opts.Flags
+	add := opts.Flags
+	if c.Platform.Arch != "" && statOK(reg.Interpreter) { // a missing interpreter fails below
+		reg.Flags, c.Warning = argv0Flags(ctx, opts.Argv0, reg, c.Platform)
+		add |= reg.Flags & FlagPreserveArgv0
+	}
 	var err error
 	if c.Line, err = reg.Line(); err != nil {
 		return c, err
@@ -87,10 +100,15 @@ func planReregisterOne(e Entry, add Flags) (Change, error) {
 	}
 	if reg.Flags&FlagFixBinary != 0 {
 		// The kernel opens the interpreter at registration with F.
-		if _, err := os.Stat(reg.Interpreter); err != nil {
+		if !statOK(reg.Interpreter) {
 			return c, &EmulatorError{Platform: c.Platform, Path: reg.Interpreter, Entry: e.Name}
 		}
 	}
 	c.Action, c.Reason = ActionReplace, fmt.Sprintf("flags %q -> %q", e.Flags, reg.Flags.Effective())
 	return c, nil
+}
+
+func statOK(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
