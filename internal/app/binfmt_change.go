@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/multiarch-dev/multiarch/internal/binfmt"
+	"github.com/multiarch-dev/multiarch/internal/doctor"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
@@ -27,7 +28,9 @@ type BinfmtInstallOptions struct {
 	// within an element, or "all": every foreign platform whose emulator
 	// is found. At least one.
 	Targets []string
-	// Flags the entries get, a subset of POCF. "": CF.
+	// Flags the entries get, a subset of POCF. "": CF, plus P for each
+	// emulator a trial shows keeps argv[0] (see argv0Trial); a change
+	// without P carries a warning saying what breaks.
 	Flags string
 	// QEMUDir holds the qemu-<arch>-static binaries. "": search PATH.
 	QEMUDir string
@@ -52,6 +55,7 @@ func BinfmtInstall(ctx context.Context, o BinfmtInstallOptions) (*BinfmtChangeRe
 		return nil, err
 	}
 	return planAndApply(ctx, o.BinfmtOptions, o.DryRun, func(m *binfmt.Manager) (*binfmt.Plan, error) {
+		opts.Argv0 = argv0Trial(o.BinfmtOptions, o.DryRun, m)
 		return m.PlanInstall(ctx, opts)
 	})
 }
@@ -115,7 +119,8 @@ type BinfmtReregisterOptions struct {
 	// Platforms limit the entries to those serving them (comma or space
 	// separated within an element). Empty: every qemu-* entry.
 	Platforms []string
-	// Flags every entry must have, a subset of POCF. "": CF.
+	// Flags every entry must have, a subset of POCF. "": CF, plus P where
+	// a trial shows the entry's emulator keeps argv[0].
 	Flags string
 	// DryRun plans and writes nothing, mounting binfmt_misc included.
 	DryRun bool
@@ -135,8 +140,26 @@ func BinfmtReregister(ctx context.Context, o BinfmtReregisterOptions) (*BinfmtCh
 		}
 	}
 	return planAndApply(ctx, o.BinfmtOptions, o.DryRun, func(m *binfmt.Manager) (*binfmt.Plan, error) {
+		opts.Argv0 = argv0Trial(o.BinfmtOptions, o.DryRun, m)
 		return m.PlanReregister(ctx, opts)
 	})
+}
+
+// errDryRunTrial is why a dry run plans no P: the trial writes.
+var errDryRunTrial = errors.New("not tried in a dry run (the trial registers a temporary binfmt_misc entry)")
+
+// argv0Trial is the trial that decides P when no flags are given: on the
+// running kernel's binfmt_misc, doctor.Argv0Trial (a temporary entry runs
+// the argv[0] probe); in a dry run, none (P is left out, saying why);
+// for another directory, whose entries no kernel runs, none at all.
+func argv0Trial(o BinfmtOptions, dryRun bool, m *binfmt.Manager) binfmt.Argv0Func {
+	switch {
+	case !o.kernel():
+		return nil
+	case dryRun:
+		return func(context.Context, binfmt.Registration, platform.Platform) error { return errDryRunTrial }
+	}
+	return doctor.Argv0Trial(m)
 }
 
 // planAndApply mounts binfmt_misc before planning a real run, so the plan

@@ -16,6 +16,8 @@ type DoctorOptions struct {
 	Platforms []platform.Platform
 	// Fix applies the safe fixes, then checks again.
 	Fix bool
+	// Strict makes every warning a failure (doctor.Options.Strict).
+	Strict bool
 	// BinfmtDir is the binfmt_misc mount point (default
 	// binfmt.DefaultRoot); QEMUDir holds qemu-<arch>-static (default: PATH).
 	BinfmtDir, QEMUDir string
@@ -37,7 +39,7 @@ func Doctor(ctx context.Context, o DoctorOptions) (*doctor.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := doctor.Options{Platforms: o.Platforms, Fix: o.Fix, Logger: o.Logger, Builder: doctorBuilder(b)}
+	opts := doctor.Options{Platforms: o.Platforms, Fix: o.Fix, Strict: o.Strict, Logger: o.Logger, Builder: doctorBuilder(b)}
 	d := doctor.New(doctor.Config{BinfmtDir: o.BinfmtDir, QEMUDir: o.QEMUDir, Logger: o.Logger})
 	return d.Run(ctx, opts)
 }

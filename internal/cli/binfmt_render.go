@@ -13,12 +13,21 @@ import (
 )
 
 // printBinfmtChanges prints what an install, uninstall or reregister did,
-// or for a dry run the register lines it would write.
-func printBinfmtChanges(out io.Writer, rep *app.BinfmtChangeReport) error {
+// or for a dry run the register lines it would write, then the changes'
+// warnings to errOut.
+func printBinfmtChanges(out, errOut io.Writer, rep *app.BinfmtChangeReport) error {
+	var err error
 	if rep.DryRun {
-		return printDryRun(out, rep.Plan, rep.Dir)
+		err = printDryRun(out, rep.Plan, rep.Dir)
+	} else {
+		err = printChanges(out, rep.Plan)
 	}
-	return printChanges(out, rep.Plan)
+	for _, c := range rep.Plan.Changes {
+		if c.Warning != "" && err == nil {
+			_, err = fmt.Fprintf(errOut, "warning: %s: %s\n", c.Name, c.Warning)
+		}
+	}
+	return err
 }
 
 // printDryRun prints each register line as is and everything else as a

@@ -27,7 +27,7 @@ func ciSinks(cmd *cobra.Command, out io.Writer) app.CISinks {
 		Progress:   errw,
 		OnStep:     func(st pipeline.Step) { fmt.Fprintf(errw, "ci: %s: %s\n", st.Name, st.Status) },
 		OnEmbedded: embeddedNotice(errw),
-		Binfmt:     func(rep *app.BinfmtChangeReport) error { return printBinfmtChanges(out, rep) },
+		Binfmt:     func(rep *app.BinfmtChangeReport) error { return printBinfmtChanges(out, errw, rep) },
 		DoctorFailures: func(rep *doctor.Report) error {
 			printDoctorFailures(out, rep)
 			return nil

@@ -19,6 +19,7 @@ type doctorOptions struct {
 	platforms string
 	json      bool
 	fix       bool
+	strict    bool
 	binfmtDir string
 	qemuDir   string
 	builder   string
@@ -32,7 +33,9 @@ func newDoctorCmd() *cobra.Command {
 		Long: `Checks the kernel, binfmt_misc, and for each platform its QEMU handler (registered,
 enabled, F and C flags, static interpreter, QEMU version) and a functional probe: a tiny
 static binary of that architecture run chrooted into an empty directory, as a container
-would run it. Then the builder that build and test would use: the embedded builder
+would run it; then an argv[0] probe, started with an argv[0] other than its path: when
+the program does not see it (no P flag), busybox-style multi-call binaries break (a
+warning; --strict makes every warning a failure). Then the builder that build and test would use: the embedded builder
 (buildkitd and runc found, running or startable), $BUILDKIT_HOST, or --builder NAME (every
 node answers, and which node runs each platform, natively or under QEMU). Platforms that
 run natively or on remote nodes need no emulation on this host, and are not checked here.
@@ -49,6 +52,7 @@ Exits 1 when any check fails.`,
 	f.StringVar(&o.platforms, "platform", "", "platforms to check, comma or space separated (default: every foreign platform with an emulator or a handler)")
 	f.BoolVar(&o.json, "json", false, `print {"ok","checks":[{"id","kind","platform","node","status","message","fix"}]}`)
 	f.BoolVar(&o.fix, "fix", false, "apply the safe fixes (mount, install, re-register, enable), then check again")
+	f.BoolVar(&o.strict, "strict", false, "a warning fails too (argv[0] lost, no C flag, strict CPU model missing)")
 	f.StringVar(&o.binfmtDir, "binfmt-dir", binfmt.DefaultRoot, "binfmt_misc mount point")
 	f.StringVar(&o.qemuDir, "qemu-dir", "", "directory holding qemu-<arch>-static (default: PATH)")
 	f.StringVar(&o.builder, "builder", "", "check the named builder `NAME` (see multiarch builder ls) instead of $BUILDKIT_HOST or the embedded builder")
@@ -61,7 +65,7 @@ func runDoctor(cmd *cobra.Command, o doctorOptions) error {
 	if err != nil {
 		return err
 	}
-	opts := app.DoctorOptions{Fix: o.fix, BinfmtDir: o.binfmtDir, QEMUDir: o.qemuDir, Platforms: ps, Env: appEnv(), Builder: o.builder, Logger: logger(cmd)}
+	opts := app.DoctorOptions{Fix: o.fix, Strict: o.strict, BinfmtDir: o.binfmtDir, QEMUDir: o.qemuDir, Platforms: ps, Env: appEnv(), Builder: o.builder, Logger: logger(cmd)}
 	rep, err := app.Doctor(cmd.Context(), opts)
 	if rep != nil {
 		if perr := printDoctor(cmd.OutOrStdout(), rep, o.json); perr != nil {

@@ -41,6 +41,8 @@ func fixText(c doctor.Check) string {
 		return aptInstall + " && sudo multiarch binfmt install --force " + r.Platform
 	case doctor.RemedyReregisterCF:
 		return "sudo multiarch binfmt reregister --flags CF"
+	case doctor.RemedyReregisterArgv0:
+		return "sudo multiarch binfmt reregister " + r.Platform + " (adds P where the emulator honours it; else install QEMU 6 or newer and run it again)"
 	case doctor.RemedyBinfmtLs:
 		return "check which handler matches " + r.Arch + " binaries: multiarch binfmt ls"
 	}

@@ -25,6 +25,7 @@ func TestFixText(t *testing.T) {
 		{&doctor.Remedy{Action: doctor.RemedyInstallForce, Platform: "linux/arm64"}, "", "sudo multiarch binfmt install --force linux/arm64"},
 		{&doctor.Remedy{Action: doctor.RemedyAptInstallForce, Platform: "linux/arm64"}, "", "sudo apt-get install qemu-user-static && sudo multiarch binfmt install --force linux/arm64"},
 		{&doctor.Remedy{Action: doctor.RemedyReregisterCF}, "", "sudo multiarch binfmt reregister --flags CF"},
+		{&doctor.Remedy{Action: doctor.RemedyReregisterArgv0, Platform: "linux/s390x"}, "", "sudo multiarch binfmt reregister linux/s390x (adds P where the emulator honours it; else install QEMU 6 or newer and run it again)"},
 		{&doctor.Remedy{Action: doctor.RemedyBinfmtLs, Arch: "aarch64"}, "", "check which handler matches aarch64 binaries: multiarch binfmt ls"},
 		{&doctor.Remedy{Action: doctor.RemedyRunAsRoot}, "", "run build, test and ci with sudo, or point BUILDKIT_HOST at a running buildkitd"},
 		{&doctor.Remedy{Action: doctor.RemedyRestartEmbedded}, "", "sudo multiarch builder down && sudo multiarch builder up"},

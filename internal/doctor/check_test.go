@@ -50,6 +50,7 @@ func TestCheckIDs(t *testing.T) {
 func TestFixByKind(t *testing.T) {
 	h := healthy()
 	h.mounted = false
+	h.handlers["aarch64"].Flags = "P" // what the flag-F check below says
 	f := &fakeFixer{h: h}
 	rep := &Report{Checks: []Check{
 		{ID: "renamed", Kind: KindFlagF, Platform: "linux/arm64", Status: status.Fail},

@@ -23,6 +23,10 @@ type Options struct {
 	// Parallel bounds concurrent platform probes; default 4.
 	Parallel int
 	Logger   *slog.Logger
+	// Strict makes every warning a failure: a host that works only with
+	// caveats (argv[0] lost, no C flag, strict CPU models missing) is not
+	// ready.
+	Strict bool
 	// Builder, when set, adds the checks of the builder that build and
 	// test would use, and limits the host checks to the platforms this
 	// host emulates for it (none when every node is remote).
@@ -73,6 +77,13 @@ func (d *Doctor) check(ctx context.Context, opts Options) *Report {
 	}
 	for _, c := range bcs {
 		rep.add(c)
+	}
+	if opts.Strict {
+		for i, c := range rep.Checks {
+			if c.Status == status.Warn {
+				rep.Checks[i].Status = status.Fail
+			}
+		}
 	}
 	rep.finish()
 	return rep

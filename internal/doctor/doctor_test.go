@@ -25,6 +25,9 @@ type fakeHost struct {
 	// wrongEmulator makes every probe report x86_64, as a handler running
 	// the wrong emulator would.
 	wrongEmulator bool
+	// oldEmulator: the emulators do not honour P (QEMU before 6): with P
+	// the argv[0] probe sees its path, and the fixer's trial fails.
+	oldEmulator bool
 }
 
 func healthy() *fakeHost {
@@ -64,6 +67,23 @@ func (h *fakeHost) Probe(_ context.Context, p platform.Platform, cpu string) (st
 	return p.UnameEmulated[0], nil
 }
 
+func (h *fakeHost) Argv0(_ context.Context, p platform.Platform) (probe.Argv0Result, error) {
+	hd := h.handlers[p.QEMUArch]
+	if strings.Contains(hd.Flags, "P") && !h.oldEmulator {
+		return probe.Argv0Result{Platform: p, Argv0: probe.Argv0Marker, Preserved: true}, nil
+	}
+	return probe.Argv0Result{Platform: p, Argv0: "/probe"}, nil
+}
+
+// fixedFlags are the flags the real install and reregister give an entry
+// on h: P only where the emulator honours it.
+func (h *fakeHost) fixedFlags() string {
+	if h.oldEmulator {
+		return "CF"
+	}
+	return "PCF"
+}
+
 // fakeFixer changes the fake host the way the real fix would.
 type fakeFixer struct {
 	h     *fakeHost
@@ -82,12 +102,16 @@ func (f *fakeFixer) EnableBinfmt(context.Context) (string, error) {
 }
 func (f *fakeFixer) Install(_ context.Context, p platform.Platform) (string, error) {
 	f.calls = append(f.calls, "install "+p.QEMUArch)
-	f.h.handlers[p.QEMUArch] = &handler{Name: p.BinfmtName(), Enabled: true, Flags: "CF", Interpreter: "/usr/bin/" + p.EmulatorBinary(), InterpreterExists: true, Static: true}
+	f.h.handlers[p.QEMUArch] = &handler{Name: p.BinfmtName(), Enabled: true, Flags: f.h.fixedFlags(), Interpreter: "/usr/bin/" + p.EmulatorBinary(), InterpreterExists: true, Static: true}
 	return "installed " + p.BinfmtName(), nil
 }
 func (f *fakeFixer) Reregister(_ context.Context, p platform.Platform) (string, error) {
 	f.calls = append(f.calls, "reregister "+p.QEMUArch)
-	f.h.handlers[p.QEMUArch].Flags += "CF"
+	hd := f.h.handlers[p.QEMUArch]
+	if !strings.ContainsFunc(f.h.fixedFlags(), func(r rune) bool { return !strings.ContainsRune(hd.Flags, r) }) {
+		return "", nil // nothing to add: the real describe says nothing
+	}
+	hd.Flags += f.h.fixedFlags()
 	return "re-registered " + p.BinfmtName(), nil
 }
 func (f *fakeFixer) Enable(_ context.Context, p platform.Platform) (string, error) {
@@ -138,6 +162,9 @@ func TestDoctorChecks(t *testing.T) {
 		{name: "interpreter missing", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].InterpreterExists = false }, id: "linux/arm64:interpreter", status: status.Fail, remedy: Remedy{Action: RemedyAptInstallForce, Platform: "linux/arm64"}},
 		{name: "dynamic interpreter", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Static = false }, id: "linux/arm64:interpreter", status: status.Fail, remedy: Remedy{Action: RemedyAptInstallForce, Platform: "linux/arm64"}},
 		{name: "wrong emulator", platforms: "arm64", mutate: func(h *fakeHost) { h.wrongEmulator = true }, id: "linux/arm64:probe", status: status.Fail, remedy: Remedy{Action: RemedyBinfmtLs, Arch: "aarch64"}},
+		{name: "no P warns naming busybox", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "OCF" }, wantOK: true, id: "linux/arm64:argv0", status: status.Warn, remedy: Remedy{Action: RemedyReregisterArgv0, Platform: "linux/arm64"}},
+		{name: "P not honoured shifts arguments", platforms: "arm64", mutate: func(h *fakeHost) { h.oldEmulator = true }, id: "linux/arm64:argv0", status: status.Fail, remedy: Remedy{Action: RemedyInstallForce, Platform: "linux/arm64"}},
+		{name: "argv0 kept", platforms: "s390x", wantOK: true, id: "linux/s390x:argv0", status: status.Pass},
 		{name: "strict cpu unknown warns", platforms: "arm/v6", mutate: func(h *fakeHost) { h.badCPU = true }, wantOK: true, id: "linux/arm/v6:strict-cpu", status: status.Warn},
 	}
 	for _, tt := range tests {
@@ -178,6 +205,7 @@ func TestDoctorFix(t *testing.T) {
 		{name: "mount then install", platforms: "arm64", mutate: func(h *fakeHost) { h.mounted = false; delete(h.handlers, "aarch64") }, calls: "mount,install aarch64"},
 		{name: "reregister once per handler", platforms: "arm/v5,arm/v6,arm/v7", mutate: func(h *fakeHost) { h.handlers["arm"].Flags = "P" }, calls: "reregister arm"},
 		{name: "missing C only", platforms: "s390x", mutate: func(h *fakeHost) { h.handlers["s390x"].Flags = "F" }, calls: "reregister s390x"},
+		{name: "add P", platforms: "arm64,s390x", mutate: func(h *fakeHost) { h.handlers["aarch64"].Flags = "OCF" }, calls: "reregister aarch64"},
 		{name: "enable entry", platforms: "arm64", mutate: func(h *fakeHost) { h.handlers["aarch64"].Enabled = false }, calls: "enable aarch64"},
 		{name: "nothing to do", platforms: "arm64", calls: ""},
 	}
@@ -318,5 +346,57 @@ func TestDoctorNativeOnlyNeedsNoBinfmt(t *testing.T) {
 	}
 	if !rep.OK || find(rep, "binfmt_misc") != nil || find(rep, host.String()+":native") == nil {
 		t.Errorf("native %s without binfmt_misc: OK %v, checks %+v", host, rep.OK, rep.Checks)
+	}
+}
+
+func TestDoctorArgv0Message(t *testing.T) {
+	h := healthy()
+	h.handlers["s390x"].Flags = "OCF"
+	rep, err := (&Doctor{host: h}).Run(context.Background(), Options{Platforms: testenv.Platforms(t, "s390x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := find(rep, "linux/s390x:argv0")
+	for _, want := range []string{"lacks the P (preserve-argv0) flag", `"/probe"`, "busybox-style multi-call binaries", "sh -c 'cat FILE'"} {
+		if c == nil || !strings.Contains(c.Message, want) {
+			t.Errorf("argv0 check %+v: message lacks %q", c, want)
+		}
+	}
+}
+
+// TestDoctorStrict: under Strict a warning (here argv[0] lost) fails the
+// host; without it the host is ready with the warning.
+func TestDoctorStrict(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		h := healthy()
+		h.handlers["aarch64"].Flags = "OCF"
+		rep, err := (&Doctor{host: h}).Run(context.Background(), Options{Platforms: testenv.Platforms(t, "arm64"), Strict: strict})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := status.Warn
+		if strict {
+			want = status.Fail
+		}
+		if c := find(rep, "linux/arm64:argv0"); c == nil || c.Status != want || rep.OK == strict {
+			t.Errorf("strict %v: check %+v, OK %v; want %s", strict, c, rep.OK, want)
+		}
+	}
+}
+
+// TestDoctorFixOldEmulatorKeepsWarning: when the trial shows the emulator
+// does not honour P, reregister adds nothing, the warning stays, and the
+// fix is not retried.
+func TestDoctorFixOldEmulatorKeepsWarning(t *testing.T) {
+	h := healthy()
+	h.oldEmulator = true
+	h.handlers["aarch64"].Flags = "OCF"
+	f := &fakeFixer{h: h}
+	rep, err := (&Doctor{host: h, fixer: f}).Run(context.Background(), Options{Platforms: testenv.Platforms(t, "arm64"), Fix: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := find(rep, "linux/arm64:argv0"); c == nil || c.Status != status.Warn || strings.Join(f.calls, ",") != "reregister aarch64" {
+		t.Errorf("check %+v, calls %q; want a warning and one reregister", c, f.calls)
 	}
 }

@@ -66,11 +66,11 @@ func (d *Doctor) fixCheck(ctx context.Context, c Check, apply applyFunc) {
 	if err != nil {
 		return
 	}
-	d.fixPlatform(ctx, p, c.Kind, c.Status, apply)
+	d.fixPlatform(ctx, p, c, apply)
 }
 
-func (d *Doctor) fixPlatform(ctx context.Context, p platform.Platform, kind Kind, st status.Status, apply applyFunc) {
-	key := p.QEMUArch
+func (d *Doctor) fixPlatform(ctx context.Context, p platform.Platform, c Check, apply applyFunc) {
+	key, kind := p.QEMUArch, c.Kind
 	install := func(ctx context.Context) (string, error) { return d.fixer.Install(ctx, p) }
 	switch {
 	case kind == KindHandler && d.host.Emulator(ctx, p) != "":
@@ -79,9 +79,11 @@ func (d *Doctor) fixPlatform(ctx context.Context, p platform.Platform, kind Kind
 		apply("install:"+key, install)
 	case kind == KindEnabled:
 		apply("enable:"+key, func(ctx context.Context) (string, error) { return d.fixer.Enable(ctx, p) })
-	case kind == KindFlagF || kind == KindFlagC && st == status.Warn:
+	case kind == KindFlagF || kind == KindFlagC,
+		kind == KindArgv0 && c.Remedy != nil && c.Remedy.Action == RemedyReregisterArgv0:
+		// Reregister adds C and F, and P where a trial shows it is safe.
 		apply("reregister:"+key, func(ctx context.Context) (string, error) { return d.fixer.Reregister(ctx, p) })
-	case kind == KindProbe && st == status.Fail:
+	case kind == KindProbe && c.Status == status.Fail:
 		// A probe failing with a registered, flagged, static handler has
 		// no safe automatic fix; its Fix text says what to try.
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/probe"
 )
 
 // handler is what doctor reads of one binfmt_misc entry.
@@ -41,6 +42,9 @@ type host interface {
 	// when set, is the QEMU_CPU model. It returns the machine the probe
 	// reported, if it got that far; a failure is a *probe.Error.
 	Probe(ctx context.Context, p platform.Platform, cpu string) (machine string, err error)
+	// Argv0 runs p's argv[0] probe the same way, started with an argv[0]
+	// that differs from its path.
+	Argv0(ctx context.Context, p platform.Platform) (probe.Argv0Result, error)
 }
 
 // fixer applies the safe fixes. Each returns what it did, for the report.

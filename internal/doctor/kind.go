@@ -25,6 +25,9 @@ const (
 	KindQEMUVersion Kind = "qemu-version"
 	KindProbe       Kind = "probe"
 	KindStrictCPU   Kind = "strict-cpu"
+	// KindArgv0: a program run through the handler sees the argv[0] it
+	// was started with (flag P, honoured by the emulator).
+	KindArgv0 Kind = "argv0"
 )
 
 // The builder's checks.

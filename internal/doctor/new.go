@@ -54,6 +54,11 @@ func (h *realHost) Probe(ctx context.Context, p platform.Platform, cpu string) (
 	return res.Machine, err
 }
 
+// Argv0 runs the argv[0] probe through p's handler.
+func (h *realHost) Argv0(ctx context.Context, p platform.Platform) (probe.Argv0Result, error) {
+	return probe.RunArgv0(ctx, p, probe.Argv0Options{})
+}
+
 // realFixer applies fixes through the binfmt manager.
 type realFixer struct {
 	mgr       *binfmt.Manager
@@ -76,7 +81,7 @@ func (f *realFixer) EnableBinfmt(ctx context.Context) (string, error) {
 }
 
 func (f *realFixer) Install(ctx context.Context, p platform.Platform) (string, error) {
-	plan, err := f.mgr.Install(ctx, binfmt.InstallOptions{Platforms: []platform.Platform{p}, QEMUDir: f.qemuDir, Force: true})
+	plan, err := f.mgr.Install(ctx, binfmt.InstallOptions{Platforms: []platform.Platform{p}, QEMUDir: f.qemuDir, Force: true, Argv0: Argv0Trial(f.mgr)})
 	if err != nil {
 		return "", err
 	}
@@ -84,11 +89,11 @@ func (f *realFixer) Install(ctx context.Context, p platform.Platform) (string, e
 }
 
 func (f *realFixer) Reregister(ctx context.Context, p platform.Platform) (string, error) {
-	plan, err := f.mgr.Reregister(ctx, binfmt.ReregisterOptions{Platforms: []platform.Platform{p}})
+	plan, err := f.mgr.Reregister(ctx, binfmt.ReregisterOptions{Platforms: []platform.Platform{p}, Argv0: Argv0Trial(f.mgr)})
 	if err != nil {
 		return "", err
 	}
-	return describe("re-registered with flags CF", plan), nil
+	return describe("re-registered", plan), nil
 }
 
 func (f *realFixer) Enable(ctx context.Context, p platform.Platform) (string, error) {
@@ -108,7 +113,7 @@ func describe(verb string, plan *binfmt.Plan) string {
 	for _, c := range plan.Changes {
 		switch c.Action {
 		case binfmt.ActionRegister, binfmt.ActionReplace, binfmt.ActionEnable:
-			names = append(names, c.Name)
+			names = append(names, fmt.Sprintf("%s (flags %s)", c.Name, c.New.Flags.Effective()))
 		}
 	}
 	if len(names) == 0 {

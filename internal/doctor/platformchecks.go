@@ -41,7 +41,12 @@ func platformChecks(ctx context.Context, h host, p platform.Platform) []Check {
 		return out
 	}
 	out = append(out, versionCheck(ctx, h, name, hd))
-	return append(out, probeChecks(ctx, h, p)...)
+	probes := probeChecks(ctx, h, p)
+	out = append(out, probes...)
+	if probes[0].Status == status.Pass {
+		out = append(out, argv0Check(ctx, h, p, hd))
+	}
+	return out
 }
 
 func flagChecks(name string, hd *handler) []Check {

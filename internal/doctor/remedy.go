@@ -28,6 +28,9 @@ const (
 	// RemedyReregisterCF: register the handlers again with the C and F
 	// flags.
 	RemedyReregisterCF Action = "reregister-cf"
+	// RemedyReregisterArgv0: register Platform's handler again, adding P
+	// where a trial shows its emulator honours it.
+	RemedyReregisterArgv0 Action = "reregister-argv0"
 	// RemedyBinfmtLs: see which handler matches QEMUArch binaries.
 	RemedyBinfmtLs Action = "binfmt-ls"
 	// RemedyRunAsRoot: run the embedded builder's verbs as root, or use
