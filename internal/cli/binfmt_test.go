@@ -182,6 +182,11 @@ func TestBinfmtInstallDryRunHost(t *testing.T) {
 	if out := r.stdout; !strings.Contains(out, ":/usr/bin/qemu-aarch64-static:CF\n") {
 		t.Errorf("output:\n%s", r.stdout)
 	}
+	// The argv[0] trial writes, so a dry run leaves P out and says why.
+	if !strings.Contains(r.stderr, "warning: qemu-aarch64: flag P (keep argv[0]) left out: not tried in a dry run") ||
+		!strings.Contains(r.stderr, "busybox-style multi-call binaries") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
 	after, _ := os.ReadFile("/proc/sys/fs/binfmt_misc/qemu-aarch64")
 	if !bytes.Equal(before, after) {
 		t.Errorf("dry run changed the host entry:\n%s\n->\n%s", before, after)
