@@ -22,7 +22,7 @@ func (r *ciRun) setupEmulation(ctx context.Context) (string, error) {
 		names[i] = p.String()
 	}
 	rep, err := BinfmtInstall(ctx, BinfmtInstallOptions{BinfmtOptions: BinfmtOptions{Logger: r.o.Logger},
-		Targets: names, Flags: "CF"})
+		Targets: names})
 	if err == nil {
 		err = draw(r.s.Binfmt, rep)
 	}
