@@ -62,7 +62,7 @@ func TestBuilderKilledMidBuildE2E(t *testing.T) {
 	case <-time.After(lostBound):
 		t.Fatalf("build still runs %v after its buildkitd was killed", lostBound)
 	}
-	t.Logf("build failed %v after the kill", time.Since(killed).Round(time.Millisecond))
+	t.Logf("build failed %v after the kill:\n%s", time.Since(killed).Round(time.Millisecond), r.message())
 	requireFailureSays(t, "build on a killed buildkitd", r,
 		"the builder at unix://"+sock+" stopped answering during the build",
 		fmt.Sprintf("buildkitd (pid %d) stopped", pid), "nothing exported",
@@ -85,7 +85,7 @@ func TestBuilderKilledMidBuildE2E(t *testing.T) {
 		t.Errorf("no overlay mount left under %s by the killed RUN step", state)
 	}
 
-	r = runArgs(t, "builder", "up")
+	r = runCLI(t, cliRun{args: []string{"builder", "up"}, logStdout: true})
 	if !r.ok() || !strings.Contains(r.stdout, fmt.Sprintf("cleaned %d leftover container(s)", len(ids))) ||
 		!strings.Contains(r.stdout, "from a previous daemon") || !strings.Contains(r.stdout, "builder started") {
 		t.Fatalf("up after the kill: %v\n%s", r.err, r.stdout)
@@ -138,6 +138,7 @@ func TestBuilderStoppedE2E(t *testing.T) {
 			t.Errorf("%s took %v on a stopped buildkitd, bound %v", args[1], d, hungBound)
 		}
 		requireFailureSays(t, strings.Join(args[:2], " "), r, wants...)
+		t.Logf("%s", r.stderr)
 	}
 
 	start := time.Now()
