@@ -23,7 +23,7 @@ const StopGrace = 10 * time.Second
 // and does not answer: a *HungError, at once when the process is
 // stopped, else after the probe's deadline.
 func (e *Builder) Status(ctx context.Context) (*builder.NodeStatus, error) {
-	pid := e.daemonPID()
+	pid := e.PID()
 	if pid > 0 && isStopped(pid) {
 		return nil, e.hung(pid)
 	}
@@ -41,12 +41,9 @@ func (e *Builder) Status(ctx context.Context) (*builder.NodeStatus, error) {
 	return st, nil
 }
 
-// PID is the pid of our buildkitd, 0 when none runs.
-func (e *Builder) PID() int { return e.daemonPID() }
-
-// daemonPID is the pid of our buildkitd, 0 when none runs: the one in the
-// pid file, else one found by its config (the pid file was lost).
-func (e *Builder) daemonPID() int {
+// PID is the pid of our buildkitd, 0 when none runs: the one in the pid
+// file, else one found by its config (the pid file was lost).
+func (e *Builder) PID() int {
 	if pid, err := readPID(e.pidFile()); err == nil && pid > 0 && ownsProcess(pid, e.configFile()) {
 		return pid
 	}
@@ -72,7 +69,7 @@ func (e *Builder) Up(ctx context.Context) (st *builder.NodeStatus, started bool,
 	}
 	defer unlock()
 
-	pid := e.daemonPID()
+	pid := e.PID()
 	ours := pid > 0
 	if ours && isStopped(pid) {
 		return nil, false, e.hung(pid)
@@ -215,7 +212,7 @@ func (e *Builder) Down(ctx context.Context) (stopped bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	if pid := e.daemonPID(); pid > 0 {
+	if pid := e.PID(); pid > 0 {
 		e.log.Info("stopping buildkitd", "pid", pid)
 		if err := stopProcess(ctx, pid, e.configFile(), StopGrace); err != nil {
 			return false, err
