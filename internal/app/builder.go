@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -65,6 +66,8 @@ type ResolvedBuilder struct {
 	Nodes []builder.Node
 	// Embedded is the embedded builder (SourceEmbedded).
 	Embedded *embedded.Builder
+	// pid is the embedded builder's buildkitd once started (Start).
+	pid int
 }
 
 // Address is the address of a builder of one node (all but a named one).
@@ -78,6 +81,14 @@ func (r *ResolvedBuilder) wrap(err error) error {
 	e := &BuilderError{Source: r.Source, Name: r.Name, Err: err}
 	if r.Source != SourceNamed {
 		e.Address = r.Address()
+	}
+	if r.Embedded != nil {
+		e.LogFile = r.Embedded.LogFile()
+		var lost *builder.ConnectionLostError
+		if errors.As(err, &lost) && r.pid > 0 {
+			// The daemon the build ran on, and whether it is gone.
+			e.PID, e.Gone = r.pid, r.Embedded.PID() != r.pid
+		}
 	}
 	return e
 }
@@ -98,26 +109,33 @@ func ResolveBuilder(ctx context.Context, o ResolveOptions) (*ResolvedBuilder, er
 	if addr, ok := o.Env.Lookup(builder.EnvBuildkitHost); ok {
 		return &ResolvedBuilder{Source: SourceBuildkitHost, Nodes: []builder.Node{{Endpoint: addr}}}, nil
 	}
-	e, err := newEmbedded(o.Env, o.Embedded, o.Logger, embedded.WithInsecureRegistries(o.Insecure...))
+	cleaned := func(c embedded.Cleaned) {
+		if c.Any() && o.OnEmbedded != nil {
+			o.OnEmbedded(EmbeddedEvent{Cleaned: c})
+		}
+	}
+	e, err := newEmbedded(o.Env, o.Embedded, o.Logger, embedded.WithInsecureRegistries(o.Insecure...), embedded.WithOnCleaned(cleaned))
 	if err != nil {
 		return nil, err
 	}
 	r := &ResolvedBuilder{Source: SourceEmbedded, Nodes: []builder.Node{{Endpoint: e.Address()}}, Embedded: e}
 	if o.Start {
-		return r, r.wrap(startEmbedded(ctx, e, o))
+		r.pid, err = startEmbedded(ctx, e, o)
+		return r, r.wrap(err)
 	}
 	return r, nil
 }
 
 // startEmbedded starts e unless it answers with the config it needs,
-// telling the user when it starts or restarts it.
-func startEmbedded(ctx context.Context, e *embedded.Builder, o ResolveOptions) error {
+// telling the user when it starts or restarts it, and returns its
+// buildkitd's pid.
+func startEmbedded(ctx context.Context, e *embedded.Builder, o ResolveOptions) (int, error) {
 	st, err := e.Status(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if st.Reachable && len(o.Insecure) == 0 {
-		return nil
+		return st.PID, nil
 	}
 	tell := func(restarted bool) {
 		if o.OnEmbedded != nil {
@@ -127,22 +145,24 @@ func startEmbedded(ctx context.Context, e *embedded.Builder, o ResolveOptions) e
 	if !st.Reachable {
 		tell(false)
 	}
-	_, started, err := e.Up(ctx)
+	up, started, err := e.Up(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if st.Reachable && started {
 		tell(true)
 	}
-	return nil
+	return up.PID, nil
 }
 
 // EmbeddedEvent says ResolveBuilder starts the embedded builder (it did
-// not answer) or restarted it (its config lacked Insecure).
+// not answer), restarted it (its config lacked Insecure), or, before
+// starting it, cleaned what a killed daemon had left (Cleaned not zero).
 type EmbeddedEvent struct {
 	Restarted       bool
 	Socket, LogFile string
 	Insecure        []string
+	Cleaned         embedded.Cleaned
 }
 
 // store is the named-builder store of the environment's config dir

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/multiarch-dev/multiarch/internal/builder"
+	"github.com/multiarch-dev/multiarch/internal/builder/embedded"
 )
 
 // EmbeddedBuilderOptions locate the embedded builder for up and down.
@@ -23,36 +24,58 @@ type UpReport struct {
 	// Started says this call started it (else it was running).
 	Started bool
 	LogFile string
+	// Cleaned is what a killed daemon had left and was cleaned before
+	// the start.
+	Cleaned embedded.Cleaned
 	// BuildkitHost is $BUILDKIT_HOST when it is set to another builder
 	// than this one: build and test use that one, not this one.
 	BuildkitHost string
 }
 
 // BuilderUp starts the embedded builder unless it runs, and waits until
-// it answers. Its failures are a *BuilderError of the embedded builder.
+// it answers; before it starts buildkitd it cleans what a killed one left
+// (containers, mounts). Its failures are a *BuilderError of the embedded
+// builder (a running buildkitd that does not answer: an
+// *embedded.HungError).
 func BuilderUp(ctx context.Context, o EmbeddedBuilderOptions) (*UpReport, error) {
-	e, err := newEmbedded(o.Env, o.Embedded, o.Logger)
+	rep := &UpReport{}
+	e, err := newEmbedded(o.Env, o.Embedded, o.Logger, embedded.WithOnCleaned(func(c embedded.Cleaned) { rep.Cleaned = c }))
 	if err != nil {
 		return nil, err
 	}
-	st, started, err := e.Up(ctx)
+	rep.LogFile = e.LogFile()
+	rep.Status, rep.Started, err = e.Up(ctx)
 	if err != nil {
-		return nil, &BuilderError{Source: SourceEmbedded, Address: e.Address(), Err: err}
+		return nil, &BuilderError{Source: SourceEmbedded, Address: e.Address(), LogFile: e.LogFile(), Err: err}
 	}
-	rep := &UpReport{Status: st, Started: started, LogFile: e.LogFile()}
 	if addr, ok := o.Env.Lookup(builder.EnvBuildkitHost); ok && addr != e.Address() {
 		rep.BuildkitHost = addr
 	}
 	return rep, nil
 }
 
-// BuilderDown stops the embedded builder; stopped says it was running.
-func BuilderDown(ctx context.Context, o EmbeddedBuilderOptions) (stopped bool, err error) {
-	e, err := newEmbedded(o.Env, o.Embedded, o.Logger)
+// DownReport is what BuilderDown did.
+type DownReport struct {
+	// Stopped says buildkitd was running and was stopped.
+	Stopped bool
+	// Cleaned is what it (killed) or an earlier killed daemon left and
+	// was cleaned.
+	Cleaned embedded.Cleaned
+}
+
+// BuilderDown stops the embedded builder, a stopped or stuck one too, and
+// cleans what it left.
+func BuilderDown(ctx context.Context, o EmbeddedBuilderOptions) (*DownReport, error) {
+	rep := &DownReport{}
+	e, err := newEmbedded(o.Env, o.Embedded, o.Logger, embedded.WithOnCleaned(func(c embedded.Cleaned) { rep.Cleaned = c }))
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	return e.Down(ctx)
+	rep.Stopped, err = e.Down(ctx)
+	if err != nil {
+		return rep, &BuilderError{Source: SourceEmbedded, Address: e.Address(), LogFile: e.LogFile(), Err: err}
+	}
+	return rep, nil
 }
 
 // StatusOptions say which builder BuilderStatus reports.
@@ -106,7 +129,7 @@ func BuilderStatus(ctx context.Context, o StatusOptions) (*StatusReport, error) 
 		rep.Status = st
 	default:
 		if rep.Status, err = b.Embedded.Status(ctx); err != nil {
-			return nil, err
+			return nil, b.wrap(err)
 		}
 	}
 	return rep, nil

@@ -24,15 +24,28 @@ type BuilderError struct {
 	Name string
 	// Address is the builder's address (SourceBuildkitHost, SourceEmbedded).
 	Address string
-	Err     error
+	// LogFile is the embedded builder's buildkitd log (SourceEmbedded).
+	LogFile string
+	// PID is the embedded builder's buildkitd that a build lost its
+	// connection to (a *builder.ConnectionLostError), and Gone says it
+	// no longer runs.
+	PID  int
+	Gone bool
+	Err  error
 }
 
 // Error is the underlying error; a node of a named builder that failed
 // TLS or does not answer is prefixed with the builder's name, since the
-// node's own error names only the node.
+// node's own error names only the node; a lost embedded buildkitd is
+// named by its pid.
 func (e *BuilderError) Error() string {
-	if e.Source == SourceNamed && NodeFailed(e.Err) {
+	switch {
+	case e.Source == SourceNamed && NodeFailed(e.Err):
 		return fmt.Sprintf("builder %s: %v", e.Name, e.Err)
+	case e.PID > 0 && e.Gone:
+		return fmt.Sprintf("%v; the embedded builder's buildkitd (pid %d) stopped", e.Err, e.PID)
+	case e.PID > 0:
+		return fmt.Sprintf("%v; the embedded builder's buildkitd (pid %d) still runs", e.Err, e.PID)
 	}
 	return e.Err.Error()
 }

@@ -75,6 +75,9 @@ func runSolves(ctx context.Context, o Options, solves []*nodeSolve, labelled boo
 		relays.Go(func() { relay(ch, out, s.tl, label) })
 		eg.Go(func() error {
 			resp, err := s.run(egctx, o, ch)
+			if builder.ConnectionLost(egctx, err) {
+				err = &builder.ConnectionLostError{Address: s.a.Node.Endpoint, Err: err}
+			}
 			if err != nil {
 				return &NodeBuildError{Node: s.a.Node.Endpoint, Platforms: s.a.Platforms, Err: err}
 			}

@@ -10,7 +10,11 @@ import (
 // UnreachableError says no builder answered at Address.
 type UnreachableError struct {
 	Address string
-	Err     error
+	// TimedOut says the connection did not fail, the answer just never
+	// came within the deadline: a daemon that is stopped or stuck (or a
+	// network that drops packets), not one that is gone.
+	TimedOut bool
+	Err      error
 }
 
 func (e *UnreachableError) Error() string {
@@ -97,3 +101,17 @@ func (e *TLSFileError) Error() string {
 }
 
 func (e *TLSFileError) Unwrap() error { return e.Err }
+
+// ConnectionLostError says the connection to the builder at Address broke
+// while it built: its daemon was killed, crashed or restarted (or, for a
+// remote one, the network failed). Nothing it was building was exported.
+type ConnectionLostError struct {
+	Address string
+	Err     error
+}
+
+func (e *ConnectionLostError) Error() string {
+	return fmt.Sprintf("the builder at %s stopped answering during the build (connection lost: %v)", e.Address, e.Err)
+}
+
+func (e *ConnectionLostError) Unwrap() error { return e.Err }

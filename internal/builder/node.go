@@ -78,7 +78,7 @@ func probeClient(ctx context.Context, c *client.Client, n Node) (*NodeStatus, er
 			}
 			return nil, &UnreachableError{Address: n.Endpoint, Err: err}
 		case codes.DeadlineExceeded:
-			return nil, &UnreachableError{Address: n.Endpoint, Err: err}
+			return nil, &UnreachableError{Address: n.Endpoint, TimedOut: true, Err: err}
 		}
 		return nil, fmt.Errorf("list workers of %s: %w", n.Endpoint, err)
 	}
@@ -94,4 +94,22 @@ func probeClient(ctx context.Context, c *client.Client, n Node) (*NodeStatus, er
 		}
 	}
 	return st, nil
+}
+
+// ConnectionLost reports whether err, the failure of a call to a builder
+// made under ctx, says the connection to the builder broke (gRPC
+// Unavailable: the daemon went away mid-call; or Canceled though ctx was
+// not, which a transport closed under the call reports) rather than the
+// builder refusing or the caller cancelling.
+func ConnectionLost(ctx context.Context, err error) bool {
+	if err == nil {
+		return false
+	}
+	switch grpcerrors.Code(err) {
+	case codes.Unavailable:
+		return true
+	case codes.Canceled:
+		return ctx.Err() == nil
+	}
+	return false
 }

@@ -223,6 +223,10 @@ func runBuild(cmd *cobra.Command, f *buildFlags, opts build.Options) error {
 // started, or was restarted, for a build or test.
 func embeddedNotice(w io.Writer) func(app.EmbeddedEvent) {
 	return func(e app.EmbeddedEvent) {
+		if e.Cleaned.Any() {
+			renderCleaned(w, e.Cleaned)
+			return
+		}
 		if e.Restarted {
 			fmt.Fprintf(w, "restarted the embedded builder to let it reach %s over plain HTTP\n", strings.Join(e.Insecure, ", "))
 			return

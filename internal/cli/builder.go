@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -58,7 +57,7 @@ BUILDKIT_HOST, when set, names the builder ` + "`multiarch build`" + ` uses, els
 func newBuilderUpCmd(f *embeddedFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "up",
-		Short: "Start the embedded builder (no-op when it runs) and wait until it answers",
+		Short: "Start the embedded builder (no-op when it runs) and wait until it answers; cleans what a killed one left",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rep, err := app.BuilderUp(cmd.Context(), f.builderOptions(cmd))
@@ -74,19 +73,14 @@ func newBuilderUpCmd(f *embeddedFlags) *cobra.Command {
 func newBuilderDownCmd(f *embeddedFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "down",
-		Short: "Stop the embedded builder",
+		Short: "Stop the embedded builder (a stopped or stuck one too) and clean what a killed one left",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			stopped, err := app.BuilderDown(cmd.Context(), f.builderOptions(cmd))
-			if err != nil {
-				return err
+			rep, err := app.BuilderDown(cmd.Context(), f.builderOptions(cmd))
+			if rep != nil {
+				renderDown(cmd.OutOrStdout(), rep, err == nil)
 			}
-			if stopped {
-				fmt.Fprintln(cmd.OutOrStdout(), "builder stopped")
-			} else {
-				fmt.Fprintln(cmd.OutOrStdout(), "builder was not running")
-			}
-			return nil
+			return err
 		},
 	}
 }

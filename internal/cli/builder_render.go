@@ -8,6 +8,7 @@ import (
 
 	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/builder"
+	"github.com/multiarch-dev/multiarch/internal/builder/embedded"
 )
 
 // renderUp says the embedded builder runs, and notes on errw when
@@ -17,9 +18,29 @@ func renderUp(w, errw io.Writer, rep *app.UpReport) {
 	if rep.Started {
 		verb = "started"
 	}
+	renderCleaned(w, rep.Cleaned)
 	fmt.Fprintf(w, "builder %s at %s (pid %d, log %s)\n", verb, rep.Status.Address, rep.Status.PID, rep.LogFile)
 	if rep.BuildkitHost != "" {
 		fmt.Fprintf(errw, "note: %s=%s, so `multiarch build` uses that builder, not this one\n", builder.EnvBuildkitHost, rep.BuildkitHost)
+	}
+}
+
+// renderDown says whether down stopped the embedded builder (when done)
+// and what it cleaned.
+func renderDown(w io.Writer, rep *app.DownReport, done bool) {
+	switch {
+	case rep.Stopped:
+		fmt.Fprintln(w, "builder stopped")
+	case done:
+		fmt.Fprintln(w, "builder was not running")
+	}
+	renderCleaned(w, rep.Cleaned)
+}
+
+// renderCleaned says what a killed daemon had left and was cleaned.
+func renderCleaned(w io.Writer, c embedded.Cleaned) {
+	if c.Any() {
+		fmt.Fprintf(w, "cleaned %s from a previous daemon\n", c)
 	}
 }
 

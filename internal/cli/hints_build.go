@@ -9,6 +9,7 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/builder"
+	"github.com/multiarch-dev/multiarch/internal/builder/embedded"
 	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
@@ -51,6 +52,9 @@ func buildErrorHints(err error, be *app.BuilderError) []string {
 		regDown     *build.RegistryUnreachableError
 		invalid     *app.InvalidBuildError
 	)
+	if h := daemonHints(err, be); h != nil {
+		return h
+	}
 	switch {
 	case errors.As(err, &tlsErr):
 		return append(tlsHints(tlsErr), fmt.Sprintf("$%s carries no TLS options: create a named builder with them (`multiarch builder create NAME --node %s --tls-ca FILE [--tls-cert FILE --tls-key FILE]`) and build with --builder NAME",
@@ -76,6 +80,31 @@ func buildErrorHints(err error, be *app.BuilderError) []string {
 		return []string{"point -f at the Dockerfile, or give the build context that holds it"}
 	}
 	return nil
+}
+
+// daemonHints say what to do about a builder's daemon that stopped
+// answering: the embedded one hung (stopped or stuck), or any one that
+// went away in the middle of a build.
+func daemonHints(err error, be *app.BuilderError) []string {
+	var (
+		hung *embedded.HungError
+		lost *builder.ConnectionLostError
+	)
+	switch {
+	case errors.As(err, &hung):
+		h := "`multiarch builder down` then `multiarch builder up` restarts it"
+		if hung.Stopped {
+			h += fmt.Sprintf(" (or `kill -CONT %d` lets it go on)", hung.PID)
+		}
+		return []string{h + "; its log: " + hung.LogFile}
+	case !errors.As(err, &lost):
+		return nil
+	case be != nil && be.Source == app.SourceEmbedded:
+		return []string{"`multiarch builder up` restarts it and cleans the containers and mounts it left; then build again (its log: " + be.LogFile + ")"}
+	case be != nil && be.Source == app.SourceNamed:
+		return []string{fmt.Sprintf("restart that node's buildkitd (`multiarch builder status %s` shows which nodes answer), then build again", be.Name)}
+	}
+	return []string{fmt.Sprintf("see why the buildkitd at %s stopped (its log), restart it, then build again", lost.Address)}
 }
 
 // hasRegistryHint reports whether err carries internal/registry's own

@@ -11,6 +11,7 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/builder"
+	"github.com/multiarch-dev/multiarch/internal/builder/embedded"
 	"github.com/multiarch-dev/multiarch/internal/registry"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
@@ -51,6 +52,36 @@ func TestExplainBuildError(t *testing.T) {
 		Err: &registry.Error{Kind: registry.ErrUnauthorized, Host: "r.example"}}
 	if got := Message(hinted); strings.Count(got, "log in") != 1 {
 		t.Errorf("want the login advice once: %q", got)
+	}
+}
+
+// TestExplainDaemonFault checks the advice for a builder whose daemon
+// hung or went away during a build: the embedded one is restarted with
+// builder up (down first when hung) and its log named; the one at
+// $BUILDKIT_HOST or a named builder's node is restarted by its owner.
+func TestExplainDaemonFault(t *testing.T) {
+	hung := &embedded.HungError{PID: 42, Socket: "/run/x.sock", Stopped: true, LogFile: "/s/buildkitd.log"}
+	requireErrorSays(t, "stopped", &app.BuilderError{Source: app.SourceEmbedded, Address: "unix:///run/x.sock", Err: hung},
+		"buildkitd pid 42 is running but does not answer on /run/x.sock (the process is stopped",
+		"`multiarch builder down` then `multiarch builder up`", "`kill -CONT 42`", "/s/buildkitd.log")
+	hung.Stopped = false
+	if got := Message(hung); strings.Contains(got, "kill -CONT") || !strings.Contains(got, "builder down") {
+		t.Errorf("stuck, not stopped: %q", got)
+	}
+
+	lost := fmt.Errorf("build failed, nothing exported: %w", &build.NodeBuildError{Node: "unix:///x",
+		Err: &builder.ConnectionLostError{Address: "unix:///x", Err: errors.New("rpc error: code = Unavailable desc = error reading from server: EOF")}})
+	requireErrorSays(t, "lost embedded", &app.BuilderError{Source: app.SourceEmbedded, Address: "unix:///x", LogFile: "/s/buildkitd.log", PID: 42, Gone: true, Err: lost},
+		"the builder at unix:///x stopped answering during the build", "buildkitd (pid 42) stopped", "`multiarch builder up` restarts it", "/s/buildkitd.log")
+	requireErrorSays(t, "lost embedded, still running", &app.BuilderError{Source: app.SourceEmbedded, Address: "unix:///x", PID: 42, Err: lost},
+		"buildkitd (pid 42) still runs")
+	got := Message(&app.BuilderError{Source: app.SourceBuildkitHost, Address: "unix:///x", Err: lost})
+	if !strings.Contains(got, "see why the buildkitd at unix:///x stopped") || strings.Contains(got, "builder up") {
+		t.Errorf("lost BUILDKIT_HOST: %q", got)
+	}
+	got = Message(&app.BuilderError{Source: app.SourceNamed, Name: "farm", Err: lost})
+	if !strings.Contains(got, "multiarch builder status farm") || strings.Contains(got, "builder up") {
+		t.Errorf("lost node of a named builder: %q", got)
 	}
 }
 

@@ -17,7 +17,10 @@ import (
 // writing entries per port would mean restarting the daemon for every new
 // test registry. Registries the user names as insecure get an explicit
 // `http = true, insecure = true` entry.
-func daemonConfig(root, address, traceSocket string, insecure []string) string {
+//
+// The OCI worker runs runc through runcWrapper, which gives runc a state
+// root of the builder's own (see runc.go).
+func daemonConfig(root, address, traceSocket, runcWrapper string, insecure []string) string {
 	var b strings.Builder
 	b.WriteString("# Written by multiarch (`multiarch builder up`); changes are overwritten.\n")
 	b.WriteString("# Loopback registries (127.0.0.0/8, ::1, localhost:*) use plain HTTP by\n")
@@ -25,7 +28,7 @@ func daemonConfig(root, address, traceSocket string, insecure []string) string {
 	fmt.Fprintf(&b, "root = %s\n\n", strconv.Quote(root))
 	fmt.Fprintf(&b, "[grpc]\n  address = [%s]\n\n", strconv.Quote(address))
 	fmt.Fprintf(&b, "[otel]\n  socketPath = %s\n\n", strconv.Quote(traceSocket))
-	b.WriteString("[worker.oci]\n  enabled = true\n\n")
+	fmt.Fprintf(&b, "[worker.oci]\n  enabled = true\n  binary = %s\n\n", strconv.Quote(runcWrapper))
 	b.WriteString("[worker.containerd]\n  enabled = false\n")
 	hosts := slices.Clone(insecure)
 	slices.Sort(hosts)

@@ -5,6 +5,13 @@
 // outlives the command, and signals only a process it started with its
 // own config, so a recycled pid is never touched.
 //
+// Its containers have a runc state root of their own in the state
+// directory (runc.go), so what a killed daemon leaves behind (runc
+// containers and their processes, overlay mounts of its BuildKit root) is
+// known to be this builder's: Up cleans it before a start and Down after
+// a stop (Cleaned). A daemon that runs but does not answer is a
+// *HungError, never an endless wait.
+//
 // It may import internal/builder (probing, NodeStatus, the store's file
 // lock) and BuildKit's config types in tests. It reads no environment: the
 // caller lends it one with WithEnv (and to DefaultStateDir,

@@ -45,6 +45,7 @@ type Builder struct {
 	readyTimeout time.Duration
 	log          *slog.Logger
 	getenv       func(string) string
+	onCleaned    func(Cleaned)
 }
 
 // Option configures New.
@@ -65,8 +66,9 @@ func WithEnv(getenv func(string) string) Option {
 }
 
 // WithStateDir sets the state directory (default DefaultStateDir). It
-// holds buildkitd.toml, buildkitd.log, buildkitd.pid and BuildKit's root
-// (root/). It must be absolute.
+// holds buildkitd.toml, buildkitd.log, buildkitd.pid, BuildKit's root
+// (root/), runc's state root (runc/) and the wrapper that points runc at
+// it (runc.sh). It must be absolute.
 func WithStateDir(dir string) Option {
 	return func(e *Builder) error {
 		e.stateDir = dir
@@ -110,6 +112,21 @@ func WithReadyTimeout(d time.Duration) Option {
 	}
 }
 
+// WithOnCleaned tells f what Up (before it starts buildkitd) and Down
+// (after it stopped it) cleaned that a killed daemon had left: runc
+// containers of the builder's own runc root and mounts of its BuildKit
+// root. f is called once per clean-up, with zero counts too. Default:
+// not told.
+func WithOnCleaned(f func(Cleaned)) Option {
+	return func(e *Builder) error {
+		if f == nil {
+			return errors.New("nil OnCleaned func")
+		}
+		e.onCleaned = f
+		return nil
+	}
+}
+
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option {
 	return func(e *Builder) error {
@@ -129,6 +146,7 @@ func New(opts ...Option) (*Builder, error) {
 		readyTimeout: DefaultReadyTimeout,
 		log:          slog.New(slog.DiscardHandler),
 		getenv:       func(string) string { return "" },
+		onCleaned:    func(Cleaned) {},
 	}
 	for _, o := range opts {
 		if err := o(e); err != nil {
@@ -253,7 +271,7 @@ func (e *Builder) lockFile() string   { return filepath.Join(e.stateDir, "lock")
 func (e *Builder) rootDir() string    { return filepath.Join(e.stateDir, "root") }
 
 func (e *Builder) config() string {
-	return daemonConfig(e.rootDir(), e.Address(), traceSocket(e.socket), e.insecure)
+	return daemonConfig(e.rootDir(), e.Address(), traceSocket(e.socket), e.runcWrapper(), e.insecure)
 }
 
 // traceSocket is where the daemon of socket listens for the traces of its

@@ -16,7 +16,7 @@ import (
 )
 
 func TestDaemonConfigLoads(t *testing.T) {
-	s := daemonConfig("/var/lib/x/root", "unix:///run/x.sock", "/run/x.sock.otel", []string{"reg.example:5000", "reg.example:5000", "10.0.0.1"})
+	s := daemonConfig("/var/lib/x/root", "unix:///run/x.sock", "/run/x.sock.otel", "/var/lib/x/runc.sh", []string{"reg.example:5000", "reg.example:5000", "10.0.0.1"})
 	cfg, err := config.Load(strings.NewReader(s))
 	if err != nil {
 		t.Fatalf("buildkitd rejects our config: %v\n%s", err, s)
@@ -26,6 +26,9 @@ func TestDaemonConfigLoads(t *testing.T) {
 	}
 	if cfg.OTEL.SocketPath != "/run/x.sock.otel" {
 		t.Errorf("trace socket %q: the machine-wide default collides with other daemons", cfg.OTEL.SocketPath)
+	}
+	if cfg.Workers.OCI.Binary != "/var/lib/x/runc.sh" {
+		t.Errorf("OCI worker binary %q: runc would use the shared /run/runc", cfg.Workers.OCI.Binary)
 	}
 	if cfg.Workers.OCI.Enabled == nil || !*cfg.Workers.OCI.Enabled || cfg.Workers.Containerd.Enabled == nil || *cfg.Workers.Containerd.Enabled {
 		t.Errorf("workers: oci %v containerd %v", cfg.Workers.OCI.Enabled, cfg.Workers.Containerd.Enabled)

@@ -19,21 +19,39 @@ const StopGrace = 10 * time.Second
 
 // Status reports the embedded builder: its pid (when our buildkitd runs)
 // and, when it answers, its workers. A builder that does not answer is a
-// status with Reachable false, not an error.
+// status with Reachable false, not an error, unless our buildkitd runs
+// and does not answer: a *HungError, at once when the process is
+// stopped, else after the probe's deadline.
 func (e *Builder) Status(ctx context.Context) (*builder.NodeStatus, error) {
+	pid := e.PID()
+	if pid > 0 && isStopped(pid) {
+		return nil, e.hung(pid)
+	}
 	st, err := builder.Probe(ctx, e.Address())
 	var unreachable *builder.UnreachableError
 	switch {
+	case errors.As(err, &unreachable) && unreachable.TimedOut && pid > 0 && ownsProcess(pid, e.configFile()):
+		return nil, e.hung(pid)
 	case errors.As(err, &unreachable):
 		st = &builder.NodeStatus{Address: e.Address()}
 	case err != nil:
 		return nil, err
 	}
-	st.StateDir, st.LogFile = e.stateDir, e.LogFile()
-	if pid, err := readPID(e.pidFile()); err == nil && pid > 0 && ownsProcess(pid, e.configFile()) {
-		st.PID = pid
-	}
+	st.StateDir, st.LogFile, st.PID = e.stateDir, e.LogFile(), pid
 	return st, nil
+}
+
+// PID is the pid of our buildkitd, 0 when none runs: the one in the pid
+// file, else one found by its config (the pid file was lost).
+func (e *Builder) PID() int {
+	if pid, err := readPID(e.pidFile()); err == nil && pid > 0 && ownsProcess(pid, e.configFile()) {
+		return pid
+	}
+	return findDaemon(e.configFile())
+}
+
+func (e *Builder) hung(pid int) *HungError {
+	return &HungError{PID: pid, Socket: e.socket, Stopped: isStopped(pid), LogFile: e.LogFile()}
 }
 
 // Up starts buildkitd unless it already answers, and waits until it does.
@@ -51,11 +69,11 @@ func (e *Builder) Up(ctx context.Context) (st *builder.NodeStatus, started bool,
 	}
 	defer unlock()
 
-	pid, err := readPID(e.pidFile())
-	if err != nil {
-		return nil, false, err
+	pid := e.PID()
+	ours := pid > 0
+	if ours && isStopped(pid) {
+		return nil, false, e.hung(pid)
 	}
-	ours := pid > 0 && ownsProcess(pid, e.configFile())
 	if ours && e.configChanged() {
 		e.log.Info("buildkitd config changed, restarting", "pid", pid)
 		if err := stopProcess(ctx, pid, e.configFile(), StopGrace); err != nil {
@@ -85,7 +103,7 @@ func (e *Builder) start(ctx context.Context) (*builder.NodeStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := e.prepare(); err != nil {
+	if err := e.prepare(ctx); err != nil {
 		return nil, err
 	}
 	logf, err := os.OpenFile(e.LogFile(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -120,8 +138,14 @@ func (e *Builder) start(ctx context.Context) (*builder.NodeStatus, error) {
 	return st, nil
 }
 
-// prepare writes the config and clears what a dead daemon left behind.
-func (e *Builder) prepare() error {
+// prepare clears what a dead daemon left behind (told to OnCleaned) and
+// writes the config and the runc wrapper. No daemon of ours runs.
+func (e *Builder) prepare(ctx context.Context) error {
+	cleaned, err := e.cleanLeftovers(ctx)
+	if err != nil {
+		return err
+	}
+	e.onCleaned(cleaned)
 	if err := os.MkdirAll(filepath.Dir(e.socket), 0o755); err != nil {
 		return err
 	}
@@ -132,6 +156,9 @@ func (e *Builder) prepare() error {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
+	}
+	if err := e.writeRuncWrapper(); err != nil {
+		return err
 	}
 	return os.WriteFile(e.configFile(), []byte(e.config()), 0o644)
 }
@@ -158,15 +185,20 @@ func (e *Builder) waitReady(ctx context.Context, pid int, exited <-chan error) (
 		if exited == nil && !ownsProcess(pid, e.configFile()) {
 			return nil, &DaemonStartError{LogFile: e.LogFile(), Err: fmt.Errorf("buildkitd (pid %d) is gone", pid)}
 		}
+		if isStopped(pid) || (exited == nil && time.Now().After(deadline)) {
+			// Not one this call started: it runs, it does not answer.
+			return nil, e.hung(pid)
+		}
 		if time.Now().After(deadline) {
 			return nil, &DaemonStartError{LogFile: e.LogFile(), Err: fmt.Errorf("no answer within %v: %w", e.readyTimeout, last)}
 		}
 	}
 }
 
-// Down stops our buildkitd (SIGTERM, then SIGKILL after StopGrace) and
-// removes its pid file and socket. stopped is false when it was not
-// running.
+// Down stops our buildkitd (SIGTERM, then SIGKILL after StopGrace; a
+// stopped one is continued first), cleans what it or an earlier killed
+// one left (told to OnCleaned) and removes its pid file and socket.
+// stopped is false when it was not running.
 func (e *Builder) Down(ctx context.Context) (stopped bool, err error) {
 	if _, err := os.Stat(e.stateDir); errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -176,19 +208,24 @@ func (e *Builder) Down(ctx context.Context) (stopped bool, err error) {
 		return false, err
 	}
 	defer unlock()
-	pid, err := readPID(e.pidFile())
+	filePID, err := readPID(e.pidFile())
 	if err != nil {
 		return false, err
 	}
-	if pid > 0 && ownsProcess(pid, e.configFile()) {
+	if pid := e.PID(); pid > 0 {
 		e.log.Info("stopping buildkitd", "pid", pid)
 		if err := stopProcess(ctx, pid, e.configFile(), StopGrace); err != nil {
 			return false, err
 		}
 		stopped = true
 	}
+	cleaned, err := e.cleanLeftovers(ctx)
+	if err != nil {
+		return stopped, err
+	}
+	e.onCleaned(cleaned)
 	stale := []string{e.pidFile()}
-	if pid > 0 {
+	if filePID > 0 || stopped {
 		// Our daemon served the socket; leave a stranger's alone.
 		stale = append(stale, e.socket, traceSocket(e.socket))
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -56,17 +57,50 @@ func ownsProcess(pid int, configFile string) bool {
 }
 
 func isZombie(pid int) bool {
+	st := procState(pid)
+	return st == 0 || st == 'Z' || st == 'X'
+}
+
+// isStopped reports whether pid is stopped (SIGSTOP, SIGTSTP) or stopped
+// by a tracer: it cannot answer until it gets SIGCONT.
+func isStopped(pid int) bool {
+	st := procState(pid)
+	return st == 'T' || st == 't'
+}
+
+// procState is the state letter of pid in /proc/PID/stat, 0 when there is
+// no such process.
+func procState(pid int) byte {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return true
+		return 0
 	}
 	// The state follows the parenthesised command name.
 	i := bytes.LastIndexByte(stat, ')')
-	return i < 0 || i+2 >= len(stat) || stat[i+2] == 'Z' || stat[i+2] == 'X'
+	if i < 0 || i+2 >= len(stat) {
+		return 0
+	}
+	return stat[i+2]
 }
 
-// stopProcess sends SIGTERM, waits up to grace for the process to go, then
-// sends SIGKILL and waits again. It stops waiting when ctx ends.
+// findDaemon returns the pid of a live process started with configFile
+// (our buildkitd), 0 when none runs: the pid file can be lost or stale
+// while the daemon runs, and what it holds must never be cleaned up from
+// under it.
+func findDaemon(configFile string) int {
+	paths, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range paths {
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if err == nil && pid != os.Getpid() && ownsProcess(pid, configFile) {
+			return pid
+		}
+	}
+	return 0
+}
+
+// stopProcess sends SIGTERM and SIGCONT (a stopped process acts on
+// SIGTERM only once continued), waits up to grace for the process to go,
+// then sends SIGKILL and waits again. It stops waiting when ctx ends.
 func stopProcess(ctx context.Context, pid int, configFile string, grace time.Duration) error {
 	if err := unix.Kill(pid, unix.SIGTERM); err != nil {
 		if errors.Is(err, syscall.ESRCH) {
@@ -74,6 +108,7 @@ func stopProcess(ctx context.Context, pid int, configFile string, grace time.Dur
 		}
 		return fmt.Errorf("signal buildkitd (pid %d): %w", pid, err)
 	}
+	_ = unix.Kill(pid, unix.SIGCONT)
 	if gone, err := waitGone(ctx, pid, configFile, grace); gone || err != nil {
 		return err
 	}
