@@ -64,7 +64,7 @@ func main() {
 	}
 	defer os.RemoveAll(tmp)
 
-	var results, holders []result
+	var results, holders, runners []result
 	for _, t := range targets {
 		var r result
 		var err error
@@ -85,6 +85,14 @@ func main() {
 			log.Fatalf("%s holder: %v", t.qemu, err)
 		}
 		holders = append(holders, h)
+		if _, err := os.Stat(filepath.Join("testdata", "runner", t.qemu+".S")); err != nil {
+			continue // no runner: the cell's processes run beside the holder
+		}
+		r, err = gas(tmp, t, filepath.Join("testdata", "runner"))
+		if err != nil {
+			log.Fatalf("%s runner: %v", t.qemu, err)
+		}
+		runners = append(runners, r)
 	}
 
 	var b bytes.Buffer
@@ -95,6 +103,9 @@ func main() {
 	b.WriteString("\n// holders holds each holder's machine code and ELF e_flags, keyed by\n")
 	b.WriteString("// QEMU target (testdata/holder/).\n")
 	writeMap(&b, "holders", holders)
+	b.WriteString("\n// runners holds each runner's machine code and ELF e_flags, keyed by\n")
+	b.WriteString("// QEMU target (testdata/runner/).\n")
+	writeMap(&b, "runners", runners)
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		log.Fatalf("format: %v\n%s", err, b.Bytes())
