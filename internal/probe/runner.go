@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync"
 	"syscall"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
@@ -65,6 +66,7 @@ const execFailed = 0xff
 // Write is given it): it passes each command's part of the stream to
 // out, and collects the runner's records. Memory is bounded by the token.
 type RunnerStream struct {
+	mu      sync.Mutex
 	token   []byte
 	stdout  bool
 	out     func(cmd int, p []byte)
@@ -83,6 +85,8 @@ func NewRunnerStream(token string, stdout bool, out func(cmd int, p []byte)) *Ru
 
 // Write never fails: a garbled stream is an error of Records.
 func (s *RunnerStream) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.pending = append(s.pending, p...)
 	for {
 		i := bytes.Index(s.pending, s.token)
@@ -127,6 +131,8 @@ func (s *RunnerStream) record(lo, hi byte) {
 // Close passes on what is left, but for a record cut short (the command
 // did not end).
 func (s *RunnerStream) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if !bytes.HasPrefix(s.pending, s.token) {
 		s.emit(s.pending)
 	}
@@ -140,6 +146,10 @@ func (s *RunnerStream) Close() error {
 // many, or a stream that is garbled is an error (with the records up to
 // the first bad one), never a command that passed.
 func RunnerRecords(stdout, stderr *RunnerStream, n int) ([]RunnerRecord, error) {
+	stdout.mu.Lock()
+	defer stdout.mu.Unlock()
+	stderr.mu.Lock()
+	defer stderr.mu.Unlock()
 	for _, s := range []*RunnerStream{stdout, stderr} {
 		if s.err != nil {
 			return nil, fmt.Errorf("the runner's report is garbled: %w", s.err)
