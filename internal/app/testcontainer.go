@@ -27,8 +27,24 @@ func imageOpener(runner func(imagetest.Target) *container.Runner) imagetest.Open
 // it for containers of solved results.
 type testContainer struct{ c container.Container }
 
-func (a testContainer) Run(ctx context.Context, p imagetest.Process) (imagetest.Exit, error) {
-	res, err := a.c.Run(ctx, container.Process{Args: p.Args, Env: p.Env})
+func (a testContainer) RunEach(ctx context.Context, ps []imagetest.Process) []imagetest.Outcome {
+	cps := make([]container.Process, len(ps))
+	for i, p := range ps {
+		cps[i] = container.Process{Args: p.Args, Env: p.Env, Path: p.Path}
+	}
+	outs := a.c.RunEach(ctx, cps)
+	res := make([]imagetest.Outcome, len(ps))
+	for i := range min(len(ps), len(outs)) {
+		res[i].Exit, res[i].Err = testOutcome(outs[i].Result, outs[i].Err)
+	}
+	for i := len(outs); i < len(ps); i++ {
+		res[i].Err = errors.New("the builder reported no outcome")
+	}
+	return res
+}
+
+// testOutcome is a process's result and error as imagetest's Exit.
+func testOutcome(res *container.ProcessResult, err error) (imagetest.Exit, error) {
 	var ex imagetest.Exit
 	if res != nil {
 		ex.Stdout, ex.Output, ex.Duration = res.Stdout, res.Output, res.Duration

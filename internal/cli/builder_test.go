@@ -34,6 +34,14 @@ func tempBuilderDirs(t testing.TB) (stateDir, socket string) {
 // address; BUILDKIT_HOST is left alone.
 func startCLINode(t testing.TB) string {
 	t.Helper()
+	addr, _ := startCLINodeState(t)
+	return addr
+}
+
+// startCLINodeState is startCLINode that also returns the builder's state
+// directory (its pid file is buildkitd.pid there).
+func startCLINodeState(t testing.TB) (address, stateDir string) {
+	t.Helper()
 	requireBuildkitd(t)
 	state, sock := tempBuilderDirs(t)
 	// An embedded builder of the environment, so $MULTIARCH_BUILDKITD
@@ -53,7 +61,7 @@ func startCLINode(t testing.TB) string {
 	if _, _, err := e.Up(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	return e.Address()
+	return e.Address(), state
 }
 
 // startCLIBuilder starts a node (startCLINode) and points BUILDKIT_HOST

@@ -13,26 +13,44 @@ import (
 // unameArgs is check 1.
 var unameArgs = []string{"uname", "-m"}
 
-// runCell runs the checks of target t in containers of c. It never fails:
+// runCell runs the checks of target t in containers of c, both in one
+// RunEach (one container process where the builder can). It never fails:
 // what went wrong is in the cell. opts has its defaults (see Run).
 func runCell(ctx context.Context, t Target, c Container, opts Options) Cell {
 	start := time.Now()
 	cell := newCell(t, opts)
-	ctx, cancel := context.WithTimeout(ctx, opts.CellTimeout)
-	defer cancel()
 	env := cpuEnv(t, opts)
 
-	var out Exit
-	cell.Uname, out = runCheck(ctx, c, t, Process{Args: unameArgs, Env: env}, true)
-	if cell.Uname.ExitCode != nil {
-		cell.Machine = strings.TrimSpace(string(out.Stdout))
-	}
-	if cell.Uname.Status == status.Pass {
-		judgeMachine(&cell.Uname, t, opts.StrictCPU, cell.Machine, out)
-	}
 	cell.Command = Check{Status: status.Skip, Message: "no command given"}
+	checks := []*Check{&cell.Uname}
 	if len(opts.Command) > 0 {
-		cell.Command, _ = runCheck(ctx, c, t, Process{Args: opts.Command, Env: env}, false)
+		checks = append(checks, &cell.Command)
+	}
+	var ps []Process
+	var run []int // index in checks of each process
+	for i, args := range [][]string{unameArgs, opts.Command}[:len(checks)] {
+		p := Process{Args: args, Env: env}
+		var ok bool
+		if *checks[i], p.Path, ok = prepareCheck(ctx, c, t, args, i == 0); ok {
+			ps, run = append(ps, p), append(run, i)
+		}
+	}
+	var outs []Outcome
+	if len(ps) > 0 {
+		outs = c.RunEach(ctx, ps)
+	}
+	for j, i := range run {
+		o := Outcome{Err: errors.New("the container reported no outcome")}
+		if j < len(outs) {
+			o = outs[j]
+		}
+		*checks[i] = judge(*checks[i], t, ps[j].Env, o)
+		if i == 0 && cell.Uname.ExitCode != nil {
+			cell.Machine = strings.TrimSpace(string(o.Exit.Stdout))
+			if cell.Uname.Status == status.Pass {
+				judgeMachine(&cell.Uname, t, opts.StrictCPU, cell.Machine, o.Exit)
+			}
+		}
 	}
 	return finish(cell, start)
 }
@@ -79,31 +97,38 @@ func cpuEnv(t Target, opts Options) []string {
 	return nil
 }
 
-// runCheck looks the executable up, refuses one of the wrong architecture,
-// runs the process and judges its exit. A missing uname skips check 1.
-func runCheck(ctx context.Context, c Container, t Target, p Process, optional bool) (Check, Exit) {
-	ch := Check{Args: p.Args}
-	if err := preflight(ctx, c, t, p.Args[0]); err != nil {
+// prepareCheck looks the executable up and refuses one of the wrong
+// architecture; ok says the check is to run (path is where it is). A
+// missing uname (optional) skips check 1.
+func prepareCheck(ctx context.Context, c Container, t Target, args []string, optional bool) (ch Check, path string, ok bool) {
+	ch = Check{Args: args}
+	path, err := preflight(ctx, c, t, args[0])
+	if err != nil {
 		ch.Status, ch.Message = status.Fail, err.Error()
 		if optional && errors.Is(err, errNotInImage) {
 			ch.Status, ch.Message = status.Skip, err.Error()
 		}
-		return ch, Exit{}
+		return ch, "", false
 	}
-	out, err := c.Run(ctx, p)
-	if err != nil {
-		ch.Status, ch.Message = status.Fail, fmt.Sprintf("could not run: %v", err)
+	return ch, path, true
+}
+
+// judge says what the outcome of the process of ch means.
+func judge(ch Check, t Target, env []string, o Outcome) Check {
+	out := o.Exit
+	if o.Err != nil {
+		ch.Status, ch.Message = status.Fail, fmt.Sprintf("could not run: %v", o.Err)
 		ch.OutputTail = tailLines(out.Output, TailLines)
-		return ch, out
+		return ch
 	}
 	code := out.Code
 	ch.ExitCode, ch.Signal = &code, out.Signal
 	ch.Status = status.Pass
 	if code != 0 {
-		ch.Status, ch.Message = status.Fail, exitMessage(out, p.Env, t)
+		ch.Status, ch.Message = status.Fail, exitMessage(out, env, t)
 		ch.OutputTail = tailLines(out.Output, TailLines)
 	}
-	return ch, out
+	return ch
 }
 
 func exitMessage(out Exit, env []string, t Target) string {

@@ -13,6 +13,8 @@ type Process struct {
 	// Env is added to the image's environment (QEMU_CPU=… under
 	// StrictCPU).
 	Env []string
+	// Path is Args[0] as LookPath found it.
+	Path string
 }
 
 // Exit is how a process ended. A process that ran and exited non-zero is
@@ -28,12 +30,18 @@ type Exit struct {
 	Duration       time.Duration
 }
 
-// Container runs processes in containers of one platform entry. Each Run
-// is a fresh container of the same root file system.
+// Outcome is how one process of RunEach ended: an error means it could
+// not be run at all (the builder failed, the context ended).
+type Outcome struct {
+	Exit Exit
+	Err  error
+}
+
+// Container runs processes in containers of one platform entry.
 type Container interface {
-	// Run runs p and reports how it ended; an error means it could not be
-	// run at all (the builder failed, the context ended).
-	Run(ctx context.Context, p Process) (Exit, error)
+	// RunEach runs ps one after the other, each whatever became of the
+	// ones before, and reports how each ended (one Outcome per process).
+	RunEach(ctx context.Context, ps []Process) []Outcome
 	// LookPath finds an executable as the container's PATH lookup would;
 	// a file it cannot find is an error wrapping fs.ErrNotExist.
 	LookPath(ctx context.Context, file string) (string, error)

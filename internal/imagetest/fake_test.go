@@ -21,7 +21,13 @@ type fakeContainer struct {
 	run   func(p Process) (Exit, error)
 }
 
-func (f *fakeContainer) Run(_ context.Context, p Process) (Exit, error) { return f.run(p) }
+func (f *fakeContainer) RunEach(_ context.Context, ps []Process) []Outcome {
+	out := make([]Outcome, len(ps))
+	for i, p := range ps {
+		out[i].Exit, out[i].Err = f.run(p)
+	}
+	return out
+}
 
 func (f *fakeContainer) LookPath(_ context.Context, file string) (string, error) {
 	for _, c := range []string{file, "/bin/" + file} {

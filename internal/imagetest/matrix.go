@@ -2,6 +2,7 @@ package imagetest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -40,8 +41,12 @@ func Run(ctx context.Context, targets []Target, open Opener, opts Options) (*Rep
 	return r, nil
 }
 
+// runOpened runs the cell of t; the cell's deadline covers everything it
+// waits on: opening (the builder's pull of the image) and the checks.
 func runOpened(ctx context.Context, t Target, open Opener, opts Options) Cell {
 	start := time.Now()
+	ctx, cancel := context.WithTimeoutCause(ctx, opts.CellTimeout, &CellTimeoutError{After: opts.CellTimeout})
+	defer cancel()
 	opts.Logger.Debug("cell start", "tag", t.Tag, "platform", t.Platform.String())
 	var cell Cell
 	ran := false
@@ -71,3 +76,13 @@ func references(ts []Target) []string {
 	}
 	return out
 }
+
+// CellTimeoutError is the cause of a cell's context when its deadline
+// (Options.CellTimeout) passes; it is a context.DeadlineExceeded.
+type CellTimeoutError struct {
+	After time.Duration
+}
+
+func (e *CellTimeoutError) Error() string { return fmt.Sprintf("timed out after %v", e.After) }
+
+func (e *CellTimeoutError) Unwrap() error { return context.DeadlineExceeded }

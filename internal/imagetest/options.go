@@ -26,8 +26,10 @@ type Options struct {
 	StrictCPU bool
 	// Parallel bounds how many cells run at once (default DefaultParallel).
 	Parallel int
-	// CellTimeout bounds each cell (default DefaultCellTimeout); a cell
-	// that runs out of time fails.
+	// CellTimeout bounds each cell (default DefaultCellTimeout): the
+	// opening of its containers (the builder's pull of the image, config
+	// and layers) and its checks; a cell that runs out of time fails
+	// with a *CellTimeoutError in its error.
 	CellTimeout time.Duration
 	// Logger gets debug detail (default: discard).
 	Logger *slog.Logger

@@ -19,20 +19,21 @@ const elfHeaderSize = 64
 // preflight does what the platform's kernel would do before running file:
 // find it, and refuse an ELF executable of another machine ("exec format
 // error"). A builder whose kernel runs that machine natively would run it
-// anyway and hide the defect, so the check is made here.
-func preflight(ctx context.Context, c Container, t Target, file string) error {
+// anyway and hide the defect, so the check is made here. It returns the
+// path it found.
+func preflight(ctx context.Context, c Container, t Target, file string) (string, error) {
 	p, err := c.LookPath(ctx, file)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("%s: %w", file, errNotInImage)
+			return "", fmt.Errorf("%s: %w", file, errNotInImage)
 		}
-		return fmt.Errorf("look up %s: %w", file, err)
+		return "", fmt.Errorf("look up %s: %w", file, err)
 	}
 	head, err := c.ReadFile(ctx, p, elfHeaderSize)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", p, err)
+		return "", fmt.Errorf("read %s: %w", p, err)
 	}
-	return checkELF(p, head, t)
+	return p, checkELF(p, head, t)
 }
 
 // WrongArchError says an executable is an ELF file for another machine

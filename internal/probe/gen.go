@@ -65,7 +65,7 @@ func main() {
 	}
 	defer os.RemoveAll(tmp)
 
-	var results, holders, argv0s []result
+	var results, holders, argv0s, runners []result
 	for _, t := range targets {
 		var r, a result
 		var err, aerr error
@@ -88,6 +88,14 @@ func main() {
 			log.Fatalf("%s holder: %v", t.qemu, err)
 		}
 		holders = append(holders, h)
+		if _, err := os.Stat(filepath.Join("testdata", "runner", t.qemu+".S")); err != nil {
+			continue // no runner: the cell's processes run beside the holder
+		}
+		r, err = gas(tmp, t, filepath.Join("testdata", "runner"))
+		if err != nil {
+			log.Fatalf("%s runner: %v", t.qemu, err)
+		}
+		runners = append(runners, r)
 	}
 
 	var b bytes.Buffer
@@ -101,6 +109,9 @@ func main() {
 	b.WriteString("\n// argv0s holds each argv[0] probe's machine code and ELF e_flags, keyed\n")
 	b.WriteString("// by QEMU target (testdata/argv0/).\n")
 	writeMap(&b, "argv0s", argv0s)
+	b.WriteString("\n// runners holds each runner's machine code and ELF e_flags, keyed by\n")
+	b.WriteString("// QEMU target (testdata/runner/).\n")
+	writeMap(&b, "runners", runners)
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		log.Fatalf("format: %v\n%s", err, b.Bytes())

@@ -37,6 +37,16 @@ type Process struct {
 	Env []string
 	// OutputLimit bounds each kept output (default DefaultOutputLimit).
 	OutputLimit int
+	// Path, when set, is Args[0] as LookPath found it (RunEach's runner
+	// needs the path; a caller that looked it up saves a lookup).
+	Path string
+}
+
+// Outcome is how one process of RunEach ended: Result and Err as Run
+// returns them.
+type Outcome struct {
+	Result *ProcessResult
+	Err    error
 }
 
 // ProcessResult is what a process left behind. Stdout, Stderr and Output
@@ -55,6 +65,12 @@ type Container interface {
 	// Run runs p and waits for it. A process that exits non-zero returns
 	// its result and an *ExitError; other errors mean it could not be run.
 	Run(ctx context.Context, p Process) (*ProcessResult, error)
+	// RunEach runs ps one after the other, each whatever became of the
+	// ones before, in one container, and reports each as Run would. Where
+	// the node has a runner (and ps share one environment) that container
+	// runs them as one container process: one start where each Run costs
+	// one.
+	RunEach(ctx context.Context, ps []Process) []Outcome
 	// ReadFile returns up to limit bytes (all when limit is 0) from the
 	// start of the file at path (absolute, symlinks followed inside the
 	// image).

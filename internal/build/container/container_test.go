@@ -87,6 +87,69 @@ func TestContainerStrictCPU(t *testing.T) {
 		t.Fatalf("arm1176: want SIGILL, got %v (output %q)", err, res.Output)
 	}
 	t.Logf("arm1176: %v after %v, output %q", err, time.Since(start), res.Output)
+
+	// The same in one runner: each check dies of its SIGILL, off PID 1.
+	err = r.RunInImage(t.Context(), img, func(ctx context.Context, c Container) error {
+		p := Process{Args: []string{"uname", "-m"}, Env: []string{"QEMU_CPU=arm1176"}}
+		for i, o := range c.RunEach(ctx, []Process{p, p}) {
+			if !errors.As(o.Err, &ee) || ee.Signal != syscall.SIGILL || ee.Code != 128+int(syscall.SIGILL) {
+				t.Errorf("RunEach %d: want SIGILL, got %v (output %q)", i, o.Err, o.Result.Output)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestContainerRunEach: the processes of one RunEach run in order, each
+// with its own output, exit and signal, as Run reports them, in the
+// image's environment with the process's added. (Output's order across
+// stdout and stderr is arrival order, as for Run.)
+func TestContainerRunEach(t *testing.T) {
+	reg := testenv.StartRegistry(t)
+	ref := reg.Ref("busybox", "latest")
+	amd64 := testenv.Platforms(t, "linux/amd64")[0]
+	testenv.PushBusyboxIndex(t, ref, amd64)
+	r := newTestRunner(t)
+	err := r.RunInImage(t.Context(), Image{Ref: ref, Platform: amd64}, func(ctx context.Context, c Container) error {
+		env := []string{"FOO=bar"}
+		outs := c.RunEach(ctx, []Process{
+			{Args: []string{"uname", "-m"}, Env: env},
+			{Args: []string{"sh", "-c", "echo $FOO; echo err >&2; exit 7"}, Env: env},
+			{Args: []string{"sh", "-c", "kill -SEGV $$"}, Env: env},
+			{Args: []string{"sh", "-c", "seq 1 100000"}, Env: env, OutputLimit: 100},
+			{Args: []string{"nope"}, Env: env},
+			{Args: []string{"sh", "-c", "test -e /.multiarch/runner && echo runner"}, Env: env},
+		})
+		if len(outs) != 6 {
+			t.Fatalf("%d outcomes", len(outs))
+		}
+		if o := outs[0]; o.Err != nil || string(o.Result.Stdout) != "x86_64\n" {
+			t.Errorf("uname -m: %q %v", o.Result.Stdout, o.Err)
+		}
+		var ee *ExitError
+		if o := outs[1]; !errors.As(o.Err, &ee) || ee.Code != 7 || string(o.Result.Stdout) != "bar\n" || string(o.Result.Stderr) != "err\n" || len(o.Result.Output) != 8 || !strings.Contains(string(o.Result.Output), "bar\n") || !strings.Contains(string(o.Result.Output), "err\n") {
+			t.Errorf("exit 7: %v %+v", o.Err, o.Result)
+		}
+		if o := outs[2]; !errors.As(o.Err, &ee) || ee.Signal != syscall.SIGSEGV {
+			t.Errorf("kill -SEGV: %v", o.Err)
+		}
+		if o := outs[3]; o.Err != nil || len(o.Result.Output) != 100 || !o.Result.Truncated || !strings.HasSuffix(string(o.Result.Output), "100000\n") {
+			t.Errorf("bounded output: %v %d", o.Err, len(o.Result.Output))
+		}
+		if o := outs[4]; o.Err == nil || !errors.Is(o.Err, fs.ErrNotExist) {
+			t.Errorf("missing: %v", o.Err)
+		}
+		if o := outs[5]; o.Err != nil || string(o.Result.Stdout) != "runner\n" {
+			t.Errorf("in the runner: %q %v (the node's runner did not run them)", o.Result.Stdout, o.Err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestContainerExitCodesAndFiles covers exit codes, the image's env, file

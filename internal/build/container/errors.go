@@ -69,3 +69,18 @@ func (e *ImageError) Error() string {
 }
 
 func (e *ImageError) Unwrap() error { return e.Err }
+
+// PullInterruptedError says the builder's pull of an image (its config
+// or its layers) was cut short because the caller's context ended: Err
+// is the context's cause, for example a per-cell deadline; Registry is
+// where the image comes from, what stalled when the deadline passed.
+type PullInterruptedError struct {
+	Ref, Registry, Platform string
+	Err                     error
+}
+
+func (e *PullInterruptedError) Error() string {
+	return fmt.Sprintf("%v while pulling %s from %s", e.Err, e.Ref, e.Registry)
+}
+
+func (e *PullInterruptedError) Unwrap() error { return e.Err }

@@ -63,7 +63,9 @@ func (r *Runner) Close() error {
 
 // RunInImage pulls img on the builder and calls fn with a Container of it;
 // fn's error is returned as it is. An image the builder cannot pull is an
-// *ImageError.
+// *ImageError; a pull cut short by the end of ctx (a deadline: the pull
+// has none of its own, and a registry that stalls a body would hold it
+// forever) a *PullInterruptedError.
 func (r *Runner) RunInImage(ctx context.Context, img Image, fn func(context.Context, Container) error) error {
 	ref, err := pullRef(img)
 	if err != nil {
@@ -77,7 +79,7 @@ func (r *Runner) RunInImage(ctx context.Context, img Image, fn func(context.Cont
 	ctr, err := imageContainer(ctx, s.gc, ref, img.Platform)
 	if err != nil {
 		if ctx.Err() != nil {
-			return context.Cause(ctx)
+			return &PullInterruptedError{Ref: ref, Registry: registry.Host(ref), Platform: img.Platform.String(), Err: context.Cause(ctx)}
 		}
 		return &ImageError{Ref: ref, Platform: img.Platform.String(), Err: err}
 	}

@@ -29,6 +29,9 @@ type holder struct {
 	// start waits for it, so the first check does not find the container
 	// still starting (BuildKit then polls it every 100 ms).
 	ready bool
+	// runner is the node's native runner beside the holder (see
+	// RunEach), "" when its platform has none.
+	runner string
 }
 
 // setHolder picks the container's holder: the native one when the node's
@@ -37,9 +40,10 @@ type holder struct {
 // there and cannot be made over a file (the container would not start).
 func (g *gatewayContainer) setHolder(ctx context.Context) error {
 	var ref gateway.Reference
+	hasRunner := false
 	if !g.exists(ctx, holderDir) {
 		var err error
-		if ref, err = nativeHolder(ctx, g.gc); err != nil {
+		if ref, hasRunner, err = nativeHolder(ctx, g.gc); err != nil {
 			return fmt.Errorf("holder: %w", err)
 		}
 	}
@@ -48,6 +52,9 @@ func (g *gatewayContainer) setHolder(ctx context.Context) error {
 			args:  []string{path.Join(holderDir, "holder")},
 			mount: &gateway.Mount{Dest: holderDir, MountType: pb.MountType_BIND, Ref: ref, Readonly: true},
 			ready: true,
+		}
+		if hasRunner {
+			g.holder.runner = path.Join(holderDir, "runner")
 		}
 		return nil
 	}
@@ -58,30 +65,36 @@ func (g *gatewayContainer) setHolder(ctx context.Context) error {
 }
 
 // nativeHolder solves the holder executable of the node's own platform
-// (BuildKit lists it first) into a reference; nil when the node's
-// platform has none (loong64) or is not in the table.
-func nativeHolder(ctx context.Context, gc gateway.Client) (gateway.Reference, error) {
+// (BuildKit lists it first), and its runner when there is one, into a
+// reference; nil when the node's platform has no holder (loong64) or is
+// not in the table.
+func nativeHolder(ctx context.Context, gc gateway.Client) (ref gateway.Reference, hasRunner bool, err error) {
 	ws := gc.BuildOpts().Workers
 	if len(ws) == 0 || len(ws[0].Platforms) == 0 {
-		return nil, nil
+		return nil, false, nil
 	}
 	p, ok := platform.FromOCI(ws[0].Platforms[0])
 	if !ok {
-		return nil, nil
+		return nil, false, nil
 	}
 	bin, err := probe.Holder(p)
 	if err != nil {
-		return nil, nil
+		return nil, false, nil
 	}
-	def, err := llb.Scratch().File(llb.Mkfile("holder", 0o755, bin)).Marshal(ctx)
+	fa := llb.Mkfile("holder", 0o755, bin)
+	if runner, err := probe.Runner(p); err == nil {
+		fa, hasRunner = fa.Mkfile("runner", 0o755, runner), true
+	}
+	def, err := llb.Scratch().File(fa).Marshal(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	res, err := gc.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return res.SingleRef()
+	ref, err = res.SingleRef()
+	return ref, hasRunner, err
 }
 
 // holderReadyTimeout bounds the wait for the holder's line; past it the

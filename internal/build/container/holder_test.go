@@ -10,6 +10,8 @@ import (
 
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	fstypes "github.com/tonistiigi/fsutil/types"
+
+	"github.com/multiarch-dev/multiarch/internal/probe"
 )
 
 // holderCtr is a gateway container whose first process either writes its
@@ -65,4 +67,13 @@ func TestStartHolderExitsEarly(t *testing.T) {
 		t.Errorf("a running holder: %v", err)
 	}
 	ctr.Release(t.Context())
+}
+
+// The runner's token fits its record buffer and differs each time.
+func TestRunnerToken(t *testing.T) {
+	a, err := runnerToken()
+	b, _ := runnerToken()
+	if err != nil || len(a) > probe.MaxRunnerToken || a == b {
+		t.Errorf("tokens %q %q: %v", a, b, err)
+	}
 }

@@ -65,18 +65,24 @@ func (g *gatewayContainer) container(ctx context.Context) (gateway.Container, fu
 	return s.ctr, func() {}, s.err
 }
 
-// start creates a container of the root file system and, when there is
-// a holder, starts it as the holding PID 1.
-func (g *gatewayContainer) start(ctx context.Context) (gateway.Container, error) {
+// containerRequest is a container of the root file system, with the
+// holder's directory when there is one.
+func (g *gatewayContainer) containerRequest() gateway.NewContainerRequest {
 	spec := g.platform.OCI()
 	mounts := []gateway.Mount{{Dest: "/", MountType: pb.MountType_BIND, Ref: g.ref}}
 	if g.holder != nil && g.holder.mount != nil {
 		mounts = append(mounts, *g.holder.mount)
 	}
-	ctr, err := g.gc.NewContainer(ctx, gateway.NewContainerRequest{
+	return gateway.NewContainerRequest{
 		Mounts:   mounts,
 		Platform: &pb.Platform{OS: spec.OS, Architecture: spec.Architecture, Variant: spec.Variant},
-	})
+	}
+}
+
+// start creates a container of the root file system and, when there is
+// a holder, starts it as the holding PID 1.
+func (g *gatewayContainer) start(ctx context.Context) (gateway.Container, error) {
+	ctr, err := g.gc.NewContainer(ctx, g.containerRequest())
 	if err != nil {
 		return nil, fmt.Errorf("new container: %w", err)
 	}
