@@ -33,12 +33,12 @@ const (
 
 // nodeSolve is one node's solve and what it produced.
 type nodeSolve struct {
-	a      builder.Assignment
-	c      *client.Client
-	so     client.SolveOpt
-	tl     *timeline
-	out    *ociOutput // nil: no OCI tarball
-	resp   *client.SolveResponse
+	a    builder.Assignment
+	c    *client.Client
+	so   client.SolveOpt
+	tl   *timeline
+	out  *ociOutput // nil: no OCI tarball
+	resp *client.SolveResponse
 }
 
 func newNodeSolve(c *client.Client, a builder.Assignment, o Options, kind exportKind) (*nodeSolve, error) {
