@@ -58,7 +58,7 @@ func parsePushError(msg, phase string) *PushError {
 	ref, rest := m[1], m[2]
 	host := registry.Host(ref)
 	pe := &PushError{Ref: ref, What: phaseWhat(phase)}
-	const waited = "; BuildKit's pusher does not wait for the registry's Retry-After"
+	const waited = " (BuildKit's pusher retried at once, not waiting for the registry's Retry-After)"
 	if u := unexpectedStatusRE.FindStringSubmatch(rest); u != nil {
 		status, _ := strconv.Atoi(u[3])
 		if what, h := urlWhat(u[2], phase); h != "" {
@@ -78,7 +78,7 @@ func parsePushError(msg, phase string) *PushError {
 		detail = ": " + text // the registry's words, but for a refusal (they may echo what we sent)
 	}
 	if strings.EqualFold(code, "TOOMANYREQUESTS") {
-		detail = waited + detail
+		detail += waited
 	}
 	pe.Err = registry.AnsweredError("", host, 0, code, detail, errors.New(msg))
 	return withErr(pe)
