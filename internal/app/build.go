@@ -43,6 +43,11 @@ type BuildOptions struct {
 	// OnEmbedded is told when the embedded builder starts (see
 	// ResolveOptions).
 	OnEmbedded func(EmbeddedEvent)
+	// MetadataFile is the file the caller writes the build's metadata to
+	// once it succeeded; Build writes nothing there but checks, before any
+	// builder is contacted, that it can be written (build.CheckOutputPath),
+	// so that a push is never followed by a failure to record it.
+	MetadataFile string
 }
 
 // BuildResult is what a build did. Result is nil when the build failed;
@@ -53,10 +58,15 @@ type BuildResult struct {
 }
 
 // ValidateBuild checks o as Build does before it contacts any builder:
-// the context and Dockerfile exist, platforms and tags are well formed
-// (an *InvalidBuildError).
+// the context and Dockerfile exist, platforms and tags are well formed,
+// the OCI output and the metadata file can be written (an
+// *InvalidBuildError).
 func ValidateBuild(o BuildOptions) error {
-	if err := build.Validate(o.Build); err != nil {
+	err := build.Validate(o.Build)
+	if err == nil && o.MetadataFile != "" {
+		err = build.CheckOutputPath(o.MetadataFile)
+	}
+	if err != nil {
 		return &InvalidBuildError{Err: err}
 	}
 	return nil

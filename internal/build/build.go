@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,10 +24,12 @@ type Result struct {
 	Digest string
 	// Platforms are the per-platform manifest digests, in index order.
 	Platforms []PlatformDigest
-	// Tags the index was pushed under (Push) or named (OCIDest).
+	// Tags the index was pushed under (Push) or named (OCI output).
 	Tags    []string
 	Pushed  bool
 	OCIDest string
+	// OCIStreamed: the OCI tarball was written to Options.OCIStream.
+	OCIStreamed bool
 	// Stats say, per requested platform, which node built it and how long
 	// its steps took.
 	Stats []PlatformStat
@@ -79,7 +82,7 @@ func BuildOn(ctx context.Context, nodes []builder.Node, opts Options) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	if len(plan) > 1 && o.OCIDest != "" {
+	if len(plan) > 1 && o.ociOut() {
 		return nil, fmt.Errorf("%w: the platforms go to %d nodes, and a multi-node build can only push to a registry (or build without output)", ErrInvalidOptions, len(plan))
 	}
 	if o.Push {
@@ -125,20 +128,20 @@ func buildSingle(ctx context.Context, c *client.Client, a builder.Assignment, o 
 	if err != nil {
 		return nil, err
 	}
-	err = runSolves(ctx, o, []*nodeSolve{s}, false)
-	if ferr := s.finish(err == nil); ferr != nil {
-		return nil, ferr
+	if err := runSolves(ctx, o, []*nodeSolve{s}, false); err != nil {
+		return nil, errors.Join(fmt.Errorf("build failed, nothing exported: %w", err), s.out.discard())
 	}
+	res, err := result(ctx, o, s)
 	if err != nil {
-		return nil, fmt.Errorf("build failed, nothing exported: %w", err)
+		return nil, errors.Join(err, s.out.discard())
 	}
-	res, err := result(ctx, o, s.resp)
+	if err := s.out.commit(); err != nil {
+		return nil, fmt.Errorf("built %s but could not write it out: %w", res.Digest, err)
+	}
 	stats, emulated := s.tl.stats(a)
-	if res != nil {
-		res.Stats, res.EmulatedRun = stats, union(emulated)
-		setNodes(res.Platforms, stats)
-	}
-	return res, err
+	res.Stats, res.EmulatedRun = stats, union(emulated)
+	setNodes(res.Platforms, stats)
+	return res, nil
 }
 
 // setNodes fills in the node of every platform digest from stats.
@@ -152,9 +155,11 @@ func setNodes(ds []PlatformDigest, stats []PlatformStat) {
 	}
 }
 
-func result(ctx context.Context, o Options, resp *client.SolveResponse) (*Result, error) {
-	res := &Result{Digest: resp.ExporterResponse[exporterDigestKey], OCIDest: o.OCIDest}
-	if o.Push || o.OCIDest != "" {
+// result is what s exported, its platforms read back from the registry
+// or from its OCI tarball (still in its temp file).
+func result(ctx context.Context, o Options, s *nodeSolve) (*Result, error) {
+	res := &Result{Digest: s.resp.ExporterResponse[exporterDigestKey], OCIDest: o.OCIDest, OCIStreamed: o.OCIStream != nil}
+	if o.Push || o.ociOut() {
 		res.Tags = o.Tags
 	}
 	var err error
@@ -163,11 +168,11 @@ func result(ctx context.Context, o Options, resp *client.SolveResponse) (*Result
 	case o.Push:
 		res.Pushed = true
 		res.Platforms, err = pushedDigests(ctx, o.Tags[0], res.Digest, o)
-	case o.OCIDest != "":
-		res.Platforms, err = ociDigests(o.OCIDest, res.Digest)
+	case o.ociOut():
+		res.Platforms, err = ociDigests(s.out.path(), res.Digest)
 	}
 	if err != nil {
-		return res, fmt.Errorf("built %s but could not list its platforms: %w", res.Digest, err)
+		return nil, fmt.Errorf("built %s but could not list its platforms: %w", res.Digest, err)
 	}
 	return res, nil
 }

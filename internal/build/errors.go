@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 // PushRefusedError says the registry refused to let us push Ref (HTTP
@@ -47,3 +48,25 @@ func (e *NodeBuildError) Error() string {
 }
 
 func (e *NodeBuildError) Unwrap() error { return e.Err }
+
+// PushError says BuildKit's exporter failed to push a build's result to a
+// registry: what it was pushing, and the registry's answer as
+// internal/registry classifies its own (Err, a *registry.Error with the
+// registry's host, the HTTP status, its kind and advice). The push ran in
+// the daemon: layers or manifests of Ref may have reached the registry,
+// but the tag whose push failed was not written.
+type PushError struct {
+	// Ref is the image being pushed, as the exporter names it.
+	Ref string
+	// What is what was being pushed: "the index under tag v1", "the
+	// manifest sha256:…", "a blob", "the layers", "the manifests and the
+	// index", "the image".
+	What string
+	Err  *registry.Error
+}
+
+func (e *PushError) Error() string {
+	return fmt.Sprintf("push of %s failed while pushing %s: %v", e.Ref, e.What, e.Err)
+}
+
+func (e *PushError) Unwrap() error { return e.Err }

@@ -3,6 +3,7 @@ package build
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -24,9 +25,18 @@ type Options struct {
 	Tags []string
 	// Push pushes the index under every tag (needs Tags).
 	Push bool
-	// OCIDest writes the index as an OCI layout tarball to this file
-	// (written to a temp file and renamed, so a failed build leaves none).
+	// OCIDest writes the index as an OCI layout tarball to this file:
+	// into a temp file in the same directory, renamed into place only when
+	// the build succeeded and removed on any failure or cancel, so a
+	// failed build leaves no file. It is checked before any builder is
+	// contacted (CheckOutputPath): not a directory or other non-regular
+	// file, in a directory that exists and takes new files.
 	OCIDest string
+	// OCIStream, when set (and OCIDest is not), receives the OCI layout
+	// tarball instead of a file, e.g. standard output. The tarball is
+	// spooled to a temp file and copied to OCIStream only after the build
+	// succeeded: a failed build writes nothing to it.
+	OCIStream io.Writer
 	// BuildArgs are passed as --build-arg K=V.
 	BuildArgs map[string]string
 	// Target is the stage to build (default: the last one).
@@ -110,8 +120,16 @@ func (o Options) validate() error {
 	if o.Push && len(o.Tags) == 0 {
 		return fmt.Errorf("%w: push needs at least one tag", ErrInvalidOptions)
 	}
-	if o.Push && o.OCIDest != "" {
+	if o.Push && o.ociOut() {
 		return fmt.Errorf("%w: choose push or an OCI output, not both", ErrInvalidOptions)
+	}
+	if o.OCIDest != "" && o.OCIStream != nil {
+		return fmt.Errorf("%w: an OCI output goes to a file or a stream, not both", ErrInvalidOptions)
+	}
+	if o.OCIDest != "" {
+		if err := CheckOutputPath(o.OCIDest); err != nil {
+			return err
+		}
 	}
 	for _, t := range o.Tags {
 		if err := registry.CheckReference(t); err != nil {
@@ -120,3 +138,7 @@ func (o Options) validate() error {
 	}
 	return nil
 }
+
+// ociOut reports whether the build writes an OCI tarball (to a file or a
+// stream).
+func (o Options) ociOut() bool { return o.OCIDest != "" || o.OCIStream != nil }

@@ -2,10 +2,7 @@ package build
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -36,21 +33,21 @@ const (
 
 // nodeSolve is one node's solve and what it produced.
 type nodeSolve struct {
-	a      builder.Assignment
-	c      *client.Client
-	so     client.SolveOpt
-	tl     *timeline
-	finish func(ok bool) error
-	resp   *client.SolveResponse
+	a    builder.Assignment
+	c    *client.Client
+	so   client.SolveOpt
+	tl   *timeline
+	out  *ociOutput // nil: no OCI tarball
+	resp *client.SolveResponse
 }
 
 func newNodeSolve(c *client.Client, a builder.Assignment, o Options, kind exportKind) (*nodeSolve, error) {
-	so, finish, err := solveOpt(o, a, kind)
+	so, out, err := solveOpt(o, a, kind)
 	if err != nil {
 		return nil, err
 	}
 	o.Logger.Debug("solve", "node", a.Node.Endpoint, "frontend", so.Frontend, "attrs", so.FrontendAttrs)
-	return &nodeSolve{a: a, c: c, so: so, tl: newTimeline(), finish: finish}, nil
+	return &nodeSolve{a: a, c: c, so: so, tl: newTimeline(), out: out}, nil
 }
 
 // label names a node in the shared display and in its cache refs.
@@ -87,6 +84,7 @@ func runSolves(ctx context.Context, o Options, solves []*nodeSolve, labelled boo
 	}
 	err := eg.Wait()
 	relays.Wait()
+	err = withPushError(err, solves)
 	close(out)
 	if derr := <-displayed; err == nil && derr != nil {
 		return derr
@@ -103,9 +101,9 @@ func (s *nodeSolve) run(ctx context.Context, o Options, ch chan *client.SolveSta
 	return testedSolve(ctx, s, o, ch)
 }
 
-// solveOpt maps Options to the solve options of node a. finish(ok)
-// completes an OCI output: renamed into place when ok, removed otherwise.
-func solveOpt(o Options, a builder.Assignment, kind exportKind) (client.SolveOpt, func(ok bool) error, error) {
+// solveOpt maps Options to the solve options of node a, and the OCI
+// output its export writes into (nil without one).
+func solveOpt(o Options, a builder.Assignment, kind exportKind) (client.SolveOpt, *ociOutput, error) {
 	ctxFS, err := fsutil.NewFS(o.ContextDir)
 	if err != nil {
 		return client.SolveOpt{}, nil, fmt.Errorf("build context: %w", err)
@@ -139,7 +137,7 @@ func solveOpt(o Options, a builder.Assignment, kind exportKind) (client.SolveOpt
 		suffix = nodeLabel(a)
 	}
 	so.CacheImports, so.CacheExports = o.cacheEntries(suffix)
-	finish := func(bool) error { return nil }
+	var out *ociOutput
 	switch {
 	case kind == exportByDigest && o.Push:
 		so.Exports = []client.ExportEntry{byDigestExport(o)}
@@ -149,12 +147,11 @@ func solveOpt(o Options, a builder.Assignment, kind exportKind) (client.SolveOpt
 		e.Attrs[string(exptypes.OptKeyPush)] = "true"
 		o.insecureAttr(e.Attrs)
 		so.Exports = []client.ExportEntry{e}
-	case o.OCIDest != "":
-		var e client.ExportEntry
-		e, finish = ociExport(o)
-		so.Exports = []client.ExportEntry{e}
+	case o.ociOut():
+		out = &ociOutput{dest: o.OCIDest, stream: o.OCIStream}
+		so.Exports = []client.ExportEntry{ociExport(o, out)}
 	}
-	return so, finish, nil
+	return so, out, nil
 }
 
 // byDigestExport pushes a node's images into the first tag's repository
@@ -189,27 +186,11 @@ func platformList(ps []platform.Platform) string {
 	return strings.Join(names, ",")
 }
 
-// ociExport streams the OCI tarball into a temp file next to OCIDest.
-func ociExport(o Options) (client.ExportEntry, func(ok bool) error) {
-	tmp := o.OCIDest + ".partial"
-	e := client.ExportEntry{
-		Type:  client.ExporterOCI,
-		Attrs: o.annotationAttrs(true),
-		Output: func(map[string]string) (io.WriteCloser, error) {
-			return os.Create(tmp)
-		},
-	}
+// ociExport streams the OCI tarball into out's temp file.
+func ociExport(o Options, out *ociOutput) client.ExportEntry {
+	e := client.ExportEntry{Type: client.ExporterOCI, Attrs: o.annotationAttrs(true), Output: out.create}
 	if len(o.Tags) > 0 {
 		e.Attrs[string(exptypes.OptKeyName)] = strings.Join(o.Tags, ",")
 	}
-	finish := func(ok bool) error {
-		if !ok {
-			if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
-			}
-			return nil
-		}
-		return os.Rename(tmp, o.OCIDest)
-	}
-	return e, finish
+	return e
 }

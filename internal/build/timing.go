@@ -42,6 +42,10 @@ type vertexRec struct {
 // timeline records the vertices of one node's solve.
 type timeline struct {
 	vertices map[digest.Digest]*vertexRec
+	// pushing is the exporter's latest push phase ("pushing layers",
+	// "pushing manifest for REF@DIGEST"), "" before any: what a failed
+	// push was pushing when BuildKit's error does not say.
+	pushing string
 }
 
 func newTimeline() *timeline { return &timeline{vertices: map[digest.Digest]*vertexRec{}} }
@@ -63,6 +67,11 @@ func (tl *timeline) add(s *client.SolveStatus) {
 			r.ended = v.Completed
 		}
 		r.cached = r.cached || v.Cached
+	}
+	for _, st := range s.Statuses {
+		if strings.HasPrefix(st.ID, "pushing ") {
+			tl.pushing = st.ID
+		}
 	}
 }
 

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/build"
@@ -90,6 +92,9 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 	if o.OCIDest, err = parseOutput(f.output); err != nil {
 		return o, err
 	}
+	if err := f.checkStdout(cmd, &o); err != nil {
+		return o, err
+	}
 	if o.BuildArgs, err = parseBuildArgs(f.buildArgs); err != nil {
 		return o, err
 	}
@@ -133,6 +138,26 @@ func platformList(src, list string) ([]platform.Platform, error) {
 		return nil, fmt.Errorf("%s: %w", src, err)
 	}
 	return ps, nil
+}
+
+// checkStdout turns dest=- into a stream to standard output, as buildx
+// does, refusing a terminal (a tarball there is garbage on the screen);
+// everything else build prints then goes to standard error (runBuild).
+// --metadata-file - is refused: it would be a file named "-", and
+// standard output is taken by the summary or the tarball.
+func (f *buildFlags) checkStdout(cmd *cobra.Command, o *build.Options) error {
+	if f.metadataFile == "-" {
+		return errors.New("--metadata-file -: give a file path (standard output carries the build's summary, or the tarball with --output type=oci,dest=-)")
+	}
+	if o.OCIDest != "-" {
+		return nil
+	}
+	out := cmd.OutOrStdout()
+	if file, ok := out.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
+		return errors.New("--output type=oci,dest=-: standard output is a terminal; redirect it to a file or a pipe (multiarch build ... > image.tar), or give dest=PATH")
+	}
+	o.OCIDest, o.OCIStream = "", out
+	return nil
 }
 
 // parseOutput accepts type=oci,dest=PATH and returns PATH.
@@ -205,14 +230,20 @@ func parseBuildArgs(args []string) (map[string]string, error) {
 	return out, nil
 }
 
+// runBuild builds and prints the matrix and summary on standard output,
+// or on standard error when the tarball goes to standard output.
 func runBuild(cmd *cobra.Command, f *buildFlags, opts build.Options) error {
+	out := cmd.OutOrStdout()
+	if opts.OCIStream != nil {
+		out = cmd.ErrOrStderr()
+	}
 	res, err := app.Build(cmd.Context(), app.BuildOptions{Build: opts, Env: appEnv(), Builder: f.builder,
 		Progress: f.progress, ProgressOut: cmd.ErrOrStderr(), TestCommand: f.test, StrictCPU: f.strictCPU,
-		MatrixOut: cmd.OutOrStdout(), OnEmbedded: embeddedNotice(cmd.ErrOrStderr())})
+		MatrixOut: out, OnEmbedded: embeddedNotice(cmd.ErrOrStderr()), MetadataFile: f.metadataFile})
 	if err != nil {
 		return err
 	}
-	renderSummary(cmd.OutOrStdout(), res.Result)
+	renderSummary(out, res.Result)
 	if f.metadataFile != "" {
 		return writeMetadata(f.metadataFile, res.Result)
 	}

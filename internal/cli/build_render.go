@@ -2,9 +2,11 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -45,6 +47,8 @@ func renderSummary(w io.Writer, r *build.Result) {
 	switch {
 	case r.Pushed:
 		fmt.Fprintf(w, "pushed: %s\n", strings.Join(r.Tags, ", "))
+	case r.OCIStreamed:
+		fmt.Fprintln(w, "written: standard output (OCI layout tarball)")
 	case r.OCIDest != "":
 		fmt.Fprintf(w, "written: %s\n", r.OCIDest)
 	default:
@@ -92,11 +96,29 @@ type Metadata struct {
 	DurationSeconds float64                `json:"durationSeconds"`
 }
 
+// writeMetadata writes r's metadata to path through a temp file in the
+// same directory, renamed into place: path holds the whole document or
+// what it held before, never half of one.
 func writeMetadata(path string, r *build.Result) error {
 	m := Metadata{Digest: r.Digest, Tags: r.Tags, Platforms: r.Platforms, Pushed: r.Pushed, OCIDest: r.OCIDest, DurationSeconds: r.Duration.Seconds()}
+	if r.OCIStreamed {
+		m.OCIDest = "-"
+	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.partial")
+	if err != nil {
+		return fmt.Errorf("metadata file: %w", err)
+	}
+	_, err = tmp.Write(append(b, '\n'))
+	if err = errors.Join(err, tmp.Chmod(0o644), tmp.Close()); err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("metadata file: %w", err)
+	}
+	return nil
 }

@@ -51,11 +51,14 @@ func buildErrorHints(err error, be *app.BuilderError) []string {
 		refused     *build.PushRefusedError
 		regDown     *build.RegistryUnreachableError
 		invalid     *app.InvalidBuildError
+		output      *build.OutputPathError
 	)
 	if h := daemonHints(err, be); h != nil {
 		return h
 	}
 	switch {
+	case errors.As(err, &output):
+		return nil // its own advice says which path to give
 	case errors.As(err, &tlsErr):
 		return append(tlsHints(tlsErr), fmt.Sprintf("$%s carries no TLS options: create a named builder with them (`multiarch builder create NAME --node %s --tls-ca FILE [--tls-cert FILE --tls-key FILE]`) and build with --builder NAME",
 			builder.EnvBuildkitHost, tlsErr.Address))

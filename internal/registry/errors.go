@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -156,14 +157,11 @@ func classifyHTTP(terr *transport.Error, ref, reg string) error {
 		}
 		return false
 	}
+	if e := byStatus(ref, reg, code, fmt.Sprintf("%d %s", code, http.StatusText(code)), "", has, terr); e != nil {
+		return e
+	}
 	status := fmt.Sprintf("registry %s answered %d %s", reg, code, http.StatusText(code))
 	switch {
-	case code == http.StatusUnauthorized || code == http.StatusForbidden ||
-		has(transport.UnauthorizedErrorCode, transport.DeniedErrorCode):
-		// The transport error's text is left out on purpose: it is the
-		// registry's own words and may echo what we sent.
-		// How to log in is the caller's to say: it names its own command.
-		return &Error{Ref: ref, Kind: ErrUnauthorized, Err: terr, Detail: status, Host: reg}
 	case (code == http.StatusNotFound && terr.Request != nil && strings.Contains(terr.Request.URL.Path, "/blobs/")) ||
 		has(transport.BlobUnknownErrorCode):
 		return &Error{Ref: ref, Kind: ErrNotFound, Err: terr, Detail: status + " for a blob the manifest references",
@@ -171,17 +169,65 @@ func classifyHTTP(terr *transport.Error, ref, reg string) error {
 	case code == http.StatusNotFound || has(transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode):
 		return &Error{Ref: ref, Kind: ErrNotFound, Err: terr, Detail: status,
 			Advice: "check the repository name and the tag or digest"}
-	case code == http.StatusTooManyRequests || has(transport.TooManyRequestsErrorCode):
-		return &Error{Ref: ref, Kind: ErrUnavailable, Err: terr, Detail: status + " (rate limited, after retries)",
-			Advice: "wait and retry, or log in: registries allow authenticated users more requests"}
-	case code >= 500 || code == http.StatusRequestTimeout:
-		return &Error{Ref: ref, Kind: ErrUnavailable, Err: terr, Detail: status + " (after retries)",
-			Advice: "the registry is failing; retry later or check its logs"}
 	case has(transport.ManifestInvalidErrorCode, transport.ManifestBlobUnknownErrorCode, transport.DigestInvalidErrorCode):
 		return &Error{Ref: ref, Kind: ErrInvalidManifest, Err: terr, Detail: terr.Error(),
 			Advice: "the registry refused the manifest; check that every referenced blob and manifest exists"}
 	}
 	return &Error{Ref: ref, Kind: ErrRegistry, Err: terr, Detail: terr.Error()}
+}
+
+// byStatus classifies the answers whose HTTP status (code) or registry
+// error codes (has) alone say what happened and what to do: refused
+// (401/403, UNAUTHORIZED, DENIED), rate limited (429, TOOMANYREQUESTS) and
+// registry faults (5xx, 408). answered words the answer ("500 Internal
+// Server Error"), more is added to the detail; nil for any other answer.
+func byStatus(ref, reg string, code int, answered, more string, has func(...transport.ErrorCode) bool, cause error) *Error {
+	status := fmt.Sprintf("registry %s answered %s", reg, answered)
+	switch {
+	case code == http.StatusUnauthorized || code == http.StatusForbidden ||
+		has(transport.UnauthorizedErrorCode, transport.DeniedErrorCode):
+		// The registry's own text is left out on purpose: it is the
+		// registry's words and may echo what we sent.
+		// How to log in is the caller's to say: it names its own command.
+		return &Error{Ref: ref, Kind: ErrUnauthorized, Err: cause, Detail: status + more, Host: reg}
+	case code == http.StatusTooManyRequests || has(transport.TooManyRequestsErrorCode):
+		return &Error{Ref: ref, Kind: ErrUnavailable, Err: cause, Detail: status + " (rate limited, after retries)" + more, Host: reg,
+			Advice: "wait and retry, or log in: registries allow authenticated users more requests"}
+	case code >= 500 || code == http.StatusRequestTimeout:
+		return &Error{Ref: ref, Kind: ErrUnavailable, Err: cause, Detail: status + " (after retries)" + more, Host: reg,
+			Advice: "the registry is failing; retry later or check its logs"}
+	}
+	return nil
+}
+
+// codeStatus is the HTTP status the registry API gives each error code
+// that byStatus knows, for answers whose status another client dropped.
+var codeStatus = map[transport.ErrorCode]int{
+	transport.UnauthorizedErrorCode:    http.StatusUnauthorized,
+	transport.DeniedErrorCode:          http.StatusForbidden,
+	transport.TooManyRequestsErrorCode: http.StatusTooManyRequests,
+	transport.UnavailableErrorCode:     http.StatusServiceUnavailable,
+	transport.UnknownErrorCode:         http.StatusInternalServerError,
+}
+
+// AnsweredError classifies the failed answer of registry host to a
+// request another client made (BuildKit's pusher) as this package
+// classifies its own: the same kinds and advice. status is the HTTP status
+// (0 when that client did not pass it on: it then comes from errCode, the
+// registry API's error code such as TOOMANYREQUESTS, "" when none); detail
+// is added to what happened, cause is kept. It returns nil for an answer
+// whose status or code says nothing this package can advise on.
+func AnsweredError(ref, host string, status int, errCode, detail string, cause error) *Error {
+	code := transport.ErrorCode(strings.ToUpper(errCode))
+	answered := fmt.Sprintf("%d %s", status, http.StatusText(status))
+	if status == 0 {
+		if status = codeStatus[code]; status == 0 {
+			return nil
+		}
+		answered = fmt.Sprintf("%s (HTTP %d %s)", code, status, http.StatusText(status))
+	}
+	has := func(codes ...transport.ErrorCode) bool { return slices.Contains(codes, code) }
+	return byStatus(ref, host, status, answered, detail, has, cause)
 }
 
 // plainHTTPAnswer recognises a registry that answered HTTPS in plain HTTP

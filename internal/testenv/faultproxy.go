@@ -52,6 +52,10 @@ type Fault struct {
 	// Status and RetryAfter are FaultStatus's answer.
 	Status     int
 	RetryAfter string
+	// Code is the registry API error code of FaultStatus's body (default
+	// UNKNOWN); a real registry sends TOOMANYREQUESTS with a 429, and
+	// BuildKit's pusher reports only the code when there is one.
+	Code string
 	// AfterBytes is where FaultStallBody, FaultCutBody and FaultCorrupt act.
 	AfterBytes int64
 	// Times is how many matching requests get the fault; 0 means all.
@@ -176,9 +180,13 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		if f.RetryAfter != "" {
 			w.Header().Set("Retry-After", f.RetryAfter)
 		}
+		code := f.Code
+		if code == "" {
+			code = "UNKNOWN"
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(f.Status)
-		fmt.Fprintf(w, `{"errors":[{"code":"UNKNOWN","message":"fault proxy: injected %d"}]}`, f.Status)
+		fmt.Fprintf(w, `{"errors":[{"code":%q,"message":"fault proxy: injected %d"}]}`, code, f.Status)
 	case FaultReset:
 		reset(w)
 	case FaultHang:
