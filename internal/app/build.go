@@ -43,6 +43,11 @@ type BuildOptions struct {
 	// OnEmbedded is told when the embedded builder starts (see
 	// ResolveOptions).
 	OnEmbedded func(EmbeddedEvent)
+	// Untagged, with Build.Push, pushes the index by digest only and
+	// writes no tag (Result.Ref names it, Result.Tags is empty): ci proves
+	// the pushed digest before it names it (WriteTags). Without it the
+	// tags are written after the digest is pushed, one at a time.
+	Untagged bool
 }
 
 // BuildResult is what a build did. Result is nil when the build failed;
@@ -86,7 +91,11 @@ func Build(ctx context.Context, o BuildOptions) (*BuildResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := build.BuildOn(ctx, b.Nodes, opts)
+	buildOn := build.BuildOn
+	if o.Untagged {
+		buildOn = build.BuildByDigest
+	}
+	res, err := buildOn(ctx, b.Nodes, opts)
 	out := &BuildResult{}
 	if tester != nil {
 		if out.Report = tester.report(); out.Report != nil {
