@@ -24,10 +24,10 @@ type Step struct {
 
 // Summary is the whole run. Its JSON form is `ci --json`'s output.
 type Summary struct {
-	Passed          bool     `json:"passed"`
-	Tags            []string `json:"tags"`
-	Platforms       []string `json:"platforms"`
-	Digest          string   `json:"digest,omitempty"`
+	Passed    bool     `json:"passed"`
+	Tags      []string `json:"tags"`
+	Platforms []string `json:"platforms"`
+	Digest    string   `json:"digest,omitempty"`
 	// Pushed is REPOSITORY@DIGEST of the index pushed by digest, before
 	// any tag: it stays in the registry, untagged, when a later step fails.
 	Pushed string `json:"pushed,omitempty"`
