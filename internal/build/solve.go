@@ -47,6 +47,9 @@ type nodeSolve struct {
 	resp   *client.SolveResponse
 	// watch is the push watchdog (nil without Push).
 	watch *pushWatch
+	// gate holds the export until every node's test passed (nil: one
+	// node, or no test).
+	gate *testGate
 }
 
 func newNodeSolve(c *client.Client, a builder.Assignment, o Options, kind exportKind) (*nodeSolve, error) {
@@ -93,6 +96,12 @@ func runSolves(ctx context.Context, o Options, solves []*nodeSolve, labelled boo
 
 	eg, egctx := errgroup.WithContext(ctx)
 	var relays sync.WaitGroup
+	if o.Test != nil && len(solves) > 1 {
+		gate := newTestGate(len(solves))
+		for _, s := range solves {
+			s.gate = gate
+		}
+	}
 	for _, s := range solves {
 		ch := make(chan *client.SolveStatus)
 		label := ""
