@@ -48,6 +48,11 @@ type BuildOptions struct {
 	// builder is contacted, that it can be written (build.CheckOutputPath),
 	// so that a push is never followed by a failure to record it.
 	MetadataFile string
+	// Untagged, with Build.Push, pushes the index by digest only and
+	// writes no tag (Result.Ref names it, Result.Tags is empty): ci proves
+	// the pushed digest before it names it (WriteTags). Without it the
+	// tags are written after the digest is pushed, one at a time.
+	Untagged bool
 }
 
 // BuildResult is what a build did. Result is nil when the build failed;
@@ -96,7 +101,11 @@ func Build(ctx context.Context, o BuildOptions) (*BuildResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := build.BuildOn(ctx, b.Nodes, opts)
+	buildOn := build.BuildOn
+	if o.Untagged {
+		buildOn = build.BuildByDigest
+	}
+	res, err := buildOn(ctx, b.Nodes, opts)
 	out := &BuildResult{}
 	if tester != nil {
 		if out.Report = tester.report(); out.Report != nil {

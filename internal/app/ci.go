@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/doctor"
@@ -63,8 +64,11 @@ type CISinks struct {
 }
 
 // RunCI runs the pipeline: setup-emulation (when planned), doctor, login
-// (when credentials are given), build+test+push, verify, test-pushed;
-// the first failure stops it. Build options are checked before any step
+// (when credentials are given), build+test+push (by digest only: no tag),
+// verify and test-pushed (of that digest), then tag (every tag, one at a
+// time); the first failure stops it, so a failed verify or test moves no
+// tag (the summary's Pushed names the digest left untagged, TagsWritten
+// what did move). Build options are checked before any step
 // runs. The summary is returned whether the run passed or not (nil only
 // when the options were refused); the error names the step that failed.
 func RunCI(ctx context.Context, o CIOptions, s CISinks) (*pipeline.Summary, error) {
@@ -73,7 +77,7 @@ func RunCI(ctx context.Context, o CIOptions, s CISinks) (*pipeline.Summary, erro
 	if err != nil {
 		return nil, err
 	}
-	r.sum.Tags = o.Plan.Tags
+	r.sum.Tags, r.sum.TagsWritten = o.Plan.Tags, []string{}
 	for _, p := range o.Plan.Platforms {
 		r.sum.Platforms = append(r.sum.Platforms, p.String())
 	}
@@ -98,6 +102,8 @@ type ciRun struct {
 	o   CIOptions
 	s   CISinks
 	sum pipeline.Summary
+	// pushed is REPOSITORY@DIGEST of the index the build step pushed.
+	pushed string
 }
 
 // buildOptions are the build step's, checked before any step runs, so a
@@ -115,7 +121,8 @@ func (r *ciRun) buildOptions() (BuildOptions, error) {
 		}
 	}
 	bo := BuildOptions{Build: o, Env: r.o.Env, Builder: r.o.Builder, Progress: r.o.Progress, ProgressOut: r.s.Progress,
-		TestCommand: p.Test, TestAlways: true, StrictCPU: p.StrictCPU, MatrixOut: r.s.Detail, OnEmbedded: r.s.OnEmbedded}
+		TestCommand: p.Test, TestAlways: true, StrictCPU: p.StrictCPU, MatrixOut: r.s.Detail, OnEmbedded: r.s.OnEmbedded,
+		Untagged: true}
 	return bo, ValidateBuild(bo)
 }
 
@@ -125,8 +132,9 @@ func (r *ciRun) tasks(opts BuildOptions) []pipeline.Task {
 		{Name: "doctor", Run: r.worded(r.doctor)},
 		{Name: "login", Skip: "no credentials given: the stored ones (docker config) are used"},
 		{Name: "build+test+push", Run: r.worded(func(ctx context.Context) (string, error) { return r.build(ctx, opts) })},
-		{Name: "verify", Run: r.worded(r.verify)},
-		{Name: "test-pushed", Run: r.worded(r.testPushed)},
+		{Name: "verify", Run: r.worded(r.untagged(r.verify))},
+		{Name: "test-pushed", Run: r.worded(r.untagged(r.testPushed))},
+		{Name: "tag", Run: r.worded(r.tag)},
 	}
 	if r.o.Plan.SetupEmulation {
 		t[0].Run = r.worded(r.setupEmulation)
@@ -149,6 +157,34 @@ func (r *ciRun) worded(step pipeline.StepFunc) pipeline.StepFunc {
 		return msg, err
 	}
 }
+
+// untagged adds to a failed step's error that the pushed index stays
+// untagged: no tag was written (*UntaggedError).
+func (r *ciRun) untagged(step pipeline.StepFunc) pipeline.StepFunc {
+	return func(ctx context.Context) (string, error) {
+		msg, err := step(ctx)
+		if err != nil {
+			err = &UntaggedError{Pushed: r.pushed, NotWritten: r.o.Plan.Tags, Err: err}
+		}
+		return msg, err
+	}
+}
+
+// UntaggedError is a ci step after the push failing before any tag was
+// written: Pushed (REPOSITORY@DIGEST) stays in the registry untagged and
+// NotWritten still point where they did.
+type UntaggedError struct {
+	Pushed     string
+	NotWritten []string
+	Err        error
+}
+
+func (e *UntaggedError) Error() string {
+	return fmt.Sprintf("%v; nothing was tagged: %s stays pushed by digest only, tags not written: %s",
+		e.Err, e.Pushed, strings.Join(e.NotWritten, ", "))
+}
+
+func (e *UntaggedError) Unwrap() error { return e.Err }
 
 // wordedError reads as msg and unwraps to err.
 type wordedError struct {

@@ -9,6 +9,7 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/doctor"
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
 	"github.com/multiarch-dev/multiarch/internal/pipeline"
+	"github.com/multiarch-dev/multiarch/internal/registry"
 	"github.com/multiarch-dev/multiarch/internal/status"
 )
 
@@ -109,19 +110,18 @@ func (r *ciRun) build(ctx context.Context, opts BuildOptions) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r.sum.Digest = res.Digest
+	r.sum.Digest, r.sum.Pushed, r.pushed = res.Digest, res.Ref, res.Ref
 	if err := draw(r.s.Built, res.Result); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s pushed as %s; before push %s", res.Digest, strings.Join(res.Tags, ", "), passedDetail(res.Report)), nil
+	return fmt.Sprintf("%s pushed by digest, no tag yet; before push %s", res.Ref, passedDetail(res.Report)), nil
 }
 
-// verify verifies every pushed tag (they name one index: the first that
-// cannot be read stops it) and draws the reports only when they hold a
-// violation.
+// verify verifies the index pushed by digest and draws the reports only
+// when they hold a violation.
 func (r *ciRun) verify(ctx context.Context) (string, error) {
 	p := r.o.Plan
-	rep, err := Verify(ctx, VerifyOptions{Refs: p.Tags, Platforms: p.Platforms, Registry: r.o.Registry, FailFast: true})
+	rep, err := Verify(ctx, VerifyOptions{Refs: []string{r.pushed}, Platforms: p.Platforms, Registry: r.o.Registry, FailFast: true})
 	var violations *ViolationsError
 	if errors.As(err, &violations) {
 		if err := draw(r.s.Violations, rep); err != nil {
@@ -132,15 +132,15 @@ func (r *ciRun) verify(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%d tag(s), %d ELF files: every platform holds its own architecture", len(p.Tags), rep.ELFFiles()), nil
+	return fmt.Sprintf("%d ELF files: every platform holds its own architecture", rep.ELFFiles()), nil
 }
 
-// testPushed pulls each platform of the first tag by digest (every tag
-// names the same index) and tests it again, on the builder that built it:
-// on a named builder each platform on the node the build used.
+// testPushed pulls each platform of the index pushed by digest and tests
+// it again, on the builder that built it: on a named builder each platform
+// on the node the build used.
 func (r *ciRun) testPushed(ctx context.Context) (string, error) {
 	p := r.o.Plan
-	o := TestOptions{Refs: p.Tags[:1], Platforms: p.Platforms, Registry: r.o.Registry, Env: r.o.Env, Builder: r.o.Builder,
+	o := TestOptions{Refs: []string{r.pushed}, Platforms: p.Platforms, Registry: r.o.Registry, Env: r.o.Env, Builder: r.o.Builder,
 		Test:       imagetest.Options{StrictCPU: p.StrictCPU, Parallel: len(p.Platforms), Logger: r.o.Logger},
 		OnEmbedded: r.s.OnEmbedded}
 	if p.Test != "" {
@@ -174,4 +174,20 @@ func passedDetail(rep *imagetest.Report) string {
 		msg += fmt.Sprintf(", %d skipped (nothing to check: no uname in the image and no test command)", skipped)
 	}
 	return msg
+}
+
+// tag points every tag at the proven index, one at a time; when that
+// fails part-way the summary holds the tags that moved (*registry.TagsError).
+func (r *ciRun) tag(ctx context.Context) (string, error) {
+	err := registry.WriteTags(ctx, r.pushed, r.o.Plan.Tags, r.o.Registry)
+	var te *registry.TagsError
+	switch {
+	case errors.As(err, &te):
+		r.sum.TagsWritten = append([]string{}, te.Moved...)
+		return "", err
+	case err != nil:
+		return "", &UntaggedError{Pushed: r.pushed, NotWritten: r.o.Plan.Tags, Err: err}
+	}
+	r.sum.TagsWritten = append([]string{}, r.o.Plan.Tags...)
+	return fmt.Sprintf("%s now point(s) at %s", strings.Join(r.o.Plan.Tags, ", "), r.sum.Digest), nil
 }

@@ -44,7 +44,7 @@ func TestRunCIStopsAtFirstFailure(t *testing.T) {
 		StepMessage: func(err error) string { return "worded: " + err.Error() },
 	}
 	sum, err := RunCI(t.Context(), CIOptions{Plan: ciPlan(t), ContextDir: dir, Env: testEnv(t), Builder: "nope"}, s)
-	want := "setup-emulation:skip doctor:fail login:skip build+test+push:skip verify:skip test-pushed:skip"
+	want := "setup-emulation:skip doctor:fail login:skip build+test+push:skip verify:skip test-pushed:skip tag:skip"
 	if got := strings.Join(seen, " "); got != want {
 		t.Errorf("steps %s, want %s", got, want)
 	}
@@ -52,7 +52,7 @@ func TestRunCIStopsAtFirstFailure(t *testing.T) {
 	if !errors.Is(err, pipeline.ErrStepFailed) || !errors.As(err, &unknown) || !strings.Contains(err.Error(), "ci stopped at step doctor") {
 		t.Errorf("err = %v, want the doctor step's UnknownBuilderError", err)
 	}
-	if sum == nil || sum.Passed || len(sum.Steps) != 6 || !strings.HasPrefix(sum.Steps[1].Message, "worded: ") {
+	if sum == nil || sum.Passed || len(sum.Steps) != 7 || !strings.HasPrefix(sum.Steps[1].Message, "worded: ") {
 		t.Fatalf("summary %+v", sum)
 	}
 }

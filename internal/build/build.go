@@ -12,6 +12,7 @@ import (
 
 	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 // Result is what a build produced.
@@ -24,7 +25,10 @@ type Result struct {
 	Digest string
 	// Platforms are the per-platform manifest digests, in index order.
 	Platforms []PlatformDigest
-	// Tags the index was pushed under (Push) or named (OCI output).
+	// Ref is REPOSITORY@DIGEST of the index pushed by digest (Push).
+	Ref string
+	// Tags the index was written under (Push; none from BuildByDigest) or
+	// named (OCI output).
 	Tags    []string
 	Pushed  bool
 	OCIDest string
@@ -51,12 +55,16 @@ func (r *Result) EmulationDominates() bool {
 // first, else one that emulates it); each node builds its platforms in one
 // solve of BuildKit's dockerfile.v0 frontend.
 //
-// When one node builds everything, its solve exports the multi-platform
-// index in one go: pushed under every tag, or written as an OCI tarball.
-// When several nodes build, each pushes its images by digest only (no
-// tag) and the index is then assembled from them and pushed under every
-// tag, children first, index last. Either way it is all or nothing: if
-// any platform fails, every solve is cancelled and no tag is written.
+// With Push everything goes by digest first: when one node builds
+// everything, its solve pushes the multi-platform index by digest into the
+// first tag's repository; when several nodes build, each pushes its images
+// by digest and the index is then assembled from them and pushed by digest
+// (internal/registry's CreateIndex). Only then are the tags written, one
+// at a time (registry.WriteTags; a failure part-way is a
+// *registry.TagsError naming the tags that moved). If any platform fails,
+// every solve is cancelled and no tag is written; a push that stops making
+// progress for the registry deadline is cancelled (*PushStalledError).
+// Without Push, OCIDest gets the index as an OCI tarball.
 //
 // Before the daemons are contacted the Dockerfile must exist; before any
 // solve, every node must answer (*builder.UnreachableError, or
@@ -65,6 +73,27 @@ func (r *Result) EmulationDominates() bool {
 // (*builder.UnsupportedPlatformError) and each tag's registry must
 // accept a push (*PushRefusedError, *RegistryUnreachableError).
 func BuildOn(ctx context.Context, nodes []builder.Node, opts Options) (*Result, error) {
+	res, err := buildOn(ctx, nodes, opts)
+	if err != nil || !opts.Push {
+		return res, err
+	}
+	start := time.Now()
+	if err := registry.WriteTags(ctx, res.Ref, opts.Tags, opts.Registry); err != nil {
+		return nil, err
+	}
+	res.Tags = opts.Tags
+	res.Duration += time.Since(start)
+	return res, nil
+}
+
+// BuildByDigest is BuildOn without the tags: with Push the index is
+// pushed by digest only (Result.Ref) and no tag is written, so the caller
+// can prove what it pushed before naming it (registry.WriteTags).
+func BuildByDigest(ctx context.Context, nodes []builder.Node, opts Options) (*Result, error) {
+	return buildOn(ctx, nodes, opts)
+}
+
+func buildOn(ctx context.Context, nodes []builder.Node, opts Options) (*Result, error) {
 	start := time.Now()
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -129,6 +158,9 @@ func buildSingle(ctx context.Context, c *client.Client, a builder.Assignment, o 
 		return nil, err
 	}
 	if err := runSolves(ctx, o, []*nodeSolve{s}, false); err != nil {
+		if s.exportStarted() {
+			return nil, fmt.Errorf("build failed while pushing by digest, no tag written: %w", err)
+		}
 		return nil, errors.Join(fmt.Errorf("build failed, nothing exported: %w", err), s.out.discard())
 	}
 	res, err := result(ctx, o, s)
@@ -159,15 +191,17 @@ func setNodes(ds []PlatformDigest, stats []PlatformStat) {
 // or from its OCI tarball (still in its temp file).
 func result(ctx context.Context, o Options, s *nodeSolve) (*Result, error) {
 	res := &Result{Digest: s.resp.ExporterResponse[exporterDigestKey], OCIDest: o.OCIDest, OCIStreamed: o.OCIStream != nil}
-	if o.Push || o.ociOut() {
+	if o.ociOut() {
 		res.Tags = o.Tags
 	}
 	var err error
 	switch {
+	case res.Digest == "" && o.Push:
+		return nil, errors.New("the exporter pushed the index but reported no digest")
 	case res.Digest == "":
 	case o.Push:
-		res.Pushed = true
-		res.Platforms, err = pushedDigests(ctx, o.Tags[0], res.Digest, o)
+		res.Pushed, res.Ref = true, registry.Repository(o.Tags[0])+"@"+res.Digest
+		res.Platforms, err = pushedDigests(ctx, res.Ref, o)
 	case o.ociOut():
 		res.Platforms, err = ociDigests(s.out.path(), res.Digest)
 	}

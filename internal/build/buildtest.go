@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
@@ -59,6 +60,9 @@ func testedSolve(ctx context.Context, s *nodeSolve, o Options, ch chan *client.S
 		if err == nil {
 			err = o.Test(ctx, results)
 		}
+		if err == nil {
+			err = s.gate.passed(ctx)
+		}
 		if err != nil {
 			inner = err
 			return nil, err
@@ -112,4 +116,37 @@ func resultContainer(ctx context.Context, gc gateway.Client, res *gateway.Result
 		}
 	}
 	return container.FromReference(ctx, gc, ref, p, img.Config)
+}
+
+// testGate holds every node's export until every node's test passed: a
+// node whose test passes first must not push while another's fails (the
+// failure cancels the waiting nodes, which then export nothing).
+type testGate struct {
+	left int
+	mu   sync.Mutex
+	all  chan struct{}
+}
+
+func newTestGate(nodes int) *testGate {
+	return &testGate{left: nodes, all: make(chan struct{})}
+}
+
+// passed records one node's passing test and waits for the others' (or
+// for ctx: another node failed, or the build was cancelled). A nil gate
+// does not wait.
+func (g *testGate) passed(ctx context.Context) error {
+	if g == nil {
+		return nil
+	}
+	g.mu.Lock()
+	if g.left--; g.left == 0 {
+		close(g.all)
+	}
+	g.mu.Unlock()
+	select {
+	case <-g.all:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }

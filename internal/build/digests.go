@@ -24,10 +24,9 @@ func fromRegistry(ds []registry.PlatformDigest) []PlatformDigest {
 	return out
 }
 
-// pushedDigests reads the pushed index back by digest, through
+// pushedDigests reads the index pushed as ref (REPOSITORY@DIGEST) back, through
 // internal/registry (its transport policy, digest check and typed errors).
-func pushedDigests(ctx context.Context, tag, digest string, o Options) ([]PlatformDigest, error) {
-	ref := registry.Repository(tag) + "@" + digest
+func pushedDigests(ctx context.Context, ref string, o Options) ([]PlatformDigest, error) {
 	ds, err := registry.IndexPlatforms(ctx, ref, o.Registry)
 	if errors.Is(err, registry.ErrNotIndex) {
 		return nil, fmt.Errorf("read back %s: the exporter wrote an image, not an index", ref)

@@ -9,9 +9,9 @@ import (
 )
 
 // buildMerged runs one solve per node of plan at once, each pushing its
-// images by digest, then assembles the index from them and pushes it under
-// every tag (internal/registry's CreateIndex: children first, index
-// last). Without Push the nodes build into their caches only.
+// images by digest, then assembles the index from them and pushes it by
+// digest (internal/registry's CreateIndex: children first, index last, no
+// tag). Without Push the nodes build into their caches only.
 func buildMerged(ctx context.Context, cs *builder.Conns, plan []builder.Assignment, o Options) (*Result, error) {
 	solves := make([]*nodeSolve, len(plan))
 	for i, a := range plan {
@@ -41,7 +41,8 @@ func buildMerged(ctx context.Context, cs *builder.Conns, plan []builder.Assignme
 	return res, nil
 }
 
-// merge writes the index of every node's images under every tag.
+// merge writes the index of every node's images by digest into the
+// first tag's repository, index annotations and attestations kept.
 func merge(ctx context.Context, o Options, solves []*nodeSolve, res *Result) error {
 	repo := registry.Repository(o.Tags[0])
 	sources := make([]string, len(solves))
@@ -53,14 +54,14 @@ func merge(ctx context.Context, o Options, solves []*nodeSolve, res *Result) err
 		sources[i] = repo + "@" + d
 	}
 	created, err := registry.CreateIndex(ctx, o.Tags[0], sources, registry.CreateOptions{
-		Options:      o.Registry,
-		Annotations:  o.indexAnnotations(),
-		ExtraTargets: o.Tags[1:],
+		Options:     o.Registry,
+		Annotations: o.indexAnnotations(),
+		Untagged:    true,
 	})
 	if err != nil {
 		return fmt.Errorf("every platform built and pushed by digest, but the index could not be written: %w", err)
 	}
-	res.Digest, res.Tags, res.Pushed = created.Digest, o.Tags, true
+	res.Digest, res.Ref, res.Pushed = created.Digest, repo+"@"+created.Digest, true
 	for _, m := range created.Manifests {
 		if !m.Attestation {
 			res.Platforms = append(res.Platforms, PlatformDigest{Platform: m.Platform, Digest: m.Digest})

@@ -5,15 +5,15 @@ import (
 	digest "github.com/opencontainers/go-digest"
 )
 
-// relay records every status of one node's solve on tl and forwards it to
-// out (when not nil), until in is closed. With a non-empty label the
+// relay shows every status of one node's solve to seen (its timeline and
+// push watchdog) and forwards it to out (when not nil), until in is closed. With a non-empty label the
 // vertices are renamed "label: name" and their digests made unique to the
 // node, so that the solves of several nodes share one display without two
 // nodes' vertices of the same digest (the same context, the same base)
 // being drawn as one.
-func relay(in <-chan *client.SolveStatus, out chan<- *client.SolveStatus, tl *timeline, label string) {
+func relay(in <-chan *client.SolveStatus, out chan<- *client.SolveStatus, seen func(*client.SolveStatus), label string) {
 	for s := range in {
-		tl.add(s)
+		seen(s)
 		if out == nil {
 			continue
 		}

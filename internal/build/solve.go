@@ -2,7 +2,9 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,9 +27,11 @@ const exporterDigestKey = exptypes.ExporterImageDigestKey
 type exportKind int
 
 const (
-	// exportDirect: the index under every tag, or the OCI tarball.
+	// exportDirect: the whole build's index (pushed by digest, with its
+	// index annotations), or the OCI tarball.
 	exportDirect exportKind = iota
-	// exportByDigest: the node's images pushed by digest, no tag.
+	// exportByDigest: one node's share of a multi-node build, its images
+	// pushed by digest; the index is assembled from the nodes' later.
 	exportByDigest
 )
 
@@ -39,6 +43,11 @@ type nodeSolve struct {
 	tl   *timeline
 	out  *ociOutput // nil: no OCI tarball
 	resp *client.SolveResponse
+	// watch is the push watchdog (nil without Push).
+	watch *pushWatch
+	// gate holds the export until every node's test passed (nil: one
+	// node, or no test).
+	gate *testGate
 }
 
 func newNodeSolve(c *client.Client, a builder.Assignment, o Options, kind exportKind) (*nodeSolve, error) {
@@ -47,7 +56,29 @@ func newNodeSolve(c *client.Client, a builder.Assignment, o Options, kind export
 		return nil, err
 	}
 	o.Logger.Debug("solve", "node", a.Node.Endpoint, "frontend", so.Frontend, "attrs", so.FrontendAttrs)
-	return &nodeSolve{a: a, c: c, so: so, tl: newTimeline(), out: out}, nil
+	s := &nodeSolve{a: a, c: c, so: so, tl: newTimeline(), out: out}
+	if o.Push {
+		deadline := o.Registry.ResponseTimeout
+		if deadline <= 0 {
+			deadline = registry.DefaultResponseTimeout
+		}
+		s.watch = newPushWatch(deadline, registry.Host(o.Tags[0]))
+	}
+	return s, nil
+}
+
+// seen records a status of s's solve on its timeline and watchdog.
+func (s *nodeSolve) seen(st *client.SolveStatus) {
+	s.tl.add(st)
+	if s.watch != nil {
+		s.watch.seen(st)
+	}
+}
+
+// exportStarted reports whether s's solve reached its exporter (only
+// known while pushing: false without Push).
+func (s *nodeSolve) exportStarted() bool {
+	return s.watch != nil && s.watch.exportStarted()
 }
 
 // label names a node in the shared display and in its cache refs.
@@ -63,15 +94,21 @@ func runSolves(ctx context.Context, o Options, solves []*nodeSolve, labelled boo
 
 	eg, egctx := errgroup.WithContext(ctx)
 	var relays sync.WaitGroup
+	if o.Test != nil && len(solves) > 1 {
+		gate := newTestGate(len(solves))
+		for _, s := range solves {
+			s.gate = gate
+		}
+	}
 	for _, s := range solves {
 		ch := make(chan *client.SolveStatus)
 		label := ""
 		if labelled {
 			label = nodeLabel(s.a)
 		}
-		relays.Go(func() { relay(ch, out, s.tl, label) })
+		relays.Go(func() { relay(ch, out, s.seen, label) })
 		eg.Go(func() error {
-			resp, err := s.run(egctx, o, ch)
+			resp, err := s.watched(egctx, o, ch)
 			if builder.ConnectionLost(egctx, err) {
 				err = &builder.ConnectionLostError{Address: s.a.Node.Endpoint, Err: err}
 			}
@@ -90,6 +127,23 @@ func runSolves(ctx context.Context, o Options, solves []*nodeSolve, labelled boo
 		return derr
 	}
 	return err
+}
+
+// watched runs s under its push watchdog: when BuildKit's push stalls,
+// the solve is cancelled and the error is the *PushStalledError.
+func (s *nodeSolve) watched(ctx context.Context, o Options, ch chan *client.SolveStatus) (*client.SolveResponse, error) {
+	if s.watch == nil {
+		return s.run(ctx, o, ch)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go s.watch.run(ctx, cancel)
+	resp, err := s.run(ctx, o, ch)
+	var stalled *PushStalledError
+	if err != nil && errors.As(context.Cause(ctx), &stalled) {
+		return nil, stalled
+	}
+	return resp, err
 }
 
 // run solves s; with o.Test, as a gateway build that tests the results
@@ -139,13 +193,13 @@ func solveOpt(o Options, a builder.Assignment, kind exportKind) (client.SolveOpt
 	so.CacheImports, so.CacheExports = o.cacheEntries(suffix)
 	var out *ociOutput
 	switch {
-	case kind == exportByDigest && o.Push:
-		so.Exports = []client.ExportEntry{byDigestExport(o)}
 	case o.Push:
-		e := client.ExportEntry{Type: client.ExporterImage, Attrs: o.annotationAttrs(true)}
-		e.Attrs[string(exptypes.OptKeyName)] = strings.Join(o.Tags, ",")
-		e.Attrs[string(exptypes.OptKeyPush)] = "true"
-		o.insecureAttr(e.Attrs)
+		e := byDigestExport(o)
+		if kind == exportDirect {
+			// The whole build's index: BuildKit's is the one tagged,
+			// byte for byte, so it carries the index annotations.
+			maps.Copy(e.Attrs, o.annotationAttrs(true))
+		}
 		so.Exports = []client.ExportEntry{e}
 	case o.ociOut():
 		out = &ociOutput{dest: o.OCIDest, stream: o.OCIStream}
@@ -154,8 +208,10 @@ func solveOpt(o Options, a builder.Assignment, kind exportKind) (client.SolveOpt
 	return so, out, nil
 }
 
-// byDigestExport pushes a node's images into the first tag's repository
-// by digest only: no tag is written until the index is assembled.
+// byDigestExport pushes a solve's index and images into the first tag's
+// repository by digest only: no tag is written by BuildKit, so a failed or
+// stalled push moves none; the tags are written after the digest is known
+// (and, in ci, proven).
 func byDigestExport(o Options) client.ExportEntry {
 	e := client.ExportEntry{Type: client.ExporterImage, Attrs: o.annotationAttrs(false)}
 	e.Attrs[string(exptypes.OptKeyName)] = registry.Repository(o.Tags[0])

@@ -37,10 +37,12 @@ func newBuildCmd() *cobra.Command {
 		Long: `Build CONTEXT (default ".") for every --platform (or $DOCKER_PLATFORMS). On one node
 all platforms are built in one BuildKit solve. With --builder NAME (see ` + "`multiarch builder create`" + `)
 each platform goes to a node that runs it natively, else to one that emulates it; each node
-builds its platforms in one solve and pushes them by digest, and the index is then written
-under every tag. With --push the index is pushed under every -t tag; with --output
-type=oci,dest=PATH (one node only) it is written as an OCI layout tarball. If any platform
-fails, no tag is pushed or moved.
+builds its platforms in one solve and pushes them by digest, and the index is assembled from
+them. With --push the index is pushed by digest first, then written under every -t tag, one
+at a time: if that fails part-way the error names the tags that moved and those that did not.
+With --output type=oci,dest=PATH (one node only) it is written as an OCI layout tarball. If any
+platform fails, no tag is pushed or moved; a push the registry stops answering is cancelled
+after the registry deadline without progress, and no tag moves.
 With --test CMD every platform's result is tested inside the build session, before anything
 is exported: ` + "`uname -m`" + ` must print a machine of the platform and ` + "`sh -c CMD`" + ` must exit 0 (the image
 needs a sh), emulated platforms on the oldest CPU model of their variant with --strict-cpu.

@@ -45,8 +45,10 @@ func renderSummary(w io.Writer, r *build.Result) {
 		fmt.Fprintf(w, "index: %s\n", r.Digest)
 	}
 	switch {
-	case r.Pushed:
+	case r.Pushed && len(r.Tags) > 0:
 		fmt.Fprintf(w, "pushed: %s\n", strings.Join(r.Tags, ", "))
+	case r.Pushed:
+		fmt.Fprintf(w, "pushed by digest, no tag yet: %s\n", r.Ref)
 	case r.OCIStreamed:
 		fmt.Fprintln(w, "written: standard output (OCI layout tarball)")
 	case r.OCIDest != "":

@@ -30,10 +30,16 @@ func newCICmd() *cobra.Command {
   doctor           host checks for every platform this machine must emulate; fails fast with the fixes
   login            when credentials are given: check them and store them as ` + "`multiarch login`" + ` does
   build+test+push  every platform in one build session, tested before anything is exported
-                   (` + "`build --test`" + `): a failure pushes nothing; then the index is pushed under
-                   every tag in the same session
-  verify           every ELF file of every pushed platform against its platform (` + "`multiarch verify`" + `)
-  test-pushed      each platform pulled by digest from the registry and tested (` + "`multiarch test`" + `)
+                   (` + "`build --test`" + `): a failure pushes nothing; then the index is pushed by
+                   digest only, with no tag
+  verify           every ELF file of every platform of the pushed digest against its platform
+                   (` + "`multiarch verify`" + `)
+  test-pushed      each platform of the pushed digest pulled from the registry and tested
+                   (` + "`multiarch test`" + `)
+  tag              only now every tag is written, one at a time
+
+A failed verify or test-pushed moves no tag: the digest stays in the registry untagged, and the
+summary names it and the tags not written.
 
 Emulation is set up before doctor runs, so doctor checks the result.
 The test command runs as ` + "`sh -c CMD`" + ` (the image needs a sh); ` + "`uname -m`" + ` is checked where the image

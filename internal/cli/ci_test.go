@@ -89,7 +89,7 @@ func TestCIE2E(t *testing.T) {
 	base := reg.Ref("busybox", "latest")
 	testenv.PushBusyboxIndex(t, base, testenv.Platforms(t, ps...)...)
 	hello := filepath.Join(testenv.RepoRoot(t), "examples", "hello")
-	allSteps := []string{"setup-emulation", "doctor", "login", "build+test+push", "verify", "test-pushed"}
+	allSteps := []string{"setup-emulation", "doctor", "login", "build+test+push", "verify", "test-pushed", "tag"}
 
 	t.Run("demo pipeline by flags, strict CPU, step summary", func(t *testing.T) {
 		md := filepath.Join(t.TempDir(), "summary.md")

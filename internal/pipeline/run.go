@@ -24,10 +24,17 @@ type Step struct {
 
 // Summary is the whole run. Its JSON form is `ci --json`'s output.
 type Summary struct {
-	Passed          bool     `json:"passed"`
-	Tags            []string `json:"tags"`
-	Platforms       []string `json:"platforms"`
-	Digest          string   `json:"digest,omitempty"`
+	Passed    bool     `json:"passed"`
+	Tags      []string `json:"tags"`
+	Platforms []string `json:"platforms"`
+	Digest    string   `json:"digest,omitempty"`
+	// Pushed is REPOSITORY@DIGEST of the index pushed by digest, before
+	// any tag: it stays in the registry, untagged, when a later step fails.
+	Pushed string `json:"pushed,omitempty"`
+	// TagsWritten are the tags that point at the pushed index: all of Tags
+	// after a passing run, none when verify or a test failed, those that
+	// moved when writing the tags failed part-way.
+	TagsWritten     []string `json:"tags_written"`
 	DurationSeconds float64  `json:"duration_seconds"`
 	Steps           []Step   `json:"steps"`
 	// BuildMatrix is the test before push; PushedMatrix the test of the

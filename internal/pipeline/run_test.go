@@ -99,3 +99,29 @@ func TestSummaryMatrix(t *testing.T) {
 		}
 	}
 }
+
+// The table says what the registry holds after a run: the digest pushed,
+// the tags written and, when some are missing, which.
+func TestWriteTablePublished(t *testing.T) {
+	s := &Summary{Tags: []string{"r/a:1", "r/a:2"}, Pushed: "r/a@sha256:d", TagsWritten: []string{"r/a:1"}}
+	var b strings.Builder
+	if err := WriteTable(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"pushed by digest: r/a@sha256:d", "tags written:     r/a:1\n", "tags NOT written: r/a:2\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
+	}
+	s.TagsWritten = nil
+	b.Reset()
+	_ = WriteTable(&b, s)
+	if !strings.Contains(b.String(), "tags written:     none\n") || !strings.Contains(b.String(), "tags NOT written: r/a:1, r/a:2\n") {
+		t.Errorf("nothing tagged:\n%s", b.String())
+	}
+	b.Reset()
+	_ = WriteMarkdown(&b, s)
+	if !strings.Contains(b.String(), "Pushed by digest: `r/a@sha256:d`") {
+		t.Errorf("markdown:\n%s", b.String())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -31,6 +32,7 @@ func WriteTable(w io.Writer, s *Summary) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	writePublished(w, s)
 	rows := matrixRows(s)
 	if len(rows) == 0 {
 		return nil
@@ -51,6 +53,9 @@ func WriteMarkdown(w io.Writer, s *Summary) error {
 	if len(s.Tags) > 0 {
 		fmt.Fprintf(w, "Tags: %s  \nPlatforms: %s\n\n", code(s.Tags), code(s.Platforms))
 	}
+	if s.Pushed != "" {
+		fmt.Fprintf(w, "Pushed by digest: `%s`  \nTags written: %s\n\n", s.Pushed, orNone(s.TagsWritten))
+	}
 	fmt.Fprintln(w, "| step | status | duration | detail |\n|---|---|---|---|")
 	for _, st := range s.Steps {
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", st.Name, icon(st.Status), dur(st), mdCell(firstLine(st.Message)))
@@ -63,6 +68,37 @@ func WriteMarkdown(w io.Writer, s *Summary) error {
 	}
 	_, err := fmt.Fprintln(w)
 	return err
+}
+
+// writePublished says what the registry holds after the run: the index
+// pushed by digest, and which tags point at it and which do not.
+func writePublished(w io.Writer, s *Summary) {
+	if s.Pushed == "" {
+		return
+	}
+	fmt.Fprintf(w, "\npushed by digest: %s\n", s.Pushed)
+	fmt.Fprintf(w, "tags written:     %s\n", orNone(s.TagsWritten))
+	if missing := NotWritten(s); len(missing) > 0 {
+		fmt.Fprintf(w, "tags NOT written: %s\n", strings.Join(missing, ", "))
+	}
+}
+
+// NotWritten are the tags of s that do not point at the pushed index.
+func NotWritten(s *Summary) []string {
+	var out []string
+	for _, t := range s.Tags {
+		if !slices.Contains(s.TagsWritten, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func orNone(ss []string) string {
+	if len(ss) == 0 {
+		return "none"
+	}
+	return strings.Join(ss, ", ")
 }
 
 type matrixRow struct{ platform, cpu, machine, before, after string }

@@ -25,6 +25,12 @@ type CreateOptions struct {
 	// once per repository, then every tag is written.
 	ExtraTargets []string
 
+	// Untagged pushes the children and the index by digest into target's
+	// repository only, and writes no tag: the caller checks the index
+	// (Created.Digest) and then writes the tags with WriteTags.
+	// ExtraTargets must be empty.
+	Untagged bool
+
 	// DryRun resolves and validates everything and returns the index that
 	// would be pushed, without writing anything.
 	DryRun bool
@@ -68,13 +74,17 @@ type child struct {
 // with their attestations. Everything is resolved and validated first
 // (sources reachable, platforms known and unique); then every child is
 // copied into the target repository by digest (existing blobs and
-// manifests are skipped, blobs from the same registry are mounted), and
-// only then is the index written under its tags, so a failure never leaves
-// a tag pointing at a partial index.
+// manifests are skipped, blobs from the same registry are mounted), the
+// index is written by digest, and only then under its tags, one at a time,
+// so a failure never leaves a tag pointing at a partial index. A failure
+// while writing the tags is a *TagsError saying which tags moved.
 func CreateIndex(ctx context.Context, target string, sources []string, opts CreateOptions) (*Created, error) {
 	tags, err := parseTargets(append([]string{target}, opts.ExtraTargets...), opts.Insecure)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Untagged && len(opts.ExtraTargets) > 0 {
+		return nil, &Error{Ref: target, Kind: ErrBadReference, Detail: "an untagged index goes to one repository: no extra targets"}
 	}
 	if len(sources) == 0 {
 		return nil, &Error{Ref: target, Kind: ErrBadReference, Detail: "no source images", Advice: "name at least one image or index to put in the index"}
@@ -96,7 +106,7 @@ func CreateIndex(ctx context.Context, target string, sources []string, opts Crea
 	if opts.DryRun {
 		return created, nil
 	}
-	if err := push(ctx, tags, children, rawIndex{raw, mt}, opts.Options, rt); err != nil {
+	if err := push(ctx, tags, children, rawManifest{raw, mt}, opts.Untagged, opts.Options, rt); err != nil {
 		return nil, err
 	}
 	return created, nil

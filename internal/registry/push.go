@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -8,26 +9,29 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
 )
 
-// rawIndex is an index manifest ready to PUT.
-type rawIndex struct {
+// rawManifest is a manifest ready to PUT.
+type rawManifest struct {
 	raw []byte
 	mt  types.MediaType
 }
 
-func (r rawIndex) RawManifest() ([]byte, error)        { return r.raw, nil }
-func (r rawIndex) MediaType() (types.MediaType, error) { return r.mt, nil }
+func (r rawManifest) RawManifest() ([]byte, error)        { return r.raw, nil }
+func (r rawManifest) MediaType() (types.MediaType, error) { return r.mt, nil }
 
-// push copies every child into each target repository by digest, then
-// writes the index under every tag. go-containerregistry skips blobs and
+// push copies every child into each target repository by digest, writes
+// the index by digest into the first tag's repository, then, unless
+// untagged, writes it under every tag (writeTags: one at a time, a *TagsError saying
+// which moved when one fails). go-containerregistry skips blobs and
 // manifests the repository already has (HEAD first) and asks the registry
 // to mount blobs of images read from the same registry.
-func push(ctx context.Context, tags []name.Tag, children []child, idx rawIndex, opts Options, rt http.RoundTripper) error {
+func push(ctx context.Context, tags []name.Tag, children []child, idx rawManifest, untagged bool, opts Options, rt http.RoundTripper) error {
 	pusher, err := remote.NewPusher(opts.remoteOptions(ctx, rt)...)
 	if err != nil {
 		return err
@@ -43,13 +47,18 @@ func push(ctx context.Context, tags []name.Tag, children []child, idx rawIndex, 
 			return classify(err, tag.String(), repo.RegistryStr())
 		}
 	}
-	for _, tag := range tags {
-		if err := pusher.Put(ctx, tag, idx); err != nil {
-			return classify(fmt.Errorf("writing the index: %w", err), tag.String(), tag.RegistryStr())
-		}
-		opts.logger().Debug("index pushed", "tag", tag.String())
+	h, _, err := v1.SHA256(bytes.NewReader(idx.raw))
+	if err != nil {
+		return err
 	}
-	return nil
+	src := tags[0].Context().Digest(h.String())
+	if err := pusher.Put(ctx, src, idx); err != nil {
+		return classify(fmt.Errorf("writing the index: %w", err), src.String(), src.RegistryStr())
+	}
+	if untagged {
+		return nil
+	}
+	return writeTags(ctx, pusher, tags, idx, src, opts, rt)
 }
 
 func pushChildren(ctx context.Context, pusher *remote.Pusher, repo name.Repository, children []child, jobs int) error {
