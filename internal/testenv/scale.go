@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -85,6 +86,50 @@ func PushCopies(t testing.TB, reg *Registry, repo, tag string, img v1.Image, p *
 		if err := remote.Put(ref, m); err != nil {
 			t.Fatalf("push index level %d: %v", level, err)
 		}
+	}
+	return reg.Host + "/" + repo + ":" + tag
+}
+
+// PushDistinct pushes n variants of img (its layers, a config label
+// "multiarch.test/n" of 0…n-1) to repo on reg and an index of them tagged
+// tag, each descriptor claiming p, and returns the index reference: n
+// distinct entries, for the curves that must be linear without help from
+// deduplication.
+func PushDistinct(t testing.TB, reg *Registry, repo, tag string, img v1.Image, p *v1.Platform, n int) string {
+	t.Helper()
+	r, err := name.NewRepository(reg.Host+"/"+repo, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex}
+	for i := range n {
+		c := cf.DeepCopy()
+		c.Config.Labels = map[string]string{"multiarch.test/n": strconv.Itoa(i)}
+		v, err := mutate.ConfigFile(img, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := v.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.Write(r.Digest(d.String()), v); err != nil {
+			t.Fatalf("push image %d: %v", i, err)
+		}
+		mt, _ := v.MediaType()
+		raw, _ := v.RawManifest()
+		m.Manifests = append(m.Manifests, v1.Descriptor{MediaType: mt, Digest: d, Size: int64(len(raw)), Platform: p})
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Put(r.Tag(tag), rawManifest{raw: raw, mt: types.OCIImageIndex}); err != nil {
+		t.Fatalf("push index: %v", err)
 	}
 	return reg.Host + "/" + repo + ":" + tag
 }
