@@ -84,12 +84,17 @@ type CapError struct {
 	Limit int64
 	// Got is how much was found when verify stopped (at least Limit+1).
 	Got int64
-	// Where names the index, layer or path concerned.
+	// Where names the index, layer or image concerned; empty when the
+	// error is wrapped by what names it (a tar entry).
 	Where string
 }
 
 func (e *CapError) Error() string {
-	return fmt.Sprintf("%s: %s %d is over verify's cap of %d", e.Where, e.Cap, e.Got, e.Limit)
+	msg := fmt.Sprintf("%s %d is over verify's cap of %d", e.Cap, e.Got, e.Limit)
+	if e.Where == "" {
+		return msg
+	}
+	return e.Where + ": " + msg
 }
 
 // Hint says what to do about the cap.

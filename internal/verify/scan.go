@@ -105,11 +105,11 @@ func shorten(name string) string {
 
 func (s *tarScanner) entry(tr *tar.Reader, hdr *tar.Header, sum *layerSummary) error {
 	if len(hdr.Name) > MaxPathLength+1 { // +1: path.Clean may add a leading "/"
-		return &CapError{Cap: CapPathLength, Limit: MaxPathLength, Got: int64(len(hdr.Name)), Where: "path"}
+		return &CapError{Cap: CapPathLength, Limit: MaxPathLength, Got: int64(len(hdr.Name)), Where: ""}
 	}
 	name := path.Clean("/" + hdr.Name)
 	if len(name) > MaxPathLength {
-		return &CapError{Cap: CapPathLength, Limit: MaxPathLength, Got: int64(len(name)), Where: "path"}
+		return &CapError{Cap: CapPathLength, Limit: MaxPathLength, Got: int64(len(name)), Where: ""}
 	}
 	dir, base := path.Split(name)
 	if rest, ok := strings.CutPrefix(base, ".wh."); ok {
