@@ -73,8 +73,14 @@ func resolveRemote(ctx context.Context, r reference, opts Options, rt http.Round
 	}
 	// Registries are not always right about Content-Type; the manifest is.
 	d.MediaType = mt
+	// One puller for every entry: its transport (the registry ping and
+	// token) is set up once per repository, not once per entry.
+	puller, err := remote.NewPuller(ropts...)
+	if err != nil {
+		return nil, err
+	}
 	res := &Resolved{Descriptor: d.Descriptor, Raw: d.Manifest,
-		children: remoteChildren{repo: r.remote.Context(), opts: ropts}}
+		children: remoteChildren{repo: r.remote.Context(), opts: append(ropts, remote.Reuse(puller))}}
 	if mt.IsIndex() {
 		res.Kind = KindIndex
 		res.Index, err = d.ImageIndex()

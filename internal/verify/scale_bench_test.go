@@ -15,7 +15,8 @@ import (
 var scaleSizes = []int{500, 1000, 2000}
 
 // BenchmarkVerifyScale resolves and verifies a flat index of n copies of
-// one image (a Go binary for linux/amd64) served by the in-process
+// one image (a Go binary for linux/amd64; copies=n) and one of n distinct
+// images sharing its layer (distinct=n), served by the in-process
 // registry, for each n of scaleSizes, and reports the time and the peak
 // resident set of one verification (peak-MB, VmHWM reset before each):
 //
@@ -24,29 +25,38 @@ func BenchmarkVerifyScale(b *testing.B) {
 	reg := testenv.StartInProcessRegistry(b)
 	amd := mustPlatform(b, "linux/amd64")
 	img := goImage(b, amd)
-	for _, n := range scaleSizes {
-		ref := testenv.PushCopies(b, reg, "scale", fmt.Sprint(n), img, descPlat(amd), n, 1)
-		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
-			var peak int64
-			var elapsed time.Duration
-			for range b.N {
-				b.StopTimer()
-				testenv.ResetPeakRSS()
-				b.StartTimer()
-				start := time.Now()
-				rep := verifyRef(b, ref, Options{})
-				elapsed += time.Since(start)
-				b.StopTimer()
-				peak = max(peak, testenv.PeakRSS())
-				if len(rep.Entries) != n {
-					b.Fatalf("%d entries, want %d", len(rep.Entries), n)
-				}
-				b.StartTimer()
+	for _, kind := range []string{"copies", "distinct"} {
+		for _, n := range scaleSizes {
+			var ref string
+			if kind == "copies" {
+				ref = testenv.PushCopies(b, reg, "copies", fmt.Sprint(n), img, descPlat(amd), n, 1)
+			} else {
+				ref = testenv.PushDistinct(b, reg, "distinct", fmt.Sprint(n), img, descPlat(amd), n)
 			}
-			b.ReportMetric(elapsed.Seconds()/float64(b.N), "s/verify")
-			b.ReportMetric(float64(peak)/1e6, "peak-MB")
-		})
+			b.Run(fmt.Sprintf("%s=%d", kind, n), func(b *testing.B) { benchVerify(b, ref, n) })
+		}
 	}
+}
+
+func benchVerify(b *testing.B, ref string, n int) {
+	var peak int64
+	var elapsed time.Duration
+	for range b.N {
+		b.StopTimer()
+		testenv.ResetPeakRSS()
+		b.StartTimer()
+		start := time.Now()
+		rep := verifyRef(b, ref, Options{})
+		elapsed += time.Since(start)
+		b.StopTimer()
+		peak = max(peak, testenv.PeakRSS())
+		if len(rep.Entries) != n {
+			b.Fatalf("%d entries, want %d", len(rep.Entries), n)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(elapsed.Seconds()/float64(b.N), "s/verify")
+	b.ReportMetric(float64(peak)/1e6, "peak-MB")
 }
 
 // verifyRef resolves ref and verifies it as `multiarch verify` does; a
