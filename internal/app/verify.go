@@ -111,6 +111,11 @@ func Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
 	if n := rep.Violations(); n > 0 {
 		errs = append(errs, &ViolationsError{Count: n})
 	}
+	if len(errs) == 0 && !rep.OK() {
+		// Every entry skipped (platforms not in the table) or none at all:
+		// nothing failed, and nothing was proven either.
+		errs = append(errs, fmt.Errorf("%w: nothing verified: no entry has a platform multiarch can check", ErrChecksFailed))
+	}
 	return rep, errors.Join(errs...)
 }
 

@@ -435,3 +435,12 @@ func TestCanceled(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// An index whose every entry is skipped proves nothing: not ok.
+func TestIndexAllSkippedNotOK(t *testing.T) {
+	sparc := platform.Platform{OS: "linux", Arch: "sparc64"}
+	rep := verifyIndex(t, index(indexEntry{img: image(t, sparc, layer(t, file("x", []byte("x")))), plat: descPlat(sparc)}), Options{})
+	if rep.OK || rep.Entries[0].Status != StatusSkipped {
+		t.Errorf("%+v", rep)
+	}
+}
