@@ -8,6 +8,10 @@
 #   2. doctor: a full `doctor` run (every emulated platform, probes included),
 #              target well under a second.
 #   3. verify: verify throughput vs `gzip -dc` of the same layer, target >= 0.70.
+#      Scale: verify and inspect of flat indexes of 500/1000/2000 entries
+#      (copies of one image, and distinct images) from the in-process
+#      registry, time and peak RSS side by side; targets for 2000 copies:
+#      verify <= 2 s and <= 200 MB, inspect <= 2 s, both linear in n.
 #   4. test:   the 7-platform `multiarch test --strict-cpu` matrix vs its slowest
 #              cell run alone, target <= 1.5 (start-up, the registry inspect and
 #              builder connection, printed apart). Twice: a CPU-bound test
@@ -150,6 +154,40 @@ eight=$(nsop BenchmarkSharedBase/platforms=8)
 ratio=$(awk -v a="$eight" -v b="$one" 'BEGIN {printf "%.3f", a/b}')
 ok=$(awk -v r="$ratio" 'BEGIN {print (r <= 1.25) ? 1 : 0}')
 echo "   8 platforms sharing a base: $(awk -v n="$eight" 'BEGIN {printf "%.3f", n/1e9}')s, 1 platform: $(awk -v n="$one" 'BEGIN {printf "%.3f", n/1e9}')s: ratio $ratio (base read once per run)   target <= 1.25: $(verdict "$ok")"
+
+# ---------------------------------------------------------------- 3b. scale
+echo
+echo "== verify and inspect at scale: flat indexes of 500/1000/2000 entries (go test -bench 'VerifyScale|InspectScale')"
+vout=$("$go" test -run '^$' -bench VerifyScale -benchtime 3x ./internal/verify/ 2>&1) || { echo "$vout"; exit 1; }
+iout=$("$go" test -run '^$' -bench InspectScale -benchtime 3x ./internal/registry/ 2>&1) || { echo "$iout"; exit 1; }
+scale() { # scale OUTPUT SUB UNIT: the value of UNIT for sub-benchmark SUB (e.g. copies=2000)
+	echo "$1" | awk -v b="$2" -v u="$3" 'index($1, "/"b"-") || $1 ~ "/"b"$" {for (i=1;i<=NF;i++) if ($(i+1)==u) print $i}' | head -1
+}
+printf '   %-16s %12s %12s %14s %14s\n' entries "verify s" "verify MB" "inspect s" "inspect MB"
+for kind in copies distinct; do
+	for n in 500 1000 2000; do
+		printf '   %-16s %12s %12s %14s %14s\n' "$kind=$n" "$(scale "$vout" "$kind=$n" s/verify)" "$(scale "$vout" "$kind=$n" peak-MB)" \
+			"$(scale "$iout" "$kind=$n" s/inspect)" "$(scale "$iout" "$kind=$n" peak-MB)"
+	done
+done
+vs=$(scale "$vout" copies=2000 s/verify)
+vm=$(scale "$vout" copies=2000 peak-MB)
+is=$(scale "$iout" copies=2000 s/inspect)
+[ -n "$vs" ] && [ -n "$vm" ] && [ -n "$is" ] || { echo "bench: scale results missing" >&2; echo "$vout$iout"; exit 1; }
+for t in "verify time:$vs:2:s" "verify peak RSS:$vm:200:MB" "inspect time:$is:2:s"; do
+	IFS=: read -r what v target unit <<<"$t"
+	ratio=$(awk -v a="$v" -v b="$target" 'BEGIN {printf "%.3f", a/b}')
+	ok=$(awk -v r="$ratio" 'BEGIN {print (r <= 1) ? 1 : 0}')
+	echo "   2000 copies, $what: $v $unit / target $target $unit = ratio $ratio   target <= 1: $(verdict "$ok")"
+done
+for kind in copies distinct; do
+	for which in verify inspect; do
+		if [ $which = verify ]; then o=$vout; else o=$iout; fi
+		a=$(scale "$o" "$kind=500" s/$which)
+		b=$(scale "$o" "$kind=2000" s/$which)
+		echo "   $which $kind: time(2000)/time(500) = $(awk -v a="$b" -v b="$a" 'BEGIN {printf "%.2f", a/b}') (at most about 4: linear or better)"
+	done
+done
 
 # ---------------------------------------------------------------- 4. test matrix
 echo

@@ -48,6 +48,17 @@ func (r *VerifyReport) Violations() int {
 	return n
 }
 
+// OK reports whether every reference was read and verified: every entry
+// read to its end, no violation, something checked (verify.Report.OK).
+func (r *VerifyReport) OK() bool {
+	for _, res := range r.Results {
+		if !res.OK {
+			return false
+		}
+	}
+	return len(r.Results) > 0
+}
+
 // ELFFiles counts the ELF files read across every result.
 func (r *VerifyReport) ELFFiles() int {
 	n := 0
@@ -75,7 +86,9 @@ func (e *ViolationsError) Is(target error) bool { return target == ErrChecksFail
 // that the expected platforms are present. Layers shared by platforms or
 // by several references are read once. The report holds every reference
 // that could be read; the error joins each reference that could not
-// (naming it) and, when any image breaks its claims, a *ViolationsError.
+// (naming it) or whose entries could not all be read (one *verify.EntryError
+// each, status error in the report) and, when any image breaks its claims,
+// a *ViolationsError. A nil error means every entry was read to its end.
 func Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
 	if len(o.Refs) == 0 {
 		return &VerifyReport{}, errors.New("name at least one image or index to verify")
@@ -97,6 +110,11 @@ func Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
 	}
 	if n := rep.Violations(); n > 0 {
 		errs = append(errs, &ViolationsError{Count: n})
+	}
+	if len(errs) == 0 && !rep.OK() {
+		// Every entry skipped (platforms not in the table) or none at all:
+		// nothing failed, and nothing was proven either.
+		errs = append(errs, fmt.Errorf("%w: nothing verified: no entry has a platform multiarch can check", ErrChecksFailed))
 	}
 	return rep, errors.Join(errs...)
 }

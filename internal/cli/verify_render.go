@@ -3,10 +3,10 @@ package cli
 import (
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/multiarch-dev/multiarch/internal/app"
+	"github.com/multiarch-dev/multiarch/internal/verify"
 )
 
 // printVerify prints the reports of `verify`: a table per reference, or
@@ -35,11 +35,7 @@ func printVerifyText(w io.Writer, r app.VerifyResult) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATUS\tPLATFORM\tDIGEST\tLAYERS\tELF FILES\tVIOLATIONS")
 	for _, e := range r.Entries {
-		status := "ok"
-		if bad[e.Platform] > 0 {
-			status = "FAIL"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\n", status, e.Platform, abbrevDigest(e.Digest), e.Layers, e.ELFCount, bad[e.Platform])
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\n", statusWord(e.Status), e.Platform, abbrevDigest(e.Digest), e.Layers, e.ELFCount, bad[e.Platform])
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -58,10 +54,53 @@ func printVerifyText(w io.Writer, r app.VerifyResult) error {
 			fmt.Fprintf(w, "  note: %s: %s\n", e.Platform, n)
 		}
 	}
-	verdict := "verified: every platform holds its own architecture"
-	if len(r.Violations) > 0 {
-		verdict = fmt.Sprintf("NOT verified: %d violation(s)", len(r.Violations))
-	}
-	_, err := fmt.Fprintf(w, "%s\n\n", strings.TrimSpace(verdict))
+	_, err := fmt.Fprintf(w, "%s\n\n", verifyVerdict(r.Report))
 	return err
+}
+
+// statusWord is an entry's status as the table prints it: failures in
+// capitals, so they stand out.
+func statusWord(s verify.Status) string {
+	switch s {
+	case verify.StatusViolations:
+		return "FAIL"
+	case verify.StatusError:
+		return "ERROR"
+	}
+	return string(s)
+}
+
+// verifyVerdict is the last line of a report: "verified" only when every
+// entry was read to its end with no violation (Report.OK).
+func verifyVerdict(r *verify.Report) string {
+	var errs, skipped, entries int
+	seen := map[string]bool{}
+	for _, e := range r.Entries {
+		switch {
+		case e.Status == verify.StatusError && !seen[e.Digest+e.Platform]:
+			errs++
+		case e.Status == verify.StatusSkipped:
+			skipped++
+		}
+		seen[e.Digest+e.Platform] = true
+		entries++
+	}
+	switch {
+	case r.OK && skipped > 0:
+		return fmt.Sprintf("verified: every platform multiarch knows holds its own architecture; %d entr%s skipped (platform not in its table)", skipped, plural(skipped, "y", "ies"))
+	case r.OK:
+		return "verified: every platform holds its own architecture"
+	case errs > 0:
+		return fmt.Sprintf("NOT verified: %d violation(s); %d entr%s not read to the end (errors below)", len(r.Violations), errs, plural(errs, "y", "ies"))
+	case len(r.Violations) > 0:
+		return fmt.Sprintf("NOT verified: %d violation(s)", len(r.Violations))
+	}
+	return fmt.Sprintf("NOT verified: none of %d entr%s has a platform multiarch can check", entries, plural(entries, "y", "ies"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

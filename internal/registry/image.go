@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -13,8 +14,18 @@ import (
 // Index is an image index (OCI index or Docker manifest list) whose
 // entries are read on demand, under the transport policy and the context
 // it was resolved with. It is how packages that read images (verify) see
-// them without speaking go-containerregistry.
-type Index struct{ idx v1.ImageIndex }
+// them without speaking go-containerregistry. Its manifest is parsed once
+// and its entries are fetched by descriptor (see children), so reading
+// every entry of an n-entry index costs n, not n². Safe for concurrent use.
+type Index struct {
+	idx  v1.ImageIndex
+	kids children
+
+	once     sync.Once
+	manifest *v1.IndexManifest
+	byDigest map[v1.Hash]v1.Descriptor
+	err      error
+}
 
 // Image is one image manifest, its config and layers read on demand like
 // an Index's.
@@ -38,7 +49,7 @@ type Descriptor struct {
 
 // IndexOf wraps a go-containerregistry index (Resolve's, or one built in
 // memory by a test).
-func IndexOf(idx v1.ImageIndex) *Index { return &Index{idx: idx} }
+func IndexOf(idx v1.ImageIndex) *Index { return &Index{idx: idx, kids: viaParent{}} }
 
 // ImageOf wraps a go-containerregistry image.
 func ImageOf(img v1.Image) *Image { return &Image{img: img} }
@@ -48,7 +59,10 @@ func (r *Resolved) AsIndex() *Index {
 	if r.Index == nil {
 		return nil
 	}
-	return IndexOf(r.Index)
+	if r.children == nil {
+		return IndexOf(r.Index)
+	}
+	return &Index{idx: r.Index, kids: r.children}
 }
 
 // AsImage is the resolved image; nil unless Kind is KindImage.
@@ -71,9 +85,40 @@ func (i *Index) MediaType() (string, error) {
 	return string(mt), err
 }
 
+// parsed is the index manifest, parsed once, and its entries by digest.
+func (i *Index) parsed() (*v1.IndexManifest, error) {
+	i.once.Do(func() {
+		i.manifest, i.err = i.idx.IndexManifest()
+		if i.err != nil {
+			return
+		}
+		i.byDigest = make(map[v1.Hash]v1.Descriptor, len(i.manifest.Manifests))
+		for _, d := range i.manifest.Manifests {
+			i.byDigest[d.Digest] = d
+		}
+	})
+	return i.manifest, i.err
+}
+
+// child is the descriptor of the entry with this digest.
+func (i *Index) child(digest string) (v1.Descriptor, error) {
+	h, err := v1.NewHash(digest)
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	if _, err := i.parsed(); err != nil {
+		return v1.Descriptor{}, err
+	}
+	d, ok := i.byDigest[h]
+	if !ok {
+		return v1.Descriptor{}, fmt.Errorf("no entry %s in the index", digest)
+	}
+	return d, nil
+}
+
 // Manifests are the index's entries, in order.
 func (i *Index) Manifests() ([]Descriptor, error) {
-	im, err := i.idx.IndexManifest()
+	im, err := i.parsed()
 	if err != nil {
 		return nil, err
 	}
@@ -89,24 +134,24 @@ func (i *Index) Manifests() ([]Descriptor, error) {
 
 // Index reads the nested index with this digest.
 func (i *Index) Index(digest string) (*Index, error) {
-	h, err := v1.NewHash(digest)
+	d, err := i.child(digest)
 	if err != nil {
 		return nil, err
 	}
-	child, err := i.idx.ImageIndex(h)
+	child, err := i.kids.index(i.idx, d)
 	if err != nil {
 		return nil, err
 	}
-	return IndexOf(child), nil
+	return &Index{idx: child, kids: i.kids}, nil
 }
 
 // Image reads the image entry with this digest.
 func (i *Index) Image(digest string) (*Image, error) {
-	h, err := v1.NewHash(digest)
+	d, err := i.child(digest)
 	if err != nil {
 		return nil, err
 	}
-	img, err := i.idx.Image(h)
+	img, err := i.kids.image(i.idx, d)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -101,7 +102,12 @@ func Inspect(ctx context.Context, ref string, opts Options) (*Inspection, error)
 		return nil, classify(err, ref, r.registry())
 	}
 	ins.Annotations = im.Annotations
-	all, err := describeIndex(ctx, scope{ref, r.registry()}, res.Index, classifyEntries(im), opts.jobs(), 1)
+	kids := res.children
+	if kids == nil {
+		kids = viaParent{}
+	}
+	s := scope{ref: ref, reg: r.registry(), kids: kids, seen: &memo{m: map[string]*described{}}}
+	all, err := describeIndex(ctx, s, res.Index, classifyEntries(im), opts.jobs(), 1)
 	if err != nil {
 		return nil, classify(err, ref, r.registry())
 	}
@@ -115,11 +121,69 @@ func Inspect(ctx context.Context, ref string, opts Options) (*Inspection, error)
 	return ins, nil
 }
 
-// scope names what errors are about: the reference and its registry.
-type scope struct{ ref, reg string }
+// maxInspectEntries bounds the entries Inspect lists, nested indexes
+// expanded, against an index that names one nested index thousands of
+// times.
+const maxInspectEntries = 10000
+
+// scope is one Inspect call: what errors are about (the reference and its
+// registry), how entries are fetched, and what was already described.
+type scope struct {
+	ref, reg string
+	kids     children
+	seen     *memo
+}
+
+// memo describes each distinct manifest once: an index listing one image
+// n times (or a nested index reached through several entries) costs one
+// fetch, its description copied into each row. It also counts rows.
+type memo struct {
+	mu   sync.Mutex
+	m    map[string]*described
+	rows int
+}
+
+type described struct {
+	once sync.Once
+	m    Manifest
+	err  error
+}
+
+// get returns the description of e's manifest, running describe once per
+// digest (and kind of entry), with e's own descriptor fields on top.
+func (c *memo) get(e entry, describe func() (Manifest, error)) (Manifest, error) {
+	key := fmt.Sprintf("%s %t", e.desc.Digest, e.attestation)
+	c.mu.Lock()
+	d, ok := c.m[key]
+	if !ok {
+		d = &described{}
+		c.m[key] = d
+	}
+	c.mu.Unlock()
+	d.once.Do(func() { d.m, d.err = describe() })
+	m := d.m
+	m.Platform, m.Digest, m.MediaType, m.Size = e.platform, e.desc.Digest.String(), string(e.desc.MediaType), e.desc.Size
+	m.Attestation, m.Subject, m.Annotations = e.attestation, e.subject, e.desc.Annotations
+	return m, d.err
+}
+
+// count adds n rows, failing past maxInspectEntries.
+func (c *memo) count(n int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rows += n
+	if c.rows > maxInspectEntries {
+		return &Error{Kind: ErrInvalidManifest, Detail: fmt.Sprintf("more than %d entries once nested indexes are expanded", maxInspectEntries),
+			Advice: "an index this large is not a multi-platform image; inspect its nested indexes one by one"}
+	}
+	return nil
+}
 
 // describeIndex describes every entry of idx, jobs at a time, keeping order.
 func describeIndex(ctx context.Context, s scope, idx v1.ImageIndex, entries []entry, jobs, depth int) ([]Manifest, error) {
+	if err := s.seen.count(len(entries)); err != nil {
+		return nil, err
+	}
 	out := make([]Manifest, len(entries))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
@@ -149,41 +213,52 @@ func describeEntry(ctx context.Context, s scope, idx v1.ImageIndex, e entry, dep
 		if depth >= maxNesting {
 			return m, &Error{Kind: ErrInvalidManifest, Detail: fmt.Sprintf("indexes nested deeper than %d levels", maxNesting)}
 		}
-		child, err := idx.ImageIndex(e.desc.Digest)
-		if err != nil {
-			return m, err
-		}
-		raw, err := child.RawManifest()
-		if err != nil {
-			return m, err
-		}
-		_, entries, err := parseIndex(raw, e.desc.MediaType)
-		if err != nil {
-			return m, err
-		}
-		// Nested levels run one entry at a time: each level already holds a
-		// slot of its parent's limit.
-		m.Manifests, err = describeIndex(ctx, s, child, entries, 1, depth+1)
-		return m, err
+		return s.seen.get(e, func() (Manifest, error) { return describeNested(ctx, s, idx, e, m, depth) })
 	case e.desc.MediaType.IsImage():
-		img, err := childImage(idx, e.desc)
-		if err != nil {
-			return m, err
-		}
-		if e.attestation {
-			return describeAttestation(m, img)
-		}
-		d, err := describeImage(img, e.desc)
-		d.Platform = e.platform
-		return d, err
+		return s.seen.get(e, func() (Manifest, error) {
+			img, err := fetchImage(s.kids, idx, e.desc)
+			if err != nil {
+				return m, err
+			}
+			if e.attestation {
+				return describeAttestation(m, img)
+			}
+			return describeImage(img, e.desc)
+		})
 	}
 	// Some other artifact: listed as it is, nothing to fetch.
 	return m, nil
 }
 
-// childImage fetches an image entry of an index and checks its manifest.
+// describeNested describes a nested index and its entries.
+func describeNested(ctx context.Context, s scope, idx v1.ImageIndex, e entry, m Manifest, depth int) (Manifest, error) {
+	child, err := s.kids.index(idx, e.desc)
+	if err != nil {
+		return m, err
+	}
+	raw, err := child.RawManifest()
+	if err != nil {
+		return m, err
+	}
+	_, entries, err := parseIndex(raw, e.desc.MediaType)
+	if err != nil {
+		return m, err
+	}
+	// Nested levels run one entry at a time: each level already holds a
+	// slot of its parent's limit.
+	m.Manifests, err = describeIndex(ctx, s, child, entries, 1, depth+1)
+	return m, err
+}
+
+// childImage fetches an image entry of an index through the index and
+// checks its manifest.
 func childImage(idx v1.ImageIndex, desc v1.Descriptor) (v1.Image, error) {
-	img, err := idx.Image(desc.Digest)
+	return fetchImage(viaParent{}, idx, desc)
+}
+
+// fetchImage fetches an image entry of an index and checks its manifest.
+func fetchImage(kids children, idx v1.ImageIndex, desc v1.Descriptor) (v1.Image, error) {
+	img, err := kids.image(idx, desc)
 	if err != nil {
 		return nil, err
 	}

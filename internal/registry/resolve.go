@@ -32,7 +32,8 @@ type Resolved struct {
 	Index      v1.ImageIndex // when Kind is KindIndex
 	Image      v1.Image      // when Kind is KindImage
 
-	ref reference
+	ref      reference
+	children children // how the index's entries are fetched; nil: through Index
 }
 
 // Resolve fetches the manifest ref names and checks it: valid JSON of a
@@ -61,7 +62,8 @@ func resolve(ctx context.Context, r reference, opts Options, rt http.RoundTrippe
 }
 
 func resolveRemote(ctx context.Context, r reference, opts Options, rt http.RoundTripper) (*Resolved, error) {
-	d, err := remote.Get(r.remote, opts.remoteOptions(ctx, rt)...)
+	ropts := opts.remoteOptions(ctx, rt)
+	d, err := remote.Get(r.remote, ropts...)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +73,14 @@ func resolveRemote(ctx context.Context, r reference, opts Options, rt http.Round
 	}
 	// Registries are not always right about Content-Type; the manifest is.
 	d.MediaType = mt
-	res := &Resolved{Descriptor: d.Descriptor, Raw: d.Manifest}
+	// One puller for every entry: its transport (the registry ping and
+	// token) is set up once per repository, not once per entry.
+	puller, err := remote.NewPuller(ropts...)
+	if err != nil {
+		return nil, err
+	}
+	res := &Resolved{Descriptor: d.Descriptor, Raw: d.Manifest,
+		children: remoteChildren{repo: r.remote.Context(), opts: append(ropts, remote.Reuse(puller))}}
 	if mt.IsIndex() {
 		res.Kind = KindIndex
 		res.Index, err = d.ImageIndex()
@@ -116,7 +125,7 @@ func resolveLayout(r reference) (*Resolved, error) {
 		return nil, err
 	}
 	desc.MediaType = mt
-	res := &Resolved{Descriptor: desc, Raw: raw}
+	res := &Resolved{Descriptor: desc, Raw: raw, children: layoutChildren{path: p}}
 	if mt.IsIndex() {
 		res.Kind = KindIndex
 		res.Index, err = root.ImageIndex(desc.Digest)

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -13,10 +14,11 @@ import (
 
 // Image verifies one platform image as Index verifies an entry: its
 // config must agree with claimed (nil: the platform is the config's), and
-// every ELF file of its filesystem must fit the platform; a platform not
-// in the table is a note, its files not checked. The report has one
-// entry; with opts.Platforms, every other expected platform is missing,
-// as it would be from a one-entry index.
+// every ELF file of its filesystem must fit the platform. Unlike in an
+// index, where other entries may still be checked, a platform not in the
+// table (or a config naming no architecture) is an error: nothing could
+// be verified. The report has one entry; with opts.Platforms, every other
+// expected platform is missing, as it would be from a one-entry index.
 func Image(ctx context.Context, img *registry.Image, claimed *platform.Platform, opts Options) (*Report, error) {
 	d, err := img.Digest()
 	if err != nil {
@@ -26,15 +28,16 @@ func Image(ctx context.Context, img *registry.Image, claimed *platform.Platform,
 	if err != nil {
 		return nil, fmt.Errorf("image media type: %w", err)
 	}
-	j := entryJob{digest: d, image: func() (*registry.Image, error) { return img, nil }}
+	j := entryJob{digest: d, strict: true, image: func() (*registry.Image, error) { return img, nil }}
 	if claimed != nil {
 		spec := claimed.OCI()
 		j.claimed = &spec
 	}
 	res := newRun(opts).entry(ctx, j)
 	rep := newReport(d, mt)
-	rep.add(res)
+	rep.add(res, true)
 	rep.checkSet(opts)
+	rep.setOK()
 	return rep, res.err
 }
 
@@ -44,6 +47,7 @@ type entryJob struct {
 	digest  string
 	index   string          // nested index digest, if any
 	claimed *specs.Platform // descriptor platform; nil: take the config's
+	strict  bool            // a platform not in the table is an error, not skipped
 	image   func() (*registry.Image, error)
 }
 
@@ -54,15 +58,57 @@ type entryResult struct {
 	err        error
 }
 
+// verifyAll judges each distinct job (by key) once, on a fixed pool of
+// workers, and returns the results and, per job, the index of its result.
+func (r *run) verifyAll(ctx context.Context, jobs []entryJob) ([]entryResult, []int) {
+	keyOf := make([]int, len(jobs))
+	byKey := map[string]int{}
+	var distinct []entryJob
+	for i, j := range jobs {
+		k, ok := byKey[j.key()]
+		if !ok {
+			k = len(distinct)
+			byKey[j.key()] = k
+			distinct = append(distinct, j)
+		}
+		keyOf[i] = k
+	}
+	results := make([]entryResult, len(distinct))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers(runtime.GOMAXPROCS(0)), len(distinct)) {
+		wg.Go(func() {
+			for k := range next {
+				results[k] = r.entry(ctx, distinct[k])
+			}
+		})
+	}
+	for k := range distinct {
+		next <- k
+	}
+	close(next)
+	wg.Wait()
+	return results, keyOf
+}
+
 func (r *run) entry(ctx context.Context, j entryJob) entryResult {
 	res := entryResult{entry: Entry{Digest: j.digest, Index: j.index}}
 	if j.claimed != nil {
 		res.entry.Platform = platform.FormatOCI(*j.claimed)
 	}
-	err := r.verifyEntry(ctx, j, &res)
-	if err != nil {
+	err := ctx.Err()
+	if err == nil {
+		err = r.verifyEntry(ctx, j, &res)
+	}
+	switch {
+	case err != nil:
 		res.err = &EntryError{Platform: res.entry.Platform, Digest: j.digest, Err: err}
-		res.entry.Notes = append(res.entry.Notes, "not verified: "+err.Error())
+		res.entry.Status, res.entry.Error = StatusError, err.Error()
+	case res.entry.Status == StatusSkipped:
+	case len(res.violations) > 0:
+		res.entry.Status = StatusViolations
+	default:
+		res.entry.Status = StatusOK
 	}
 	return res
 }
@@ -84,7 +130,11 @@ func (r *run) verifyEntry(ctx context.Context, j entryJob, res *entryResult) err
 			Message: fmt.Sprintf("%s: image %s %s", name, j.digest, m)})
 	}
 	row, known := platform.FromOCI(plat)
-	if !known {
+	switch {
+	case !known && j.strict:
+		return &UnknownPlatformError{Platform: name, Architecture: plat.Architecture}
+	case !known:
+		res.entry.Status = StatusSkipped
 		res.entry.Notes = append(res.entry.Notes, name+" is not in the platform table: ELF files not checked")
 		return nil
 	}
@@ -95,6 +145,13 @@ func (r *run) verifyEntry(ctx context.Context, j entryJob, res *entryResult) err
 	sums, err := r.summaries(ctx, layers)
 	if err != nil {
 		return err
+	}
+	var names int64
+	for _, s := range sums {
+		names += s.names
+	}
+	if names > MaxNameBytes {
+		return &CapError{Cap: CapNameBytes, Limit: MaxNameBytes, Got: names, Where: "image " + j.digest}
 	}
 	r.judge(layers, sums, row, res)
 	return nil

@@ -298,7 +298,7 @@ func TestLayerErrors(t *testing.T) {
 			if !errors.As(err, &le) || !errors.As(err, &ee) || ee.Platform != "linux/arm64" {
 				t.Errorf("err %v: want *EntryError{linux/arm64} wrapping *LayerError", err)
 			}
-			if rep == nil || len(rep.Entries) != 1 || !strings.HasPrefix(rep.Entries[0].Notes[0], "not verified") {
+			if rep == nil || len(rep.Entries) != 1 || rep.Entries[0].Status != StatusError || rep.Entries[0].Error == "" || rep.OK {
 				t.Errorf("report: %+v", rep)
 			}
 		})
@@ -374,15 +374,36 @@ func TestImage(t *testing.T) {
 		t.Errorf("%+v", rep.Entries)
 	}
 
-	// A platform the table does not know is a note, as in an index.
-	sparc := image(t, platform.Platform{OS: "linux", Arch: "sparc64"}, layer(t, file("bin/tool", armELF(ARMArchV7))))
-	rep, err = Image(context.Background(), registry.ImageOf(sparc), nil, Options{})
-	if err != nil {
-		t.Fatal(err)
+	// A single image of a platform the table does not know, or whose
+	// config names none, proves nothing: an error, not "verified".
+	for _, c := range []struct {
+		arch, want string
+	}{{"sparc64", "names linux/sparc64, a platform not in multiarch's table"}, {"", "names no architecture"}} {
+		odd := image(t, platform.Platform{OS: "linux", Arch: c.arch}, layer(t, file("bin/tool", armELF(ARMArchV7))))
+		rep, err = Image(context.Background(), registry.ImageOf(odd), nil, Options{})
+		var upe *UnknownPlatformError
+		if !errors.As(err, &upe) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: err = %v, want *UnknownPlatformError saying %q", c.arch, err, c.want)
+		}
+		if rep == nil || rep.OK || rep.Entries[0].Status != StatusError || !strings.Contains(rep.Entries[0].Error, c.want) {
+			t.Errorf("%q: report %+v", c.arch, rep)
+		}
 	}
+}
+
+// In an index, a platform the table does not know is skipped (a note);
+// the others are still checked and the report is ok.
+func TestIndexUnknownPlatformSkipped(t *testing.T) {
+	amd := mustPlatform(t, "linux/amd64")
+	sparc := platform.Platform{OS: "linux", Arch: "sparc64"}
+	rep := verifyIndex(t, index(
+		indexEntry{img: goImage(t, amd), plat: descPlat(amd)},
+		indexEntry{img: image(t, sparc, layer(t, file("x", []byte("x")))), plat: descPlat(sparc)},
+	), Options{})
 	wantViolations(t, rep)
-	if n := rep.Entries[0].Notes; len(n) != 1 || !strings.Contains(n[0], "linux/sparc64 is not in the platform table") {
-		t.Errorf("notes %q", n)
+	if !rep.OK || rep.Entries[0].Status != StatusOK || rep.Entries[1].Status != StatusSkipped ||
+		!strings.Contains(strings.Join(rep.Entries[1].Notes, ""), "not in the platform table") {
+		t.Errorf("%+v", rep)
 	}
 }
 
@@ -412,5 +433,14 @@ func TestCanceled(t *testing.T) {
 	_, err := Index(ctx, registry.IndexOf(index(indexEntry{img: goImage(t, arm), plat: descPlat(arm)})), Options{})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// An index whose every entry is skipped proves nothing: not ok.
+func TestIndexAllSkippedNotOK(t *testing.T) {
+	sparc := platform.Platform{OS: "linux", Arch: "sparc64"}
+	rep := verifyIndex(t, index(indexEntry{img: image(t, sparc, layer(t, file("x", []byte("x")))), plat: descPlat(sparc)}), Options{})
+	if rep.OK || rep.Entries[0].Status != StatusSkipped {
+		t.Errorf("%+v", rep)
 	}
 }

@@ -12,6 +12,10 @@ type Report struct {
 	// Digest and MediaType describe the verified index or image.
 	Digest    string `json:"digest"`
 	MediaType string `json:"media_type"`
+	// OK is true only when every entry was read to its end (none has
+	// status error), at least one was checked (status ok), and no
+	// violation was found: the one condition for saying "verified".
+	OK bool `json:"ok"`
 	// Entries are the platform images, in index order (nested indexes
 	// depth first).
 	Entries []Entry `json:"entries"`
@@ -23,8 +27,39 @@ type Report struct {
 	Notes []string `json:"notes"`
 }
 
-// OK reports whether verification found no violation.
-func (r *Report) OK() bool { return len(r.Violations) == 0 }
+// Status is what became of one entry; the values are its JSON words.
+type Status string
+
+// Entry statuses.
+const (
+	// StatusOK: every layer read to its end, every ELF file checked, no
+	// violation.
+	StatusOK Status = "ok"
+	// StatusViolations: read to the end, with at least one violation.
+	StatusViolations Status = "violations"
+	// StatusError: not read to the end (fetch failed, truncated or
+	// corrupt blob, digest mismatch, interrupted, a cap exceeded, a config
+	// that is not JSON or names no known architecture); Error says why.
+	StatusError Status = "error"
+	// StatusSkipped: a platform not in the table; its files are not
+	// checked (a note says so). It neither fails nor proves anything.
+	StatusSkipped Status = "skipped"
+)
+
+// setOK sets OK from the entries and violations.
+func (r *Report) setOK() {
+	checked := false
+	for _, e := range r.Entries {
+		switch e.Status {
+		case StatusError:
+			r.OK = false
+			return
+		case StatusOK, StatusViolations:
+			checked = true
+		}
+	}
+	r.OK = checked && len(r.Violations) == 0
+}
 
 // Entry is one platform image of the index.
 type Entry struct {
@@ -32,6 +67,10 @@ type Entry struct {
 	Digest   string `json:"digest"`
 	// Index is the digest of the nested index holding the entry, if any.
 	Index string `json:"index,omitempty"`
+	// Status is ok, violations, error or skipped; Error, set only with
+	// status error, says what stopped the entry.
+	Status Status `json:"status"`
+	Error  string `json:"error,omitempty"`
 	// Layers is the number of layers; FilesScanned the regular files read
 	// across them (overwritten and deleted ones included); ELFCount the
 	// ELF files of the resulting filesystem.

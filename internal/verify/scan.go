@@ -55,6 +55,17 @@ type layerSummary struct {
 	elfs  []elfRecord
 	files int   // regular files examined
 	bytes int64 // uncompressed tar bytes of regular files
+	names int64 // bytes of the paths in ops
+}
+
+// add records one op, failing past MaxNameBytes.
+func (s *layerSummary) add(o op) error {
+	s.names += int64(len(o.path))
+	if s.names > MaxNameBytes {
+		return &CapError{Cap: CapNameBytes, Limit: MaxNameBytes, Got: s.names, Where: "layer"}
+	}
+	s.ops = append(s.ops, o)
+	return nil
 }
 
 // tarScanner walks one tar stream, keeping one reusable file buffer.
@@ -79,32 +90,42 @@ func (s *tarScanner) scanTar(ctx context.Context, r io.Reader) (*layerSummary, e
 			return nil, fmt.Errorf("tar: %w", err)
 		}
 		if err := s.entry(tr, hdr, sum); err != nil {
-			return nil, fmt.Errorf("tar entry %q: %w", hdr.Name, err)
+			return nil, fmt.Errorf("tar entry %q: %w", shorten(hdr.Name), err)
 		}
 	}
 }
 
+// shorten keeps error messages short whatever a hostile name's length.
+func shorten(name string) string {
+	if len(name) <= 120 {
+		return name
+	}
+	return name[:120] + "…"
+}
+
 func (s *tarScanner) entry(tr *tar.Reader, hdr *tar.Header, sum *layerSummary) error {
+	if len(hdr.Name) > MaxPathLength+1 { // +1: path.Clean may add a leading "/"
+		return &CapError{Cap: CapPathLength, Limit: MaxPathLength, Got: int64(len(hdr.Name)), Where: ""}
+	}
 	name := path.Clean("/" + hdr.Name)
+	if len(name) > MaxPathLength {
+		return &CapError{Cap: CapPathLength, Limit: MaxPathLength, Got: int64(len(name)), Where: ""}
+	}
 	dir, base := path.Split(name)
 	if rest, ok := strings.CutPrefix(base, ".wh."); ok {
 		if rest == ".wh..opq" {
-			sum.ops = append(sum.ops, op{path: path.Clean(dir), kind: opOpaque})
-		} else {
-			sum.ops = append(sum.ops, op{path: path.Join(dir, rest), kind: opWhiteout})
+			return sum.add(op{path: path.Clean(dir), kind: opOpaque})
 		}
-		return nil
+		return sum.add(op{path: path.Join(dir, rest), kind: opWhiteout})
 	}
 	switch hdr.Typeflag {
 	case tar.TypeDir:
-		sum.ops = append(sum.ops, op{path: name, kind: opDir})
-		return nil
+		return sum.add(op{path: name, kind: opDir})
 	case tar.TypeReg:
 	default:
 		// Hard links are not classified again: their target is, in this
 		// layer or a lower one, and busybox images hold hundreds of them.
-		sum.ops = append(sum.ops, op{path: name, kind: opOther})
-		return nil
+		return sum.add(op{path: name, kind: opOther})
 	}
 	sum.files++
 	sum.bytes += hdr.Size
@@ -113,12 +134,10 @@ func (s *tarScanner) entry(tr *tar.Reader, hdr *tar.Header, sum *layerSummary) e
 		return err
 	}
 	if !isELF {
-		sum.ops = append(sum.ops, op{path: name, kind: opOther})
-		return nil
+		return sum.add(op{path: name, kind: opOther})
 	}
 	sum.elfs = append(sum.elfs, rec)
-	sum.ops = append(sum.ops, op{path: name, kind: opELF, elf: int32(len(sum.elfs) - 1)})
-	return nil
+	return sum.add(op{path: name, kind: opELF, elf: int32(len(sum.elfs) - 1)})
 }
 
 // classifyEntry reads the current tar entry only as far as needed: 64
