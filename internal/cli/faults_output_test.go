@@ -286,10 +286,11 @@ func TestBuildOCINoPartialE2E(t *testing.T) {
 	})
 }
 
-// TestBuildPushFaultsE2E: the registry answers the push of the index
-// with 429 (and Retry-After) or 500, through a fault proxy in front of a
-// real registry: the build fails with the registry's host, the status,
-// what was being pushed and what to do, and no tag exists afterwards.
+// TestBuildPushFaultsE2E: the registry answers BuildKit's push (by
+// digest) with 429 (and Retry-After) or 500, or multiarch's own tag write
+// with 429, through a fault proxy in front of a real registry: the build
+// fails with the registry's host, the status, what was being pushed or
+// which tag did not move, and what to do; no tag exists afterwards.
 func TestBuildPushFaultsE2E(t *testing.T) {
 	startCLIBuilder(t)
 	reg := testenv.StartRegistry(t)
@@ -299,11 +300,14 @@ func TestBuildPushFaultsE2E(t *testing.T) {
 		fault testenv.Fault
 		kind  error
 		want  []string
+		tags  bool // the fault hits multiarch's tag write, not BuildKit's push
 	}{
-		{"429 on the index", testenv.Fault{Kind: testenv.FaultStatus, Method: http.MethodPut, Path: `/manifests/v1$`, Status: http.StatusTooManyRequests, RetryAfter: "1", Code: "TOOMANYREQUESTS"},
-			registry.ErrUnavailable, []string{"HTTP 429", "rate limited", "Retry-After", "index", "wait and retry, or log in"}},
+		{"429 on the index", testenv.Fault{Kind: testenv.FaultStatus, Method: http.MethodPut, Path: `/manifests/sha256:`, Status: http.StatusTooManyRequests, RetryAfter: "1", Code: "TOOMANYREQUESTS"},
+			registry.ErrUnavailable, []string{"HTTP 429", "rate limited", "Retry-After", "index", "wait and retry, or log in"}, false},
 		{"500 on every manifest", testenv.Fault{Kind: testenv.FaultStatus, Method: http.MethodPut, Path: `/manifests/`, Status: http.StatusInternalServerError},
-			registry.ErrUnavailable, []string{"HTTP 500", "manifests", "the registry is failing; retry later"}},
+			registry.ErrUnavailable, []string{"HTTP 500", "manifests", "the registry is failing; retry later"}, false},
+		{"429 on the tag", testenv.Fault{Kind: testenv.FaultStatus, Method: http.MethodPut, Path: `/manifests/v1$`, Status: http.StatusTooManyRequests, RetryAfter: "1", Code: "TOOMANYREQUESTS"},
+			registry.ErrUnavailable, []string{"429", "rate limited", "not moved", ":v1", "wait and retry"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			px := testenv.StartFaultProxy(t, reg)
@@ -314,7 +318,11 @@ func TestBuildPushFaultsE2E(t *testing.T) {
 			took := time.Since(start)
 			requireFailureSays(t, tc.name, r, append([]string{px.Host}, tc.want...)...)
 			var pe *build.PushError
-			if !errors.As(r.err, &pe) || !errors.Is(r.err, tc.kind) || pe.Err.Host != px.Host {
+			var te *registry.TagsError
+			switch {
+			case tc.tags && (!errors.As(r.err, &te) || !errors.Is(r.err, tc.kind) || len(te.Moved) != 0):
+				t.Errorf("want a *registry.TagsError of %v moving no tag: %#v", tc.kind, r.err)
+			case !tc.tags && (!errors.As(r.err, &pe) || !errors.Is(r.err, tc.kind) || pe.Err.Host != px.Host):
 				t.Errorf("want a *build.PushError of %v from %s: %#v", tc.kind, px.Host, r.err)
 			}
 			var invalid *app.InvalidBuildError
