@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -25,14 +26,19 @@ const maxManifestBytes = 4 << 20
 // policy (go-containerregistry itself falls back to HTTP for RFC 1918 and
 // *.local names, which multiarch does not allow without opt-in) and verifies
 // every manifest or blob fetched by digest, so a mismatch is a typed error.
+//
+// It also bounds every request by the inactivity deadline (a watchdog,
+// see deadline.go) and makes 429/503 answers wait as their Retry-After
+// asks, up to that deadline.
 type guard struct {
 	base     http.RoundTripper
 	insecure []string
 	log      *slog.Logger
+	timeout  time.Duration
 }
 
 func newGuard(o Options) *guard {
-	return &guard{base: o.baseTransport(), insecure: o.Insecure, log: o.logger()}
+	return &guard{base: o.baseTransport(), insecure: o.Insecure, log: o.logger(), timeout: o.responseTimeout()}
 }
 
 func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -43,7 +49,10 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 			Detail: fmt.Sprintf("%s did not answer over HTTPS and multiarch uses plain HTTP only for loopback registries", req.URL.Host)}
 	}
 	g.log.Debug("registry request", "method", req.Method, "url", req.URL.Redacted())
-	resp, err := g.base.RoundTrip(req)
+	resp, err := roundTripWatched(g.base, req, g.timeout)
+	if err == nil {
+		resp, err = honourRetryAfter(req, resp, g.timeout)
+	}
 	if err != nil || req.Method != http.MethodGet || resp.StatusCode != http.StatusOK {
 		return resp, err
 	}
