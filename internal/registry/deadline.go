@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -203,19 +204,39 @@ func (b *sendingBody) Close() error { return b.rc.Close() }
 
 // watchedBody is an answer's body: the watch runs while a Read waits.
 type watchedBody struct {
-	rc io.ReadCloser
-	w  *watchdog
+	rc   io.ReadCloser
+	w    *watchdog
+	n    int64 // bytes read so far
+	size int64 // Content-Length; -1 unknown
 }
 
 func (b *watchedBody) Read(p []byte) (int, error) {
 	b.w.arm(waitBody)
 	n, err := b.rc.Read(p)
 	b.w.disarm(waitBody)
-	if err == io.EOF {
+	b.n += int64(n)
+	switch {
+	case err == nil:
+		return n, nil
+	case err == io.EOF:
 		b.w.stop()
 		return n, err
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+		return n, b.truncated(err)
 	}
 	return n, b.w.fault(err)
+}
+
+// truncated is the typed error of a body whose connection closed early,
+// naming what was read from where and how far it got.
+func (b *watchedBody) truncated(err error) error {
+	got := fmt.Sprintf("%d bytes", b.n)
+	if b.size >= 0 {
+		got = fmt.Sprintf("%d of %d bytes", b.n, b.size)
+	}
+	return &Error{Kind: ErrTruncated, Host: b.w.host, Err: err,
+		Detail: fmt.Sprintf("the connection closed after %s while reading %s from %s", got, b.w.what, b.w.host),
+		Advice: "retry; if it persists, the registry's storage or a proxy in between is cutting responses short"}
 }
 
 func (b *watchedBody) Close() error {
@@ -233,7 +254,7 @@ func roundTripWatched(base http.RoundTripper, req *http.Request, d time.Duration
 		return nil, w.fault(err)
 	}
 	w.gotResponse()
-	resp.Body = &watchedBody{rc: resp.Body, w: w}
+	resp.Body = &watchedBody{rc: resp.Body, w: w, size: resp.ContentLength}
 	return resp, nil
 }
 

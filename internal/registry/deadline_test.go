@@ -247,3 +247,46 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// A body whose connection closes early is a typed ErrTruncated error that
+// says how far it got, what was read and from where.
+func TestCutBodyIsTruncated(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(http.StatusOK)
+		w.Write(make([]byte, 400))
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	}))
+	defer srv.Close()
+	resp, err := deadlineClient(time.Second).Get(srv.URL + "/v2/a/b/blobs/sha256:" + strings.Repeat("ef", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, err = io.ReadAll(resp.Body)
+	var re *Error
+	if !errors.As(err, &re) || re.Kind != ErrTruncated || re.Host != srv.Listener.Addr().String() || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("got %v, want ErrTruncated on the server's host, wrapping io.ErrUnexpectedEOF", err)
+	}
+	if want := "the connection closed after 400 of 1000 bytes while reading blob sha256:efef"; !strings.Contains(err.Error(), want) {
+		t.Errorf("message lacks %q: %v", want, err)
+	}
+}
+
+// A corrupted blob read through a reader limited to its size (as
+// go-containerregistry reads layers) still fails with the typed mismatch,
+// on every Read after it too: the limit is never reached.
+func TestMismatchUnderSizeLimit(t *testing.T) {
+	blob := []byte(strings.Repeat("layer bytes ", 100))
+	want := "sha256:" + strings.Repeat("0", 64)
+	v := &verifyingBody{rc: io.NopCloser(bytes.NewReader(blob)), h: newHash(want), want: want, size: int64(len(blob))}
+	lr := io.LimitReader(v, int64(len(blob)))
+	_, err := io.ReadAll(lr)
+	if !errors.Is(err, ErrDigestMismatch) {
+		t.Fatalf("got %v, want ErrDigestMismatch", err)
+	}
+	if n, err := lr.Read(make([]byte, 10)); n != 0 || !errors.Is(err, ErrDigestMismatch) {
+		t.Fatalf("a later Read gave %d, %v; want 0 and the mismatch again", n, err)
+	}
+}

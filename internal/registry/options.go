@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"syscall"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // Defaults used when the matching Options field is zero.
@@ -158,10 +160,17 @@ func (o Options) remoteOptions(ctx context.Context, rt http.RoundTripper) []remo
 
 // retryable is go-containerregistry's default retry predicate minus
 // connection failures and timeouts, which would multiply the wait for an
-// unreachable registry by the number of tries.
+// unreachable registry by the number of tries, plus the answers of
+// retryStatusCodes to writes: go-containerregistry retries a manifest PUT
+// or a blob upload as a whole, through this predicate alone, and its error
+// for a 5xx or 429 answer there does not say Temporary.
 func retryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
+	}
+	var terr *transport.Error
+	if errors.As(err, &terr) && slices.Contains(retryStatusCodes, terr.StatusCode) {
+		return true
 	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {

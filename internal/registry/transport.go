@@ -67,7 +67,7 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 	if kind == "manifests" {
 		return verifyManifest(resp, want, h)
 	}
-	resp.Body = &verifyingBody{rc: resp.Body, h: h, want: want}
+	resp.Body = &verifyingBody{rc: resp.Body, h: h, want: want, size: resp.ContentLength}
 	return resp, nil
 }
 
@@ -137,23 +137,36 @@ func verifyManifest(resp *http.Response, want string, h hash.Hash) (*http.Respon
 	return resp, nil
 }
 
-// verifyingBody hashes a blob as it streams and turns a mismatch at EOF into
-// a typed error (go-containerregistry's own check returns an error type
-// callers cannot name).
+// verifyingBody hashes a blob as it streams and turns a mismatch into a
+// typed error (go-containerregistry's own check returns an error type
+// callers cannot name). It checks at EOF, and as soon as Content-Length
+// bytes have arrived: go-containerregistry reads a layer through a reader
+// limited to its size, which stops before this body ever sees EOF. A
+// mismatch holds back the last byte and is returned by every later Read:
+// a reader above that drops an error once still cannot reach the end of
+// the limit, where go-containerregistry would put its own error instead.
 type verifyingBody struct {
-	rc   io.ReadCloser
-	h    hash.Hash
-	want string
-	n    int64
+	rc      io.ReadCloser
+	h       hash.Hash
+	want    string
+	n       int64
+	size    int64 // Content-Length; -1 unknown
+	checked bool
+	err     error // the mismatch, once found
 }
 
 func (v *verifyingBody) Read(p []byte) (int, error) {
+	if v.err != nil {
+		return 0, v.err
+	}
 	n, err := v.rc.Read(p)
 	v.h.Write(p[:n])
 	v.n += int64(n)
-	if err == io.EOF {
+	if !v.checked && (err == io.EOF || (v.size >= 0 && v.n == v.size)) {
+		v.checked = true
 		if got := sum(v.h, v.want); got != v.want {
-			return n, mismatch(v.want, got, v.n)
+			v.err = mismatch(v.want, got, v.n)
+			return max(n-1, 0), v.err
 		}
 	}
 	return n, err
