@@ -28,6 +28,10 @@ func registryHint(re *registry.Error) string {
 		return fmt.Sprintf("install the registry's CA certificate, or pass --insecure-registry %s if it serves plain HTTP", host)
 	case re.Kind == registry.ErrUnreachable && host != "" && !registry.IsLoopback(host):
 		return fmt.Sprintf("if %s serves plain HTTP, pass --insecure-registry %s", host, host)
+	case re.Kind == registry.ErrTimeout:
+		return fmt.Sprintf("if the registry is slow rather than stuck, allow it more than %s with --registry-timeout (or $%s)", re.Timeout, envRegistryTimeout)
+	case re.Kind == registry.ErrUnavailable && re.RetryAfter > 0:
+		return fmt.Sprintf("to wait as long as the registry asks, pass --registry-timeout %s or more (or set $%s)", re.RetryAfter, envRegistryTimeout)
 	case re.Kind == registry.ErrNotFound && re.MissingLayout != "":
 		return "`multiarch build --output type=oci,dest=PATH` writes one"
 	}

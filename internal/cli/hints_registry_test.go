@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/multiarch-dev/multiarch/internal/probe"
 	"github.com/multiarch-dev/multiarch/internal/registry"
@@ -40,6 +41,11 @@ func TestRegistryHints(t *testing.T) {
 		{"no layout", &registry.Error{Kind: registry.ErrNotFound, MissingLayout: "./out", Err: fs.ErrNotExist, Advice: "check the path"},
 			"`multiarch build --output type=oci,dest=PATH` writes one"},
 		{"not found", &registry.Error{Kind: registry.ErrNotFound, Host: "r.example", Advice: "check the repository name and the tag or digest"}, ""},
+		{"timeout", &registry.Error{Kind: registry.ErrTimeout, Host: "r.example", Timeout: 2 * time.Second, Advice: "retry"},
+			"if the registry is slow rather than stuck, allow it more than 2s with --registry-timeout (or $MULTIARCH_REGISTRY_TIMEOUT)"},
+		{"Retry-After beyond the deadline", &registry.Error{Kind: registry.ErrUnavailable, Host: "r.example", RetryAfter: 2 * time.Minute, Advice: "retry later"},
+			"to wait as long as the registry asks, pass --registry-timeout 2m0s or more (or set $MULTIARCH_REGISTRY_TIMEOUT)"},
+		{"unavailable", &registry.Error{Kind: registry.ErrUnavailable, Host: "r.example", Advice: "the registry is failing; retry later or check its logs"}, ""},
 	} {
 		wrapped := fmt.Errorf("verify r.example/a:1: %w", tc.err)
 		got := registryHints(wrapped)

@@ -2,7 +2,10 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -11,16 +14,64 @@ import (
 )
 
 // addRegistryFlags adds the flags every command that talks to a registry
-// shares; registryOptions reads them back.
+// shares; registryOptions reads them back. --registry-timeout falls back
+// to $MULTIARCH_REGISTRY_TIMEOUT (applyRegistryTimeoutEnv, run before every
+// command by the root).
 func addRegistryFlags(cmd *cobra.Command) {
 	cmd.Flags().StringArray("insecure-registry", nil,
 		"registry (HOST or HOST:PORT) that may be reached over plain HTTP; loopback registries always may (repeatable)")
+	cmd.Flags().Var(&timeoutFlag{d: registry.DefaultResponseTimeout}, registryTimeoutFlag,
+		"longest a registry may go without sending or accepting any data (answer, manifest, layer, upload) before the command fails; env "+envRegistryTimeout)
 }
 
 // registryOptions turns the shared registry flags into library options.
+// ResponseTimeout is always set (the default when neither the flag nor the
+// environment gives one): the build's push path reads it as the one
+// registry deadline.
 func registryOptions(cmd *cobra.Command) registry.Options {
 	insecure, _ := cmd.Flags().GetStringArray("insecure-registry")
-	return registry.Options{Insecure: insecure, Logger: logger(cmd)}
+	o := registry.Options{Insecure: insecure, Logger: logger(cmd), ResponseTimeout: registry.DefaultResponseTimeout}
+	if f := cmd.Flags().Lookup(registryTimeoutFlag); f != nil {
+		if v, ok := f.Value.(*timeoutFlag); ok {
+			o.ResponseTimeout = v.d
+		}
+	}
+	return o
+}
+
+const registryTimeoutFlag = "registry-timeout"
+
+// timeoutFlag is --registry-timeout: a positive duration.
+type timeoutFlag struct{ d time.Duration }
+
+func (f *timeoutFlag) String() string { return f.d.String() }
+func (f *timeoutFlag) Type() string   { return "duration" }
+
+func (f *timeoutFlag) Set(s string) error {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || d <= 0 {
+		return fmt.Errorf("want a duration above zero such as 30s, 2m or 1m30s, not %q", s)
+	}
+	f.d = d
+	return nil
+}
+
+// applyRegistryTimeoutEnv gives --registry-timeout, when cmd has it and it
+// was not passed, the value of $MULTIARCH_REGISTRY_TIMEOUT, if set; a value
+// that is not a duration is a usage error naming the variable.
+func applyRegistryTimeoutEnv(cmd *cobra.Command) error {
+	f := cmd.Flags().Lookup(registryTimeoutFlag)
+	if f == nil || f.Changed {
+		return nil
+	}
+	v := registryTimeoutEnv()
+	if v == "" {
+		return nil
+	}
+	if err := f.Value.Set(v); err != nil {
+		return fmt.Errorf("invalid $%s: %w", envRegistryTimeout, err)
+	}
+	return nil
 }
 
 type inspectFlags struct {

@@ -17,6 +17,9 @@ func NewRootCmd() *cobra.Command {
 		Short:         "Build, test, verify and publish multi-architecture container images",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Before every command (none has a hook of its own): the
+		// environment's fallback of a flag, checked like the flag.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return applyRegistryTimeoutEnv(cmd) },
 	}
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug detail to stderr")
 	root.AddCommand(

@@ -10,13 +10,16 @@
 //   - checking references and naming their registry (CheckReference, Host);
 //   - the transport policy: credentials from the docker keychain, HTTPS
 //     everywhere except loopback registries and those listed in
-//     Options.Insecure, retries on 408/429/5xx, bounded dial and response
-//     timeouts, and digest verification of everything fetched by digest;
+//     Options.Insecure, retries on 408/429/5xx and dropped connections,
+//     429/503 Retry-After waited up to the deadline, a bounded dial, an
+//     inactivity deadline (Options.ResponseTimeout) on every request's
+//     sending, answer and body (ErrTimeout), and digest verification of
+//     everything fetched by digest;
 //   - classifying failures into *Error values whose message says what to do
 //     (check the address, re-push, …) without ever printing credentials;
 //     a fix that is the caller's flag or command (log in, list the registry
-//     as insecure) is left to the caller, told by typed fields (Kind, Host,
-//     TLS, MissingLayout);
+//     as insecure, allow a longer timeout) is left to the caller, told by
+//     typed fields (Kind, Host, TLS, MissingLayout, Timeout, RetryAfter);
 //   - checking credentials against a registry (Login) under the same
 //     transport policy, for `multiarch login` to store only what works, and
 //     storing them as docker does (StoreCredentials: the credential helper

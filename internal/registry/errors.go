@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
@@ -29,6 +30,7 @@ var (
 	ErrUnsupportedMediaType = errors.New("unsupported media type")
 	ErrDigestMismatch       = errors.New("digest mismatch")
 	ErrTruncated            = errors.New("truncated content")
+	ErrTimeout              = errors.New("registry timeout")
 	ErrPlatform             = errors.New("platform problem")
 	ErrRegistry             = errors.New("registry error")
 )
@@ -59,6 +61,12 @@ type Error struct {
 	// MissingLayout is the OCI layout directory that holds no index.json;
 	// "" for every other failure.
 	MissingLayout string
+	// Timeout is the inactivity deadline an ErrTimeout failure ran out
+	// of (Options.ResponseTimeout); 0 for other kinds.
+	Timeout time.Duration
+	// RetryAfter is the wait a 429/503 answer asked for when it was longer
+	// than the deadline and so not made (kind ErrUnavailable); 0 otherwise.
+	RetryAfter time.Duration
 }
 
 // Hint is the next step the package knows, worded without CLI flags.

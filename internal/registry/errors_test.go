@@ -333,7 +333,13 @@ func TestRegistryThatNeverAnswers(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v", d)
 	}
-	assertKind(t, err, ErrUnreachable)
+	// A registry that connects and then says nothing ran out of the
+	// inactivity deadline (it was ErrUnreachable while only the headers
+	// had a deadline).
+	assertKind(t, err, ErrTimeout)
+	if !strings.Contains(err.Error(), "no answer for 300ms") {
+		t.Errorf("message does not say what timed out after how long: %v", err)
+	}
 }
 
 // TestPlainHTTPRegistry points every operation at a registry that serves

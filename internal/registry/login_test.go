@@ -88,7 +88,10 @@ func TestLoginUnreachable(t *testing.T) {
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("took %v with 200ms timeouts", d)
 		}
-		assertKind(t, err, ErrUnreachable)
+		assertKind(t, err, ErrTimeout)
+		if !strings.Contains(err.Error(), "no answer for 200ms") {
+			t.Errorf("message does not say what timed out after how long: %v", err)
+		}
 	})
 }
 

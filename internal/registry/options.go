@@ -7,16 +7,20 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"syscall"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // Defaults used when the matching Options field is zero.
 const (
-	DefaultDialTimeout     = 10 * time.Second
+	DefaultDialTimeout = 10 * time.Second
+	// DefaultResponseTimeout is the default inactivity deadline (see
+	// Options.ResponseTimeout).
 	DefaultResponseTimeout = 60 * time.Second
 	DefaultJobs            = 4
 )
@@ -51,14 +55,23 @@ type Options struct {
 
 	// Transport is the base HTTP transport, below authentication and
 	// retries. Default: go-containerregistry's transport with DialTimeout
-	// and ResponseTimeout applied. Tests inject their own.
+	// applied. Tests inject their own. ResponseTimeout applies above it,
+	// whichever it is.
 	Transport http.RoundTripper
 
 	// DialTimeout bounds connecting to a registry. Default 10s.
 	DialTimeout time.Duration
 
-	// ResponseTimeout bounds the wait for a response's headers (not the
-	// transfer of its body, which may be a large layer). Default 60s.
+	// ResponseTimeout is the inactivity deadline of every request: the
+	// longest the registry may go without accepting any of a request being
+	// sent (an upload), without answering (headers), or without sending any
+	// byte of an answer's body while it is read (a manifest, a layer). A
+	// transfer that keeps progressing may take as long as it needs; one
+	// that stalls fails with an ErrTimeout error after this long. It is
+	// also the longest 429/503 Retry-After this package waits: a longer
+	// one is an ErrUnavailable error. Despite its name it bounds more than
+	// the wait for a response; the name stays because callers (BuildKit's
+	// push deadline) read it as the one registry timeout. Default 60s.
 	ResponseTimeout time.Duration
 
 	// Retry is the backoff for retrying 408/429/5xx answers and network
@@ -100,10 +113,6 @@ func (o Options) baseTransport() http.RoundTripper {
 	if dial <= 0 {
 		dial = DefaultDialTimeout
 	}
-	resp := o.ResponseTimeout
-	if resp <= 0 {
-		resp = DefaultResponseTimeout
-	}
 	t, ok := remote.DefaultTransport.(*http.Transport)
 	if !ok {
 		t = http.DefaultTransport.(*http.Transport)
@@ -111,8 +120,19 @@ func (o Options) baseTransport() http.RoundTripper {
 	t = t.Clone()
 	t.DialContext = (&net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = dial
-	t.ResponseHeaderTimeout = resp
+	// The answer's headers are under the guard's inactivity deadline
+	// (responseTimeout), with the rest of each request.
+	t.ResponseHeaderTimeout = 0
 	return t
+}
+
+// responseTimeout is the inactivity deadline: ResponseTimeout or its
+// default.
+func (o Options) responseTimeout() time.Duration {
+	if o.ResponseTimeout <= 0 {
+		return DefaultResponseTimeout
+	}
+	return o.ResponseTimeout
 }
 
 func (o Options) backoff() remote.Backoff {
@@ -140,10 +160,17 @@ func (o Options) remoteOptions(ctx context.Context, rt http.RoundTripper) []remo
 
 // retryable is go-containerregistry's default retry predicate minus
 // connection failures and timeouts, which would multiply the wait for an
-// unreachable registry by the number of tries.
+// unreachable registry by the number of tries, plus the answers of
+// retryStatusCodes to writes: go-containerregistry retries a manifest PUT
+// or a blob upload as a whole, through this predicate alone, and its error
+// for a 5xx or 429 answer there does not say Temporary.
 func retryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
+	}
+	var terr *transport.Error
+	if errors.As(err, &terr) && slices.Contains(retryStatusCodes, terr.StatusCode) {
+		return true
 	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -25,14 +26,19 @@ const maxManifestBytes = 4 << 20
 // policy (go-containerregistry itself falls back to HTTP for RFC 1918 and
 // *.local names, which multiarch does not allow without opt-in) and verifies
 // every manifest or blob fetched by digest, so a mismatch is a typed error.
+//
+// It also bounds every request by the inactivity deadline (a watchdog,
+// see deadline.go) and makes 429/503 answers wait as their Retry-After
+// asks, up to that deadline.
 type guard struct {
 	base     http.RoundTripper
 	insecure []string
 	log      *slog.Logger
+	timeout  time.Duration
 }
 
 func newGuard(o Options) *guard {
-	return &guard{base: o.baseTransport(), insecure: o.Insecure, log: o.logger()}
+	return &guard{base: o.baseTransport(), insecure: o.Insecure, log: o.logger(), timeout: o.responseTimeout()}
 }
 
 func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -43,7 +49,10 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 			Detail: fmt.Sprintf("%s did not answer over HTTPS and multiarch uses plain HTTP only for loopback registries", req.URL.Host)}
 	}
 	g.log.Debug("registry request", "method", req.Method, "url", req.URL.Redacted())
-	resp, err := g.base.RoundTrip(req)
+	resp, err := roundTripWatched(g.base, req, g.timeout)
+	if err == nil {
+		resp, err = honourRetryAfter(req, resp, g.timeout)
+	}
 	if err != nil || req.Method != http.MethodGet || resp.StatusCode != http.StatusOK {
 		return resp, err
 	}
@@ -58,7 +67,7 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 	if kind == "manifests" {
 		return verifyManifest(resp, want, h)
 	}
-	resp.Body = &verifyingBody{rc: resp.Body, h: h, want: want}
+	resp.Body = &verifyingBody{rc: resp.Body, h: h, want: want, size: resp.ContentLength}
 	return resp, nil
 }
 
@@ -128,23 +137,36 @@ func verifyManifest(resp *http.Response, want string, h hash.Hash) (*http.Respon
 	return resp, nil
 }
 
-// verifyingBody hashes a blob as it streams and turns a mismatch at EOF into
-// a typed error (go-containerregistry's own check returns an error type
-// callers cannot name).
+// verifyingBody hashes a blob as it streams and turns a mismatch into a
+// typed error (go-containerregistry's own check returns an error type
+// callers cannot name). It checks at EOF, and as soon as Content-Length
+// bytes have arrived: go-containerregistry reads a layer through a reader
+// limited to its size, which stops before this body ever sees EOF. A
+// mismatch holds back the last byte and is returned by every later Read:
+// a reader above that drops an error once still cannot reach the end of
+// the limit, where go-containerregistry would put its own error instead.
 type verifyingBody struct {
-	rc   io.ReadCloser
-	h    hash.Hash
-	want string
-	n    int64
+	rc      io.ReadCloser
+	h       hash.Hash
+	want    string
+	n       int64
+	size    int64 // Content-Length; -1 unknown
+	checked bool
+	err     error // the mismatch, once found
 }
 
 func (v *verifyingBody) Read(p []byte) (int, error) {
+	if v.err != nil {
+		return 0, v.err
+	}
 	n, err := v.rc.Read(p)
 	v.h.Write(p[:n])
 	v.n += int64(n)
-	if err == io.EOF {
+	if !v.checked && (err == io.EOF || (v.size >= 0 && v.n == v.size)) {
+		v.checked = true
 		if got := sum(v.h, v.want); got != v.want {
-			return n, mismatch(v.want, got, v.n)
+			v.err = mismatch(v.want, got, v.n)
+			return max(n-1, 0), v.err
 		}
 	}
 	return n, err
