@@ -171,11 +171,3 @@ func tagsFailed(ctx context.Context, tags []name.Tag, written []bool, failed int
 	}
 	return e
 }
-
-// responseTimeout is ResponseTimeout or its default.
-func (o Options) responseTimeout() time.Duration {
-	if o.ResponseTimeout <= 0 {
-		return DefaultResponseTimeout
-	}
-	return o.ResponseTimeout
-}
