@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/probe"
 	"github.com/multiarch-dev/multiarch/internal/registry"
 )
@@ -12,7 +13,15 @@ import (
 // registryHints are the flag- and command-shaped next steps of every
 // *registry.Error in err's tree, keyed on its typed fields (Kind, Host,
 // TLS, MissingLayout): internal/registry words only what needs no flag.
-func registryHints(err error) []string { return eachHint(err, registryHint) }
+func registryHints(err error) []string {
+	out := eachHint(err, registryHint)
+	var stalled *build.PushStalledError
+	if errors.As(err, &stalled) {
+		out = append(out, fmt.Sprintf("if the link is slow rather than the registry stuck, allow each push step more than %s with --registry-timeout (or $%s)",
+			stalled.Deadline, envRegistryTimeout))
+	}
+	return out
+}
 
 func registryHint(re *registry.Error) string {
 	host := re.Host
