@@ -40,14 +40,20 @@ type Result struct {
 	// EmulatedRun is the wall time during which RUN steps ran under
 	// emulation on any node.
 	EmulatedRun time.Duration
+	// EmulatedCompile is the part of EmulatedRun spent in RUN steps that
+	// run a compiler.
+	EmulatedCompile time.Duration
 	// Duration is the wall time of the whole build, checks included.
 	Duration time.Duration
 }
 
-// EmulationDominates reports whether RUN steps under emulation took more
+// EmulationDominates reports whether RUN steps under emulation that run a
+// compiler (gcc, go build, cargo, make, ...: see compilers) took more
 // than half of the build's wall time: cross-compiling would pay off.
+// Emulated steps that install packages or wait do not count: a cross
+// compiler would not make them faster.
 func (r *Result) EmulationDominates() bool {
-	return r.Duration > 0 && 2*r.EmulatedRun > r.Duration
+	return r.Duration > 0 && 2*r.EmulatedCompile > r.Duration
 }
 
 // BuildOn builds the Dockerfile for every platform in opts on the nodes
@@ -171,7 +177,7 @@ func buildSingle(ctx context.Context, c *client.Client, a builder.Assignment, o 
 		return nil, fmt.Errorf("built %s but could not write it out: %w", res.Digest, err)
 	}
 	stats, emulated := s.tl.stats(a)
-	res.Stats, res.EmulatedRun = stats, union(emulated)
+	res.Stats, res.EmulatedRun, res.EmulatedCompile = stats, union(emulated.run), union(emulated.compile)
 	setNodes(res.Platforms, stats)
 	return res, nil
 }

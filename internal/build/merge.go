@@ -25,13 +25,14 @@ func buildMerged(ctx context.Context, cs *builder.Conns, plan []builder.Assignme
 		return nil, fmt.Errorf("build failed, no tag written: %w", err)
 	}
 	res := &Result{}
-	var emulated []interval
+	var emulated emulatedSteps
 	for _, s := range solves {
 		stats, em := s.tl.stats(s.a)
 		res.Stats = append(res.Stats, stats...)
-		emulated = append(emulated, em...)
+		emulated.run = append(emulated.run, em.run...)
+		emulated.compile = append(emulated.compile, em.compile...)
 	}
-	res.EmulatedRun = union(emulated)
+	res.EmulatedRun, res.EmulatedCompile = union(emulated.run), union(emulated.compile)
 	if !o.Push {
 		return res, nil
 	}

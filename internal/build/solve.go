@@ -121,7 +121,7 @@ func runSolves(ctx context.Context, o Options, solves []*nodeSolve, labelled boo
 	}
 	err := eg.Wait()
 	relays.Wait()
-	err = withPushError(err, solves)
+	err = withFrontendError(withPushError(err, solves), o)
 	close(out)
 	if derr := <-displayed; err == nil && derr != nil {
 		return derr

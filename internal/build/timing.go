@@ -27,6 +27,9 @@ type PlatformStat struct {
 	// emulation (steps of stages built FROM --platform=$BUILDPLATFORM run
 	// natively and do not count).
 	EmulatedRun time.Duration `json:"-"`
+	// EmulatedCompile is the part of EmulatedRun spent in RUN steps that
+	// run a compiler (runCompiles): what cross-compiling would speed up.
+	EmulatedCompile time.Duration `json:"-"`
 }
 
 // interval is one vertex's run, in the clock of the node that ran it.
@@ -79,6 +82,8 @@ func (tl *timeline) add(s *client.SolveStatus) {
 type step struct {
 	target, exec string // normalised platforms; exec differs for cross stages
 	run          bool
+	// compiles: a RUN step whose command runs a compiler.
+	compiles bool
 }
 
 // parseStep reads the prefix the Dockerfile frontend gives step vertices
@@ -113,7 +118,8 @@ func parseStep(name string) (s step, ok bool) {
 			s.target = tp
 		}
 	}
-	s.run = strings.HasPrefix(rest, "RUN ")
+	cmd, run := strings.CutPrefix(rest, "RUN ")
+	s.run, s.compiles = run, run && runCompiles(cmd)
 	return s, true
 }
 
@@ -124,13 +130,17 @@ func startsWithOS(s string) bool {
 	return found && slices.Contains([]string{"linux", "windows", "darwin", "freebsd", "netbsd", "openbsd", "solaris", "illumos", "aix", "plan9"}, os)
 }
 
+// emulatedSteps are the intervals of a node's emulated RUN steps: all of
+// them, and those that compile.
+type emulatedSteps struct{ run, compile []interval }
+
 // stats turns the timeline of node a into one PlatformStat per platform
 // of a, and returns the intervals of its emulated RUN steps.
-func (tl *timeline) stats(a builder.Assignment) ([]PlatformStat, []interval) {
+func (tl *timeline) stats(a builder.Assignment) ([]PlatformStat, emulatedSteps) {
 	native := builder.NativePlatforms(a.Node, a.Status)
 	all := map[string][]interval{}
-	runs := map[string][]interval{}
-	var emulated []interval
+	runs, compiles := map[string][]interval{}, map[string][]interval{}
+	var emulated emulatedSteps
 	for _, v := range tl.vertices {
 		if v.cached || v.started == nil || v.ended == nil {
 			continue
@@ -143,14 +153,18 @@ func (tl *timeline) stats(a builder.Assignment) ([]PlatformStat, []interval) {
 		all[s.target] = append(all[s.target], iv)
 		if s.run && !builder.NativeAmong(native, s.exec) {
 			runs[s.target] = append(runs[s.target], iv)
-			emulated = append(emulated, iv)
+			emulated.run = append(emulated.run, iv)
+			if s.compiles {
+				compiles[s.target] = append(compiles[s.target], iv)
+				emulated.compile = append(emulated.compile, iv)
+			}
 		}
 	}
 	out := make([]PlatformStat, len(a.Platforms))
 	for i, p := range a.Platforms {
 		name := p.String()
 		out[i] = PlatformStat{Platform: name, Node: a.Node.Endpoint, Emulated: a.Emulated[name],
-			Duration: union(all[name]), EmulatedRun: union(runs[name])}
+			Duration: union(all[name]), EmulatedRun: union(runs[name]), EmulatedCompile: union(compiles[name])}
 	}
 	return out, emulated
 }

@@ -81,10 +81,10 @@ func TestTimelineStats(t *testing.T) {
 	if s := stats[1]; s.Platform != "linux/s390x" || !s.Emulated || s.Duration != 9*time.Second || s.EmulatedRun != 8*time.Second {
 		t.Errorf("s390x: %+v", s)
 	}
-	if union(em) != 8*time.Second {
-		t.Errorf("emulated RUN %v, want 8s (the cross-compiling RUN runs natively)", union(em))
+	if union(em.run) != 8*time.Second || union(em.compile) != 8*time.Second {
+		t.Errorf("emulated RUN %v, compiling %v, want 8s (the cross-compiling RUN runs natively)", union(em.run), union(em.compile))
 	}
-	r := &Result{Duration: 10 * time.Second, EmulatedRun: union(em)}
+	r := &Result{Duration: 10 * time.Second, EmulatedRun: union(em.run), EmulatedCompile: union(em.compile)}
 	if !r.EmulationDominates() {
 		t.Error("8s of 10s emulated does not dominate")
 	}
@@ -107,5 +107,52 @@ func TestRelabelKeepsGraph(t *testing.T) {
 	}
 	if s.Vertexes[0].Digest != b {
 		t.Error("input status modified")
+	}
+}
+
+func TestRunCompiles(t *testing.T) {
+	for cmd, want := range map[string]bool{
+		"gcc -O2 -o /x x.c": true,
+		"make -j4":          true,
+		"cd /src && ./configure && make && make install":    true,
+		"CGO_ENABLED=0 go build -o /app .":                  true,
+		"--mount=type=cache,target=/root/.cache go build .": true,
+		`["cargo", "build", "--release"]`:                   true,
+		"sh -c 'cmake .. && ninja'":                         true,
+		"/usr/bin/clang++ main.cc":                          true,
+		"npm ci && npm run build":                           true,
+		"pip wheel -w /wheels .":                            true,
+		"apt-get update && apt-get install -y gcc make":     false, // installs them, compiles nothing
+		"sleep 3":                       false,
+		"go version":                    false,
+		"npm ci":                        false,
+		"echo make":                     false,
+		"apk add --no-cache build-base": false,
+		"i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done": false,
+	} {
+		if got := runCompiles(cmd); got != want {
+			t.Errorf("runCompiles(%q) = %v, want %v", cmd, got, want)
+		}
+	}
+}
+
+// TestEmulationDominatesOnlyCompiling: the same emulated time in RUN
+// steps that install packages or sleep gives no cross-compile hint.
+func TestEmulationDominatesOnlyCompiling(t *testing.T) {
+	for _, tc := range []struct {
+		run  string
+		want bool
+	}{{"RUN apt-get install -y curl", false}, {"RUN sleep 8", false}, {"RUN make", true}} {
+		t0 := time.Unix(1000, 0)
+		ts := func(s int) *time.Time { x := t0.Add(time.Duration(s) * time.Second); return &x }
+		tl := newTimeline()
+		tl.add(&client.SolveStatus{Vertexes: []*client.Vertex{{Digest: digest.FromString("s"), Name: "[linux/s390x 2/2] " + tc.run, Started: ts(1), Completed: ts(9)}}})
+		a := builder.Assignment{Node: builder.Node{Endpoint: "unix:///n"}, Status: emulating,
+			Platforms: testenv.Platforms(t, "linux/s390x"), Emulated: map[string]bool{"linux/s390x": true}}
+		_, em := tl.stats(a)
+		r := &Result{Duration: 10 * time.Second, EmulatedRun: union(em.run), EmulatedCompile: union(em.compile)}
+		if r.EmulatedRun != 8*time.Second || r.EmulationDominates() != tc.want {
+			t.Errorf("%s: emulated %v, compiling %v, dominates %v", tc.run, r.EmulatedRun, r.EmulatedCompile, r.EmulationDominates())
+		}
 	}
 }

@@ -66,8 +66,9 @@ func round(d time.Duration) string {
 	return d.Round(100 * time.Millisecond).String()
 }
 
-// crossCompileHint is printed when emulated RUN steps dominate a build.
-const crossCompileHint = `hint: most of this build ran RUN steps under emulation. Cross-compile instead: build in a
+// crossCompileHint is printed when emulated RUN steps that compile
+// dominate a build (build.Result.EmulationDominates).
+const crossCompileHint = `hint: most of this build compiled under emulation. Cross-compile instead: build in a
       stage that runs on the builder's own platform and targets the requested one, e.g.
         FROM --platform=$BUILDPLATFORM golang:1 AS build
         ARG TARGETOS TARGETARCH
@@ -81,7 +82,11 @@ func renderEmulation(w io.Writer, r *build.Result) {
 		return
 	}
 	pct := 100 * r.EmulatedRun.Seconds() / r.Duration.Seconds()
-	fmt.Fprintf(w, "RUN steps under emulation: %s of %s (%.0f%%)\n", round(r.EmulatedRun), round(r.Duration), pct)
+	fmt.Fprintf(w, "RUN steps under emulation: %s of %s (%.0f%%)", round(r.EmulatedRun), round(r.Duration), pct)
+	if r.EmulatedCompile > 0 {
+		fmt.Fprintf(w, ", %s of it running a compiler", round(r.EmulatedCompile))
+	}
+	fmt.Fprintln(w)
 	if r.EmulationDominates() {
 		fmt.Fprintln(w, crossCompileHint)
 	}

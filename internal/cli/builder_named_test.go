@@ -197,16 +197,23 @@ func TestBuildTwoNodesCLI(t *testing.T) {
 }
 
 func TestSummaryEmulationHint(t *testing.T) {
-	r := &build.Result{Address: "unix:///x", Duration: 10 * time.Second, EmulatedRun: 8 * time.Second,
+	r := &build.Result{Address: "unix:///x", Duration: 10 * time.Second, EmulatedRun: 8 * time.Second, EmulatedCompile: 8 * time.Second,
 		Stats: []build.PlatformStat{{Platform: "linux/s390x", Node: "unix:///x", Emulated: true, Duration: 9 * time.Second, EmulatedRun: 8 * time.Second}}}
 	var b strings.Builder
 	renderSummary(&b, r)
-	for _, s := range []string{"linux/s390x", "unix:///x (emulated)", "RUN steps under emulation: 8s of 10s (80%)", "FROM --platform=$BUILDPLATFORM", "TARGETARCH"} {
+	for _, s := range []string{"linux/s390x", "unix:///x (emulated)", "RUN steps under emulation: 8s of 10s (80%), 8s of it running a compiler", "FROM --platform=$BUILDPLATFORM", "TARGETARCH"} {
 		if !strings.Contains(b.String(), s) {
 			t.Errorf("summary lacks %q:\n%s", s, b.String())
 		}
 	}
-	r.EmulatedRun = 4 * time.Second
+	// The same time in steps that install packages or wait: no hint.
+	r.EmulatedCompile = 0
+	b.Reset()
+	renderSummary(&b, r)
+	if strings.Contains(b.String(), "BUILDPLATFORM") || !strings.Contains(b.String(), "(80%)\n") {
+		t.Errorf("hint without compiling:\n%s", b.String())
+	}
+	r.EmulatedRun, r.EmulatedCompile = 4*time.Second, 4*time.Second
 	b.Reset()
 	renderSummary(&b, r)
 	if strings.Contains(b.String(), "BUILDPLATFORM") || !strings.Contains(b.String(), "(40%)") {

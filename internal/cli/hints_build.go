@@ -52,6 +52,7 @@ func buildErrorHints(err error, be *app.BuilderError) []string {
 		regDown     *build.RegistryUnreachableError
 		invalid     *app.InvalidBuildError
 		output      *build.OutputPathError
+		frontend    *build.FrontendUnreachableError
 	)
 	if h := daemonHints(err, be); h != nil {
 		return h
@@ -59,6 +60,9 @@ func buildErrorHints(err error, be *app.BuilderError) []string {
 	switch {
 	case errors.As(err, &output):
 		return nil // its own advice says which path to give
+	case errors.As(err, &frontend):
+		_, repo, _ := strings.Cut(frontend.Ref, "/") // Ref is normalised: DOMAIN/PATH
+		return []string{fmt.Sprintf("to name a copy of the frontend: --build-arg BUILDKIT_SYNTAX=REGISTRY/%s (after copying %s there)", repo, frontend.Ref)}
 	case errors.As(err, &tlsErr):
 		return append(tlsHints(tlsErr), fmt.Sprintf("$%s carries no TLS options: create a named builder with them (`multiarch builder create NAME --node %s --tls-ca FILE [--tls-cert FILE --tls-key FILE]`) and build with --builder NAME",
 			builder.EnvBuildkitHost, tlsErr.Address))

@@ -28,6 +28,8 @@ type fakeHost struct {
 	// oldEmulator: the emulators do not honour P (QEMU before 6): with P
 	// the argv[0] probe sees its path, and the fixer's trial fails.
 	oldEmulator bool
+	// version is what the emulators' --version says; "" is 7.2.22.
+	version string
 }
 
 func healthy() *fakeHost {
@@ -51,7 +53,12 @@ func (h *fakeHost) Emulator(_ context.Context, p platform.Platform) string {
 	}
 	return ""
 }
-func (h *fakeHost) QEMUVersion(context.Context, string) (string, error) { return "7.2.22", nil }
+func (h *fakeHost) QEMUVersion(context.Context, string) (string, error) {
+	if h.version != "" {
+		return h.version, nil
+	}
+	return "7.2.22", nil
+}
 func (h *fakeHost) Probe(_ context.Context, p platform.Platform, cpu string) (string, error) {
 	hd := h.handlers[p.QEMUArch]
 	switch {

@@ -40,7 +40,7 @@ func platformChecks(ctx context.Context, h host, p platform.Platform) []Check {
 	if interp.Status == status.Fail {
 		return out
 	}
-	out = append(out, versionCheck(ctx, h, name, hd))
+	out = append(out, versionCheck(ctx, h, p, hd))
 	probes := probeChecks(ctx, h, p)
 	out = append(out, probes...)
 	if probes[0].Status == status.Pass {
@@ -81,13 +81,36 @@ func interpreterCheck(name string, hd *handler) Check {
 	return ok(id, fmt.Sprintf("%s: interpreter %s is present and statically linked", name, hd.Interpreter))
 }
 
-func versionCheck(ctx context.Context, h host, name string, hd *handler) Check {
+func versionCheck(ctx context.Context, h host, p platform.Platform, hd *handler) Check {
+	name := p.String()
 	id := about(KindQEMUVersion, name)
 	v, err := h.QEMUVersion(ctx, hd.Resolved)
 	if err != nil {
 		return warn(id, fmt.Sprintf("%s: cannot read the QEMU version of %s: %v", name, hd.Interpreter, err), "")
 	}
-	return ok(id, fmt.Sprintf("%s: QEMU %s", name, v))
+	list, err := knownBadList()
+	if err != nil {
+		return warn(id, fmt.Sprintf("%s: QEMU %s; the list of known-bad QEMU versions cannot be read: %v", name, v, err), "")
+	}
+	return judgeVersion(id, p, hd, v, list)
+}
+
+// judgeVersion passes QEMU version v of p's emulator unless an entry of
+// list covers it: then it warns with each regression, its report and the
+// version to install instead.
+func judgeVersion(id Check, p platform.Platform, hd *handler, v string, list []knownBad) Check {
+	name := p.String()
+	bad := knownBadFor(list, p.QEMUArch, v)
+	if len(bad) == 0 {
+		return ok(id, fmt.Sprintf("%s: QEMU %s (no known regression listed for %s)", name, v, p.QEMUArch))
+	}
+	var msgs, fixes []string
+	for _, e := range bad {
+		msgs = append(msgs, fmt.Sprintf("%s (%s)", e.Symptom, strings.Join(e.Reports, ", ")))
+		fixes = append(fixes, e.Fix)
+	}
+	return warn(id, fmt.Sprintf("%s: %s is QEMU %s, which has a known regression for %s: %s",
+		name, hd.Interpreter, v, p.QEMUArch, strings.Join(msgs, "; ")), strings.Join(fixes, "; "))
 }
 
 // probeChecks runs the functional probe under QEMU's default CPU, then
