@@ -105,7 +105,10 @@ func Build(ctx context.Context, o BuildOptions) (*BuildResult, error) {
 	if o.Untagged {
 		buildOn = build.BuildByDigest
 	}
-	res, err := buildOn(ctx, b.Nodes, opts)
+	wctx, stop := b.watch(ctx)
+	res, err := buildOn(wctx, b.Nodes, opts)
+	err = hung(wctx, err)
+	stop()
 	out := &BuildResult{}
 	if tester != nil {
 		if out.Report = tester.report(); out.Report != nil {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -181,4 +182,38 @@ func newEmbedded(env Env, o EmbeddedOptions, log *slog.Logger, opts ...embedded.
 		base = append(base, embedded.WithLogger(log))
 	}
 	return embedded.New(append(base, opts...)...)
+}
+
+// stopGrace is how long the embedded daemon may stay stopped during a
+// build or test before the run is given up (see WatchStopped).
+const stopGrace = 5 * time.Second
+
+// watch returns ctx cancelled, with a *embedded.HungError as its cause,
+// when the embedded daemon r started stays stopped; stop ends the watch.
+// For other builders it returns ctx unchanged.
+func (r *ResolvedBuilder) watch(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.Embedded == nil || r.pid <= 0 {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	go r.Embedded.WatchStopped(ctx, r.pid, stopGrace, cancel)
+	return ctx, func() { cancel(nil) }
+}
+
+// hung is the *embedded.HungError that ended ctx, in place of err (the
+// cancellation it caused), else err.
+func hung(ctx context.Context, err error) error {
+	if h := hungCause(ctx); err != nil && h != nil {
+		return fmt.Errorf("%w (the build waiting on it was stopped: %v)", h, err)
+	}
+	return err
+}
+
+// hungCause is the *embedded.HungError that ended ctx, if one did.
+func hungCause(ctx context.Context) *embedded.HungError {
+	var h *embedded.HungError
+	if errors.As(context.Cause(ctx), &h) {
+		return h
+	}
+	return nil
 }

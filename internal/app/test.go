@@ -67,7 +67,14 @@ func Test(ctx context.Context, o TestOptions) (*imagetest.Report, error) {
 	for i := range targets {
 		targets[i].Node = addr
 	}
-	return imagetest.Run(ctx, targets, imageOpener(func(imagetest.Target) *container.Runner { return runner }), o.Test)
+	wctx, stop := b.watch(ctx)
+	defer stop()
+	rep, err := imagetest.Run(wctx, targets, imageOpener(func(imagetest.Target) *container.Runner { return runner }), o.Test)
+	if h := hungCause(wctx); h != nil {
+		// The cells say "interrupted"; the reason is the daemon.
+		return rep, b.wrap(h)
+	}
+	return rep, err
 }
 
 // testOnNodes runs the matrix on the nodes of the named builder b: each

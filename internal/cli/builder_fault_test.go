@@ -212,3 +212,52 @@ func waitStopped(t *testing.T, pid int) {
 	}
 	t.Fatalf("pid %d did not stop", pid)
 }
+
+// TestBuilderStoppedMidBuildE2E: buildkitd SIGSTOPped while a RUN step
+// runs. The build's gRPC stream stays open and would wait forever; the
+// build ends once the daemon has stayed stopped for the grace period,
+// saying the pid does not answer and what to do, and pushes nothing.
+func TestBuilderStoppedMidBuildE2E(t *testing.T) {
+	requireBuildkitd(t)
+	state, sock := embeddedEnv(t)
+	reg := testenv.StartRegistry(t)
+	base := reg.Ref("busybox", "latest")
+	testenv.PushBusyboxIndex(t, base, testenv.Platforms(t, "linux/amd64")...)
+	if r := runArgs(t, "builder", "up"); !r.ok() {
+		t.Fatalf("up: %v", r.err)
+	}
+	pid := runningPID(t, state, sock)
+	t.Cleanup(func() {
+		syscall.Kill(pid, syscall.SIGCONT)
+		runCLI(t, cliRun{ctx: context.Background(), args: []string{"builder", "down"}})
+	})
+	token := fmt.Sprintf("stopped-mid-build-%d", time.Now().UnixNano())
+	tag := reg.Ref("app", "stopped")
+	dir := writeContext(t, "FROM "+base+"\nRUN sleep 30; echo "+token+"\n")
+	done := make(chan cliResult, 1)
+	go func() {
+		done <- runCLI(t, cliRun{args: []string{"build", dir, "--platform", "linux/amd64", "-t", tag, "--push", "--progress", "plain"}})
+	}()
+	waitProcess(t, token, 60*time.Second)
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	const bound = 20 * time.Second // the 5 s grace, polling and the build's unwinding
+	var r cliResult
+	select {
+	case r = <-done:
+	case <-time.After(bound):
+		t.Fatalf("build still waits %v after its buildkitd was stopped", bound)
+	}
+	t.Logf("build failed %v after the stop:\n%s", time.Since(stopped).Round(time.Millisecond), r.message())
+	requireFailureSays(t, "build on a stopped buildkitd", r,
+		fmt.Sprintf("buildkitd pid %d is running but does not answer on %s", pid, sock), "stopped",
+		"multiarch builder down")
+	if tagExists(t, tag) {
+		t.Errorf("%s was pushed by a build whose builder was stopped", tag)
+	}
+	if r := runArgs(t, "builder", "down"); !r.ok() || !processGone(pid, 15*time.Second) {
+		t.Fatalf("down on the stopped daemon: %v; pid %d gone: %v", r.err, pid, processGone(pid, 0))
+	}
+}
