@@ -12,7 +12,20 @@ import (
 // registryHints are the flag- and command-shaped next steps of every
 // *registry.Error in err's tree, keyed on its typed fields (Kind, Host,
 // TLS, MissingLayout): internal/registry words only what needs no flag.
-func registryHints(err error) []string { return eachHint(err, registryHint) }
+func registryHints(err error) []string {
+	return append(eachHint(err, registryHint), eachHint(err, platformNeededHint)...)
+}
+
+// platformNeededHint is the flag that names a source's platform when
+// index create will not guess its variant.
+func platformNeededHint(e *registry.PlatformNeededError) string {
+	example := "linux/arm/v6"
+	if e.Stated != "" && e.Stated != "linux/arm" {
+		example = e.Stated
+	}
+	return fmt.Sprintf("pass --platform %s=%s (the platform its binaries are built for; for arm the oldest of v5, v6, v7 they run on)",
+		e.Source, example)
+}
 
 func registryHint(re *registry.Error) string {
 	host := re.Host
