@@ -12,7 +12,7 @@ import (
 // ErrLevelUnknown is wrapped by OldestVariant when the image's ELF files
 // fit every variant but none of them states its level (no ARM attributes,
 // no Go build info): any variant would be a guess.
-var ErrLevelUnknown = errors.New("none of its ELF files says which CPU level it needs")
+var ErrLevelUnknown = errors.New("no ELF file says which CPU level it needs")
 
 // OldestVariant returns the oldest table row of arch (linux, table order
 // is oldest first) that every ELF file of img fits, as Image judges it,
@@ -35,6 +35,9 @@ func OldestVariant(ctx context.Context, img *registry.Image, arch string, opts O
 		if len(rep.Violations) > 0 {
 			last = rep.Violations
 			continue
+		}
+		if n := rep.Entries[0].ELFCount; n == 0 {
+			return platform.Platform{}, fmt.Errorf("%w: it holds no ELF files", ErrLevelUnknown)
 		}
 		if !statesLevel(rep) {
 			return platform.Platform{}, fmt.Errorf("%w: every %s variant would pass", ErrLevelUnknown, arch)
