@@ -1,9 +1,13 @@
 package verify
 
 import (
+	"debug/elf"
+	"encoding/binary"
+	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -101,4 +105,83 @@ func TestGoBuildAbsentFromCBinaries(t *testing.T) {
 			t.Errorf("%s busybox: Go build info %+v", deb, info.Go)
 		}
 	}
+}
+
+// goELF is a minimal 64-bit little-endian ELF of machine with one writable PT_LOAD segment holding data: what the build-info
+// search and debug/buildinfo read.
+func goELF(machine elf.Machine, data []byte) []byte {
+	const off = 128
+	b := make([]byte, off, off+len(data))
+	copy(b, elf.ELFMAG)
+	b[elf.EI_CLASS], b[elf.EI_DATA], b[elf.EI_VERSION] = byte(elf.ELFCLASS64), byte(elf.ELFDATA2LSB), 1
+	le := binary.LittleEndian
+	le.PutUint16(b[16:], uint16(elf.ET_EXEC))
+	le.PutUint16(b[18:], uint16(machine))
+	le.PutUint32(b[20:], 1)
+	le.PutUint64(b[32:], 64) // e_phoff
+	le.PutUint16(b[52:], 64) // e_ehsize
+	le.PutUint16(b[54:], 56) // e_phentsize
+	le.PutUint16(b[56:], 1)  // e_phnum
+	ph := b[64:]
+	le.PutUint32(ph, uint32(elf.PT_LOAD))
+	le.PutUint32(ph[4:], uint32(elf.PF_R|elf.PF_W))
+	le.PutUint64(ph[8:], off)
+	le.PutUint64(ph[16:], 0x10000+off)
+	le.PutUint64(ph[24:], 0x10000+off)
+	le.PutUint64(ph[32:], uint64(len(data)))
+	le.PutUint64(ph[40:], uint64(len(data)))
+	le.PutUint64(ph[48:], 16)
+	return append(b, data...)
+}
+
+// goBuildInfoBlob is a Go 1.18+ build-info blob: header, then the
+// version and the module info (between the linker's 16-byte sentinels)
+// as varint-prefixed strings.
+func goBuildInfoBlob(version, mod string) []byte {
+	b := append([]byte{}, goBuildInfoMagic...)
+	b = append(b, 8, 2) // pointer size, flags: inline strings, little-endian
+	b = append(b, make([]byte, 32-len(b))...)
+	b = binary.AppendUvarint(b, uint64(len(version)))
+	b = append(b, version...)
+	sentinel := strings.Repeat("\x00", 16)
+	mod = sentinel + mod + sentinel
+	b = binary.AppendUvarint(b, uint64(len(mod)))
+	return append(b, mod...)
+}
+
+// The synthetic blob the fuzz target starts from reads like a real one.
+func TestReadGoBuildSynthetic(t *testing.T) {
+	blob := goBuildInfoBlob("go1.26.0", "path\tfixture\nbuild\tGOARCH=amd64\nbuild\tGOAMD64=v3\n")
+	info := classifyBytes(t, goELF(elf.EM_X86_64, blob))
+	if info.Go != (GoBuild{Version: "go1.26.0", Setting: "GOAMD64", Value: "v3"}) {
+		t.Fatalf("got %+v", info.Go)
+	}
+	info, err := classify(memFile(goELF(elf.EM_X86_64, blob)), int64(len(goELF(elf.EM_X86_64, blob))), true)
+	if err != nil || info.Go.Value != "v3" {
+		t.Fatalf("in-memory path: %+v, %v", info.Go, err)
+	}
+}
+
+// FuzzGoBuild feeds arbitrary build-info blobs (magic first, so
+// debug/buildinfo parses them) through classification and judgement.
+func FuzzGoBuild(f *testing.F) {
+	f.Add(goBuildInfoBlob("go1.26.0", "path\tfixture\nbuild\tGOARCH=arm\nbuild\tGOARM=7,softfloat\n"))
+	f.Add(goBuildInfoBlob("go1.23.0", "build\tGOARCH=arm64\nbuild\tGOARM64=v8.0,lse\n"))
+	f.Add(append(append([]byte{}, goBuildInfoMagic...), 4, 0))
+	rows := platform.All()
+	f.Fuzz(func(t *testing.T, blob []byte) {
+		for _, m := range []elf.Machine{elf.EM_ARM, elf.EM_X86_64} {
+			b := goELF(m, blob)
+			info, err := classify(memFile(b), int64(len(b)), true)
+			if err != nil {
+				continue
+			}
+			if _, err := json.Marshal(info); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range rows {
+				Check(info, p)
+			}
+		}
+	})
 }
