@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/multiarch-dev/multiarch/internal/registry"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
@@ -65,6 +67,11 @@ func TestIndexCreateArmWithoutVariant(t *testing.T) {
 	target := host + "/idx/refused:1"
 	r := runArgs(t, "index", "create", "-t", target, amdRef, silent)
 	requireFailureSays(t, "arm without variant or binaries", r, silent, "linux/arm with no variant", "--platform "+silent+"=linux/arm/v6")
+	if ref, err := name.ParseReference(target); err != nil {
+		t.Fatal(err)
+	} else if _, err := remote.Head(ref); err == nil {
+		t.Error("a refused index create pushed the tag")
+	}
 	r = runArgs(t, "index", "create", "-t", target, "--platform", silent+"=linux/arm64", silent)
 	requireFailureSays(t, "wrong-arch --platform", r, "linux/arm", "not of the architecture of linux/arm64")
 	r = runArgs(t, "index", "create", "-t", target, "--platform", silent+"=linux/sparc", silent)
