@@ -14,13 +14,24 @@ import (
 // *registry.Error in err's tree, keyed on its typed fields (Kind, Host,
 // TLS, MissingLayout): internal/registry words only what needs no flag.
 func registryHints(err error) []string {
-	out := eachHint(err, registryHint)
+	out := append(eachHint(err, registryHint), eachHint(err, platformNeededHint)...)
 	var stalled *build.PushStalledError
 	if errors.As(err, &stalled) {
 		out = append(out, fmt.Sprintf("if the link is slow rather than the registry stuck, allow each push step more than %s with --registry-timeout (or $%s)",
 			stalled.Deadline, envRegistryTimeout))
 	}
 	return out
+}
+
+// platformNeededHint is the flag that names a source's platform when
+// index create will not guess its variant.
+func platformNeededHint(e *registry.PlatformNeededError) string {
+	example := "linux/arm/v6"
+	if e.Stated != "" && e.Stated != "linux/arm" {
+		example = e.Stated
+	}
+	return fmt.Sprintf("pass --platform %s=%s (the platform its binaries are built for; for arm the oldest of v5, v6, v7 they run on)",
+		e.Source, example)
 }
 
 func registryHint(re *registry.Error) string {

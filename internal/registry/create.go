@@ -12,6 +12,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/multiarch-dev/multiarch/internal/platform"
 )
 
 // CreateOptions configures CreateIndex.
@@ -34,6 +36,17 @@ type CreateOptions struct {
 	// DryRun resolves and validates everything and returns the index that
 	// would be pushed, without writing anything.
 	DryRun bool
+
+	// Platforms are the platforms the caller gives the entries of a source
+	// (keyed by the source as given): each must be of the entries' os and
+	// architecture; it may add a variant, never replace a stated one.
+	Platforms map[string]platform.Platform
+	// Variant reads the variant of an entry whose config names an
+	// architecture with variants but none (linux/arm), from its binaries.
+	// nil, or when it cannot tell: such an entry is refused with a
+	// *PlatformNeededError unless Platforms names its source. A variant no
+	// one stated or read is never written.
+	Variant VariantFunc
 }
 
 // Created reports what CreateIndex pushed (or, with DryRun, would push).
@@ -92,6 +105,9 @@ func CreateIndex(ctx context.Context, target string, sources []string, opts Crea
 	rt := newGuard(opts.Options)
 	children, err := collect(ctx, sources, opts.Options, rt)
 	if err != nil {
+		return nil, err
+	}
+	if err := settle(ctx, children, opts); err != nil {
 		return nil, err
 	}
 	if err := checkPlatforms(children); err != nil {
@@ -164,7 +180,11 @@ func collectSource(ctx context.Context, src string, opts Options, rt http.RoundT
 		}
 		return []child{c}, nil
 	}
-	cs, err := indexChildren(src, res.Index)
+	kids := res.children
+	if kids == nil {
+		kids = viaParent{}
+	}
+	cs, err := indexChildren(src, res.Index, kids)
 	if err != nil {
 		return nil, classify(err, src, r.registry())
 	}
@@ -183,6 +203,9 @@ func imageChild(src string, img v1.Image, desc v1.Descriptor) (child, error) {
 	}
 	p := normalise(&v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant,
 		OSVersion: cf.OSVersion, OSFeatures: cf.OSFeatures})
+	if cf.Variant == "" {
+		p.Variant = "" // normalisation's guess (arm → arm/v7) is not the config's word; settle decides
+	}
 	d := v1.Descriptor{MediaType: desc.MediaType, Size: desc.Size, Digest: desc.Digest, Platform: p,
 		Annotations: desc.Annotations, URLs: desc.URLs, ArtifactType: desc.ArtifactType}
 	return child{source: src, entry: entry{desc: d, platform: formatPlatform(p)}, image: img}, nil
@@ -190,7 +213,9 @@ func imageChild(src string, img v1.Image, desc v1.Descriptor) (child, error) {
 
 // indexChildren turns an index's entries into children: images and
 // attestations as they are, nested indexes only when they name a platform.
-func indexChildren(src string, idx v1.ImageIndex) ([]child, error) {
+// Children are fetched through kids, not the parent's own lookup, which
+// parses the parent again per child.
+func indexChildren(src string, idx v1.ImageIndex, kids children) ([]child, error) {
 	im, err := idx.IndexManifest()
 	if err != nil {
 		return nil, err
@@ -200,7 +225,7 @@ func indexChildren(src string, idx v1.ImageIndex) ([]child, error) {
 		c := child{source: src, entry: e}
 		switch {
 		case e.desc.MediaType.IsImage():
-			if c.image, err = childImage(idx, e.desc); err != nil {
+			if c.image, err = fetchImage(kids, idx, e.desc); err != nil {
 				return nil, fmt.Errorf("entry %s: %w", e.desc.Digest, err)
 			}
 			if !e.attestation && e.platform == "" {
@@ -209,7 +234,7 @@ func indexChildren(src string, idx v1.ImageIndex) ([]child, error) {
 				}
 			}
 		case e.desc.MediaType.IsIndex() && e.platform != "":
-			if c.index, err = idx.ImageIndex(e.desc.Digest); err != nil {
+			if c.index, err = kids.index(idx, e.desc); err != nil {
 				return nil, fmt.Errorf("entry %s: %w", e.desc.Digest, err)
 			}
 		case e.desc.MediaType.IsIndex():

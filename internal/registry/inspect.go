@@ -250,12 +250,6 @@ func describeNested(ctx context.Context, s scope, idx v1.ImageIndex, e entry, m 
 	return m, err
 }
 
-// childImage fetches an image entry of an index through the index and
-// checks its manifest.
-func childImage(idx v1.ImageIndex, desc v1.Descriptor) (v1.Image, error) {
-	return fetchImage(viaParent{}, idx, desc)
-}
-
 // fetchImage fetches an image entry of an index and checks its manifest.
 func fetchImage(kids children, idx v1.ImageIndex, desc v1.Descriptor) (v1.Image, error) {
 	img, err := kids.image(idx, desc)

@@ -150,3 +150,12 @@ func PushGoIndex(t testing.TB, ref string, platforms ...platform.Platform) v1.Ha
 	t.Helper()
 	return PushIndex(t, ref, GoIndex(t, platforms...))
 }
+
+// GoBinaryEnv is GoBinary built with env ("GOARM=7", "GOAMD64=v3") in
+// place of the platform's own level variable, for binaries whose level
+// differs from the entry they are put in.
+func GoBinaryEnv(t testing.TB, p platform.Platform, env string) []byte {
+	t.Helper()
+	p.GoVariantEnv = env
+	return GoBuild(t, p, HelloSource)
+}

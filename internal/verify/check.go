@@ -65,11 +65,14 @@ func Check(info ELFInfo, p platform.Platform) []Problem {
 	var out []Problem
 	switch p.Machine {
 	case elf.EM_ARM:
-		out = append(out, checkARM(info, p)...)
+		if !goCoversARM(info) {
+			out = append(out, checkARM(info, p)...)
+		}
 	case elf.EM_X86_64:
 		out = append(out, checkX86(info, p)...)
 	}
 	out = append(out, checkInterp(info, p)...)
+	out = append(out, checkGo(info, p)...)
 	for _, w := range info.Warnings {
 		out = append(out, note(KindMalformed, "is damaged: %s", w))
 	}

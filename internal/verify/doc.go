@@ -1,16 +1,19 @@
 // Package verify proves that every platform entry of an image index holds
 // binaries of its own architecture.
 //
-// It owns three layers of checking, each usable on its own:
+// It owns these layers of checking, each usable on its own:
 //
 //   - Classify reads one ELF file (bounded, panic-free on hostile input) into
 //     an ELFInfo: machine, class, endianness, type, the PT_INTERP loader, the
-//     32-bit ARM architecture level from .ARM.attributes and the x86-64 ISA
-//     level from the GNU property note.
+//     32-bit ARM architecture level from .ARM.attributes, the x86-64 ISA
+//     level from the GNU property note and, for Go binaries, the CPU level
+//     setting of their build info (GOARM, GOAMD64, ...: golevel.go).
 //   - Check judges one ELFInfo against a platform table row and returns the
 //     Problems: violations (wrong machine, class, endianness, loader of
-//     another platform, ARM or x86-64 level above the variant) and notes
+//     another platform, ARM, x86-64 or Go level above the variant) and notes
 //     (level unknown, loader unknown).
+//   - OldestVariant reads which variant an image's files need, for callers
+//     labelling an image whose config names no variant (index create).
 //   - Image and Index stream the layers of images read through
 //     internal/registry (registry.Index, registry.Image, registry.Layer;
 //     never touching disk), apply them in order with OCI whiteouts, classify

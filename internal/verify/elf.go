@@ -40,6 +40,8 @@ type ELFInfo struct {
 	// X86ISANeeded holds GNU_PROPERTY_X86_ISA_1_NEEDED; zero when the
 	// file carries no such property.
 	X86ISANeeded X86ISA
+	// Go is the CPU level a Go binary was built for; zero for other files.
+	Go GoBuild
 	// Partial is set when only the ELF and program headers were read
 	// (the file was larger than the classification limit), so section
 	// based facts (the ARM level) are unknown.
@@ -76,6 +78,9 @@ func classify(r io.ReaderAt, size int64, withSections bool) (info ELFInfo, err e
 		if err != nil {
 			info.Warnings = append(info.Warnings, err.Error())
 		}
+	}
+	if withSections {
+		info.Go = readGoBuild(r, size, h)
 	}
 	return info, nil
 }
@@ -131,6 +136,7 @@ func readHeader(r io.ReaderAt, size int64) (header, error) {
 // prog is one program header, reduced to what classification reads.
 type prog struct {
 	typ         elf.ProgType
+	flags       elf.ProgFlag
 	off, filesz uint64
 	align       uint64
 }
@@ -180,11 +186,11 @@ func progTable(r io.ReaderAt, size int64, h header) ([]prog, error) {
 	for i := uint64(0); i < h.phnum; i++ {
 		e := buf[i*h.phentsize:]
 		if h.class == elf.ELFCLASS32 {
-			progs = append(progs, prog{typ: elf.ProgType(h.bo.Uint32(e)), off: uint64(h.bo.Uint32(e[4:])),
+			progs = append(progs, prog{typ: elf.ProgType(h.bo.Uint32(e)), flags: elf.ProgFlag(h.bo.Uint32(e[24:])), off: uint64(h.bo.Uint32(e[4:])),
 				filesz: uint64(h.bo.Uint32(e[16:])), align: uint64(h.bo.Uint32(e[28:]))})
 			continue
 		}
-		progs = append(progs, prog{typ: elf.ProgType(h.bo.Uint32(e)), off: h.bo.Uint64(e[8:]),
+		progs = append(progs, prog{typ: elf.ProgType(h.bo.Uint32(e)), flags: elf.ProgFlag(h.bo.Uint32(e[4:])), off: h.bo.Uint64(e[8:]),
 			filesz: h.bo.Uint64(e[32:]), align: h.bo.Uint64(e[48:])})
 	}
 	return progs, nil

@@ -124,6 +124,7 @@ type elfJSON struct {
 	ARMArch     string   `json:"arm_arch,omitempty"`
 	ARMProfile  string   `json:"arm_profile,omitempty"`
 	X86ISA      string   `json:"x86_isa,omitempty"`
+	Go          *goJSON  `json:"go,omitempty"`
 	Partial     bool     `json:"partial,omitempty"`
 	Warnings    []string `json:"warnings,omitempty"`
 }
@@ -136,7 +137,7 @@ func (i ELFInfo) MarshalJSON() ([]byte, error) {
 		Machine:     i.Machine.String(), Class: i.Class.String(), Data: i.Data.String(), Type: i.Type.String(),
 		Flags:       fmt.Sprintf("%#x", i.Flags),
 		Interpreter: i.Interpreter, X86ISA: i.X86ISANeeded.String(),
-		Partial: i.Partial, Warnings: i.Warnings,
+		Go: i.Go.json(), Partial: i.Partial, Warnings: i.Warnings,
 	}
 	if i.Machine == elf.EM_ARM && i.ARM.Present {
 		j.ARMArch = i.ARM.CPUArch.String()

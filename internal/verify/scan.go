@@ -2,7 +2,6 @@ package verify
 
 import (
 	"archive/tar"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -163,7 +162,7 @@ func (s *tarScanner) classifyEntry(r io.Reader, size int64) (elfRecord, bool, er
 	if _, err := io.ReadFull(r, buf[n:]); err != nil {
 		return elfRecord{}, false, err
 	}
-	info, err := classify(bytes.NewReader(buf), want, whole)
+	info, err := classify(memFile(buf), want, whole)
 	if err != nil {
 		return elfRecord{err: err.Error()}, true, nil
 	}
