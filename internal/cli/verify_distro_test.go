@@ -114,3 +114,38 @@ func TestVerifyCLIRealDistributionsWrongPlatform(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildFromDebianWithAptE2E: a Dockerfile FROM a real Debian base
+// (the arm64 and armhf fixtures) that runs apt-get under QEMU builds,
+// passes its test on the oldest CPUs (--strict-cpu) and verifies. It
+// needs Debian's archive (deb.debian.org) from inside RUN.
+func TestBuildFromDebianWithAptE2E(t *testing.T) {
+	if testing.Short() {
+		t.Skip("downloads from Debian's archive under QEMU")
+	}
+	testenv.LockHostBinfmt(t)
+	startCLIBuilder(t)
+	reg := testenv.StartRegistry(t)
+	base := reg.Ref("debian", "bookworm")
+	testenv.PushRootfsIndex(t, base,
+		testenv.RootfsFixture{Platform: "linux/arm64", DebianArch: "arm64"},
+		testenv.RootfsFixture{Platform: "linux/arm/v7", DebianArch: "armhf"})
+	dir := writeContext(t, "ARG BASE\nFROM $BASE\n"+
+		"RUN apt-get update && apt-get install -y --no-install-recommends hello && rm -rf /var/lib/apt/lists/*\n")
+	tag := reg.Ref("hello-apt", "latest")
+	ps := "linux/arm64,linux/arm/v7"
+	r := runCLI(t, cliRun{logStdout: true, args: []string{"build", dir, "--platform", ps, "--build-arg", "BASE=" + base,
+		"--progress", "plain", "--push", "-t", tag, "--test", "hello", "--strict-cpu"}})
+	if !r.ok() {
+		t.Fatalf("build: %v\n%s", r.err, r.stderr)
+	}
+	for _, want := range []string{"PASS: 2 of 2", "cortex-a53", "cortex-a8", "pushed: " + tag} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("build output lacks %q", want)
+		}
+	}
+	r = runArgs(t, "verify", tag, "--platform", ps)
+	if !r.ok() || !strings.Contains(r.stdout, "verified: every platform holds its own architecture") {
+		t.Fatalf("verify: exit %d, %v\n%s", r.code, r.err, r.stdout)
+	}
+}

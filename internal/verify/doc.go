@@ -10,7 +10,11 @@
 //   - Check judges one ELFInfo against a platform table row and returns the
 //     Problems: violations (wrong machine, class, endianness, loader of
 //     another platform, ARM or x86-64 level above the variant) and notes
-//     (level unknown, loader unknown).
+//     (level unknown, loader unknown). CheckFile adds what the file's path
+//     says: a shared library other than the loader and the C library whose
+//     level is above the variant gets a note, not a violation (it may
+//     choose its code at run time), and a file under glibc-hwcaps/<level>/
+//     is judged against that level.
 //   - Image and Index stream the layers of images read through
 //     internal/registry (registry.Index, registry.Image, registry.Layer;
 //     never touching disk), apply them in order with OCI whiteouts, classify
