@@ -1,39 +1,40 @@
 #!/bin/sh
-# make-rootfs.sh [CACHE_DIR] [DEBIAN_ARCH...]
+# make-rootfs.sh [CACHE_DIR] [NAME...]
 #
-# Builds the real-distribution fixtures verify's tests read: a Debian
-# bookworm root filesystem per architecture, as one gzip tar at
-# CACHE_DIR/<debian-arch>.tar.gz (gzip -n, default level: the bytes of an
-# image layer as BuildKit and docker write it). CACHE_DIR defaults to
-# <repo>/.cache/rootfs (tests read MULTIARCH_ROOTFS_CACHE, same default). Without arguments it
-# builds every architecture of multiarch's platform table that bookworm's
-# main archive has; riscv64 is not among them (it is a ports architecture
-# in bookworm), so linux/riscv64 has no fixture.
+# Builds the real-distribution fixtures verify's tests read: Debian
+# bookworm root filesystems, each as one gzip tar at CACHE_DIR/NAME.tar.gz
+# (gzip -n, default level: the bytes of an image layer as BuildKit and
+# docker write it). CACHE_DIR defaults to <repo>/.cache/rootfs (tests read
+# MULTIARCH_ROOTFS_CACHE, same default). NAME is a Debian architecture or
+# armhf-minbase; without arguments every one is built. riscv64 is not
+# among them (a ports architecture in bookworm), so linux/riscv64 has no
+# fixture.
 #
-# The variant is minbase plus libssl3: minbase already holds zlib1g,
-# libzstd1, libgcrypt20 and libnettle8 (through apt and libsystemd0), and
-# libssl3 adds the most common crypto library. Libraries that choose their
-# code at run time carry build attributes above the baseline and made
-# verify fail real systems: on armhf libgcrypt (ARMv8), on armel libatomic
-# (ARMv7) and libnettle (ARMv6); amd64 bookworm has no x86-64 level notes.
-# Foreign architectures run their maintainer scripts under the host's QEMU
-# binfmt_misc handlers (make setup). /usr is merged by mmdebstrap's hook
-# (as bookworm's usrmerge would, without installing it and perl), and
-# manuals, docs and translations are left out (as Debian's slim images
-# do): they hold no ELF file and would only make the tests slower.
+# ARCH.tar.gz holds the files of minbase plus libssl3 (every Essential and
+# Priority: required package, apt, libssl3 and their dependencies),
+# UNPACKED but not configured (mmdebstrap's extract variant): the same ELF
+# files a minbase system has, without running any maintainer script, so a
+# foreign architecture needs no QEMU and takes seconds, not the 5-17
+# minutes a configured foreign minbase takes here. minbase holds zlib1g,
+# libzstd1, libgcrypt20 and libnettle8, libssl3 adds the most common crypto
+# library: libraries that choose their code at run time carry build
+# attributes above the baseline and made verify fail real systems (armhf
+# libgcrypt: ARMv8; armel libatomic: ARMv7, libnettle: ARMv6).
 #
-# Time per architecture, measured on a 2-core machine under a load of
-# about 10: amd64 3 min, i386 6, armhf 9, ppc64el 9, s390x 14, arm64 17
-# (foreign ones run dpkg under QEMU); amd64 took under 2 min when the
-# machine was quieter. Idempotent: an existing .tar.gz is kept (delete it
-# to rebuild). Needs root and Debian's archive (deb.debian.org or the mirror in MMDEBSTRAP_MIRROR).
-# Quiet on success; on failure prints mmdebstrap's log, names every
-# architecture that failed, exit 1.
-set -eu
+# armhf-minbase.tar.gz is a configured minbase (maintainer scripts run under
+# the host's QEMU binfmt_misc handlers, make setup), the base the apt-get
+# build test installs into. /usr is merged by mmdebstrap's hook (as
+# bookworm's usrmerge would), manuals, docs and translations are left out
+# (as Debian's slim images do). Times are appended to CACHE_DIR/times.log.
+#
+# Idempotent: an existing .tar.gz is kept (delete it to rebuild). Needs
+# root and Debian's archive (deb.debian.org or MMDEBSTRAP_MIRROR). Quiet on
+# success; on failure prints mmdebstrap's log, names every fixture that
+# failed, exit 1.
+set -euf # -f: the apt patterns (?essential) are not file globs
 
-ALL="amd64 arm64 armhf armel i386 ppc64el s390x"
+ALL="amd64 arm64 armhf armel i386 ppc64el s390x armhf-minbase"
 SUITE=bookworm
-PACKAGES=libssl3
 MIRROR=${MMDEBSTRAP_MIRROR:-http://deb.debian.org/debian}
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,11 +54,15 @@ for a in $arches; do
 		continue
 	fi
 	log=$cache/$a.log
+	case $a in
+	*-minbase) arch=${a%-minbase} variant="--variant=minbase --include=libssl3" ;;
+	*) arch=$a variant="--variant=extract --include=?essential --include=?priority(required) --include=apt,libssl3" ;;
+	esac
 	start=$(date +%s)
 	# SOURCE_DATE_EPOCH keeps the tar's timestamps, so a rebuild of the
 	# same package versions gives the same layer.
 	if [ ! -s "$raw" ] && ! SOURCE_DATE_EPOCH=1700000000 mmdebstrap --quiet --mode=root --format=tar \
-		--variant=minbase --architectures="$a" --include="$PACKAGES" \
+		$variant --architectures="$arch" \
 		--aptopt='Acquire::Retries "3"' \
 		--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
 		--dpkgopt='path-exclude=/usr/share/man/*' \

@@ -115,8 +115,8 @@ func TestVerifyCLIRealDistributionsWrongPlatform(t *testing.T) {
 	}
 }
 
-// TestBuildFromDebianWithAptE2E: a Dockerfile FROM a real Debian base
-// (the arm64 and armhf fixtures) that runs apt-get under QEMU builds,
+// TestBuildFromDebianWithAptE2E: a Dockerfile FROM a real, configured
+// Debian base (the armhf-minbase fixture) that runs apt-get under QEMU builds,
 // passes its test on the oldest CPUs (--strict-cpu) and verifies. It
 // needs Debian's archive (deb.debian.org) from inside RUN.
 func TestBuildFromDebianWithAptE2E(t *testing.T) {
@@ -127,19 +127,17 @@ func TestBuildFromDebianWithAptE2E(t *testing.T) {
 	startCLIBuilder(t)
 	reg := testenv.StartRegistry(t)
 	base := reg.Ref("debian", "bookworm")
-	testenv.PushRootfsIndex(t, base,
-		testenv.RootfsFixture{Platform: "linux/arm64", DebianArch: "arm64"},
-		testenv.RootfsFixture{Platform: "linux/arm/v7", DebianArch: "armhf"})
+	testenv.PushRootfsIndex(t, base, testenv.RootfsFixture{Platform: "linux/arm/v7", DebianArch: "armhf-minbase"})
 	dir := writeContext(t, "ARG BASE\nFROM $BASE\n"+
 		"RUN apt-get update && apt-get install -y --no-install-recommends hello && rm -rf /var/lib/apt/lists/*\n")
 	tag := reg.Ref("hello-apt", "latest")
-	ps := "linux/arm64,linux/arm/v7"
+	ps := "linux/arm/v7"
 	r := runCLI(t, cliRun{logStdout: true, args: []string{"build", dir, "--platform", ps, "--build-arg", "BASE=" + base,
 		"--progress", "plain", "--push", "-t", tag, "--test", "hello", "--strict-cpu"}})
 	if !r.ok() {
 		t.Fatalf("build: %v\n%s", r.err, r.stderr)
 	}
-	for _, want := range []string{"PASS: 2 of 2", "cortex-a53", "cortex-a8", "pushed: " + tag} {
+	for _, want := range []string{"PASS: 1 of 1", "cortex-a8", "pushed: " + tag} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("build output lacks %q", want)
 		}

@@ -25,7 +25,7 @@ type RootfsFixture struct {
 }
 
 // RootfsFixtures are the real distributions verify must pass: Debian
-// bookworm (minbase + libssl3) for every architecture of the platform
+// bookworm (the files of minbase + libssl3, unpacked) for every architecture of the platform
 // table that bookworm's main archive has. armel is ARMv5TE (Debian's
 // baseline since buster), so it is the image of linux/arm/v5, and, like
 // the busybox fixtures' armel build, of linux/arm/v6 too. linux/riscv64 is
