@@ -5,6 +5,7 @@ BIN := bin
 export MULTIARCH_REGISTRY_BIN := $(CURDIR)/$(BIN)/registry
 export MULTIARCH_BUILDKITD := $(CURDIR)/$(BIN)/buildkitd
 export MULTIARCH_BUSYBOX_CACHE := $(CURDIR)/.cache/busybox
+export MULTIARCH_ROOTFS_CACHE := $(CURDIR)/.cache/rootfs
 
 .PHONY: all build tools setup fixtures test test-short bench fuzz demo clean
 
@@ -37,9 +38,11 @@ $(BIN)/buildctl: go.mod go.sum
 setup:
 	bash scripts/host-setup.sh
 
-## fixtures: Debian busybox-static for every test architecture, cached in .cache/
+## fixtures: Debian busybox-static for every test architecture, and Debian bookworm
+## root filesystems (mmdebstrap, needs root) for verify's real-distribution tests, cached in .cache/
 fixtures:
 	bash scripts/fetch-busybox.sh $(MULTIARCH_BUSYBOX_CACHE)
+	bash scripts/make-rootfs.sh $(MULTIARCH_ROOTFS_CACHE)
 
 ## test: every test, end-to-end ones included (root, real binfmt_misc and registry)
 test: setup fixtures build

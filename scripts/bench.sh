@@ -7,7 +7,8 @@
 #              ratio of median wall times, target <= 1.05.
 #   2. doctor: a full `doctor` run (every emulated platform, probes included),
 #              target well under a second.
-#   3. verify: verify throughput vs `gzip -dc` of the same layer, target >= 0.70.
+#   3. verify: verify throughput vs `gzip -dc` of the same layer, target >= 0.70;
+#      also on real Debian root filesystems (amd64, armhf; make fixtures).
 #      Scale: verify and inspect of flat indexes of 500/1000/2000 entries
 #      (copies of one image, and distinct images) from the in-process
 #      registry, time and peak RSS side by side; targets for 2000 copies:
@@ -145,6 +146,20 @@ g=$(mbs BenchmarkGunzipBaseline/gzip-dc)
 ratio=$(awk -v a="$v" -v b="$g" 'BEGIN {printf "%.3f", a/b}')
 ok=$(awk -v r="$ratio" 'BEGIN {print (r >= 0.70) ? 1 : 0}')
 echo "   verify ${v} MB/s, gzip -dc ${g} MB/s: ratio $ratio   target >= 0.70: $(verdict "$ok")"
+# The same target on real Debian root filesystems (make fixtures), one layer
+# each: BenchmarkVerifyRootfs and BenchmarkGunzipRootfs, in the run above.
+for a in amd64 armhf; do
+	v=$(mbs "BenchmarkVerifyRootfs/$a")
+	g=$(mbs "BenchmarkGunzipRootfs/$a")
+	[ -n "$v" ] && [ -n "$g" ] || { echo "bench: rootfs $a throughput missing" >&2; exit 1; }
+	ratio=$(awk -v a="$v" -v b="$g" 'BEGIN {printf "%.3f", a/b}')
+	ok=$(awk -v r="$ratio" 'BEGIN {print (r >= 0.70) ? 1 : 0}')
+	echo "   Debian bookworm $a root filesystem: verify ${v} MB/s, gzip -dc ${g} MB/s: ratio $ratio   target >= 0.70: $(verdict "$ok")"
+	# Per CPU second: what the ratio is on an idle machine, whatever the load now.
+	vc=$(echo "$out" | awk -v b="BenchmarkVerifyRootfs/$a" 'index($1, b) == 1 {for (i=1;i<=NF;i++) if ($(i+1)=="cpu-MB/s") print $i}' | head -1)
+	gc=$(echo "$out" | awk -v b="BenchmarkGunzipRootfs/$a" 'index($1, b) == 1 {for (i=1;i<=NF;i++) if ($(i+1)=="cpu-MB/s") print $i}' | head -1)
+	echo "   Debian bookworm $a, per CPU second: verify ${vc} MB/s, gzip -dc ${gc} MB/s: ratio $(awk -v a="$vc" -v b="$gc" 'BEGIN {printf "%.3f", a/b}')"
+done
 nsop() { # nsop BENCHMARK-PREFIX: its ns/op
 	echo "$out" | awk -v b="$1" 'index($1, b) == 1 {for (i=1;i<=NF;i++) if ($(i+1)=="ns/op") print $i}' | head -1
 }

@@ -11,7 +11,11 @@
 //   - Check judges one ELFInfo against a platform table row and returns the
 //     Problems: violations (wrong machine, class, endianness, loader of
 //     another platform, ARM, x86-64 or Go level above the variant) and notes
-//     (level unknown, loader unknown).
+//     (level unknown, loader unknown). CheckFile adds what the file's path
+//     says: a shared library other than the loader and the C library whose
+//     ARM or x86-64 level is above the variant gets a note, not a violation
+//     (it may choose its code at run time), and a file under
+//     glibc-hwcaps/<level>/ is judged against that level.
 //   - OldestVariant reads which variant an image's files need, for callers
 //     labelling an image whose config names no variant (index create).
 //   - Image and Index stream the layers of images read through

@@ -190,7 +190,7 @@ func (r *run) judge(layers []registry.Layer, sums []*layerSummary, row platform.
 		if f.rec.err != "" {
 			file.Problems = append(file.Problems, note(KindMalformed, "starts like ELF but is unreadable: %s", f.rec.err))
 		} else {
-			file.Problems = append(file.Problems, Check(f.rec.info, row)...)
+			file.Problems = append(file.Problems, CheckFile(p, f.rec.info, row)...)
 		}
 		for _, pr := range file.Problems {
 			if pr.Violation() {
