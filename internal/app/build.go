@@ -48,6 +48,9 @@ type BuildOptions struct {
 	// builder is contacted, that it can be written (build.CheckOutputPath),
 	// so that a push is never followed by a failure to record it.
 	MetadataFile string
+	// IIDFile is the file the caller writes the index digest to once the
+	// build succeeded (buildx --iidfile); checked as MetadataFile is.
+	IIDFile string
 	// Untagged, with Build.Push, pushes the index by digest only and
 	// writes no tag (Result.Ref names it, Result.Tags is empty): ci proves
 	// the pushed digest before it names it (WriteTags). Without it the
@@ -64,12 +67,14 @@ type BuildResult struct {
 
 // ValidateBuild checks o as Build does before it contacts any builder:
 // the context and Dockerfile exist, platforms and tags are well formed,
-// the OCI output and the metadata file can be written (an
+// the OCI output, the metadata and image digest files can be written (an
 // *InvalidBuildError).
 func ValidateBuild(o BuildOptions) error {
 	err := build.Validate(o.Build)
-	if err == nil && o.MetadataFile != "" {
-		err = build.CheckOutputPath(o.MetadataFile)
+	for _, f := range []string{o.MetadataFile, o.IIDFile} {
+		if err == nil && f != "" {
+			err = build.CheckOutputPath(f)
+		}
 	}
 	if err != nil {
 		return &InvalidBuildError{Err: err}

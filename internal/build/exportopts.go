@@ -80,10 +80,22 @@ func (c CacheSpec) entry(suffix string) client.CacheOptionsEntry {
 	return client.CacheOptionsEntry{Type: c.Type, Attrs: attrs}
 }
 
-// frontendExtras adds labels to the frontend attributes.
+// frontendExtras adds labels and the cache and pull switches to the
+// frontend attributes, as buildx names them (BuildKit's dockerui config:
+// no-cache "" is every stage, else a comma list of stages; --no-cache wins
+// over a filter, as in buildx).
 func (o Options) frontendExtras(attrs map[string]string) {
 	for k, v := range o.Labels {
 		attrs["label:"+k] = v
+	}
+	if len(o.NoCacheFilter) > 0 {
+		attrs["no-cache"] = strings.Join(o.NoCacheFilter, ",")
+	}
+	if o.NoCache {
+		attrs["no-cache"] = ""
+	}
+	if o.Pull {
+		attrs["image-resolve-mode"] = "pull"
 	}
 }
 

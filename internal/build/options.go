@@ -41,6 +41,16 @@ type Options struct {
 	BuildArgs map[string]string
 	// Target is the stage to build (default: the last one).
 	Target string
+	// NoCache rebuilds every step, reusing nothing of the builder's cache
+	// (buildx --no-cache); NoCacheFilter rebuilds only the steps of these
+	// stages (--no-cache-filter). Both map to the frontend's no-cache
+	// attribute, set only when asked, so a build without them sends what
+	// it sent before.
+	NoCache       bool
+	NoCacheFilter []string
+	// Pull resolves every FROM image from its registry again instead of
+	// using the builder's copy (buildx --pull: image-resolve-mode=pull).
+	Pull bool
 	// Labels are set on every image config, like LABEL K=V.
 	Labels map[string]string
 	// Annotations go on the platform manifests and/or the index.

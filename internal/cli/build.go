@@ -22,11 +22,12 @@ import (
 const envPlatforms = pipeline.EnvPlatforms
 
 type buildFlags struct {
-	file, platforms, output, target, progress, metadataFile, builder string
-	tags, buildArgs, labels, annotations, cacheFrom, cacheTo         []string
-	push                                                             bool
-	test                                                             string
-	strictCPU                                                        bool
+	file, output, target, progress, metadataFile, builder, iidFile string
+	platforms, tags, buildArgs, labels, annotations                []string
+	cacheFrom, cacheTo, noCacheFilter                              []string
+	push, noCache, pull, quiet                                     bool
+	test                                                           string
+	strictCPU                                                      bool
 }
 
 func newBuildCmd() *cobra.Command {
@@ -61,7 +62,7 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&f.file, "file", "f", "", "Dockerfile (default CONTEXT/Dockerfile)")
-	fl.StringVar(&f.platforms, "platform", "", "platforms to build, comma separated (default $"+envPlatforms+")")
+	fl.StringArrayVar(&f.platforms, "platform", nil, "platforms to build, comma separated; repeatable (default $"+envPlatforms+")")
 	fl.StringArrayVarP(&f.tags, "tag", "t", nil, "image reference; repeatable, all are pushed in one export")
 	fl.BoolVar(&f.push, "push", false, "push the index under every tag")
 	fl.StringVarP(&f.output, "output", "o", "", "type=oci,dest=PATH: write an OCI layout tarball")
@@ -74,6 +75,11 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 	fl.StringArrayVar(&f.annotations, "annotation", nil, "[index:|manifest:]K=V annotation (no prefix: index and manifests); repeatable")
 	fl.StringArrayVar(&f.cacheFrom, "cache-from", nil, "type=registry,ref=REF cache to import; repeatable")
 	fl.StringArrayVar(&f.cacheTo, "cache-to", nil, "type=registry,ref=REF[,mode=max] cache to export; repeatable")
+	fl.BoolVar(&f.noCache, "no-cache", false, "rebuild every step: use nothing of the builder's cache")
+	fl.StringArrayVar(&f.noCacheFilter, "no-cache-filter", nil, "rebuild the steps of this `STAGE` only, comma separated; repeatable")
+	fl.BoolVar(&f.pull, "pull", false, "fetch every FROM image from its registry again instead of the builder's copy")
+	fl.StringVar(&f.iidFile, "iidfile", "", "write the index digest to this `FILE` once the build succeeded (needs --push or --output)")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress or summary: print only the index digest on standard output")
 	fl.StringVar(&f.test, "test", "", "test every platform before export with `CMD`, run as sh -c CMD (and uname -m); any failure exports nothing")
 	fl.BoolVar(&f.strictCPU, "strict-cpu", false, "with --test: run emulated platforms on the oldest CPU model of their variant (QEMU_CPU)")
 	addRegistryFlags(cmd)
@@ -83,7 +89,8 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 // options maps flags to build options; everything here is checked before
 // any builder is contacted or started.
 func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, error) {
-	o := build.Options{ContextDir: ".", Dockerfile: f.file, Tags: f.tags, Push: f.push, Target: f.target, Logger: logger(cmd)}
+	o := build.Options{ContextDir: ".", Dockerfile: f.file, Tags: f.tags, Push: f.push, Target: f.target, Logger: logger(cmd),
+		NoCache: f.noCache, Pull: f.pull}
 	if len(args) == 1 {
 		o.ContextDir = args[0]
 	}
@@ -103,6 +110,12 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 	if err := f.exportOptions(&o); err != nil {
 		return o, err
 	}
+	if o.NoCacheFilter, err = stageList(f.noCacheFilter); err != nil {
+		return o, err
+	}
+	if err := f.checkBuildxOutputs(o); err != nil {
+		return o, err
+	}
 	o.Registry = registryOptions(cmd)
 	if f.strictCPU && f.test == "" {
 		return o, errors.New("--strict-cpu applies to --test: give the command to test with --test 'CMD'")
@@ -110,11 +123,12 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 	return o, nil
 }
 
-// parsePlatforms is build's --platform, else $DOCKER_PLATFORMS; one of
-// them must name a platform.
-func parsePlatforms(flag string) ([]platform.Platform, error) {
-	src := "--platform"
-	if flag == "" {
+// parsePlatforms is build's --platform, every occurrence of it comma
+// separated as in buildx (--platform a --platform b,c), else
+// $DOCKER_PLATFORMS; one of them must name a platform.
+func parsePlatforms(flags []string) ([]platform.Platform, error) {
+	src, flag := "--platform", strings.Join(flags, ",")
+	if len(flags) == 0 {
 		flag, src = getenv(envPlatforms), "$"+envPlatforms
 	}
 	if strings.TrimSpace(flag) == "" {
@@ -140,6 +154,48 @@ func platformList(src, list string) ([]platform.Platform, error) {
 		return nil, fmt.Errorf("%s: %w", src, err)
 	}
 	return ps, nil
+}
+
+// stageList is --no-cache-filter's stages, every occurrence comma
+// separated; an empty name would mean every stage to BuildKit, which is
+// --no-cache's meaning, so it is refused.
+func stageList(flags []string) ([]string, error) {
+	var out []string
+	for _, f := range flags {
+		for s := range strings.SplitSeq(f, ",") {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				return nil, fmt.Errorf("--no-cache-filter %q: empty stage name; give STAGE[,STAGE...] (--no-cache rebuilds every stage)", f)
+			}
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// checkBuildxOutputs checks --iidfile and -q before any builder is
+// contacted: the digest exists only when the index is exported, the file
+// can be written, and -q's standard output is free for the digest.
+func (f *buildFlags) checkBuildxOutputs(o build.Options) error {
+	exported := o.Push || o.OCIDest != "" || o.OCIStream != nil
+	if f.iidFile != "" {
+		if !exported {
+			return errors.New("--iidfile: nothing is exported, so there is no index digest to write; add --push (with -t) or --output type=oci,dest=PATH")
+		}
+		if err := build.CheckOutputPath(f.iidFile); err != nil {
+			return fmt.Errorf("--iidfile: %w", err)
+		}
+	}
+	if !f.quiet {
+		return nil
+	}
+	if f.progress != "auto" && f.progress != "quiet" {
+		return fmt.Errorf("--quiet and --progress %s cannot be used together: -q draws no progress", f.progress)
+	}
+	if o.OCIStream != nil {
+		return errors.New("--quiet prints the index digest on standard output, which carries the tarball with --output type=oci,dest=-; give dest=PATH or drop -q")
+	}
+	return nil
 }
 
 // checkStdout turns dest=- into a stream to standard output, as buildx
@@ -236,18 +292,33 @@ func parseBuildArgs(args []string) (map[string]string, error) {
 // or on standard error when the tarball goes to standard output.
 func runBuild(cmd *cobra.Command, f *buildFlags, opts build.Options) error {
 	out := cmd.OutOrStdout()
-	if opts.OCIStream != nil {
+	progress := f.progress
+	if opts.OCIStream != nil || f.quiet {
 		out = cmd.ErrOrStderr()
 	}
+	if f.quiet {
+		progress = "quiet"
+	}
 	res, err := app.Build(cmd.Context(), app.BuildOptions{Build: opts, Env: appEnv(), Builder: f.builder,
-		Progress: f.progress, ProgressOut: cmd.ErrOrStderr(), TestCommand: f.test, StrictCPU: f.strictCPU,
-		MatrixOut: out, OnEmbedded: embeddedNotice(cmd.ErrOrStderr()), MetadataFile: f.metadataFile})
+		Progress: progress, ProgressOut: cmd.ErrOrStderr(), TestCommand: f.test, StrictCPU: f.strictCPU,
+		MatrixOut: out, OnEmbedded: embeddedNotice(cmd.ErrOrStderr()), MetadataFile: f.metadataFile, IIDFile: f.iidFile})
 	if err != nil {
 		return err
 	}
-	renderSummary(out, res.Result)
+	if f.quiet {
+		if res.Digest != "" {
+			fmt.Fprintln(cmd.OutOrStdout(), res.Digest)
+		}
+	} else {
+		renderSummary(out, res.Result)
+	}
 	if f.metadataFile != "" {
-		return writeMetadata(f.metadataFile, res.Result)
+		if err := writeMetadata(f.metadataFile, res.Result); err != nil {
+			return err
+		}
+	}
+	if f.iidFile != "" {
+		return writeFileAtomic(f.iidFile, "image digest file", []byte(res.Digest))
 	}
 	return nil
 }

@@ -103,9 +103,8 @@ type Metadata struct {
 	DurationSeconds float64                `json:"durationSeconds"`
 }
 
-// writeMetadata writes r's metadata to path through a temp file in the
-// same directory, renamed into place: path holds the whole document or
-// what it held before, never half of one.
+// writeMetadata writes r's metadata to path (writeFileAtomic): path holds
+// the whole document or what it held before, never half of one.
 func writeMetadata(path string, r *build.Result) error {
 	m := Metadata{Digest: r.Digest, Tags: r.Tags, Platforms: r.Platforms, Pushed: r.Pushed, OCIDest: r.OCIDest, DurationSeconds: r.Duration.Seconds()}
 	if r.OCIStreamed {
@@ -115,17 +114,24 @@ func writeMetadata(path string, r *build.Result) error {
 	if err != nil {
 		return err
 	}
+	return writeFileAtomic(path, "metadata file", append(b, '\n'))
+}
+
+// writeFileAtomic writes data to path through a temp file in the same
+// directory, renamed into place, so path never holds half of it; what
+// names the file in an error.
+func writeFileAtomic(path, what string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.partial")
 	if err != nil {
-		return fmt.Errorf("metadata file: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	_, err = tmp.Write(append(b, '\n'))
+	_, err = tmp.Write(data)
 	if err = errors.Join(err, tmp.Chmod(0o644), tmp.Close()); err == nil {
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("metadata file: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
