@@ -1,6 +1,7 @@
 package build
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/multiarch-dev/multiarch/internal/registry"
@@ -86,5 +87,27 @@ func TestInsecureRegistryExport(t *testing.T) {
 	o.Registry.Insecure = nil
 	if e := byDigestExport(o); e.Attrs["registry.insecure"] != "" {
 		t.Errorf("insecure without a listed registry: %v", e.Attrs)
+	}
+}
+
+// TestFrontendExtrasBuildx: buildx's attribute names and precedence, and
+// nothing set when the switches are off (a plain build sends what it did).
+func TestFrontendExtrasBuildx(t *testing.T) {
+	cases := []struct {
+		o    Options
+		want map[string]string
+	}{
+		{Options{}, map[string]string{}},
+		{Options{NoCache: true}, map[string]string{"no-cache": ""}},
+		{Options{NoCacheFilter: []string{"a", "b"}}, map[string]string{"no-cache": "a,b"}},
+		{Options{NoCache: true, NoCacheFilter: []string{"a"}}, map[string]string{"no-cache": ""}},
+		{Options{Pull: true}, map[string]string{"image-resolve-mode": "pull"}},
+	}
+	for _, c := range cases {
+		got := map[string]string{}
+		c.o.frontendExtras(got)
+		if !maps.Equal(got, c.want) {
+			t.Errorf("%+v: attrs %v, want %v", c.o, got, c.want)
+		}
 	}
 }
