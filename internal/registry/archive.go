@@ -95,6 +95,8 @@ func openArchive(file string) (*ociArchive, error) {
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.IsDir() {
 		return nil, notArchive(file, "a directory", "name it as oci-layout://"+file)
+	} else if err == nil && st.Size() == 0 {
+		return nil, notArchive(file, "an empty file", "")
 	}
 	a := &ociArchive{file: file, entries: map[string]tarEntry{}}
 	tr := tar.NewReader(f)

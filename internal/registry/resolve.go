@@ -173,6 +173,10 @@ func pickLayoutManifest(m *v1.IndexManifest, r reference) (v1.Descriptor, error)
 	if r.layoutDigest == (v1.Hash{}) && r.layoutTag == "" && len(m.Manifests) == 1 {
 		return m.Manifests[0], nil
 	}
+	scheme := LayoutScheme
+	if r.archive {
+		scheme = ArchiveScheme
+	}
 	want := r.layoutTag
 	if r.layoutDigest != (v1.Hash{}) {
 		want = r.layoutDigest.String()
@@ -182,7 +186,7 @@ func pickLayoutManifest(m *v1.IndexManifest, r reference) (v1.Descriptor, error)
 		detail = fmt.Sprintf("the layout holds %d manifests; say which", len(m.Manifests))
 	}
 	return v1.Descriptor{}, &Error{Kind: ErrNotFound, Detail: detail,
-		Advice: fmt.Sprintf("name one as oci-layout://PATH:TAG (tags here: %v) or oci-layout://PATH@DIGEST", tags)}
+		Advice: fmt.Sprintf("name one as %sPATH:TAG (tags here: %v) or %sPATH@DIGEST", scheme, tags, scheme)}
 }
 
 func checkDigest(raw []byte, want v1.Hash) error {
