@@ -17,7 +17,7 @@ import (
 
 // tarDir packs dir into a tar at file, entries named relative to dir
 // (with prefix, as some tools write "./").
-func tarDir(t *testing.T, dir, file, prefix string, skip func(string) bool) {
+func tarDir(t testing.TB, dir, file, prefix string, skip func(string) bool) {
 	t.Helper()
 	f, err := os.Create(file)
 	if err != nil {
@@ -176,4 +176,44 @@ func TestArchiveManifestBound(t *testing.T) {
 	if _, err := a.Blob(v1.Hash{Algorithm: "sha256", Hex: "00"}); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing blob: %v", err)
 	}
+}
+
+// FuzzResolveArchive feeds arbitrary files through archive resolution (tar
+// index, index.json, manifest pick, layer reads): an error or a result,
+// never a panic, and every error one of ours.
+func FuzzResolveArchive(f *testing.F) {
+	dir := f.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := p.AppendImage(emptyImage(f)); err != nil {
+		f.Fatal(err)
+	}
+	file := filepath.Join(f.TempDir(), "seed.tar")
+	tarDir(f, dir, file, "./", nil)
+	seed, _ := os.ReadFile(file)
+	f.Add(seed)
+	f.Add([]byte("not a tar"))
+	f.Add(seed[:len(seed)/2])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		file := filepath.Join(t.TempDir(), "f.tar")
+		os.WriteFile(file, b, 0o644)
+		res, err := Resolve(context.Background(), file, testOpts())
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("not an *Error: %v", err)
+			}
+			return
+		}
+		if res.Image != nil {
+			res.Image.Layers()
+		}
+	})
+}
+
+func emptyImage(t testing.TB) v1.Image {
+	t.Helper()
+	return empty.Image
 }
