@@ -27,7 +27,8 @@ const ArchiveScheme = "oci-archive:"
 // manifest or index read whole. Past them the archive is refused, never
 // read into memory.
 const (
-	maxArchiveEntries = 1 << 20
+	maxArchiveEntries = 1 << 16
+	maxArchiveName    = 256 // blobs/sha512/ + 128 hex digits fits
 	maxArchiveJSON    = 16 << 20
 )
 
@@ -42,7 +43,9 @@ type blobStore interface {
 type tarEntry struct{ offset, size int64 }
 
 // ociArchive is a tar of an OCI layout, indexed once: blobs are read by
-// seeking in the file, never extracted.
+// seeking in the file, never extracted. Only the layout's own entries are
+// kept (at most maxArchiveEntries names of at most maxArchiveName bytes:
+// a few MiB whatever the tar holds).
 type ociArchive struct {
 	file    string
 	entries map[string]tarEntry
@@ -111,17 +114,19 @@ func openArchive(file string) (*ociArchive, error) {
 			}
 			return nil, notArchive(file, "a damaged tar archive ("+err.Error()+")", "")
 		}
-		if h.Typeflag != tar.TypeReg {
-			continue
+		name := path.Clean(strings.TrimPrefix(h.Name, "/"))
+		if h.Typeflag != tar.TypeReg || len(name) > maxArchiveName ||
+			(name != "oci-layout" && name != "index.json" && !strings.HasPrefix(name, "blobs/")) {
+			continue // not part of the layout: not kept
 		}
 		if len(a.entries) >= maxArchiveEntries {
-			return nil, notArchive(file, fmt.Sprintf("a tar of over %d files", maxArchiveEntries), "")
+			return nil, notArchive(file, fmt.Sprintf("a tar of over %d layout blobs", maxArchiveEntries), "")
 		}
 		off, err := f.Seek(0, io.SeekCurrent)
 		if err != nil {
 			return nil, err
 		}
-		a.entries[path.Clean(strings.TrimPrefix(h.Name, "/"))] = tarEntry{offset: off, size: h.Size}
+		a.entries[name] = tarEntry{offset: off, size: h.Size}
 	}
 	if _, ok := a.entries["oci-layout"]; !ok {
 		return nil, notArchive(file, "a tar archive without an oci-layout entry", "")
