@@ -9,7 +9,8 @@ import (
 // InspectOptions name what Inspect reads.
 type InspectOptions struct {
 	// Ref is REGISTRY/REPOSITORY:TAG, REGISTRY/REPOSITORY@DIGEST or
-	// oci-layout://PATH[:TAG].
+	// oci-layout://PATH[:TAG], oci-archive:FILE[:TAG] or a
+	// path to such a tarball.
 	Ref string
 	// Registry is how registries are reached (insecure list, logger).
 	Registry registry.Options

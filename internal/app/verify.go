@@ -14,7 +14,8 @@ import (
 // VerifyOptions say which images Verify reads and what they must hold.
 type VerifyOptions struct {
 	// Refs are the images or indexes to verify: REGISTRY/REPOSITORY:TAG,
-	// @DIGEST or oci-layout://PATH[:TAG]. At least one.
+	// @DIGEST or oci-layout://PATH[:TAG], oci-archive:FILE[:TAG] or a
+	// path to such a tarball. At least one.
 	Refs []string
 	// Platforms, when not empty, must be exactly the platforms of every
 	// index (variant-aware). Empty: any set.

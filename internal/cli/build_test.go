@@ -139,6 +139,32 @@ func TestBuildOCIOutputCLI(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", s, out)
 		}
 	}
+	readOwnArchive(t, dest)
+}
+
+// readOwnArchive: inspect and verify read the tarball build writes, as a
+// plain path and as oci-archive:, listing both platforms; test refuses it
+// with advice.
+func readOwnArchive(t *testing.T, dest string) {
+	t.Helper()
+	for _, args := range [][]string{{"inspect", dest}, {"inspect", "oci-archive:" + dest}, {"verify", dest}, {"verify", "oci-archive:" + dest}} {
+		r := runArgs(t, args...)
+		if !r.ok() {
+			t.Errorf("%v: %v\n%s%s", args, r.err, r.stdout, r.stderr)
+			continue
+		}
+		t.Logf("%v:\n%s", args, r.stdout)
+		for _, p := range []string{"linux/amd64", "linux/arm64"} {
+			if !strings.Contains(r.stdout, p) {
+				t.Errorf("%v lists no %s:\n%s", args, p, r.stdout)
+			}
+		}
+	}
+	r := runArgs(t, "test", dest, "--platform", "linux/amd64")
+	t.Logf("test: %v", r.err)
+	if r.ok() || !strings.Contains(r.stderr+r.err.Error(), "push it first") {
+		t.Errorf("test of an archive: %v\n%s", r.err, r.stderr)
+	}
 }
 
 func TestBuildBadInputCLI(t *testing.T) {

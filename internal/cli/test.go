@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/renameio/v2"
@@ -81,8 +80,8 @@ func runTest(cmd *cobra.Command, f *testFlags, refs, command []string) error {
 		return err
 	}
 	for _, ref := range refs {
-		if strings.HasPrefix(ref, registry.LayoutScheme) {
-			return fmt.Errorf("%s: `multiarch test` runs images from a registry; push the layout first (`multiarch index create` or `build --push`)", ref)
+		if registry.IsLocalPath(ref) {
+			return fmt.Errorf("%s: `multiarch test` runs images from a registry, not from an OCI layout or archive; push it first (`multiarch build --push`, or `multiarch index create` from a pushed image), then test the registry reference", ref)
 		}
 	}
 	report, err := app.Test(cmd.Context(), o)

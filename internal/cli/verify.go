@@ -24,7 +24,8 @@ with --platform, that exactly the expected platforms are present. Layers shared 
 platforms or by several REFs are read once. Exits 1 on any violation.`,
 		Example: `  multiarch verify 127.0.0.1:5000/demo/hello:latest
   multiarch verify registry.example/app:1.0 --platform linux/amd64,linux/arm64,linux/arm/v7 --json
-  multiarch verify oci-layout://./hello-oci:latest`,
+  multiarch verify oci-layout://./hello-oci:latest
+  multiarch verify ./hello.tar                  # build --output type=oci,dest=hello.tar`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runVerify(cmd, args, f) },
 	}

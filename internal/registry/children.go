@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -78,7 +77,7 @@ func (c remoteChildren) index(_ v1.ImageIndex, d v1.Descriptor) (v1.ImageIndex, 
 
 // layoutChildren reads image children as blobs of the layout; nested
 // indexes go through the parent (they are few, and each is read once).
-type layoutChildren struct{ path layout.Path }
+type layoutChildren struct{ path blobStore }
 
 func (c layoutChildren) image(_ v1.ImageIndex, d v1.Descriptor) (v1.Image, error) {
 	if !d.MediaType.IsImage() {
@@ -93,7 +92,7 @@ func (layoutChildren) index(parent v1.ImageIndex, d v1.Descriptor) (v1.ImageInde
 
 // layoutImage is an image manifest blob of a layout and the blobs it names.
 type layoutImage struct {
-	path layout.Path
+	path blobStore
 	desc v1.Descriptor
 	once sync.Once
 	raw  []byte
@@ -138,7 +137,7 @@ func (l *layoutImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) 
 
 // layoutBlob is one blob of a layout as its manifest describes it.
 type layoutBlob struct {
-	path layout.Path
+	path blobStore
 	desc v1.Descriptor
 }
 

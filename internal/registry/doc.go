@@ -5,8 +5,8 @@
 //
 // It owns:
 //   - resolving references (registry/repo:tag, repo@sha256:…,
-//     oci-layout://PATH[:tag]) to an index or an image (Resolve), read on
-//     demand through Index, Image, Layer and Descriptor (what verify reads);
+//     oci-layout://PATH[:tag], oci-archive:FILE[:tag], ./FILE.tar) to an
+//     index or an image (Resolve), read on demand through Index, Image, Layer and Descriptor (what verify reads);
 //   - checking references and naming their registry (CheckReference, Host);
 //   - the transport policy: credentials from the docker keychain, HTTPS
 //     everywhere except loopback registries and those listed in

@@ -24,6 +24,7 @@ type reference struct {
 	layoutPath   string
 	layoutTag    string  // empty: by digest or the only manifest
 	layoutDigest v1.Hash // zero unless @digest was given
+	archive      bool    // layoutPath is a tar of a layout (oci-archive:)
 }
 
 func (r reference) registry() string {
@@ -34,13 +35,22 @@ func (r reference) registry() string {
 }
 
 // parseReference parses registry/repo:tag, repo@sha256:… and
-// oci-layout://PATH[:tag|@digest]. Registries allowed plain HTTP (loopback,
+// oci-layout://PATH[:tag|@digest], oci-archive:PATH[:tag|@digest] and a
+// plain path to a layout directory or archive. Registries allowed plain HTTP (loopback,
 // or listed in insecure) are marked insecure so go-containerregistry may
 // fall back to HTTP for them; the transport guard refuses HTTP to all others.
 func parseReference(s string, insecure []string) (reference, error) {
 	s = strings.TrimSpace(s)
 	if rest, ok := strings.CutPrefix(s, LayoutScheme); ok {
 		return parseLayoutReference(s, rest)
+	}
+	if rest, ok := strings.CutPrefix(s, ArchiveScheme); ok {
+		r, err := parseLayoutReference(s, rest)
+		r.archive = true
+		return r, err
+	}
+	if looksLikePath(s) {
+		return parsePlainPath(s)
 	}
 	ref, err := name.ParseReference(s)
 	if err != nil {
@@ -56,7 +66,7 @@ func parseReference(s string, insecure []string) (reference, error) {
 
 func badReference(s string, err error) error {
 	return &Error{Ref: s, Kind: ErrBadReference, Detail: err.Error(), Err: err,
-		Advice: "write REGISTRY/REPOSITORY:TAG, REGISTRY/REPOSITORY@sha256:DIGEST or oci-layout://PATH[:TAG]"}
+		Advice: "write REGISTRY/REPOSITORY:TAG, REGISTRY/REPOSITORY@sha256:DIGEST oci-layout://PATH[:TAG] or oci-archive:FILE[:TAG]"}
 }
 
 func parseLayoutReference(s, rest string) (reference, error) {

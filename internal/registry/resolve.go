@@ -91,17 +91,36 @@ func resolveRemote(ctx context.Context, r reference, opts Options, rt http.Round
 	return res, err
 }
 
-func resolveLayout(r reference) (*Resolved, error) {
+// openLayout opens the layout directory or archive r names: its blobs and
+// its index.json.
+func openLayout(r reference) (blobStore, v1.ImageIndex, error) {
+	if r.archive {
+		a, err := openArchive(r.layoutPath)
+		if err != nil {
+			return nil, nil, err
+		}
+		raw, err := a.readSmall("index.json")
+		if err != nil {
+			return nil, nil, err
+		}
+		root, err := newStoreIndex(a, raw)
+		return a, root, err
+	}
 	p, err := layout.FromPath(r.layoutPath)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			// Which command writes a layout is the caller's to add (MissingLayout).
-			return nil, &Error{Kind: ErrNotFound, Err: err, MissingLayout: r.layoutPath,
+			return nil, nil, &Error{Kind: ErrNotFound, Err: err, MissingLayout: r.layoutPath,
 				Detail: "no OCI layout at " + r.layoutPath + " (index.json missing)", Advice: "check the path"}
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	root, err := p.ImageIndex()
+	return p, root, err
+}
+
+func resolveLayout(r reference) (*Resolved, error) {
+	p, root, err := openLayout(r)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +150,7 @@ func resolveLayout(r reference) (*Resolved, error) {
 		res.Index, err = root.ImageIndex(desc.Digest)
 	} else {
 		res.Kind = KindImage
-		res.Image, err = p.Image(desc.Digest)
+		res.Image, err = layoutChildren{path: p}.image(root, desc)
 	}
 	return res, err
 }
@@ -154,6 +173,10 @@ func pickLayoutManifest(m *v1.IndexManifest, r reference) (v1.Descriptor, error)
 	if r.layoutDigest == (v1.Hash{}) && r.layoutTag == "" && len(m.Manifests) == 1 {
 		return m.Manifests[0], nil
 	}
+	scheme := LayoutScheme
+	if r.archive {
+		scheme = ArchiveScheme
+	}
 	want := r.layoutTag
 	if r.layoutDigest != (v1.Hash{}) {
 		want = r.layoutDigest.String()
@@ -163,7 +186,7 @@ func pickLayoutManifest(m *v1.IndexManifest, r reference) (v1.Descriptor, error)
 		detail = fmt.Sprintf("the layout holds %d manifests; say which", len(m.Manifests))
 	}
 	return v1.Descriptor{}, &Error{Kind: ErrNotFound, Detail: detail,
-		Advice: fmt.Sprintf("name one as oci-layout://PATH:TAG (tags here: %v) or oci-layout://PATH@DIGEST", tags)}
+		Advice: fmt.Sprintf("name one as %sPATH:TAG (tags here: %v) or %sPATH@DIGEST", scheme, tags, scheme)}
 }
 
 func checkDigest(raw []byte, want v1.Hash) error {
