@@ -40,6 +40,11 @@ type TestOptions struct {
 // The entries are listed before any builder starts, so a missing image
 // fails fast. Failed cells are in the report, not an error.
 func Test(ctx context.Context, o TestOptions) (*imagetest.Report, error) {
+	for _, ref := range o.Refs {
+		if registry.IsLocalPath(ref) {
+			return nil, &LocalImageError{Ref: ref}
+		}
+	}
 	entries, err := testEntries(ctx, o.Refs, o.Registry)
 	if err != nil {
 		return nil, err
@@ -134,4 +139,12 @@ func testEntries(ctx context.Context, refs []string, opts registry.Options) ([][
 		}
 	}
 	return out, nil
+}
+
+// LocalImageError is Test given an OCI layout or archive: its cells run
+// images the builder pulls from a registry.
+type LocalImageError struct{ Ref string }
+
+func (e *LocalImageError) Error() string {
+	return e.Ref + ": `multiarch test` runs images from a registry, not from an OCI layout or archive"
 }

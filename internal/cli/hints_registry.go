@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/probe"
 	"github.com/multiarch-dev/multiarch/internal/registry"
@@ -15,6 +16,10 @@ import (
 // TLS, MissingLayout): internal/registry words only what needs no flag.
 func registryHints(err error) []string {
 	out := append(eachHint(err, registryHint), eachHint(err, platformNeededHint)...)
+	var local *app.LocalImageError
+	if errors.As(err, &local) {
+		out = append(out, "push it first (`multiarch build --push`, or `multiarch index create` from a pushed image), then test the registry reference")
+	}
 	var stalled *build.PushStalledError
 	if errors.As(err, &stalled) {
 		out = append(out, fmt.Sprintf("if the link is slow rather than the registry stuck, allow each push step more than %s with --registry-timeout (or $%s)",

@@ -11,7 +11,6 @@ import (
 
 	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
-	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 type testFlags struct {
@@ -78,11 +77,6 @@ func runTest(cmd *cobra.Command, f *testFlags, refs, command []string) error {
 	var err error
 	if o.Platforms, err = platformFlag(f.platforms); err != nil {
 		return err
-	}
-	for _, ref := range refs {
-		if registry.IsLocalPath(ref) {
-			return fmt.Errorf("%s: `multiarch test` runs images from a registry, not from an OCI layout or archive; push it first (`multiarch build --push`, or `multiarch index create` from a pushed image), then test the registry reference", ref)
-		}
 	}
 	report, err := app.Test(cmd.Context(), o)
 	if err != nil {
