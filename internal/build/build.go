@@ -120,11 +120,15 @@ func buildOn(ctx context.Context, nodes []builder.Node, opts Options) (*Result, 
 	if len(plan) > 1 && o.ociOut() {
 		return nil, fmt.Errorf("%w: the platforms go to %d nodes, and a multi-node build can only push to a registry (or build without output)", ErrInvalidOptions, len(plan))
 	}
+	if err := o.checkMultiNodeCache(len(plan)); err != nil {
+		return nil, err
+	}
 	if o.Push {
 		if err := checkPush(ctx, o); err != nil {
 			return nil, err
 		}
 	}
+	fresh := o.freshCacheDirs()
 	var res *Result
 	if len(plan) == 1 {
 		res, err = buildSingle(ctx, conns.Clients[plan[0].Index], plan[0], o)
@@ -132,6 +136,7 @@ func buildOn(ctx context.Context, nodes []builder.Node, opts Options) (*Result, 
 		res, err = buildMerged(ctx, conns, plan, o)
 	}
 	if err != nil {
+		o.discardCacheDirs(fresh)
 		return nil, err
 	}
 	res.Address = endpoints(plan)

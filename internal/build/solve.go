@@ -112,6 +112,7 @@ func runSolves(ctx context.Context, o Options, solves []*nodeSolve, labelled boo
 			if builder.ConnectionLost(egctx, err) {
 				err = &builder.ConnectionLostError{Address: s.a.Node.Endpoint, Err: err}
 			}
+			err = entitlementError(err, s.a.Node.Endpoint)
 			if err != nil {
 				return &NodeBuildError{Node: s.a.Node.Endpoint, Platforms: s.a.Platforms, Err: err}
 			}
@@ -186,6 +187,7 @@ func solveOpt(o Options, a builder.Assignment, kind exportKind) (client.SolveOpt
 		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS},
 		Session:       []session.Attachable{builder.AuthSession(o.Registry)},
 	}
+	o.Network.apply(&so)
 	suffix := ""
 	if kind == exportByDigest {
 		suffix = nodeLabel(a)

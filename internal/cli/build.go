@@ -28,6 +28,7 @@ type buildFlags struct {
 	push, noCache, pull, quiet                                     bool
 	test                                                           string
 	strictCPU                                                      bool
+	net                                                            networkFlags
 }
 
 func newBuildCmd() *cobra.Command {
@@ -73,8 +74,8 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 	fl.StringVar(&f.builder, "builder", "", "build on the named builder `NAME` (see multiarch builder ls)")
 	fl.StringArrayVar(&f.labels, "label", nil, "K=V label on every image config; repeatable")
 	fl.StringArrayVar(&f.annotations, "annotation", nil, "[index:|manifest:]K=V annotation (no prefix: index and manifests); repeatable")
-	fl.StringArrayVar(&f.cacheFrom, "cache-from", nil, "type=registry,ref=REF cache to import; repeatable")
-	fl.StringArrayVar(&f.cacheTo, "cache-to", nil, "type=registry,ref=REF[,mode=max] cache to export; repeatable")
+	fl.StringArrayVar(&f.cacheFrom, "cache-from", nil, "cache to import: type=registry,ref=REF, type=local,src=DIR, type=gha|s3|azblob,...; repeatable")
+	fl.StringArrayVar(&f.cacheTo, "cache-to", nil, "cache to export: type=registry,ref=REF[,mode=max], type=local,dest=DIR[,mode=max], type=inline, type=gha|s3|azblob,...; repeatable")
 	fl.BoolVar(&f.noCache, "no-cache", false, "rebuild every step: use nothing of the builder's cache")
 	fl.StringArrayVar(&f.noCacheFilter, "no-cache-filter", nil, "rebuild the steps of this `STAGE` only, comma separated; repeatable")
 	fl.BoolVar(&f.pull, "pull", false, "fetch every FROM image from its registry again instead of the builder's copy")
@@ -82,6 +83,7 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress or summary: print only the index digest on standard output")
 	fl.StringVar(&f.test, "test", "", "test every platform before export with `CMD`, run as sh -c CMD (and uname -m); any failure exports nothing")
 	fl.BoolVar(&f.strictCPU, "strict-cpu", false, "with --test: run emulated platforms on the oldest CPU model of their variant (QEMU_CPU)")
+	addNetworkFlags(fl, &f.net)
 	addRegistryFlags(cmd)
 	return cmd
 }
@@ -108,6 +110,9 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 		return o, err
 	}
 	if err := f.exportOptions(&o); err != nil {
+		return o, err
+	}
+	if err := f.net.apply(&o); err != nil {
 		return o, err
 	}
 	if o.NoCacheFilter, err = stageList(f.noCacheFilter); err != nil {
@@ -254,21 +259,7 @@ func (f *buildFlags) exportOptions(o *build.Options) error {
 		}
 		o.Annotations = append(o.Annotations, an)
 	}
-	for _, c := range f.cacheFrom {
-		spec, err := build.ParseCacheSpec(c)
-		if err != nil {
-			return fmt.Errorf("--cache-from: %w", err)
-		}
-		o.CacheFrom = append(o.CacheFrom, spec)
-	}
-	for _, c := range f.cacheTo {
-		spec, err := build.ParseCacheSpec(c)
-		if err != nil {
-			return fmt.Errorf("--cache-to: %w", err)
-		}
-		o.CacheTo = append(o.CacheTo, spec)
-	}
-	return nil
+	return cacheOptions(f.cacheFrom, f.cacheTo, o)
 }
 
 func parseBuildArgs(args []string) (map[string]string, error) {
@@ -332,7 +323,7 @@ func embeddedNotice(w io.Writer) func(app.EmbeddedEvent) {
 			return
 		}
 		if e.Restarted {
-			fmt.Fprintf(w, "restarted the embedded builder to let it reach %s over plain HTTP\n", strings.Join(e.Insecure, ", "))
+			restartNotice(w, e)
 			return
 		}
 		fmt.Fprintf(w, "no builder configured (no --builder, %s unset): starting the embedded builder at %s (log %s)\n", builder.EnvBuildkitHost, e.Socket, e.LogFile)
