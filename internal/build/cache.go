@@ -1,6 +1,7 @@
 package build
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -133,4 +134,51 @@ func (o Options) discardCacheDirs(dirs []string) {
 			o.Logger.Warn("could not remove the cache directory of a failed build", "dir", d, "err", err)
 		}
 	}
+}
+
+// CacheBackendError is BuildKit refusing a cache backend: its exporter or
+// importer could not be set up (a gha cache without the runner's token, an
+// s3 bucket without credentials...). Err is BuildKit's own answer.
+type CacheBackendError struct {
+	Type string
+	Err  error
+}
+
+func (e *CacheBackendError) Error() string {
+	return fmt.Sprintf("the %s cache backend was refused by the builder: %v", e.Type, e.Err)
+}
+
+func (e *CacheBackendError) Unwrap() error { return e.Err }
+
+// Hint says what the backend needs; BuildKit reads gha, s3 and azblob
+// settings from the attributes (and s3/azblob credentials from the
+// daemon's environment).
+func (e *CacheBackendError) Hint() string {
+	switch e.Type {
+	case "gha":
+		return "the gha cache needs the Actions runtime token and cache URL: in a GitHub Actions job expose ACTIONS_RUNTIME_TOKEN and ACTIONS_CACHE_URL to the step (e.g. crazy-max/ghaction-github-runtime), or give token= and url= in the cache attributes"
+	case "s3", "azblob":
+		return fmt.Sprintf("check the %s cache attributes (bucket/region or account_url/name) and the credentials of the builder's daemon", e.Type)
+	}
+	return ""
+}
+
+// cacheBackendError recognises BuildKit's "failed to configure TYPE cache
+// exporter|importer" and returns it as a *CacheBackendError; other errors
+// are returned as they are.
+func cacheBackendError(err error) error {
+	const marker = "failed to configure "
+	if err == nil || errors.As(err, new(*CacheBackendError)) {
+		return err
+	}
+	msg := err.Error()
+	i := strings.Index(msg, marker)
+	if i < 0 {
+		return err
+	}
+	typ, rest, _ := strings.Cut(msg[i+len(marker):], " ")
+	if !slices.Contains(cacheTypes, typ) || !(strings.HasPrefix(rest, "cache exporter") || strings.HasPrefix(rest, "cache importer")) {
+		return err
+	}
+	return &CacheBackendError{Type: typ, Err: err}
 }

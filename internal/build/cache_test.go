@@ -196,3 +196,14 @@ func TestEntitlementError(t *testing.T) {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+func TestCacheBackendError(t *testing.T) {
+	err := cacheBackendError(errorString("failed to solve: failed to configure gha cache exporter: token not set for github actions cache"))
+	ce, ok := err.(*CacheBackendError)
+	if !ok || ce.Type != "gha" || !strings.Contains(ce.Hint(), "ACTIONS_RUNTIME_TOKEN") {
+		t.Fatalf("%T %v", err, err)
+	}
+	if other := errorString("failed to configure something else"); cacheBackendError(other) != other {
+		t.Error("other error changed")
+	}
+}

@@ -112,7 +112,7 @@ func runSolves(ctx context.Context, o Options, solves []*nodeSolve, labelled boo
 			if builder.ConnectionLost(egctx, err) {
 				err = &builder.ConnectionLostError{Address: s.a.Node.Endpoint, Err: err}
 			}
-			err = entitlementError(err, s.a.Node.Endpoint)
+			err = cacheBackendError(entitlementError(err, s.a.Node.Endpoint))
 			if err != nil {
 				return &NodeBuildError{Node: s.a.Node.Endpoint, Platforms: s.a.Platforms, Err: err}
 			}

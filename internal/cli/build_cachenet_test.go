@@ -134,7 +134,8 @@ func TestBuildGHACachePassThroughE2E(t *testing.T) {
 	tag := reg.Ref("gha", "one")
 	r := runArgs(t, "build", stampDockerfile(t), "--platform", "linux/amd64", "--build-arg", "BASE="+base,
 		"-t", tag, "--push", "--cache-to", "type=gha,scope=multiarch-test,mode=max")
-	requireFailureSays(t, "gha cache without token", r, "build failed", "gha", "token")
+	requireFailureSays(t, "gha cache without token", r, "build failed", "gha cache backend was refused by the builder",
+		"token not set for github actions cache", "ACTIONS_RUNTIME_TOKEN")
 	t.Logf("gha failure:\n%s", r.message())
 	if ref, err := name.ParseReference(tag); err != nil {
 		t.Fatal(err)
