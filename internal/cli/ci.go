@@ -17,6 +17,7 @@ type ciFlags struct {
 	platforms, image, base, test, file, target, config, username, progress, builder string
 	tags, buildArgs                                                                 []string
 	strictCPU, setupEmulation, passwordStdin, asJSON                                bool
+	ciGitFlags
 }
 
 func newCICmd() *cobra.Command {
@@ -69,6 +70,9 @@ image:); anything else is a full reference. The password comes from DOCKER_PASSW
 			if err != nil {
 				return err
 			}
+			if f.dryRun {
+				return printPlan(cmd.OutOrStdout(), plan, f.asJSON)
+			}
 			return runCI(cmd, f, ctxDir, plan)
 		},
 	}
@@ -89,6 +93,7 @@ image:); anything else is a full reference. The password comes from DOCKER_PASSW
 	fl.BoolVar(&f.asJSON, "json", false, "print the summary as JSON (step output goes to stderr)")
 	fl.StringVar(&f.progress, "progress", "plain", "build progress display: auto, plain, tty, quiet, json (BuildKit's rawjson)")
 	fl.StringVar(&f.builder, "builder", "", "build and test on the named builder `NAME`, each platform on its native node where one exists")
+	addCIGitFlags(fl, &f.ciGitFlags)
 	addRegistryFlags(cmd)
 	return cmd
 }
@@ -110,7 +115,7 @@ func (f *ciFlags) plan(cmd *cobra.Command, ctxDir string) (pipeline.Plan, error)
 	if err != nil {
 		return pipeline.Plan{}, err
 	}
-	plan, err := pipeline.Merge(file, pipeline.FromEnv(getenv), flags).Resolve()
+	plan, err := app.ResolveCI(cmd.Context(), pipeline.Merge(file, pipeline.FromEnv(getenv), flags), ctxDir, appEnv())
 	if err != nil {
 		return plan, fmt.Errorf("ci configuration: %w", err)
 	}
@@ -129,6 +134,9 @@ func (f *ciFlags) layer(cmd *cobra.Command) (pipeline.Config, error) {
 	}
 	if fl.Changed("setup-emulation") {
 		c.SetupEmulation = &f.setupEmulation
+	}
+	if err := f.ciGitFlags.apply(cmd, &c); err != nil {
+		return c, err
 	}
 	var err error
 	if c.BuildArgs, err = parseBuildArgs(f.buildArgs); err != nil {
@@ -161,6 +169,9 @@ func runCI(cmd *cobra.Command, f *ciFlags, ctxDir string, plan pipeline.Plan) er
 		return runErr
 	}
 	if err := reportCI(cmd.OutOrStdout(), sum, f.asJSON); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if err := f.writeOutputs(sum, plan); err != nil {
 		return errors.Join(runErr, err)
 	}
 	return runErr

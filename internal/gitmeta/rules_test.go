@@ -75,8 +75,8 @@ func TestRulesLabels(t *testing.T) {
 
 func TestNormalizeURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"git@github.com:acme/hello.git":                "https://github.com/acme/hello",
-		"ssh://git@gitlab.example:2222/g/sub/app.git":  "https://gitlab.example/g/sub/app",
+		"git@github.com:acme/hello.git":                 "https://github.com/acme/hello",
+		"ssh://git@gitlab.example:2222/g/sub/app.git":   "https://gitlab.example/g/sub/app",
 		"https://user:s3cret@github.com/acme/hello.git": "https://github.com/acme/hello",
 		"http://git.example:8080/acme/hello/":           "https://git.example:8080/acme/hello",
 		"git://example.org/x.git":                       "https://example.org/x",
