@@ -89,4 +89,3 @@ func writeOutputFile(path string, mode int, what string, write func(io.Writer) e
 	}
 	return nil
 }
-

@@ -192,6 +192,11 @@ func TestCIGitE2E(t *testing.T) {
 	for _, ref := range refs {
 		checkGitImage(t, ref, s.Digest, labels)
 	}
+	// The labels as `inspect --format` shows them.
+	ins := runArgs(t, "inspect", refs[0], "--format", `{{index .Image.Config.Labels "org.opencontainers.image.version"}} {{index .Manifest.Annotations "org.opencontainers.image.revision"}}`)
+	if want := "1.2.3 " + r.Release + "\n"; !ins.ok() || ins.stdout != want {
+		t.Errorf("inspect --format: %q (%v), want %q", ins.stdout, ins.err, want)
+	}
 
 	b, err := os.ReadFile(ghOut)
 	if err != nil {
