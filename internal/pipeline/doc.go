@@ -15,6 +15,6 @@
 //
 // It imports internal/registry, internal/platform, internal/status,
 // internal/gitmeta and internal/imagetest (the test matrices the summary
-// shows); never the
-// application tier, which calls it, nor the engines whose steps it runs.
+// shows); never the application tier, which calls it, nor the engines
+// whose steps it runs.
 package pipeline
