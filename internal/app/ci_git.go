@@ -14,14 +14,16 @@ import (
 // (c.GitTags) the tags, labels and annotations of the commit built are
 // computed first (gitmeta.Compute: the CI variables of env, else the
 // checkout holding dir) and added to every repository c names; nothing is
-// built or contacted but the git binary.
+// built or contacted but the git binary. A fact git or the environment
+// cannot give is a *pipeline.ConfigError (source "tags from git")
+// wrapping the *gitmeta.Error.
 func ResolveCI(ctx context.Context, c pipeline.Config, dir string, env Env) (pipeline.Plan, error) {
 	if !c.GitTags() {
 		return c.Resolve()
 	}
 	m, err := gitmeta.Compute(ctx, gitmeta.Options{Dir: dir, Getenv: env.Get})
 	if err != nil {
-		return pipeline.Plan{}, err
+		return pipeline.Plan{}, &pipeline.ConfigError{Source: "tags from git", Err: err}
 	}
 	return c.WithGit(m)
 }

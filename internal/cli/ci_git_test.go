@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"maps"
 	"os"
 	"path/filepath"
@@ -141,7 +142,11 @@ func TestCIGitDryRun(t *testing.T) {
 		res := runArgs(t, "ci", r.Dir, "--tags-from-git", "--dry-run", "--platform", "linux/amd64")
 		requireFailureSays(t, "no image", res, "tags from git need a repository", "--image")
 		res = runArgs(t, "ci", helloContext(t, ""), "--tags-from-git", "--dry-run", "--platform", "linux/amd64", "--image", img)
-		requireFailureSays(t, "no git", res, "not inside a git work tree")
+		requireFailureSays(t, "no git", res, "ci configuration: tags from git: ", "not inside a git work tree")
+		var ce *pipeline.ConfigError
+		if !errors.As(res.err, &ce) || !errors.Is(res.err, gitmeta.ErrNotRepository) {
+			t.Errorf("not a checkout: want a *pipeline.ConfigError wrapping gitmeta.ErrNotRepository, got %T %v", res.err, res.err)
+		}
 		res = runArgs(t, "ci", r.Dir, "--dotenv", filepath.Join(t.TempDir(), "nodir", "x.env"), "--platform", "linux/amd64", "--image", img, "-t", "1")
 		requireFailureSays(t, "bad dotenv", res, "--dotenv", "does not exist")
 	})

@@ -34,7 +34,7 @@ type Error struct {
 	Err  error
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("tags from git: %s: %v", e.What, e.Err) }
+func (e *Error) Error() string { return fmt.Sprintf("%s: %v", e.What, e.Err) }
 func (e *Error) Unwrap() error { return e.Err }
 
 // ErrNotRepository is wrapped when Dir is in no git work tree.
