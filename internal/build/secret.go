@@ -88,7 +88,7 @@ func (o Options) checkSecrets() error {
 			return &SecretInputError{Kind: "ssh", ID: a.ID, Err: fmt.Errorf("%w: no agent socket or key file", ErrInvalidOptions)}
 		}
 		if _, err := sshprovider.NewSSHAgentProvider([]sshprovider.AgentConfig{{ID: a.ID, Paths: a.Paths}}); err != nil {
-			return &SecretInputError{Kind: "ssh", ID: a.ID, Err: err}
+			return &SecretInputError{Kind: "ssh", ID: a.ID, Err: fmt.Errorf("%s: %w: want one agent socket, or private key files without a passphrase", strings.Join(a.Paths, ","), rootCause(err))}
 		}
 	}
 	return nil
@@ -124,6 +124,18 @@ func checkSecret(s Secret, seen map[string]bool) error {
 		return err
 	}
 	return f.Close()
+}
+
+// rootCause is the innermost error of err's chain: sshprovider wraps its
+// reason in two layers that repeat the config.
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
 }
 
 // sessionSecrets returns the session attachables that lend o's secrets
