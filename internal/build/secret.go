@@ -11,6 +11,7 @@ import (
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/secrets"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/moby/buildkit/session/sshforward"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 )
 
@@ -217,7 +218,11 @@ func withSecretError(err error) error {
 	if m := secretMissingRE.FindStringSubmatch(msg); m != nil {
 		ne.Err = &MissingSecretError{Kind: "secret", ID: m[1], Err: errors.New(m[0])}
 	} else if m := sshMissingRE.FindStringSubmatch(msg); m != nil {
-		ne.Err = &MissingSecretError{Kind: "ssh", ID: strings.TrimSpace(m[1] + m[2]), Err: errors.New(m[0])}
+		id := strings.TrimSpace(m[1] + m[2])
+		if id == "" { // a mount without id= asks for the default agent
+			id = sshforward.DefaultID
+		}
+		ne.Err = &MissingSecretError{Kind: "ssh", ID: id, Err: errors.New(m[0])}
 	}
 	return err
 }
