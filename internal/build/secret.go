@@ -39,6 +39,9 @@ func (s Secret) String() string {
 	return fmt.Sprintf("secret %s (value redacted)", s.ID)
 }
 
+// GoString is String, so that %#v shows no value either.
+func (s Secret) GoString() string { return s.String() }
+
 // MaxSecretSize is the largest secret BuildKit hands to a RUN.
 const MaxSecretSize = secretsprovider.MaxSecretSize
 

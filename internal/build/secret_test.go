@@ -103,7 +103,7 @@ func TestCheckSecrets(t *testing.T) {
 		}
 	}
 	s := Secret{ID: "a", Value: []byte("hush")}
-	if out := fmt.Sprintf("%v %+v %s", s, []Secret{s}, s); strings.Contains(out, "hush") {
+	if out := fmt.Sprintf("%v %+v %s %#v", s, []Secret{s}, s, Options{Secrets: []Secret{s}}); strings.Contains(out, "hush") {
 		t.Errorf("a printed Secret shows its value: %s", out)
 	}
 }
