@@ -60,6 +60,12 @@ type Options struct {
 	// with -node<N> (its place in the builder) and imports both that and
 	// the ref itself.
 	CacheFrom, CacheTo []CacheSpec
+	// Secrets and SSH are lent to the RUN steps that mount them
+	// (--mount=type=secret / type=ssh) through each node's build session;
+	// they are checked before any builder is contacted (*SecretInputError)
+	// and a required one the build lacks fails it (*MissingSecretError).
+	Secrets []Secret
+	SSH     []SSHAgent
 	// Test, when set, is called inside each node's build session with a
 	// container of every platform that node built, after the solve and
 	// before anything is exported (the solve runs as a gateway build
@@ -146,7 +152,7 @@ func (o Options) validate() error {
 			return fmt.Errorf("%w: tag %q: %v", ErrInvalidOptions, t, err)
 		}
 	}
-	return nil
+	return o.checkSecrets()
 }
 
 // ociOut reports whether the build writes an OCI tarball (to a file or a

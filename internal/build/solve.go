@@ -121,7 +121,7 @@ func runSolves(ctx context.Context, o Options, solves []*nodeSolve, labelled boo
 	}
 	err := eg.Wait()
 	relays.Wait()
-	err = withFrontendError(withPushError(err, solves), o)
+	err = withSecretError(withFrontendError(withPushError(err, solves), o))
 	close(out)
 	if derr := <-displayed; err == nil && derr != nil {
 		return derr
@@ -186,6 +186,11 @@ func solveOpt(o Options, a builder.Assignment, kind exportKind) (client.SolveOpt
 		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS},
 		Session:       []session.Attachable{builder.AuthSession(o.Registry)},
 	}
+	extra, err := o.sessionSecrets()
+	if err != nil {
+		return client.SolveOpt{}, nil, err
+	}
+	so.Session = append(so.Session, extra...)
 	suffix := ""
 	if kind == exportByDigest {
 		suffix = nodeLabel(a)

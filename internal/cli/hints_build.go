@@ -57,6 +57,9 @@ func buildErrorHints(err error, be *app.BuilderError) []string {
 	if h := daemonHints(err, be); h != nil {
 		return h
 	}
+	if h := secretHints(err); h != nil {
+		return h
+	}
 	switch {
 	case errors.As(err, &output):
 		return nil // its own advice says which path to give
