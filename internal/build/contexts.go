@@ -160,21 +160,29 @@ func (o Options) validateNamed() error {
 	seen := map[string]bool{}
 	for _, nc := range o.NamedContexts {
 		if seen[nc.Name] {
-			return fmt.Errorf("%w: context %s is given twice", ErrInvalidOptions, nc.Name)
+			return &NamedContextError{Name: nc.Name, Err: fmt.Errorf("%w: given twice", ErrInvalidOptions)}
 		}
 		seen[nc.Name] = true
-		switch {
-		case nc.Dir != "":
-			if fi, err := os.Stat(nc.Dir); err != nil {
-				return fmt.Errorf("context %s: %w (a named context is a directory, docker-image://REF, oci-layout://DIR or a URL)", nc.Name, err)
-			} else if !fi.IsDir() {
-				return fmt.Errorf("%w: context %s: %s is not a directory (a named context is a directory, docker-image://REF, oci-layout://DIR or a URL)", ErrInvalidOptions, nc.Name, nc.Dir)
-			}
-		case nc.Layout != nil:
-			if _, err := nc.Layout.resolve(); err != nil {
-				return fmt.Errorf("context %s: %w", nc.Name, err)
-			}
+		if err := nc.check(); err != nil {
+			return &NamedContextError{Name: nc.Name, Err: err}
 		}
+	}
+	return nil
+}
+
+// check checks that nc's directory or OCI layout image exists.
+func (nc NamedContext) check() error {
+	switch {
+	case nc.Dir != "":
+		const forms = "a named context is a directory, docker-image://REF, oci-layout://DIR or a URL"
+		if fi, err := os.Stat(nc.Dir); err != nil {
+			return fmt.Errorf("%w (%s)", err, forms)
+		} else if !fi.IsDir() {
+			return fmt.Errorf("%w: %s is not a directory (%s)", ErrInvalidOptions, nc.Dir, forms)
+		}
+	case nc.Layout != nil:
+		_, err := nc.Layout.resolve()
+		return err
 	}
 	return nil
 }

@@ -119,7 +119,7 @@ func runSolves(ctx context.Context, o Options, solves []*nodeSolve, labelled boo
 	}
 	err := eg.Wait()
 	relays.Wait()
-	err = withFrontendError(withPushError(err, solves), o)
+	err = withInputError(withFrontendError(withPushError(err, solves), o), o)
 	close(out)
 	if derr := <-displayed; err == nil && derr != nil {
 		return derr

@@ -205,12 +205,23 @@ func TestBuildContextsE2E(t *testing.T) {
 		wantFiles(t, tag, ps, map[string]string{"/git": "feature branch"})
 	})
 	t.Run("git missing ref", func(t *testing.T) {
-		tag := reg.Ref("git", "nosuch")
+		tag := reg.Ref("gitbad", "1")
 		r := build(tag, "", gitURL+"#nosuch:sub")
 		if !r.failed() {
 			t.Fatalf("want a failure, got %v", r.err)
 		}
-		requireFailureSays(t, "a git context with a missing ref", r, "nosuch", gitURL)
+		requireFailureSays(t, "a git context with a missing ref", r, gitURL, `no branch, tag or commit "nosuch"`, "git ls-remote")
+		testenv.CheckNotPushed(t, tag)
+	})
+	t.Run("unknown from", func(t *testing.T) {
+		ctx := writeFiles(t, t.TempDir(), map[string]string{"Dockerfile": "FROM scratch AS base\nCOPY --from=nosuchctx /x /x\n"})
+		tag := reg.Ref("unknownfrom", "1")
+		r := build(tag, "", ctx, "--build-context", "files="+files)
+		if !r.failed() {
+			t.Fatalf("want a failure, got %v", r.err)
+		}
+		requireFailureSays(t, "COPY --from= of no stage or context", r, "COPY --from=nosuchctx", "line 2", "neither a stage of the Dockerfile nor a named build context",
+			"docker.io/library/nosuchctx:latest", "--build-context nosuchctx=DIR")
 		testenv.CheckNotPushed(t, tag)
 	})
 }
