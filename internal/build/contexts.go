@@ -192,7 +192,7 @@ func (nc NamedContext) check() error {
 // reference takes the layout's only image).
 func (r OCILayoutRef) resolve() (digest.Digest, error) {
 	if _, err := os.Stat(filepath.Join(r.Path, ocispecs.ImageLayoutFile)); err != nil {
-		return "", fmt.Errorf("%w: %s is not an OCI layout directory (%v); write one with --output type=oci,dest=FILE and extract it, or name an image of a registry with docker-image://REF", ErrInvalidOptions, r.Path, err)
+		return "", fmt.Errorf("%w: %s is not an OCI layout directory (%v): a layout holds oci-layout, index.json and blobs/ (an OCI tarball extracted); an image of a registry is docker-image://REF", ErrInvalidOptions, r.Path, err)
 	}
 	if r.Digest != "" {
 		if _, err := os.Stat(filepath.Join(r.Path, ocispecs.ImageBlobsDir, r.Digest.Algorithm().String(), r.Digest.Encoded())); err != nil {
