@@ -4,10 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/registry"
@@ -19,6 +16,15 @@ type Options struct {
 	ContextDir string
 	// Dockerfile is the Dockerfile path (default <ContextDir>/Dockerfile).
 	Dockerfile string
+	// ContextDir may also be a git or http(s) URL the builder fetches
+	// (IsRemoteContext; Dockerfile then is a path inside it, unless
+	// absolute), and ContextDir or Dockerfile may be "-" (StdinName): read
+	// from Stdin, a tar of the context or a Dockerfile (see spoolStdin).
+	// NamedContexts are buildx's --build-context, given to every node.
+	Stdin         io.Reader
+	NamedContexts []NamedContext
+	// contextTar is the spooled tar of a "-" context.
+	contextTar string
 	// Platforms to build; at least one.
 	Platforms []platform.Platform
 	// Tags name the image; all of them are pushed in one export.
@@ -105,7 +111,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.ContextDir = "."
 	}
 	if o.Dockerfile == "" {
-		o.Dockerfile = filepath.Join(o.ContextDir, "Dockerfile")
+		o.Dockerfile = o.dockerfileDefault()
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -120,15 +126,8 @@ func (o Options) withDefaults() (Options, error) {
 }
 
 func (o Options) validate() error {
-	if fi, err := os.Stat(o.ContextDir); err != nil {
-		return fmt.Errorf("build context: %w", err)
-	} else if !fi.IsDir() {
-		return fmt.Errorf("%w: build context %s is not a directory", ErrInvalidOptions, o.ContextDir)
-	}
-	if fi, err := os.Stat(o.Dockerfile); err != nil {
-		return fmt.Errorf("dockerfile: %w", err)
-	} else if !fi.Mode().IsRegular() {
-		return fmt.Errorf("dockerfile %s: %w", o.Dockerfile, fs.ErrInvalid)
+	if err := o.validateInputs(); err != nil {
+		return err
 	}
 	if len(o.Platforms) == 0 {
 		return fmt.Errorf("%w: no platform given", ErrInvalidOptions)

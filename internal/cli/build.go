@@ -29,6 +29,7 @@ type buildFlags struct {
 	test                                                           string
 	strictCPU                                                      bool
 	secretFlags
+	contextFlags
 }
 
 func newBuildCmd() *cobra.Command {
@@ -84,6 +85,7 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 	fl.StringVar(&f.test, "test", "", "test every platform before export with `CMD`, run as sh -c CMD (and uname -m); any failure exports nothing")
 	fl.BoolVar(&f.strictCPU, "strict-cpu", false, "with --test: run emulated platforms on the oldest CPU model of their variant (QEMU_CPU)")
 	addSecretFlags(fl, &f.secretFlags)
+	addContextFlags(fl, &f.contextFlags)
 	addRegistryFlags(cmd)
 	return cmd
 }
@@ -119,6 +121,9 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 		return o, err
 	}
 	if err := f.secretFlags.apply(&o); err != nil {
+		return o, err
+	}
+	if err := f.contextFlags.apply(cmd, &o); err != nil {
 		return o, err
 	}
 	o.Registry = registryOptions(cmd)
