@@ -8,7 +8,7 @@ set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for p in qemu-user-static runc binutils file curl mmdebstrap; do
+for p in qemu-user-static runc binutils file curl mmdebstrap openssh-client git; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 if ((${#need[@]})); then

@@ -113,7 +113,8 @@ type ciRun struct {
 func (r *ciRun) buildOptions() (BuildOptions, error) {
 	p := r.o.Plan
 	o := build.Options{ContextDir: r.o.ContextDir, Platforms: p.Platforms, Tags: p.Tags, Push: true,
-		BuildArgs: p.BuildArgs, Target: p.Target, Logger: r.o.Logger, Registry: r.o.Registry}
+		BuildArgs: p.BuildArgs, Target: p.Target, Logger: r.o.Logger, Registry: r.o.Registry,
+		Labels: p.Labels, Annotations: planAnnotations(p.Annotations)}
 	if p.File != "" {
 		o.Dockerfile = p.File
 		if !filepath.IsAbs(p.File) {

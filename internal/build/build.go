@@ -105,6 +105,11 @@ func buildOn(ctx context.Context, nodes []builder.Node, opts Options) (*Result, 
 	if err != nil {
 		return nil, err
 	}
+	o, release, err := o.spoolStdin()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if len(nodes) == 0 {
 		return nil, fmt.Errorf("%w: no builder node", ErrInvalidOptions)
 	}

@@ -4,10 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/registry"
@@ -19,6 +16,15 @@ type Options struct {
 	ContextDir string
 	// Dockerfile is the Dockerfile path (default <ContextDir>/Dockerfile).
 	Dockerfile string
+	// ContextDir may also be a git or http(s) URL the builder fetches
+	// (IsRemoteContext; Dockerfile then is a path inside it, unless
+	// absolute), and ContextDir or Dockerfile may be "-" (StdinName): read
+	// from Stdin, a tar of the context or a Dockerfile (see spoolStdin).
+	// NamedContexts are buildx's --build-context, given to every node.
+	Stdin         io.Reader
+	NamedContexts []NamedContext
+	// contextTar is the spooled tar of a "-" context.
+	contextTar string
 	// Platforms to build; at least one.
 	Platforms []platform.Platform
 	// Tags name the image; all of them are pushed in one export.
@@ -62,6 +68,12 @@ type Options struct {
 	// one; an inline cache is refused there. A local cache-to directory
 	// the build created is removed when it fails.
 	CacheFrom, CacheTo []CacheSpec
+	// Secrets and SSH are lent to the RUN steps that mount them
+	// (--mount=type=secret / type=ssh) through each node's build session;
+	// they are checked before any builder is contacted (*SecretInputError)
+	// and a required one the build lacks fails it (*MissingSecretError).
+	Secrets []Secret
+	SSH     []SSHAgent
 	// Network is the RUN steps' sandbox: network mode, entitlements,
 	// extra hosts, /dev/shm size, ulimits (buildx's flags).
 	Network Network
@@ -104,7 +116,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.ContextDir = "."
 	}
 	if o.Dockerfile == "" {
-		o.Dockerfile = filepath.Join(o.ContextDir, "Dockerfile")
+		o.Dockerfile = o.dockerfileDefault()
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -119,15 +131,8 @@ func (o Options) withDefaults() (Options, error) {
 }
 
 func (o Options) validate() error {
-	if fi, err := os.Stat(o.ContextDir); err != nil {
-		return fmt.Errorf("build context: %w", err)
-	} else if !fi.IsDir() {
-		return fmt.Errorf("%w: build context %s is not a directory", ErrInvalidOptions, o.ContextDir)
-	}
-	if fi, err := os.Stat(o.Dockerfile); err != nil {
-		return fmt.Errorf("dockerfile: %w", err)
-	} else if !fi.Mode().IsRegular() {
-		return fmt.Errorf("dockerfile %s: %w", o.Dockerfile, fs.ErrInvalid)
+	if err := o.validateInputs(); err != nil {
+		return err
 	}
 	if len(o.Platforms) == 0 {
 		return fmt.Errorf("%w: no platform given", ErrInvalidOptions)
@@ -154,7 +159,7 @@ func (o Options) validate() error {
 			return fmt.Errorf("%w: tag %q: %v", ErrInvalidOptions, t, err)
 		}
 	}
-	return nil
+	return o.checkSecrets()
 }
 
 // ociOut reports whether the build writes an OCI tarball (to a file or a

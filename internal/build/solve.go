@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"strings"
 	"sync"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/session"
-	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/multiarch-dev/multiarch/internal/builder"
@@ -122,7 +120,7 @@ func runSolves(ctx context.Context, o Options, solves []*nodeSolve, labelled boo
 	}
 	err := eg.Wait()
 	relays.Wait()
-	err = withFrontendError(withPushError(err, solves), o)
+	err = withInputError(withSecretError(withFrontendError(withPushError(err, solves), o)), o)
 	close(out)
 	if derr := <-displayed; err == nil && derr != nil {
 		return derr
@@ -159,16 +157,7 @@ func (s *nodeSolve) run(ctx context.Context, o Options, ch chan *client.SolveSta
 // solveOpt maps Options to the solve options of node a, and the OCI
 // output its export writes into (nil without one).
 func solveOpt(o Options, a builder.Assignment, kind exportKind) (client.SolveOpt, *ociOutput, error) {
-	ctxFS, err := fsutil.NewFS(o.ContextDir)
-	if err != nil {
-		return client.SolveOpt{}, nil, fmt.Errorf("build context: %w", err)
-	}
-	dfFS, err := fsutil.NewFS(filepath.Dir(o.Dockerfile))
-	if err != nil {
-		return client.SolveOpt{}, nil, fmt.Errorf("dockerfile dir: %w", err)
-	}
 	attrs := map[string]string{
-		"filename": filepath.Base(o.Dockerfile),
 		"platform": platformList(a.Platforms),
 		// Always an index, even of one platform, and step names that
 		// carry their platform (read by the timeline).
@@ -184,8 +173,15 @@ func solveOpt(o Options, a builder.Assignment, kind exportKind) (client.SolveOpt
 	so := client.SolveOpt{
 		Frontend:      "dockerfile.v0",
 		FrontendAttrs: attrs,
-		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS},
 		Session:       []session.Attachable{builder.AuthSession(o.Registry)},
+	}
+	extra, err := o.sessionSecrets()
+	if err != nil {
+		return client.SolveOpt{}, nil, err
+	}
+	so.Session = append(so.Session, extra...)
+	if err := o.addInputs(&so); err != nil {
+		return client.SolveOpt{}, nil, err
 	}
 	o.Network.apply(&so)
 	suffix := ""

@@ -28,7 +28,9 @@ type buildFlags struct {
 	push, noCache, pull, quiet                                     bool
 	test                                                           string
 	strictCPU                                                      bool
-	net                                                            networkFlags
+	secretFlags
+	contextFlags
+	net networkFlags
 }
 
 func newBuildCmd() *cobra.Command {
@@ -83,6 +85,8 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress or summary: print only the index digest on standard output")
 	fl.StringVar(&f.test, "test", "", "test every platform before export with `CMD`, run as sh -c CMD (and uname -m); any failure exports nothing")
 	fl.BoolVar(&f.strictCPU, "strict-cpu", false, "with --test: run emulated platforms on the oldest CPU model of their variant (QEMU_CPU)")
+	addSecretFlags(fl, &f.secretFlags)
+	addContextFlags(fl, &f.contextFlags)
 	addNetworkFlags(fl, &f.net)
 	addRegistryFlags(cmd)
 	return cmd
@@ -119,6 +123,12 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 		return o, err
 	}
 	if err := f.checkBuildxOutputs(o); err != nil {
+		return o, err
+	}
+	if err := f.secretFlags.apply(&o); err != nil {
+		return o, err
+	}
+	if err := f.contextFlags.apply(cmd, &o); err != nil {
 		return o, err
 	}
 	o.Registry = registryOptions(cmd)

@@ -17,6 +17,7 @@ type ciFlags struct {
 	platforms, image, base, test, file, target, config, username, progress, builder string
 	tags, buildArgs                                                                 []string
 	strictCPU, setupEmulation, passwordStdin, asJSON                                bool
+	ciGitFlags
 }
 
 func newCICmd() *cobra.Command {
@@ -51,7 +52,8 @@ and Markdown is appended to $GITHUB_STEP_SUMMARY when that is set.
 Configuration, highest precedence first: flags; the classic script's environment
 (DOCKER_PLATFORMS space or comma separated, DOCKER_BASE as build-arg BASE, TAGS space
 separated, DOCKER_IMAGE, DOCKER_USERNAME/DOCKER_PASSWORD); CONTEXT/multiarch.yaml (fields
-platforms, tags, image, base, build_args, test, strict_cpu, file, target, setup_emulation;
+platforms, tags, image, base, build_args, test, strict_cpu, file, target, setup_emulation,
+tags_from_git;
 unknown fields are an error; credentials are never read from it).
 A tag with no "/" and no ":" (e.g. "latest") is a tag of the image (--image, DOCKER_IMAGE or
 image:); anything else is a full reference. The password comes from DOCKER_PASSWORD or
@@ -68,6 +70,9 @@ image:); anything else is a full reference. The password comes from DOCKER_PASSW
 			plan, err := f.plan(cmd, ctxDir)
 			if err != nil {
 				return err
+			}
+			if f.dryRun {
+				return printPlan(cmd.OutOrStdout(), plan, f.asJSON)
 			}
 			return runCI(cmd, f, ctxDir, plan)
 		},
@@ -89,6 +94,7 @@ image:); anything else is a full reference. The password comes from DOCKER_PASSW
 	fl.BoolVar(&f.asJSON, "json", false, "print the summary as JSON (step output goes to stderr)")
 	fl.StringVar(&f.progress, "progress", "plain", "build progress display: auto, plain, tty, quiet, json (BuildKit's rawjson)")
 	fl.StringVar(&f.builder, "builder", "", "build and test on the named builder `NAME`, each platform on its native node where one exists")
+	addCIGitFlags(fl, &f.ciGitFlags)
 	addRegistryFlags(cmd)
 	return cmd
 }
@@ -110,7 +116,7 @@ func (f *ciFlags) plan(cmd *cobra.Command, ctxDir string) (pipeline.Plan, error)
 	if err != nil {
 		return pipeline.Plan{}, err
 	}
-	plan, err := pipeline.Merge(file, pipeline.FromEnv(getenv), flags).Resolve()
+	plan, err := app.ResolveCI(cmd.Context(), pipeline.Merge(file, pipeline.FromEnv(getenv), flags), ctxDir, appEnv())
 	if err != nil {
 		return plan, fmt.Errorf("ci configuration: %w", err)
 	}
@@ -129,6 +135,9 @@ func (f *ciFlags) layer(cmd *cobra.Command) (pipeline.Config, error) {
 	}
 	if fl.Changed("setup-emulation") {
 		c.SetupEmulation = &f.setupEmulation
+	}
+	if err := f.ciGitFlags.apply(cmd, &c); err != nil {
+		return c, err
 	}
 	var err error
 	if c.BuildArgs, err = parseBuildArgs(f.buildArgs); err != nil {
@@ -161,6 +170,9 @@ func runCI(cmd *cobra.Command, f *ciFlags, ctxDir string, plan pipeline.Plan) er
 		return runErr
 	}
 	if err := reportCI(cmd.OutOrStdout(), sum, f.asJSON); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if err := f.writeOutputs(sum, plan); err != nil {
 		return errors.Join(runErr, err)
 	}
 	return runErr

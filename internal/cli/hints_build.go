@@ -57,6 +57,9 @@ func buildErrorHints(err error, be *app.BuilderError) []string {
 	if h := daemonHints(err, be); h != nil {
 		return h
 	}
+	if h := secretHints(err); h != nil {
+		return h
+	}
 	switch {
 	case errors.As(err, &output):
 		return nil // its own advice says which path to give
@@ -83,7 +86,7 @@ func buildErrorHints(err error, be *app.BuilderError) []string {
 		return []string{"log in to the registry (`multiarch login` or `docker login`) with an account that may push there"}
 	case errors.As(err, &regDown):
 		return []string{"check the registry address in -t and that the registry is running"}
-	case errors.As(err, &invalid) && errors.Is(err, fs.ErrNotExist):
+	case errors.As(err, &invalid) && errors.Is(err, fs.ErrNotExist) && !errors.As(err, new(*build.NamedContextError)):
 		return []string{"point -f at the Dockerfile, or give the build context that holds it"}
 	}
 	return nil

@@ -76,6 +76,7 @@ func applyRegistryTimeoutEnv(cmd *cobra.Command) error {
 
 type inspectFlags struct {
 	asJSON, raw bool
+	format      string
 }
 
 func newInspectCmd() *cobra.Command {
@@ -94,17 +95,24 @@ anything ending in .tar), as build --output type=oci,dest=FILE writes. Attestati
 	}
 	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&f.raw, "raw", false, "print the manifest byte for byte as the registry serves it (no trailing newline added)")
-	cmd.MarkFlagsMutuallyExclusive("json", "raw")
+	cmd.Flags().StringVar(&f.format, "format", "", "print through a Go `TEMPLATE`, as imagetools inspect does: {{.Name}}, {{json .Manifest}}, {{json .Image}}")
+	cmd.MarkFlagsMutuallyExclusive("json", "raw", "format")
 	addRegistryFlags(cmd)
 	return cmd
 }
 
 func runInspect(ctx context.Context, out io.Writer, o app.InspectOptions, f inspectFlags) error {
+	format, err := parseFormat(f.format)
+	if err != nil {
+		return err
+	}
 	ins, err := app.Inspect(ctx, o)
 	if err != nil {
 		return err
 	}
 	switch {
+	case format != nil:
+		return writeFormat(out, format, ins)
 	case f.raw:
 		// Byte for byte, so `| sha256sum` gives the digest.
 		_, err := out.Write(ins.Raw)

@@ -107,6 +107,7 @@ func walk(err error, visit func(error)) {
 func flagHints(err error) []string {
 	var out []string
 	out = append(out, buildHints(err)...)
+	out = append(out, contextHints(err)...)
 	out = append(out, builderOptionHints(err)...)
 	out = append(out, registryHints(err)...)
 	out = append(out, probeHints(err)...)

@@ -46,6 +46,9 @@ type Config struct {
 	File           string `yaml:"file"`
 	Target         string `yaml:"target"`
 	SetupEmulation *bool  `yaml:"setup_emulation"`
+	// TagsFromGit adds the tags, labels and annotations of the commit
+	// built (internal/gitmeta) to every repository named (WithGit).
+	TagsFromGit *bool `yaml:"tags_from_git"`
 	// Username and Password log in to the registry of the first tag. Never
 	// read from the file: credentials do not belong in a repository.
 	Username string `yaml:"-"`
@@ -121,6 +124,9 @@ func Merge(layers ...Config) Config {
 		}
 		if l.SetupEmulation != nil {
 			out.SetupEmulation = l.SetupEmulation
+		}
+		if l.TagsFromGit != nil {
+			out.TagsFromGit = l.TagsFromGit
 		}
 		for k, v := range l.BuildArgs {
 			if out.BuildArgs == nil {

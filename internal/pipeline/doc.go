@@ -8,7 +8,13 @@
 // packages' work, composed by the application tier. Tags are checked, and
 // the registry to log in to found, through internal/registry.
 //
-// It imports internal/registry, internal/platform, internal/status and
-// internal/imagetest (the test matrices the summary shows); never the
-// application tier, which calls it, nor the engines whose steps it runs.
+// With tags from git, the tags, labels and annotations internal/gitmeta
+// computed are added to every repository named (WithGit); a passing run's
+// digest, tags, platforms and metadata are written for the CI's next steps
+// ($GITHUB_OUTPUT's multi-line form, a GitLab dotenv file).
+//
+// It imports internal/registry, internal/platform, internal/status,
+// internal/gitmeta and internal/imagetest (the test matrices the summary
+// shows); never the application tier, which calls it, nor the engines
+// whose steps it runs.
 package pipeline

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strings"
 
+	"github.com/multiarch-dev/multiarch/internal/gitmeta"
 	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/registry"
 )
@@ -22,6 +23,11 @@ type Plan struct {
 	SetupEmulation bool
 	Username       string
 	Password       string
+	// Labels go on every image config, Annotations on the index and every
+	// manifest; Git is what they and the git tags were computed from (nil
+	// without tags from git). See WithGit.
+	Labels, Annotations map[string]string
+	Git                 *gitmeta.Meta
 }
 
 // Login says whether credentials were given.

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -68,6 +69,8 @@ type Config struct {
 	Created      *time.Time `json:"created,omitempty"`
 	Entrypoint   []string   `json:"entrypoint,omitempty"`
 	Cmd          []string   `json:"cmd,omitempty"`
+	// Raw is the config blob as served (for inspect --format's .Image).
+	Raw json.RawMessage `json:"-"`
 }
 
 // Inspect resolves ref and describes it: the top manifest, and for each
@@ -288,7 +291,11 @@ func describeImage(img v1.Image, desc v1.Descriptor) (Manifest, error) {
 	if err != nil {
 		return m, err
 	}
-	m.Config = &Config{
+	raw, err := img.RawConfigFile()
+	if err != nil {
+		return m, err
+	}
+	m.Config = &Config{Raw: raw,
 		Platform:     formatPlatform(&v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}),
 		OS:           cf.OS,
 		Architecture: cf.Architecture,
