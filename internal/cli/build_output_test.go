@@ -1,10 +1,25 @@
 package cli
 
 import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
+	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
 // outputOptions maps --output s (and -t tags) as build's flags do.
@@ -81,4 +96,326 @@ func TestParseOutputForms(t *testing.T) {
 	if err := f.applyOutput(&o); err == nil || !strings.Contains(err.Error(), "--push and --output type=local") {
 		t.Errorf("--push with type=local: %v", err)
 	}
+}
+
+// threePlatforms are built by the output e2e tests: scratch images need
+// no emulation, so three cost little more than one.
+const threePlatforms = "linux/amd64,linux/arm64,linux/riscv64"
+
+// buildOut runs build of ctxDir for platforms with args, failing the
+// test unless it succeeds.
+func buildOut(t *testing.T, ctxDir, platforms string, args ...string) cliResult {
+	t.Helper()
+	r := runCLI(t, cliRun{args: append([]string{"build", ctxDir, "--platform", platforms, "--progress", "plain"}, args...), timeout: 5 * time.Minute})
+	if !r.ok() {
+		t.Fatalf("build %v: %v\n%s", args, r.err, r.stderr)
+	}
+	return r
+}
+
+// readMeta reads a --metadata-file.
+func readMeta(t *testing.T, path string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s: %v\n%s", path, err, b)
+	}
+	return m
+}
+
+// tarNames lists the regular files of a tarball.
+func tarNames(t *testing.T, b []byte) []string {
+	t.Helper()
+	var names []string
+	tr := tar.NewReader(bytes.NewReader(b))
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("tarball: %v", err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			names = append(names, path.Clean(h.Name))
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// perPlatform is hello.txt under each platform's directory, as BuildKit
+// names them.
+var perPlatform = []string{"linux_amd64/hello.txt", "linux_arm64/hello.txt", "linux_riscv64/hello.txt"}
+
+// TestBuildOutputFilesE2E: type=local and type=tar write every platform's
+// files in its own directory (to a file, a directory or standard output);
+// type=oci,tar=false writes a layout directory that inspect and verify
+// read; type=docker a docker archive of one platform; type=image,push=false
+// builds and pushes nothing. A failed build leaves no partial directory.
+func TestBuildOutputFilesE2E(t *testing.T) {
+	startCLIBuilder(t)
+	ctxDir := smallContext(t)
+	out := t.TempDir()
+
+	t.Run("local", func(t *testing.T) {
+		dest := filepath.Join(out, "local")
+		os.MkdirAll(filepath.Join(dest, "linux_amd64"), 0o755)
+		writeFile(t, filepath.Join(dest, "keep.txt"), "mine")
+		writeFile(t, filepath.Join(dest, "linux_amd64", "stale.txt"), "old")
+		meta := filepath.Join(out, "local.json")
+		r := buildOut(t, ctxDir, threePlatforms, "-o", "type=local,dest="+dest, "--metadata-file", meta)
+		for _, f := range perPlatform {
+			if b, err := os.ReadFile(filepath.Join(dest, f)); err != nil || string(b) != "hi\n" {
+				t.Errorf("%s: %q %v", f, b, err)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dest, "linux_amd64", "stale.txt")); err == nil {
+			t.Error("the platform directory was merged, not replaced")
+		}
+		requireDirHolds(t, dest, "keep.txt", "linux_amd64", "linux_arm64", "linux_riscv64")
+		requireDirHolds(t, out, "local", "local.json")
+		if !strings.Contains(r.stdout, "written: "+dest+" (filesystem") {
+			t.Errorf("summary:\n%s", r.stdout)
+		}
+		if m := readMeta(t, meta); m["output"].(map[string]any)["type"] != "local" {
+			t.Errorf("metadata: %v", m)
+		}
+	})
+	t.Run("local one platform", func(t *testing.T) {
+		dest := filepath.Join(out, "one")
+		buildOut(t, ctxDir, "linux/arm64", "-o", dest)
+		requireDirHolds(t, dest, "hello.txt")
+	})
+	t.Run("tar", func(t *testing.T) {
+		dest := filepath.Join(out, "fs.tar")
+		buildOut(t, ctxDir, threePlatforms, "-o", "type=tar,dest="+dest)
+		b, err := os.ReadFile(dest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tarNames(t, b); !slices.Equal(got, perPlatform) {
+			t.Errorf("tarball holds %v, want %v", got, perPlatform)
+		}
+	})
+	t.Run("tar to stdout", func(t *testing.T) {
+		r := buildOut(t, ctxDir, threePlatforms, "-o", "-")
+		if got := tarNames(t, []byte(r.stdout)); !slices.Equal(got, perPlatform) {
+			t.Errorf("standard output holds %v, want %v", got, perPlatform)
+		}
+		if !strings.Contains(r.stderr, "written: standard output (filesystem tarball)") {
+			t.Errorf("stderr:\n%s", r.stderr)
+		}
+	})
+	t.Run("oci dir", func(t *testing.T) {
+		dest := filepath.Join(out, "layout")
+		meta := filepath.Join(out, "oci.json")
+		iid := filepath.Join(out, "oci.iid")
+		buildOut(t, ctxDir, threePlatforms, "-o", "type=oci,dest="+dest+",tar=false", "-t", "example.com/hello:dir", "--metadata-file", meta, "--iidfile", iid)
+		m := readMeta(t, meta)
+		dgst, _ := m["containerimage.digest"].(string)
+		desc, _ := m["containerimage.descriptor"].(map[string]any)
+		if !strings.HasPrefix(dgst, "sha256:") || desc["digest"] != dgst || desc["mediaType"] != "application/vnd.oci.image.index.v1+json" || desc["size"].(float64) <= 0 {
+			t.Errorf("metadata digest %q descriptor %v", dgst, desc)
+		}
+		if ps, _ := m["platforms"].([]any); len(ps) != 3 {
+			t.Errorf("metadata platforms: %v", m["platforms"])
+		}
+		if m["image.name"] != "example.com/hello:dir" {
+			t.Errorf("image.name: %v", m["image.name"])
+		}
+		if b, _ := os.ReadFile(iid); string(b) != dgst {
+			t.Errorf("iidfile %q, metadata %q", b, dgst)
+		}
+		idx, err := layout.ImageIndexFromPath(dest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if im, err := idx.IndexManifest(); err != nil || len(im.Manifests) != 1 || im.Manifests[0].Digest.String() != dgst {
+			t.Errorf("layout index.json: %v %+v", err, im)
+		}
+		r := runArgs(t, "inspect", dest)
+		for _, p := range strings.Split(threePlatforms, ",") {
+			if !strings.Contains(r.stdout, p) {
+				t.Errorf("inspect %s lacks %s: %v\n%s", dest, p, r.err, r.stdout)
+			}
+		}
+		if r := runArgs(t, "verify", dest, "--platform", threePlatforms); !r.ok() {
+			t.Errorf("verify %s: %v\n%s\n%s", dest, r.err, r.stdout, r.stderr)
+		}
+	})
+	t.Run("docker", func(t *testing.T) {
+		dest := filepath.Join(out, "docker.tar")
+		meta := filepath.Join(out, "docker.json")
+		buildOut(t, ctxDir, "linux/arm64", "-o", "type=docker,dest="+dest, "-t", "example.com/hello:docker", "--metadata-file", meta)
+		b, err := os.ReadFile(dest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if names := tarNames(t, b); !slices.Contains(names, "manifest.json") {
+			t.Errorf("docker archive without manifest.json: %v", names)
+		}
+		if m := readMeta(t, meta); !strings.HasPrefix(m["containerimage.digest"].(string), "sha256:") {
+			t.Errorf("metadata: %v", m)
+		}
+	})
+	t.Run("image without push", func(t *testing.T) {
+		reg := testenv.StartRegistry(t)
+		ref := reg.Ref("nopush", "v1")
+		meta := filepath.Join(out, "image.json")
+		r := buildOut(t, ctxDir, threePlatforms, "-o", "type=image,name="+ref+",push=false", "--metadata-file", meta)
+		if !strings.Contains(r.stdout, "built, not pushed (type=image,push=false)") {
+			t.Errorf("summary:\n%s", r.stdout)
+		}
+		if m := readMeta(t, meta); !strings.HasPrefix(m["containerimage.digest"].(string), "sha256:") || m["pushed"] != false || m["image.name"] != ref {
+			t.Errorf("metadata: %v", m)
+		}
+		requireNoTag(t, ref)
+	})
+	t.Run("failed build leaves nothing", func(t *testing.T) {
+		bad := t.TempDir()
+		writeFile(t, filepath.Join(bad, "Dockerfile"), "FROM scratch\nCOPY missing.txt /\n")
+		dir := t.TempDir()
+		for _, o := range []string{"type=local,dest=" + filepath.Join(dir, "l"), "type=oci,tar=false,dest=" + filepath.Join(dir, "o"), "type=tar,dest=" + filepath.Join(dir, "t.tar")} {
+			r := runCLI(t, cliRun{args: []string{"build", bad, "--platform", "linux/amd64,linux/arm64", "--progress", "plain", "-o", o}, timeout: 5 * time.Minute})
+			requireFailureSays(t, o, r, "build failed, nothing exported", "missing.txt")
+		}
+		requireDirHolds(t, dir)
+	})
+}
+
+// TestBuildPushByDigestE2E: type=image,push-by-digest=true pushes every
+// platform and the index by digest and writes no tag (the repository
+// lists none); the metadata file holds the index's digest and descriptor
+// and every platform's digest, each pullable by digest; type=registry
+// pushes and tags as --push does.
+func TestBuildPushByDigestE2E(t *testing.T) {
+	startCLIBuilder(t)
+	reg := testenv.StartRegistry(t)
+	ctxDir := smallContext(t)
+	repo := reg.Host + "/fanout"
+	meta := filepath.Join(t.TempDir(), "meta.json")
+	r := buildOut(t, ctxDir, threePlatforms, "-o", "type=image,name="+repo+",push=true,push-by-digest=true,name-canonical=true", "--metadata-file", meta)
+	m := readMeta(t, meta)
+	dgst, _ := m["containerimage.digest"].(string)
+	if !strings.Contains(r.stdout, "pushed by digest, no tag yet: "+repo+"@"+dgst) {
+		t.Errorf("summary:\n%s", r.stdout)
+	}
+	if m["image.name"] != repo+"@"+dgst {
+		t.Errorf("image.name %v, want %s@%s", m["image.name"], repo, dgst)
+	}
+	desc, _ := m["containerimage.descriptor"].(map[string]any)
+	if desc["digest"] != dgst || desc["mediaType"] != "application/vnd.oci.image.index.v1+json" {
+		t.Errorf("descriptor %v", desc)
+	}
+	rr, err := name.NewRepository(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tags, err := remote.List(rr, remote.WithContext(t.Context())); err != nil || len(tags) != 0 {
+		t.Errorf("tags of %s after push-by-digest: %v %v", repo, tags, err)
+	}
+	ps, _ := m["platforms"].([]any)
+	var got []string
+	for _, p := range ps {
+		pd := p.(map[string]any)
+		got = append(got, pd["platform"].(string))
+		d, err := name.NewDigest(repo + "@" + pd["digest"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := remote.Image(d, remote.WithContext(t.Context()))
+		if err != nil {
+			t.Errorf("%s: %v", d, err)
+			continue
+		}
+		if cf, err := img.ConfigFile(); err != nil || cf.OS+"/"+cf.Architecture != pd["platform"] {
+			t.Errorf("%s: config %v %v", d, cf, err)
+		}
+	}
+	if strings.Join(got, ",") != threePlatforms {
+		t.Errorf("metadata platforms %v, want %s", got, threePlatforms)
+	}
+	if _, err := remote.Index(rr.Digest(dgst), remote.WithContext(t.Context())); err != nil {
+		t.Errorf("index %s: %v", dgst, err)
+	}
+
+	t.Run("registry", func(t *testing.T) {
+		tag := reg.Ref("fanout", "v1")
+		meta := filepath.Join(t.TempDir(), "meta.json")
+		buildOut(t, ctxDir, threePlatforms, "-o", "type=registry", "-t", tag, "--metadata-file", meta)
+		m := readMeta(t, meta)
+		d, err := remote.Head(mustParseRef(t, tag), remote.WithContext(t.Context()))
+		if err != nil || d.Digest.String() != m["containerimage.digest"] || m["image.name"] != tag || m["pushed"] != true {
+			t.Errorf("%s: %v %v; metadata %v", tag, d, err, m)
+		}
+	})
+}
+
+func mustParseRef(t *testing.T, s string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestBuildOutputBadInputE2E: a bad --output of every type fails before
+// the builder runs anything (no build session), with what is wrong and
+// what to write instead; nothing is written or pushed.
+func TestBuildOutputBadInputE2E(t *testing.T) {
+	addr := startCLIBuilder(t)
+	reg := testenv.StartRegistry(t)
+	ctxDir := smallContext(t)
+	out := t.TempDir()
+	aFile := filepath.Join(out, "file")
+	writeFile(t, aFile, "x")
+	tag := reg.Ref("never", "v1")
+	missing := filepath.Join(out, "nope", "x")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"unknown type", []string{"-o", "type=vhd,dest=" + aFile}, []string{`unknown type "vhd"`, "supported: registry, image, oci, docker, tar, local"}},
+		{"no type", []string{"-o", "dest=" + aFile}, []string{"no type"}},
+		{"registry unknown attr", []string{"-o", "type=registry,ref=" + tag}, []string{"type=registry takes no ref attribute", "name, push"}},
+		{"registry no name", []string{"-o", "type=registry"}, []string{"nothing to push to"}},
+		{"image bad bool", []string{"-o", "type=image,name=" + tag + ",push=yes please"}, []string{`push="yes please"`, "true or false"}},
+		{"image by digest without push", []string{"-o", "type=image,name=" + tag + ",push-by-digest=true"}, []string{"needs push=true"}},
+		{"oci dir on a file", []string{"-o", "type=oci,tar=false,dest=" + aFile}, []string{aFile, "not a directory"}},
+		{"oci dir to stdout", []string{"-o", "type=oci,tar=false,dest=-"}, []string{"a directory cannot go to standard output"}},
+		{"oci missing parent", []string{"-o", "type=oci,dest=" + missing}, []string{"does not exist"}},
+		{"docker no dest", []string{"-o", "type=docker"}, []string{"needs dest=PATH", "no docker engine"}},
+		{"docker two platforms", []string{"-o", "type=docker,dest=" + filepath.Join(out, "d.tar")}, []string{"docker archive holds one platform", "OCI layout"}},
+		{"tar dest a directory", []string{"-o", "type=tar,dest=" + out}, []string{"is a directory"}},
+		{"tar bad attr", []string{"-o", "type=tar,dest=" + filepath.Join(out, "t.tar") + ",compression=zstd"}, []string{"type=tar takes no compression attribute"}},
+		{"local on a file", []string{"-o", "type=local,dest=" + aFile}, []string{"not a directory"}},
+		{"local missing parent", []string{"-o", "type=local,dest=" + missing}, []string{"does not exist"}},
+		{"local to stdout", []string{"-o", "type=local,dest=-"}, []string{"a directory cannot go to standard output"}},
+		{"local with --push", []string{"-o", "type=local,dest=" + filepath.Join(out, "l"), "--push", "-t", tag}, []string{"--push and --output type=local cannot be used together"}},
+		{"local with --iidfile", []string{"-o", "type=local,dest=" + filepath.Join(out, "l"), "--iidfile", filepath.Join(out, "iid")}, []string{"--iidfile", "write files, not an image"}},
+		{"tar stdout with -q", []string{"-o", "type=tar,dest=-", "-q", "--progress", "auto"}, []string{"--quiet", "dest=-"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := testenv.DaemonActivity(t, addr).Sessions
+			args := append([]string{"build", ctxDir, "--platform", "linux/amd64,linux/arm64", "--progress", "plain"}, tc.args...)
+			r := runCLI(t, cliRun{args: args, timeout: time.Minute})
+			requireFailureSays(t, tc.name, r, tc.want...)
+			if after := testenv.DaemonActivity(t, addr).Sessions; after != before {
+				t.Errorf("the builder ran %d build session(s)", after-before)
+			}
+		})
+	}
+	t.Run("docker missing parent", func(t *testing.T) {
+		r := runCLI(t, cliRun{args: []string{"build", ctxDir, "--platform", "linux/amd64", "-o", "type=docker,dest=" + missing}, timeout: time.Minute})
+		requireFailureSays(t, "docker missing parent", r, "does not exist")
+	})
+	requireDirHolds(t, out, "file")
+	requireNoTag(t, tag)
 }
