@@ -110,15 +110,22 @@ func (o Options) validateExport() error {
 
 // CheckOutputDir checks that a directory can be written at path as a
 // build does when it succeeds (a temp directory next to it, moved into
-// place): path is a directory or does not exist, and its parent exists
-// and takes new entries. It returns an *OutputPathError.
+// place): path is a directory or does not exist, its parent exists and
+// takes new entries, and so does path when it exists. It returns an
+// *OutputPathError.
 func CheckOutputDir(path string) error {
 	fi, err := os.Stat(path)
 	if err == nil && !fi.IsDir() {
 		return &OutputPathError{Path: path, Problem: "it exists and is not a directory",
 			Advice: "give the path of a directory (it is created if missing), or remove the file", Err: fs.ErrExist}
 	}
-	return CheckOutputPath(filepath.Join(path, ".multiarch-dir"))
+	if err == nil {
+		if err := CheckOutputPath(filepath.Join(path, ".multiarch-dir")); err != nil {
+			return err
+		}
+	}
+	clean := filepath.Clean(path)
+	return CheckOutputPath(filepath.Join(filepath.Dir(clean), "."+filepath.Base(clean)+".multiarch-dir"))
 }
 
 // exportEntry is e as BuildKit's export entry of one solve, and the
