@@ -277,6 +277,14 @@ func TestBuildOutputFilesE2E(t *testing.T) {
 		}
 		requireNoTag(t, ref)
 	})
+	t.Run("quiet", func(t *testing.T) {
+		for _, o := range []string{"type=oci,tar=false,dest=" + filepath.Join(out, "q"), "type=docker,dest=" + filepath.Join(out, "q.tar"), "type=image,push=false"} {
+			r := runCLI(t, cliRun{args: []string{"build", ctxDir, "--platform", "linux/arm64", "-q", "-o", o}, timeout: 5 * time.Minute})
+			if !r.ok() || !strings.HasPrefix(r.stdout, "sha256:") || strings.Count(r.stdout, "\n") != 1 || r.stderr != "" {
+				t.Errorf("-q -o %s: %v\nstdout %q\nstderr %q", o, r.err, r.stdout, r.stderr)
+			}
+		}
+	})
 	t.Run("failed build leaves nothing", func(t *testing.T) {
 		bad := t.TempDir()
 		writeFile(t, filepath.Join(bad, "Dockerfile"), "FROM scratch\nCOPY missing.txt /\n")
