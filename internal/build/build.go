@@ -218,7 +218,7 @@ func result(ctx context.Context, o Options, s *nodeSolve) (*Result, error) {
 	case o.ociOut():
 		res.Platforms, err = ociDigests(s.out.path(), res.Digest)
 	case o.Export != nil:
-		res.Platforms, err = o.Export.platforms(s.out, res.Digest)
+		res.Platforms, err = o.Export.platforms(s.out, res.Digest, o.Platforms)
 	}
 	res.Export, res.Descriptor = o.Export.result(), descriptorOf(s.resp.ExporterResponse)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 
+	"github.com/multiarch-dev/multiarch/internal/platform"
 	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
@@ -94,12 +95,12 @@ func (o Options) validateExport() error {
 		return bad("choose one output: a push, an OCI tarball or a %s output", e.Type)
 	case e.Type == ExportImage:
 		return nil
+	case e.Type == ExportDocker && len(o.Platforms) > 1:
+		return bad("a docker archive holds one platform, and %d are built; write an OCI layout (tarball or directory) for several", len(o.Platforms))
 	case e.Stream != nil && (e.isDir() || e.Dest != ""):
 		return bad("a %s output goes to a file or a stream, not both (and never a directory to a stream)", e.Type)
 	case e.Stream != nil:
 		return nil
-	case e.Type == ExportDocker && len(o.Platforms) > 1:
-		return bad("a docker archive holds one platform, and %d are built; write an OCI layout (tarball or directory) for several", len(o.Platforms))
 	case e.Dest == "":
 		return bad("a %s output needs a destination", e.Type)
 	case e.isDir():
@@ -179,13 +180,16 @@ func (e *Export) result() *ExportResult {
 }
 
 // platforms lists the platforms of the index e wrote, read from its temp
-// file or directory: none for a filesystem, a docker archive (no index)
-// or an index built without push (nothing was written here).
-func (e *Export) platforms(out *ociOutput, digest string) ([]PlatformDigest, error) {
+// directory; a docker archive's digest is its one platform's manifest;
+// none for a filesystem or an index built without push (nothing was
+// written here to read).
+func (e *Export) platforms(out *ociOutput, digest string, ps []platform.Platform) ([]PlatformDigest, error) {
 	switch e.Type {
 	case ExportOCIDir:
 		ds, err := registry.LayoutDirPlatforms(out.path(), digest)
 		return fromRegistry(ds), err
+	case ExportDocker:
+		return []PlatformDigest{{Platform: ps[0].String(), Digest: digest}}, nil
 	}
 	return nil, nil
 }

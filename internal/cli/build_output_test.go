@@ -107,7 +107,7 @@ const threePlatforms = "linux/amd64,linux/arm64,linux/riscv64"
 // test unless it succeeds.
 func buildOut(t *testing.T, ctxDir, platforms string, args ...string) cliResult {
 	t.Helper()
-	r := runCLI(t, cliRun{args: append([]string{"build", ctxDir, "--platform", platforms, "--progress", "plain"}, args...), timeout: 5 * time.Minute})
+	r := runCLI(t, cliRun{args: append([]string{"build", ctxDir, "--platform", platforms, "--progress", "plain"}, args...), timeout: 5 * time.Minute, logStdout: true})
 	if !r.ok() {
 		t.Fatalf("build %v: %v\n%s", args, r.err, r.stderr)
 	}
@@ -252,7 +252,7 @@ func TestBuildOutputFilesE2E(t *testing.T) {
 	t.Run("docker", func(t *testing.T) {
 		dest := filepath.Join(out, "docker.tar")
 		meta := filepath.Join(out, "docker.json")
-		buildOut(t, ctxDir, "linux/arm64", "-o", "type=docker,dest="+dest, "-t", "example.com/hello:docker", "--metadata-file", meta)
+		r := buildOut(t, ctxDir, "linux/arm64", "-o", "type=docker,dest="+dest, "-t", "example.com/hello:docker", "--metadata-file", meta)
 		b, err := os.ReadFile(dest)
 		if err != nil {
 			t.Fatal(err)
@@ -260,8 +260,12 @@ func TestBuildOutputFilesE2E(t *testing.T) {
 		if names := tarNames(t, b); !slices.Contains(names, "manifest.json") {
 			t.Errorf("docker archive without manifest.json: %v", names)
 		}
-		if m := readMeta(t, meta); !strings.HasPrefix(m["containerimage.digest"].(string), "sha256:") {
+		m := readMeta(t, meta)
+		if ps, _ := m["platforms"].([]any); !strings.HasPrefix(m["containerimage.digest"].(string), "sha256:") || len(ps) != 1 || ps[0].(map[string]any)["digest"] != m["containerimage.digest"] {
 			t.Errorf("metadata: %v", m)
+		}
+		if !strings.Contains(r.stdout, "image: "+m["containerimage.digest"].(string)) {
+			t.Errorf("summary:\n%s", r.stdout)
 		}
 	})
 	t.Run("image without push", func(t *testing.T) {

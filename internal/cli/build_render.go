@@ -42,7 +42,7 @@ func renderSummary(w io.Writer, r *build.Result) {
 	}
 	tw.Flush()
 	if r.Digest != "" {
-		fmt.Fprintf(w, "index: %s\n", r.Digest)
+		fmt.Fprintf(w, "%s: %s\n", digestLabel(r), r.Digest)
 	}
 	switch {
 	case r.Pushed && len(r.Tags) > 0:
@@ -112,6 +112,15 @@ type Metadata struct {
 	// Output is what --output wrote other than a push or an OCI tarball.
 	Output          *build.ExportResult `json:"output,omitempty"`
 	DurationSeconds float64             `json:"durationSeconds"`
+}
+
+// digestLabel names what Result.Digest is: an index, except for a docker
+// archive's one image.
+func digestLabel(r *build.Result) string {
+	if r.Export != nil && r.Export.Type == build.ExportDocker {
+		return "image"
+	}
+	return "index"
 }
 
 // renderExport says where an --output other than a push or an OCI
