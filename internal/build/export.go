@@ -73,6 +73,21 @@ type Descriptor struct {
 	Size      int64  `json:"size"`
 }
 
+// what names e's kind in messages.
+func (e *Export) what() string {
+	switch e.Type {
+	case ExportOCIDir:
+		return "an OCI layout directory"
+	case ExportDocker:
+		return "a docker archive"
+	case ExportTar:
+		return "a filesystem tarball"
+	case ExportLocal:
+		return "a filesystem directory"
+	}
+	return "an image built without push"
+}
+
 // isDir reports whether e writes a directory.
 func (e *Export) isDir() bool { return e.Type == ExportOCIDir || e.Type == ExportLocal }
 
@@ -92,17 +107,17 @@ func (o Options) validateExport() error {
 	}
 	switch {
 	case o.Push || o.ociOut():
-		return bad("choose one output: a push, an OCI tarball or a %s output", e.Type)
+		return bad("choose one output: a push, an OCI tarball or %s", e.what())
 	case e.Type == ExportImage:
 		return nil
 	case e.Type == ExportDocker && len(o.Platforms) > 1:
 		return bad("a docker archive holds one platform, and %d are built; write an OCI layout (tarball or directory) for several", len(o.Platforms))
 	case e.Stream != nil && (e.isDir() || e.Dest != ""):
-		return bad("a %s output goes to a file or a stream, not both (and never a directory to a stream)", e.Type)
+		return bad("%s goes to a file or a stream, not both (and never a directory to a stream)", e.what())
 	case e.Stream != nil:
 		return nil
 	case e.Dest == "":
-		return bad("a %s output needs a destination", e.Type)
+		return bad("%s needs a destination", e.what())
 	case e.isDir():
 		return CheckOutputDir(e.Dest)
 	}
@@ -218,7 +233,7 @@ func (o Options) multiNodeOutput(n int) error {
 	case o.ociOut():
 		kind = "an OCI tarball"
 	case o.Export != nil:
-		kind = "a " + o.Export.Type + " output"
+		kind = o.Export.what()
 	default:
 		return nil
 	}

@@ -177,8 +177,11 @@ func stageList(flags []string) ([]string, error) {
 // can be written, and -q's standard output is free for the digest.
 func (f *buildFlags) checkBuildxOutputs(o build.Options) error {
 	if f.iidFile != "" {
+		if o.Export != nil && !indexExported(o) {
+			return fmt.Errorf("--iidfile: --output type=%s writes files, not an image, so there is no index digest to write; drop --iidfile or write an image (type=oci, type=image, --push)", o.Export.Type)
+		}
 		if !indexExported(o) {
-			return errors.New("--iidfile: no image is exported, so there is no index digest to write; add --push (with -t) or --output type=oci,dest=PATH (type=local and type=tar write files, not an image)")
+			return errors.New("--iidfile: nothing is exported, so there is no index digest to write; add --push (with -t) or --output type=oci,dest=PATH")
 		}
 		if err := build.CheckOutputPath(f.iidFile); err != nil {
 			return fmt.Errorf("--iidfile: %w", err)

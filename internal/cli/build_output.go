@@ -87,6 +87,9 @@ func (spec *outputSpec) check(s string) error {
 		return fmt.Errorf("--output %q: unknown type %q; supported: %s", s, spec.typ, outputTypes)
 	}
 	for k, v := range spec.attrs {
+		if k == "registry.insecure" {
+			return fmt.Errorf("--output %q: registry.insecure: give --insecure-registry HOST instead (the builder is told to reach HOST over plain HTTP)", s)
+		}
 		if !slices.Contains(allowed, k) {
 			return fmt.Errorf("--output %q: type=%s takes no %s attribute; it takes %s", s, spec.typ, k, strings.Join(allowed, ", "))
 		}

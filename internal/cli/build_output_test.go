@@ -416,7 +416,7 @@ func TestBuildOutputBadInputE2E(t *testing.T) {
 		{"local missing parent", []string{"-o", "type=local,dest=" + missing}, []string{"does not exist"}},
 		{"local to stdout", []string{"-o", "type=local,dest=-"}, []string{"a directory cannot go to standard output"}},
 		{"local with --push", []string{"-o", "type=local,dest=" + filepath.Join(out, "l"), "--push", "-t", tag}, []string{"--push and --output type=local cannot be used together"}},
-		{"local with --iidfile", []string{"-o", "type=local,dest=" + filepath.Join(out, "l"), "--iidfile", filepath.Join(out, "iid")}, []string{"--iidfile", "write files, not an image"}},
+		{"local with --iidfile", []string{"-o", "type=local,dest=" + filepath.Join(out, "l"), "--iidfile", filepath.Join(out, "iid")}, []string{"--iidfile", "type=local writes files, not an image"}},
 		{"tar stdout with -q", []string{"-o", "type=tar,dest=-", "-q", "--progress", "auto"}, []string{"--quiet", "dest=-"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
