@@ -40,7 +40,9 @@ each platform goes to a node that runs it natively, else to one that emulates it
 builds its platforms in one solve and pushes them by digest, and the index is assembled from
 them. With --push the index is pushed by digest first, then written under every -t tag, one
 at a time: if that fails part-way the error names the tags that moved and those that did not.
-With --output type=oci,dest=PATH (one node only) it is written as an OCI layout tarball. If any
+With --output type=oci,dest=PATH (one node only) it is written as an OCI layout tarball;
+--output takes buildx's other forms too (type=registry, type=image,push-by-digest=true,
+type=oci,tar=false, type=docker, type=tar, type=local; see the README). If any
 platform fails, no tag is pushed or moved; a push the registry stops answering is cancelled
 after the registry deadline without progress, and no tag moves.
 With --test CMD every platform's result is tested inside the build session, before anything
