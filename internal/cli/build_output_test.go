@@ -211,6 +211,10 @@ func TestBuildOutputFilesE2E(t *testing.T) {
 		if !strings.Contains(r.stderr, "written: standard output (filesystem tarball)") {
 			t.Errorf("stderr:\n%s", r.stderr)
 		}
+		r = buildOut(t, ctxDir, "linux/arm64", "-o", "type=docker,dest=-")
+		if names := tarNames(t, []byte(r.stdout)); !slices.Contains(names, "manifest.json") || !strings.Contains(r.stderr, "written: standard output (docker archive tarball)") {
+			t.Errorf("docker archive on standard output: %v\n%s", names, r.stderr)
+		}
 	})
 	t.Run("oci dir", func(t *testing.T) {
 		dest := filepath.Join(out, "layout")
