@@ -55,19 +55,29 @@ BUILDKIT_HOST, when set, names the builder ` + "`multiarch build`" + ` uses, els
 }
 
 func newBuilderUpCmd(f *embeddedFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "up",
+	sf := &upSettingsFlags{}
+	cmd := &cobra.Command{
+		Use:   "up [--mirror REGISTRY=HOST ...] [--insecure-registry HOST ...] [--buildkitd-config FILE] [--reset]",
 		Short: "Start the embedded builder (no-op when it runs) and wait until it answers; cleans what a killed one left",
-		Args:  cobra.NoArgs,
+		Long: `Start the embedded builder unless it runs. --mirror, --insecure-registry and
+--buildkitd-config are kept in its state directory: build and test start it with them too, until
+another ` + "`builder up`" + ` changes them (each flag given replaces its kept value; --reset drops them).
+A running builder whose config changes is restarted.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rep, err := app.BuilderUp(cmd.Context(), f.builderOptions(cmd))
+			o := f.builderOptions(cmd)
+			o.Settings = sf.settings()
+			rep, err := app.BuilderUp(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
 			renderUp(cmd.OutOrStdout(), cmd.ErrOrStderr(), rep)
+			renderSettings(cmd.OutOrStdout(), rep)
 			return nil
 		},
 	}
+	sf.register(cmd.Flags())
+	return cmd
 }
 
 func newBuilderDownCmd(f *embeddedFlags) *cobra.Command {

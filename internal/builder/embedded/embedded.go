@@ -165,12 +165,15 @@ func New(opts ...Option) (*Builder, error) {
 	if err := e.checkStateDir(); err != nil {
 		return nil, err
 	}
+	if err := e.checkSocket(); err != nil {
+		return nil, err
+	}
 	if !e.settingsGiven {
 		if err := e.loadSettings(); err != nil {
 			return nil, err
 		}
 	}
-	return e, e.checkSocket()
+	return e, nil
 }
 
 func (e *Builder) checkStateDir() error {

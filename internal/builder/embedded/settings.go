@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/google/renameio/v2"
 )
@@ -127,7 +128,9 @@ func (e *Builder) settingsFile() string { return filepath.Join(e.stateDir, "sett
 // loadSettings reads the kept settings; none kept is the zero Settings.
 func (e *Builder) loadSettings() error {
 	b, err := os.ReadFile(e.settingsFile())
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		// No state dir yet (or not one): nothing kept; Up says what is
+		// wrong with it.
 		return nil
 	}
 	if err != nil {

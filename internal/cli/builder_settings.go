@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/multiarch-dev/multiarch/internal/app"
+	"github.com/multiarch-dev/multiarch/internal/builder/embedded"
+)
+
+// upSettingsFlags are builder up's settings of the embedded builder,
+// kept in its state dir until changed (app.UpSettings).
+type upSettingsFlags struct {
+	s app.UpSettings
+}
+
+func (f *upSettingsFlags) register(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&f.s.Mirrors, "mirror", nil, "pull REGISTRY's images from MIRROR first: `REGISTRY=HOST[:PORT][/PATH]` (HOST alone: docker.io), repeatable; replaces the kept mirrors")
+	fs.StringArrayVar(&f.s.Insecure, "insecure-registry", nil, "reach `HOST[:PORT]` (a registry or mirror) over plain HTTP or unverified TLS, repeatable; replaces the kept ones")
+	fs.StringVar(&f.s.ConfigFile, "buildkitd-config", "", "merge this buildkitd.toml `FILE` into the generated config (its keys win, except the socket, root and worker multiarch needs); replaces the kept one")
+	fs.BoolVar(&f.s.Reset, "reset", false, "drop the kept mirrors, insecure registries and buildkitd config first")
+}
+
+// settings is nil when no flag changes the kept settings.
+func (f *upSettingsFlags) settings() *app.UpSettings {
+	if !f.s.Reset && len(f.s.Mirrors) == 0 && len(f.s.Insecure) == 0 && f.s.ConfigFile == "" {
+		return nil
+	}
+	return &f.s
+}
+
+// renderSettings says what the embedded builder runs with beyond the
+// defaults, and that a changed config restarted it.
+func renderSettings(w io.Writer, rep *app.UpReport) {
+	if rep.Restarted {
+		fmt.Fprintf(w, "restarted the builder: its config (%s) changed\n", rep.ConfigFile)
+	}
+	s := rep.Settings
+	regs := make([]string, 0, len(s.Mirrors))
+	for r := range s.Mirrors {
+		regs = append(regs, r)
+	}
+	slices.Sort(regs)
+	for _, r := range regs {
+		fmt.Fprintf(w, "mirror:    %s -> %s\n", r, strings.Join(s.Mirrors[r], ", "))
+	}
+	if len(s.Insecure) > 0 {
+		fmt.Fprintf(w, "insecure:  %s\n", strings.Join(s.Insecure, ", "))
+	}
+	if s.UserConfigFile != "" {
+		fmt.Fprintf(w, "config:    %s merged into %s (multiarch keeps %s)\n", s.UserConfigFile, rep.ConfigFile, strings.Join(embedded.Forced, ", "))
+	}
+}
