@@ -87,3 +87,9 @@ func embeddedWithSettings(o EmbeddedBuilderOptions, opts ...embedded.Option) (*e
 	}
 	return newEmbedded(o.Env, o.Embedded, o.Logger, append(opts, embedded.WithSettings(s))...)
 }
+
+// ParseMirror parses a REGISTRY=MIRROR spec (embedded.ParseMirror), for
+// the command line to check one before anything is contacted.
+func ParseMirror(spec string) (registry, mirror string, err error) {
+	return embedded.ParseMirror(spec)
+}

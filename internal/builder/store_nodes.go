@@ -131,3 +131,12 @@ func (s *Store) SetDefault(name string) error {
 		return nil
 	})
 }
+
+// EnvBuilder names the environment variable that picks the builder when
+// no --builder is given: a named builder, or EmbeddedName. It wins over
+// the store's default (`builder use`). The package never reads it.
+const EnvBuilder = "MULTIARCH_BUILDER"
+
+// EmbeddedName picks the embedded builder where a builder name is
+// taken (--builder, $MULTIARCH_BUILDER); no named builder has it.
+const EmbeddedName = "embedded"

@@ -50,7 +50,7 @@ BUILDKIT_HOST, when set, names the builder ` + "`multiarch build`" + ` uses, els
 	}
 	f.register(cmd)
 	cmd.AddCommand(newBuilderUpCmd(f), newBuilderDownCmd(f), newBuilderStatusCmd(f),
-		newBuilderCreateCmd(), newBuilderLsCmd(), newBuilderRmCmd())
+		newBuilderCreateCmd(), newBuilderLsCmd(), newBuilderRmCmd(), newBuilderUseCmd())
 	return cmd
 }
 
