@@ -33,7 +33,7 @@ type UpReport struct {
 	// buildkitd.toml.
 	Settings   embedded.Settings
 	ConfigFile string
-	LogFile string
+	LogFile    string
 	// Cleaned is what a killed daemon had left and was cleaned before
 	// the start.
 	Cleaned embedded.Cleaned
