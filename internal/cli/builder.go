@@ -50,7 +50,8 @@ BUILDKIT_HOST, when set, names the builder ` + "`multiarch build`" + ` uses, els
 	}
 	f.register(cmd)
 	cmd.AddCommand(newBuilderUpCmd(f), newBuilderDownCmd(f), newBuilderStatusCmd(f),
-		newBuilderCreateCmd(), newBuilderLsCmd(), newBuilderRmCmd(), newBuilderUseCmd())
+		newBuilderCreateCmd(), newBuilderLsCmd(), newBuilderRmCmd(), newBuilderUseCmd(),
+		newBuilderDuCmd(f), newBuilderPruneCmd(f))
 	return cmd
 }
 
