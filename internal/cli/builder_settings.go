@@ -55,3 +55,12 @@ func renderSettings(w io.Writer, rep *app.UpReport) {
 		fmt.Fprintf(w, "config:    %s merged into %s (multiarch keeps %s)\n", s.UserConfigFile, rep.ConfigFile, strings.Join(embedded.Forced, ", "))
 	}
 }
+
+// mirrorHint says how to give the embedded builder a mirror of domain
+// when it is the builder be that could not reach it.
+func mirrorHint(be *app.BuilderError, domain string) []string {
+	if be == nil || be.Source != app.SourceEmbedded {
+		return nil
+	}
+	return []string{fmt.Sprintf("to give the embedded builder a mirror of %s: `multiarch builder up --mirror %s=HOST[:PORT]` (kept for later builds)", domain, domain)}
+}
