@@ -77,11 +77,17 @@ func (u *UpSettings) apply(kept embedded.Settings) (embedded.Settings, error) {
 // embeddedWithSettings is the embedded builder of o with o.Settings
 // applied to its kept settings (unchanged when none are given).
 func embeddedWithSettings(o EmbeddedBuilderOptions, opts ...embedded.Option) (*embedded.Builder, error) {
-	e, err := newEmbedded(o.Env, o.Embedded, o.Logger, opts...)
-	if err != nil || !o.Settings.any() {
-		return e, err
+	var kept embedded.Settings
+	if !o.Settings.any() || !o.Settings.Reset {
+		// With --reset the kept ones are not read: an unreadable
+		// settings.json is what --reset is for.
+		e, err := newEmbedded(o.Env, o.Embedded, o.Logger, opts...)
+		if err != nil || !o.Settings.any() {
+			return e, err
+		}
+		kept = e.Settings()
 	}
-	s, err := o.Settings.apply(e.Settings())
+	s, err := o.Settings.apply(kept)
 	if err != nil {
 		return nil, err
 	}

@@ -15,11 +15,14 @@ func (n Node) DisplayName(i int) string {
 	return "node" + strconv.Itoa(i)
 }
 
-// validateNodeNames refuses malformed and repeated node names.
+// validateNodeNames refuses malformed and repeated node names, the
+// defaults unnamed nodes will get (nameNodes) never being repeats.
 func (b *Builder) validateNodeNames() error {
+	named := Builder{Name: b.Name, Nodes: slices.Clone(b.Nodes)}
+	named.nameNodes()
 	seen := map[string]bool{}
-	for i, n := range b.Nodes {
-		name := n.DisplayName(i)
+	for _, n := range named.Nodes {
+		name := n.Name
 		if !builderName.MatchString(name) {
 			return fmt.Errorf("%w: node name %q: use letters, digits, '.', '_' and '-' (up to 63, starting with a letter or digit)", ErrInvalidBuilder, name)
 		}
