@@ -46,7 +46,10 @@ for these commands and for ` + "`multiarch build`" + ` alike; the socket default
 $MULTIARCH_STATE_DIR when only that is set.
 Named builders (create, ls, rm, status NAME) group buildkitd nodes, one per native
 architecture; ` + "`multiarch build --builder NAME`" + ` uses one. Without --builder,
-BUILDKIT_HOST, when set, names the builder ` + "`multiarch build`" + ` uses, else the embedded one.`,
+$MULTIARCH_BUILDER, else the default of ` + "`builder use NAME`" + `, else BUILDKIT_HOST, when set,
+names the builder ` + "`multiarch build`" + ` uses, else the embedded one.
+up --mirror/--buildkitd-config configure the embedded builder; du and prune show and free the
+build cache of the builder build would use.`,
 	}
 	f.register(cmd)
 	cmd.AddCommand(newBuilderUpCmd(f), newBuilderDownCmd(f), newBuilderStatusCmd(f),
