@@ -42,6 +42,11 @@ func TestBuilderAppendNodeNamesE2E(t *testing.T) {
 	if !strings.Contains(r.stdout, "node 0:     "+addr+"\nstate:      running\nname:       amd\n") || !strings.Contains(r.stdout, "name:       node1") {
 		t.Fatalf("status: %v\n%s", r.err, r.stdout)
 	}
+	// du asks every node; the dead one is reported, after the live one's.
+	r = runArgs(t, "builder", "du", "--builder", "farm")
+	if !r.failed() || !strings.Contains(r.stdout, "node amd ("+addr+"):\nrecords:") || !strings.Contains(r.stdout, "node node1 ("+dead+"):\nerror:") {
+		t.Fatalf("du of a builder with a dead node: exit %d %v\n%s", r.code, r.err, r.stdout)
+	}
 	r = runArgs(t, "builder", "rm", "farm", "--node", "nosuch")
 	requireFailureSays(t, "rm an unknown node", r, `no node named "nosuch"`, "amd", "node1")
 	r = runArgs(t, "builder", "rm", "farm", "--node", "node1")
