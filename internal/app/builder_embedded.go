@@ -112,6 +112,10 @@ type StatusReport struct {
 	// Name and Nodes are the named builder and its nodes' states.
 	Name  string
 	Nodes []NodeState
+	// Settings are the embedded builder's kept settings (`builder up
+	// --mirror`, ...) and ConfigFile its generated buildkitd.toml.
+	Settings   embedded.Settings
+	ConfigFile string
 }
 
 // NodeState is one node's answer to a probe: its status, or the error
@@ -143,6 +147,7 @@ func BuilderStatus(ctx context.Context, o StatusOptions) (*StatusReport, error) 
 		if rep.Status, err = b.Embedded.Status(ctx); err != nil {
 			return nil, b.wrap(err)
 		}
+		rep.Settings, rep.ConfigFile = b.Embedded.Settings(), b.Embedded.ConfigFile()
 	}
 	return rep, nil
 }

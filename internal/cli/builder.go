@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -76,7 +77,10 @@ A running builder whose config changes is restarted.`,
 				return err
 			}
 			renderUp(cmd.OutOrStdout(), cmd.ErrOrStderr(), rep)
-			renderSettings(cmd.OutOrStdout(), rep)
+			if rep.Restarted {
+				fmt.Fprintf(cmd.OutOrStdout(), "restarted the builder: its config (%s) changed\n", rep.ConfigFile)
+			}
+			renderSettings(cmd.OutOrStdout(), rep.Settings, rep.ConfigFile)
 			return nil
 		},
 	}
@@ -116,7 +120,9 @@ func newBuilderStatusCmd(f *embeddedFlags) *cobra.Command {
 			if rep.Source == app.SourceNamed {
 				return renderNamedStatus(cmd.OutOrStdout(), rep)
 			}
-			return renderStatus(cmd.OutOrStdout(), statusKind(rep.Source), rep.Status)
+			err = renderStatus(cmd.OutOrStdout(), statusKind(rep.Source), rep.Status)
+			renderSettings(cmd.OutOrStdout(), rep.Settings, rep.ConfigFile)
+			return err
 		},
 	}
 }

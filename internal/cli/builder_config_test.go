@@ -110,6 +110,9 @@ func TestBuilderMirrorE2E(t *testing.T) {
 	if !r.ok() || !strings.Contains(r.stdout, "already running") || !strings.Contains(r.stdout, "mirror:    docker.io") {
 		t.Fatalf("up without --mirror should keep it and not restart: %v\n%s", r.err, r.stdout)
 	}
+	if r = runArgs(t, "builder", "status"); !r.ok() || !strings.Contains(r.stdout, "mirror:    docker.io -> "+mirror.Host) {
+		t.Errorf("status does not show the mirror: %v\n%s", r.err, r.stdout)
+	}
 
 	checkDuPrune(t)
 }

@@ -34,12 +34,8 @@ func (f *upSettingsFlags) settings() *app.UpSettings {
 }
 
 // renderSettings says what the embedded builder runs with beyond the
-// defaults, and that a changed config restarted it.
-func renderSettings(w io.Writer, rep *app.UpReport) {
-	if rep.Restarted {
-		fmt.Fprintf(w, "restarted the builder: its config (%s) changed\n", rep.ConfigFile)
-	}
-	s := rep.Settings
+// defaults (its kept settings s; configFile its generated config).
+func renderSettings(w io.Writer, s embedded.Settings, configFile string) {
 	regs := make([]string, 0, len(s.Mirrors))
 	for r := range s.Mirrors {
 		regs = append(regs, r)
@@ -52,7 +48,7 @@ func renderSettings(w io.Writer, rep *app.UpReport) {
 		fmt.Fprintf(w, "insecure:  %s\n", strings.Join(s.Insecure, ", "))
 	}
 	if s.UserConfigFile != "" {
-		fmt.Fprintf(w, "config:    %s merged into %s (multiarch keeps %s)\n", s.UserConfigFile, rep.ConfigFile, strings.Join(embedded.Forced, ", "))
+		fmt.Fprintf(w, "config:    %s merged into %s (multiarch keeps %s)\n", s.UserConfigFile, configFile, strings.Join(embedded.Forced, ", "))
 	}
 }
 
