@@ -97,20 +97,26 @@ func (r *ResolvedBuilder) wrap(err error) error {
 	return e
 }
 
-// ResolveBuilder is the one rule for which builder build, test, doctor
-// and builder status use: the named builder o.Builder when given (an
-// *builder.UnknownBuilderError when the store lacks it), else the
-// buildkitd at $BUILDKIT_HOST, else the embedded builder, started on
-// demand with o.Start (told to o.OnEmbedded).
+// ResolveBuilder is the one rule for which builder build, test, ci,
+// doctor and builder status use: the builder named by o.Builder, else by
+// $MULTIARCH_BUILDER, else by `builder use` (see chosenBuilder; an
+// *builder.UnknownBuilderError when the store lacks it, "embedded" the
+// embedded builder), else the buildkitd at $BUILDKIT_HOST, else the
+// embedded builder, started on demand with o.Start (told to
+// o.OnEmbedded).
 func ResolveBuilder(ctx context.Context, o ResolveOptions) (*ResolvedBuilder, error) {
-	if o.Builder != "" {
-		b, err := store(o.Env).Get(o.Builder)
+	name, err := chosenBuilder(o.Env, o.Builder)
+	if err != nil {
+		return nil, err
+	}
+	if name.name != "" && name.name != builder.EmbeddedName {
+		b, err := store(o.Env).Get(name.name)
 		if err != nil {
-			return nil, err
+			return nil, name.wrap(err)
 		}
 		return &ResolvedBuilder{Source: SourceNamed, Name: b.Name, Nodes: b.Nodes}, nil
 	}
-	if addr, ok := o.Env.Lookup(builder.EnvBuildkitHost); ok {
+	if addr, ok := o.Env.Lookup(builder.EnvBuildkitHost); ok && name.name == "" {
 		return &ResolvedBuilder{Source: SourceBuildkitHost, Nodes: []builder.Node{{Endpoint: addr}}}, nil
 	}
 	cleaned := func(c embedded.Cleaned) {

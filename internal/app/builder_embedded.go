@@ -14,6 +14,9 @@ type EmbeddedBuilderOptions struct {
 	// $BUILDKIT_HOST.
 	Env      Env
 	Embedded EmbeddedOptions
+	// Settings change the embedded builder's kept settings (up only; nil:
+	// keep them).
+	Settings *UpSettings
 	// Logger gets debug detail (default: discard).
 	Logger *slog.Logger
 }
@@ -23,7 +26,14 @@ type UpReport struct {
 	Status *builder.NodeStatus
 	// Started says this call started it (else it was running).
 	Started bool
-	LogFile string
+	// Restarted says it was running and was restarted: its config
+	// changed (settings, insecure registries).
+	Restarted bool
+	// Settings are those it runs with, and ConfigFile its generated
+	// buildkitd.toml.
+	Settings   embedded.Settings
+	ConfigFile string
+	LogFile    string
 	// Cleaned is what a killed daemon had left and was cleaned before
 	// the start.
 	Cleaned embedded.Cleaned
@@ -39,12 +49,14 @@ type UpReport struct {
 // *embedded.HungError).
 func BuilderUp(ctx context.Context, o EmbeddedBuilderOptions) (*UpReport, error) {
 	rep := &UpReport{}
-	e, err := newEmbedded(o.Env, o.Embedded, o.Logger, embedded.WithOnCleaned(func(c embedded.Cleaned) { rep.Cleaned = c }))
+	e, err := embeddedWithSettings(o, embedded.WithOnCleaned(func(c embedded.Cleaned) { rep.Cleaned = c }))
 	if err != nil {
 		return nil, err
 	}
-	rep.LogFile = e.LogFile()
+	rep.LogFile, rep.Settings, rep.ConfigFile = e.LogFile(), e.Settings(), e.ConfigFile()
+	running := e.PID() > 0
 	rep.Status, rep.Started, err = e.Up(ctx)
+	rep.Restarted = running && rep.Started
 	if err != nil {
 		return nil, &BuilderError{Source: SourceEmbedded, Address: e.Address(), LogFile: e.LogFile(), Err: err}
 	}
@@ -100,6 +112,10 @@ type StatusReport struct {
 	// Name and Nodes are the named builder and its nodes' states.
 	Name  string
 	Nodes []NodeState
+	// Settings are the embedded builder's kept settings (`builder up
+	// --mirror`, ...) and ConfigFile its generated buildkitd.toml.
+	Settings   embedded.Settings
+	ConfigFile string
 }
 
 // NodeState is one node's answer to a probe: its status, or the error
@@ -131,6 +147,7 @@ func BuilderStatus(ctx context.Context, o StatusOptions) (*StatusReport, error) 
 		if rep.Status, err = b.Embedded.Status(ctx); err != nil {
 			return nil, b.wrap(err)
 		}
+		rep.Settings, rep.ConfigFile = b.Embedded.Settings(), b.Embedded.ConfigFile()
 	}
 	return rep, nil
 }

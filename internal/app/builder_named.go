@@ -27,6 +27,8 @@ type CreateReport struct {
 	// Undeclared are platforms a node was declared for but its workers
 	// do not list (a warning: the node may still build them).
 	Undeclared []Undeclared
+	// Nodes is the builder's node count after an append (AppendNodes).
+	Nodes int
 }
 
 // Undeclared is one declared platform a node's workers do not run.
@@ -44,6 +46,9 @@ type Undeclared struct {
 func CreateBuilder(ctx context.Context, o CreateOptions) (*CreateReport, error) {
 	b := o.Builder
 	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkReservedName(b.Name); err != nil {
 		return nil, err
 	}
 	s := store(o.Env)
@@ -107,6 +112,8 @@ func probeNodes(ctx context.Context, nodes []builder.Node) []NodeState {
 type BuilderList struct {
 	Builders []builder.Builder
 	Path     string
+	// Default is the builder `builder use` made the default ("": none).
+	Default string
 }
 
 // ListBuilders lists the named builders of the environment's store.
@@ -116,7 +123,11 @@ func ListBuilders(env Env) (*BuilderList, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &BuilderList{Builders: bs, Path: s.Path()}, nil
+	d, err := s.Default()
+	if err != nil {
+		return nil, err
+	}
+	return &BuilderList{Builders: bs, Path: s.Path(), Default: d}, nil
 }
 
 // RemoveBuilder removes the named builder (a *builder.UnknownBuilderError

@@ -34,6 +34,11 @@ type Result struct {
 	OCIDest string
 	// OCIStreamed: the OCI tarball was written to Options.OCIStream.
 	OCIStreamed bool
+	// Export is what Options.Export wrote (nil without it).
+	Export *ExportResult
+	// Descriptor is the exported index's (media type, digest, size), when
+	// an index was exported.
+	Descriptor *Descriptor
 	// Stats say, per requested platform, which node built it and how long
 	// its steps took.
 	Stats []PlatformStat
@@ -122,8 +127,10 @@ func buildOn(ctx context.Context, nodes []builder.Node, opts Options) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	if len(plan) > 1 && o.ociOut() {
-		return nil, fmt.Errorf("%w: the platforms go to %d nodes, and a multi-node build can only push to a registry (or build without output)", ErrInvalidOptions, len(plan))
+	if len(plan) > 1 {
+		if err := o.multiNodeOutput(len(plan)); err != nil {
+			return nil, err
+		}
 	}
 	if err := o.checkMultiNodeCache(len(plan)); err != nil {
 		return nil, err
@@ -220,7 +227,10 @@ func result(ctx context.Context, o Options, s *nodeSolve) (*Result, error) {
 		res.Platforms, err = pushedDigests(ctx, res.Ref, o)
 	case o.ociOut():
 		res.Platforms, err = ociDigests(s.out.path(), res.Digest)
+	case o.Export != nil:
+		res.Platforms, err = o.Export.platforms(s.out, res.Digest, o.Platforms)
 	}
+	res.Export, res.Descriptor = o.Export.result(), descriptorOf(s.resp.ExporterResponse)
 	if err != nil {
 		return nil, fmt.Errorf("built %s but could not list its platforms: %w", res.Digest, err)
 	}

@@ -80,12 +80,17 @@ func localCacheDir(dir, suffix string) string {
 }
 
 // checkCaches refuses caches the build cannot honour, before any solve:
-// an inline cache travels in the exported image, so without an export
-// there is nothing to carry it.
+// an inline cache travels in the exported image, so without an image
+// export (a push, an OCI or docker output, an image kept in the builder)
+// there is nothing to carry it; a filesystem output (tar, local) is none.
 func (o Options) checkCaches() error {
+	image := o.Push || o.ociOut()
+	if e := o.Export; e != nil && e.Type != ExportTar && e.Type != ExportLocal {
+		image = true
+	}
 	for _, c := range o.CacheTo {
-		if c.Type == "inline" && !o.Push && !o.ociOut() {
-			return fmt.Errorf("%w: --cache-to type=inline: the cache travels inside the image, and this build exports none; push it or write it out, or use type=registry or type=local", ErrInvalidOptions)
+		if c.Type == "inline" && !image {
+			return fmt.Errorf("%w: --cache-to type=inline: the cache travels inside the image, and this build exports none; push it or write an image (type=registry, oci, docker), or use type=registry or type=local caches", ErrInvalidOptions)
 		}
 	}
 	return nil

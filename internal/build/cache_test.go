@@ -80,7 +80,15 @@ func TestInlineCacheChecks(t *testing.T) {
 	if err := o.checkCaches(); err == nil || !strings.Contains(err.Error(), "exports none") {
 		t.Errorf("inline without export: %v", err)
 	}
-	o.Push = true
+	o.Export = &Export{Type: ExportTar, Dest: "x.tar"}
+	if err := o.checkCaches(); err == nil {
+		t.Error("inline cache with a filesystem tarball output accepted")
+	}
+	o.Export = &Export{Type: ExportOCIDir, Dest: "x"}
+	if err := o.checkCaches(); err != nil {
+		t.Errorf("inline cache with an OCI directory: %v", err)
+	}
+	o.Export, o.Push = nil, true
 	if err := o.checkCaches(); err != nil {
 		t.Error(err)
 	}

@@ -63,6 +63,7 @@ func merge(ctx context.Context, o Options, solves []*nodeSolve, res *Result) err
 		return fmt.Errorf("every platform built and pushed by digest, but the index could not be written: %w", err)
 	}
 	res.Digest, res.Ref, res.Pushed = created.Digest, repo+"@"+created.Digest, true
+	res.Descriptor = &Descriptor{MediaType: created.MediaType, Digest: created.Digest, Size: created.Size}
 	for _, m := range created.Manifests {
 		if !m.Attestation {
 			res.Platforms = append(res.Platforms, PlatformDigest{Platform: m.Platform, Digest: m.Digest})

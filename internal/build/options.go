@@ -43,6 +43,11 @@ type Options struct {
 	// spooled to a temp file and copied to OCIStream only after the build
 	// succeeded: a failed build writes nothing to it.
 	OCIStream io.Writer
+	// Export is an output other than the push and the OCI tarball above:
+	// an OCI layout directory, a docker archive, a filesystem tarball or
+	// directory, or an index built without push (see Export). It is
+	// checked before any builder is contacted, as OCIDest is.
+	Export *Export
 	// BuildArgs are passed as --build-arg K=V.
 	BuildArgs map[string]string
 	// Target is the stage to build (default: the last one).
@@ -153,6 +158,9 @@ func (o Options) validate() error {
 		if err := CheckOutputPath(o.OCIDest); err != nil {
 			return err
 		}
+	}
+	if err := o.validateExport(); err != nil {
+		return err
 	}
 	for _, t := range o.Tags {
 		if err := registry.CheckReference(t); err != nil {

@@ -89,6 +89,8 @@ type ociOutput struct {
 	mu     sync.Mutex
 	tmp    *os.File
 	closed bool
+	// tmpDir is the temp directory of a directory output (createDir).
+	tmpDir string
 }
 
 // create is the exporter's Output: the temp file the daemon's tarball is
@@ -122,6 +124,9 @@ func (s syncCloser) Close() error {
 
 // path is the temp file holding the tarball ("" before the export began).
 func (out *ociOutput) path() string {
+	if out != nil && out.tmpDir != "" {
+		return out.tmpDir
+	}
 	if out == nil || out.tmp == nil {
 		return ""
 	}
@@ -137,26 +142,29 @@ func (out *ociOutput) commit() error {
 	out.mu.Lock()
 	defer out.mu.Unlock()
 	out.closed = true
+	if out.tmpDir != "" {
+		return out.commitDir()
+	}
 	if out.tmp == nil {
-		return errors.New("the builder exported no OCI tarball")
+		return errors.New("the builder exported no tarball")
 	}
 	name := out.tmp.Name()
 	out.tmp.Close() // BuildKit closed it; this only makes sure
 	if out.stream == nil {
 		if err := os.Rename(name, out.dest); err != nil {
 			os.Remove(name)
-			return fmt.Errorf("OCI output: %w", err)
+			return fmt.Errorf("output: %w", err)
 		}
 		return nil
 	}
 	defer os.Remove(name)
 	f, err := os.Open(name)
 	if err != nil {
-		return fmt.Errorf("OCI output: %w", err)
+		return fmt.Errorf("output: %w", err)
 	}
 	defer f.Close()
 	if _, err := io.Copy(out.stream, f); err != nil {
-		return fmt.Errorf("OCI output: writing the tarball out: %w", err)
+		return fmt.Errorf("output: writing the tarball out: %w", err)
 	}
 	return nil
 }
@@ -169,6 +177,9 @@ func (out *ociOutput) discard() error {
 	out.mu.Lock()
 	defer out.mu.Unlock()
 	out.closed = true
+	if out.tmpDir != "" {
+		return os.RemoveAll(out.tmpDir)
+	}
 	if out.tmp == nil {
 		return nil
 	}

@@ -202,8 +202,11 @@ func solveOpt(o Options, a builder.Assignment, kind exportKind) (client.SolveOpt
 	case o.ociOut():
 		out = &ociOutput{dest: o.OCIDest, stream: o.OCIStream}
 		so.Exports = []client.ExportEntry{ociExport(o, out)}
+	case o.Export != nil:
+		so.Exports = make([]client.ExportEntry, 1)
+		so.Exports[0], out, err = o.exportEntry(attrs)
 	}
-	return so, out, nil
+	return so, out, err
 }
 
 // byDigestExport pushes a solve's index and images into the first tag's

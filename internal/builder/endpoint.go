@@ -43,7 +43,7 @@ func (b *Builder) Validate() error {
 		}
 		seen[n.Endpoint] = true
 	}
-	return nil
+	return b.validateNodeNames()
 }
 
 func (n *Node) validate() error {

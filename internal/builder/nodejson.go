@@ -10,6 +10,7 @@ import (
 // nodeJSON is a Node as builders.json holds it: declared platforms by
 // name, so stores written before nodes held parsed platforms still load.
 type nodeJSON struct {
+	Name      string    `json:"name,omitempty"`
 	Endpoint  string    `json:"endpoint"`
 	Platforms []string  `json:"platforms,omitempty"`
 	TLS       *TLSFiles `json:"tls,omitempty"`
@@ -17,7 +18,7 @@ type nodeJSON struct {
 
 // MarshalJSON writes the declared platforms by name.
 func (n Node) MarshalJSON() ([]byte, error) {
-	j := nodeJSON{Endpoint: n.Endpoint, TLS: n.TLS}
+	j := nodeJSON{Name: n.Name, Endpoint: n.Endpoint, TLS: n.TLS}
 	for _, p := range n.Platforms {
 		j.Platforms = append(j.Platforms, p.String())
 	}
@@ -35,7 +36,7 @@ func (n *Node) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("node %s: %w", j.Endpoint, err)
 	}
-	*n = Node{Endpoint: j.Endpoint, Platforms: ps, TLS: j.TLS}
+	*n = Node{Name: j.Name, Endpoint: j.Endpoint, Platforms: ps, TLS: j.TLS}
 	return nil
 }
 

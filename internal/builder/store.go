@@ -34,6 +34,10 @@ type Builder struct {
 
 // Node is one buildkitd a named builder builds on.
 type Node struct {
+	// Name names the node in its builder (`--node-name`; default
+	// node0, node1, ... by its place when it was added). Stores written
+	// before nodes had names: see DisplayName.
+	Name string `json:"name,omitempty"`
 	// Endpoint is unix:///path or tcp://host:port.
 	Endpoint string `json:"endpoint"`
 	// Platforms the node runs natively, as declared when the builder was
@@ -117,6 +121,8 @@ func UserDir(getenv func(string) string, xdgVar, home string) string {
 type storeDoc struct {
 	Version  int       `json:"version"`
 	Builders []Builder `json:"builders"`
+	// Default is the builder `builder use` made the default ("": none).
+	Default string `json:"default,omitempty"`
 }
 
 // List returns every stored builder, sorted by name.
@@ -154,6 +160,7 @@ func (s *Store) Create(b Builder) error {
 				return &DuplicateBuilderError{Name: b.Name}
 			}
 		}
+		b.nameNodes()
 		doc.Builders = append(doc.Builders, b)
 		return nil
 	})
@@ -168,6 +175,9 @@ func (s *Store) Remove(name string) error {
 			return &UnknownBuilderError{Name: name, Known: names(doc.Builders)}
 		}
 		doc.Builders = slices.Delete(doc.Builders, i, i+1)
+		if doc.Default == name {
+			doc.Default = ""
+		}
 		return nil
 	})
 }

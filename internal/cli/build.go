@@ -4,11 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/multiarch-dev/multiarch/internal/app"
 	"github.com/multiarch-dev/multiarch/internal/build"
@@ -30,7 +28,8 @@ type buildFlags struct {
 	strictCPU                                                      bool
 	secretFlags
 	contextFlags
-	net networkFlags
+	outSpec outputSpec
+	net     networkFlags
 }
 
 func newBuildCmd() *cobra.Command {
@@ -44,7 +43,9 @@ each platform goes to a node that runs it natively, else to one that emulates it
 builds its platforms in one solve and pushes them by digest, and the index is assembled from
 them. With --push the index is pushed by digest first, then written under every -t tag, one
 at a time: if that fails part-way the error names the tags that moved and those that did not.
-With --output type=oci,dest=PATH (one node only) it is written as an OCI layout tarball. If any
+With --output type=oci,dest=PATH (one node only) it is written as an OCI layout tarball;
+--output takes buildx's other forms too (type=registry, type=image,push-by-digest=true,
+type=oci,tar=false, type=docker, type=tar, type=local; see the README). If any
 platform fails, no tag is pushed or moved; a push the registry stops answering is cancelled
 after the registry deadline without progress, and no tag moves.
 With --test CMD every platform's result is tested inside the build session, before anything
@@ -68,7 +69,7 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 	fl.StringArrayVar(&f.platforms, "platform", nil, "platforms to build, comma separated; repeatable (default $"+envPlatforms+")")
 	fl.StringArrayVarP(&f.tags, "tag", "t", nil, "image reference; repeatable, all are pushed in one export")
 	fl.BoolVar(&f.push, "push", false, "push the index under every tag")
-	fl.StringVarP(&f.output, "output", "o", "", "type=oci,dest=PATH: write an OCI layout tarball")
+	fl.StringVarP(&f.output, "output", "o", "", "type=registry|image|oci|docker|tar|local,KEY=VALUE,...: where the result goes (see README)")
 	fl.StringArrayVar(&f.buildArgs, "build-arg", nil, "K=V build argument (K alone takes $K); repeatable")
 	fl.StringVar(&f.target, "target", "", "stage to build")
 	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto, plain, tty, quiet, json (BuildKit's rawjson)")
@@ -104,7 +105,7 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 	if o.Platforms, err = parsePlatforms(f.platforms); err != nil {
 		return o, err
 	}
-	if o.OCIDest, err = parseOutput(f.output); err != nil {
+	if err = f.applyOutput(&o); err != nil {
 		return o, err
 	}
 	if err := f.checkStdout(cmd, &o); err != nil {
@@ -192,9 +193,11 @@ func stageList(flags []string) ([]string, error) {
 // contacted: the digest exists only when the index is exported, the file
 // can be written, and -q's standard output is free for the digest.
 func (f *buildFlags) checkBuildxOutputs(o build.Options) error {
-	exported := o.Push || o.OCIDest != "" || o.OCIStream != nil
 	if f.iidFile != "" {
-		if !exported {
+		if o.Export != nil && !indexExported(o) {
+			return fmt.Errorf("--iidfile: --output type=%s writes files, not an image, so there is no index digest to write; drop --iidfile or write an image (type=oci, type=image, --push)", o.Export.Type)
+		}
+		if !indexExported(o) {
 			return errors.New("--iidfile: nothing is exported, so there is no index digest to write; add --push (with -t) or --output type=oci,dest=PATH")
 		}
 		if err := build.CheckOutputPath(f.iidFile); err != nil {
@@ -207,49 +210,10 @@ func (f *buildFlags) checkBuildxOutputs(o build.Options) error {
 	if f.progress != "auto" && f.progress != "quiet" {
 		return fmt.Errorf("--quiet and --progress %s cannot be used together: -q draws no progress", f.progress)
 	}
-	if o.OCIStream != nil {
-		return errors.New("--quiet prints the index digest on standard output, which carries the tarball with --output type=oci,dest=-; give dest=PATH or drop -q")
+	if streamsOut(o) {
+		return errors.New("--quiet prints the index digest on standard output, which carries the tarball with --output dest=-; give dest=PATH or drop -q")
 	}
 	return nil
-}
-
-// checkStdout turns dest=- into a stream to standard output, as buildx
-// does, refusing a terminal (a tarball there is garbage on the screen);
-// everything else build prints then goes to standard error (runBuild).
-// --metadata-file - is refused: it would be a file named "-", and
-// standard output is taken by the summary or the tarball.
-func (f *buildFlags) checkStdout(cmd *cobra.Command, o *build.Options) error {
-	if f.metadataFile == "-" {
-		return errors.New("--metadata-file -: give a file path (standard output carries the build's summary, or the tarball with --output type=oci,dest=-)")
-	}
-	if o.OCIDest != "-" {
-		return nil
-	}
-	out := cmd.OutOrStdout()
-	if file, ok := out.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
-		return errors.New("--output type=oci,dest=-: standard output is a terminal; redirect it to a file or a pipe (multiarch build ... > image.tar), or give dest=PATH")
-	}
-	o.OCIDest, o.OCIStream = "", out
-	return nil
-}
-
-// parseOutput accepts type=oci,dest=PATH and returns PATH.
-func parseOutput(s string) (string, error) {
-	if s == "" {
-		return "", nil
-	}
-	kv := map[string]string{}
-	for _, f := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			return "", fmt.Errorf("--output %q: %q is not key=value", s, f)
-		}
-		kv[strings.TrimSpace(k)] = strings.TrimSpace(v)
-	}
-	if kv["type"] != "oci" || kv["dest"] == "" || len(kv) != 2 {
-		return "", fmt.Errorf("--output %q: only type=oci,dest=PATH is supported (use --push to push)", s)
-	}
-	return kv["dest"], nil
 }
 
 // exportOptions reads labels, annotations and caches.
@@ -294,7 +258,7 @@ func parseBuildArgs(args []string) (map[string]string, error) {
 func runBuild(cmd *cobra.Command, f *buildFlags, opts build.Options) error {
 	out := cmd.OutOrStdout()
 	progress := f.progress
-	if opts.OCIStream != nil || f.quiet {
+	if streamsOut(opts) || f.quiet {
 		out = cmd.ErrOrStderr()
 	}
 	if f.quiet {
@@ -302,7 +266,8 @@ func runBuild(cmd *cobra.Command, f *buildFlags, opts build.Options) error {
 	}
 	res, err := app.Build(cmd.Context(), app.BuildOptions{Build: opts, Env: appEnv(), Builder: f.builder,
 		Progress: progress, ProgressOut: cmd.ErrOrStderr(), TestCommand: f.test, StrictCPU: f.strictCPU,
-		MatrixOut: out, OnEmbedded: embeddedNotice(cmd.ErrOrStderr()), MetadataFile: f.metadataFile, IIDFile: f.iidFile})
+		MatrixOut: out, OnEmbedded: embeddedNotice(cmd.ErrOrStderr()), MetadataFile: f.metadataFile, IIDFile: f.iidFile,
+		Untagged: f.outSpec.byDigest})
 	if err != nil {
 		return err
 	}
@@ -314,7 +279,7 @@ func runBuild(cmd *cobra.Command, f *buildFlags, opts build.Options) error {
 		renderSummary(out, res.Result)
 	}
 	if f.metadataFile != "" {
-		if err := writeMetadata(f.metadataFile, res.Result); err != nil {
+		if err := writeMetadata(f.metadataFile, res.Result, f.outSpec.imageName(opts, res.Result)); err != nil {
 			return err
 		}
 	}

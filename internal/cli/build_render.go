@@ -42,7 +42,7 @@ func renderSummary(w io.Writer, r *build.Result) {
 	}
 	tw.Flush()
 	if r.Digest != "" {
-		fmt.Fprintf(w, "index: %s\n", r.Digest)
+		fmt.Fprintf(w, "%s: %s\n", digestLabel(r), r.Digest)
 	}
 	switch {
 	case r.Pushed && len(r.Tags) > 0:
@@ -53,6 +53,8 @@ func renderSummary(w io.Writer, r *build.Result) {
 		fmt.Fprintln(w, "written: standard output (OCI layout tarball)")
 	case r.OCIDest != "":
 		fmt.Fprintf(w, "written: %s\n", r.OCIDest)
+	case r.Export != nil:
+		renderExport(w, r.Export)
 	default:
 		fmt.Fprintln(w, "not exported (no --push or --output): the result stays in the builder's cache")
 	}
@@ -95,18 +97,52 @@ func renderEmulation(w io.Writer, r *build.Result) {
 // Metadata is the --metadata-file shape. "containerimage.digest" is the key
 // buildx users know.
 type Metadata struct {
-	Digest          string                 `json:"containerimage.digest"`
-	Tags            []string               `json:"tags,omitempty"`
-	Platforms       []build.PlatformDigest `json:"platforms"`
-	Pushed          bool                   `json:"pushed"`
-	OCIDest         string                 `json:"ociDest,omitempty"`
-	DurationSeconds float64                `json:"durationSeconds"`
+	Digest string `json:"containerimage.digest"`
+	// Descriptor and ImageName are buildx's containerimage.descriptor
+	// (the index's media type, digest and size) and image.name (the names,
+	// comma joined).
+	Descriptor *build.Descriptor `json:"containerimage.descriptor,omitempty"`
+	ImageName  string            `json:"image.name,omitempty"`
+	// (buildx.build.provenance goes here, beside buildx's other keys.)
+
+	Tags      []string               `json:"tags,omitempty"`
+	Platforms []build.PlatformDigest `json:"platforms"`
+	Pushed    bool                   `json:"pushed"`
+	OCIDest   string                 `json:"ociDest,omitempty"`
+	// Output is what --output wrote other than a push or an OCI tarball.
+	Output          *build.ExportResult `json:"output,omitempty"`
+	DurationSeconds float64             `json:"durationSeconds"`
+}
+
+// digestLabel names what Result.Digest is: an index, except for a docker
+// archive's one image.
+func digestLabel(r *build.Result) string {
+	if r.Export != nil && r.Export.Type == build.ExportDocker {
+		return "image"
+	}
+	return "index"
+}
+
+// renderExport says where an --output other than a push or an OCI
+// tarball went.
+func renderExport(w io.Writer, e *build.ExportResult) {
+	what := map[string]string{build.ExportOCIDir: "OCI layout directory", build.ExportDocker: "docker archive tarball",
+		build.ExportTar: "filesystem tarball", build.ExportLocal: "filesystem, one directory per platform when several"}[e.Type]
+	switch {
+	case e.Type == build.ExportImage:
+		fmt.Fprintln(w, "built, not pushed (type=image,push=false): the index stays in the builder")
+	case e.Streamed:
+		fmt.Fprintf(w, "written: standard output (%s)\n", what)
+	default:
+		fmt.Fprintf(w, "written: %s (%s)\n", e.Dest, what)
+	}
 }
 
 // writeMetadata writes r's metadata to path (writeFileAtomic): path holds
 // the whole document or what it held before, never half of one.
-func writeMetadata(path string, r *build.Result) error {
-	m := Metadata{Digest: r.Digest, Tags: r.Tags, Platforms: r.Platforms, Pushed: r.Pushed, OCIDest: r.OCIDest, DurationSeconds: r.Duration.Seconds()}
+func writeMetadata(path string, r *build.Result, imageName string) error {
+	m := Metadata{Digest: r.Digest, Tags: r.Tags, Platforms: r.Platforms, Pushed: r.Pushed, OCIDest: r.OCIDest, DurationSeconds: r.Duration.Seconds(),
+		Descriptor: r.Descriptor, ImageName: imageName, Output: r.Export}
 	if r.OCIStreamed {
 		m.OCIDest = "-"
 	}

@@ -180,7 +180,7 @@ func TestBuildBadInputCLI(t *testing.T) {
 		{"missing -f", []string{"build", dir, "-f", filepath.Join(dir, "Nope"), "--platform", "linux/amd64"}, []string{"Nope", "no such file"}},
 		{"unknown platform", []string{"build", dir, "--platform", "linux/amd64,linux/vax"}, []string{"unknown platform", "vax"}},
 		{"no platform", []string{"build", dir}, []string{"--platform", envPlatforms}},
-		{"bad output", []string{"build", dir, "--platform", "linux/amd64", "--output", "type=docker"}, []string{"type=oci,dest=PATH"}},
+		{"bad output", []string{"build", dir, "--platform", "linux/amd64", "--output", "type=docker"}, []string{"type=docker needs dest=PATH", "no docker engine"}},
 		{"push without tag", []string{"build", dir, "--platform", "linux/amd64", "--push"}, []string{"tag"}},
 		{"no builder", []string{"build", dir, "--platform", "linux/amd64"}, []string{"no builder reachable", "start buildkitd at BUILDKIT_HOST=", "or unset BUILDKIT_HOST"}},
 	} {
@@ -193,12 +193,12 @@ func TestBuildBadInputCLI(t *testing.T) {
 }
 
 func TestParseOutputAndBuildArgs(t *testing.T) {
-	if d, err := parseOutput("type=oci,dest=/x/y.tar"); err != nil || d != "/x/y.tar" {
-		t.Errorf("parseOutput: %q %v", d, err)
+	if o, err := outputOptions("type=oci,dest=/x/y.tar"); err != nil || o.OCIDest != "/x/y.tar" {
+		t.Errorf("type=oci: %q %v", o.OCIDest, err)
 	}
-	for _, bad := range []string{"type=oci", "dest=/x", "type=image,dest=/x", "oci"} {
-		if _, err := parseOutput(bad); err == nil {
-			t.Errorf("parseOutput(%q) accepted", bad)
+	for _, bad := range []string{"type=oci", "dest=/x", "type=image,dest=/x", "type=vhd,dest=/x"} {
+		if _, err := outputOptions(bad); err == nil {
+			t.Errorf("--output %q accepted", bad)
 		}
 	}
 	t.Setenv("FROM_ENV", "e")

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -46,28 +47,45 @@ for these commands and for ` + "`multiarch build`" + ` alike; the socket default
 $MULTIARCH_STATE_DIR when only that is set.
 Named builders (create, ls, rm, status NAME) group buildkitd nodes, one per native
 architecture; ` + "`multiarch build --builder NAME`" + ` uses one. Without --builder,
-BUILDKIT_HOST, when set, names the builder ` + "`multiarch build`" + ` uses, else the embedded one.`,
+$MULTIARCH_BUILDER, else the default of ` + "`builder use NAME`" + `, else BUILDKIT_HOST, when set,
+names the builder ` + "`multiarch build`" + ` uses, else the embedded one.
+up --mirror/--buildkitd-config configure the embedded builder; du and prune show and free the
+build cache of the builder build would use.`,
 	}
 	f.register(cmd)
 	cmd.AddCommand(newBuilderUpCmd(f), newBuilderDownCmd(f), newBuilderStatusCmd(f),
-		newBuilderCreateCmd(), newBuilderLsCmd(), newBuilderRmCmd())
+		newBuilderCreateCmd(), newBuilderLsCmd(), newBuilderRmCmd(), newBuilderUseCmd(),
+		newBuilderDuCmd(f), newBuilderPruneCmd(f))
 	return cmd
 }
 
 func newBuilderUpCmd(f *embeddedFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "up",
+	sf := &upSettingsFlags{}
+	cmd := &cobra.Command{
+		Use:   "up [--mirror REGISTRY=HOST ...] [--insecure-registry HOST ...] [--buildkitd-config FILE] [--reset]",
 		Short: "Start the embedded builder (no-op when it runs) and wait until it answers; cleans what a killed one left",
-		Args:  cobra.NoArgs,
+		Long: `Start the embedded builder unless it runs. --mirror, --insecure-registry and
+--buildkitd-config are kept in its state directory: build and test start it with them too, until
+another ` + "`builder up`" + ` changes them (each flag given replaces its kept value; --reset drops them).
+A running builder whose config changes is restarted.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rep, err := app.BuilderUp(cmd.Context(), f.builderOptions(cmd))
+			o := f.builderOptions(cmd)
+			o.Settings = sf.settings()
+			rep, err := app.BuilderUp(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
 			renderUp(cmd.OutOrStdout(), cmd.ErrOrStderr(), rep)
+			if rep.Restarted {
+				fmt.Fprintf(cmd.OutOrStdout(), "restarted the builder: its config (%s) changed\n", rep.ConfigFile)
+			}
+			renderSettings(cmd.OutOrStdout(), rep.Settings, rep.ConfigFile)
 			return nil
 		},
 	}
+	sf.register(cmd.Flags())
+	return cmd
 }
 
 func newBuilderDownCmd(f *embeddedFlags) *cobra.Command {
@@ -102,7 +120,9 @@ func newBuilderStatusCmd(f *embeddedFlags) *cobra.Command {
 			if rep.Source == app.SourceNamed {
 				return renderNamedStatus(cmd.OutOrStdout(), rep)
 			}
-			return renderStatus(cmd.OutOrStdout(), statusKind(rep.Source), rep.Status)
+			err = renderStatus(cmd.OutOrStdout(), statusKind(rep.Source), rep.Status)
+			renderSettings(cmd.OutOrStdout(), rep.Settings, rep.ConfigFile)
+			return err
 		},
 	}
 }

@@ -14,8 +14,8 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/builder"
 )
 
-const createUsage = `create NAME --node ENDPOINT [--platform P,...] [--tls-ca F] [--tls-cert F --tls-key F] [--tls-server-name N]
-                [--node ENDPOINT ...] [--no-check]`
+const createUsage = `create NAME --node ENDPOINT [--node-name N] [--platform P,...] [--tls-ca F] [--tls-cert F --tls-key F]
+                [--tls-server-name N] [--node ENDPOINT ...] [--no-check] [--append]`
 
 func newBuilderCreateCmd() *cobra.Command {
 	f := &createFlags{}
@@ -27,12 +27,15 @@ func newBuilderCreateCmd() *cobra.Command {
 --platform and --tls-* flags after it belong to that node:
 
   --node ENDPOINT          unix:///path/to/buildkitd.sock or tcp://host:port
+  --node-name N            the node's name (default node0, node1, ... by its place)
   --platform P,...         platforms the node runs natively (default: its workers' first)
   --tls-ca F               CA certificate of a tcp:// node (default: the system's)
   --tls-cert F, --tls-key F  client certificate and key
   --tls-server-name N      name to verify the node's certificate against
 
 Every node is asked for its workers first; an unreachable node is refused unless --no-check.
+--append adds the nodes to the existing builder NAME instead. Registry mirrors of a named
+builder belong in each node's own buildkitd.toml (--mirror prints the snippet).
 ` + "`multiarch build --builder NAME`" + ` sends each platform to a node that runs it natively, else
 to one that emulates it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -40,15 +43,10 @@ to one that emulates it.`,
 			if err != nil {
 				return usageError(err)
 			}
-			rep, err := app.CreateBuilder(cmd.Context(), app.CreateOptions{Env: appEnv(), Builder: b, NoCheck: f.noCheck})
-			if rep != nil {
-				renderUndeclared(cmd.ErrOrStderr(), rep.Undeclared)
-			}
-			if err != nil {
+			if err := f.ext.refuseMirrors(); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "builder %s created with %d node(s) in %s\n", b.Name, len(b.Nodes), rep.Path)
-			return nil
+			return runCreate(cmd, f, b)
 		},
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
@@ -69,6 +67,7 @@ type createFlags struct {
 	nodes   []builder.Node
 	noCheck bool
 	err     error
+	ext     createExtFlags
 }
 
 func (f *createFlags) register(fs *pflag.FlagSet) {
@@ -79,6 +78,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.Var(&nodeFlag{f, "--tls-key", func(n *builder.Node, v string) error { nodeTLS(n).Key = v; return nil }}, "tls-key", "client key for the node")
 	fs.Var(&nodeFlag{f, "--tls-server-name", func(n *builder.Node, v string) error { nodeTLS(n).ServerName = v; return nil }}, "tls-server-name", "name to verify the node's certificate against")
 	fs.BoolVar(&f.noCheck, "no-check", false, "store the builder without asking its nodes first")
+	f.ext.register(fs, f)
 }
 
 // builder is NAME (the one argument) and the nodes, or the first mistake.
@@ -157,23 +157,26 @@ func newBuilderLsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			renderBuilders(cmd.OutOrStdout(), l.Builders, l.Path)
+			renderBuilders(cmd.OutOrStdout(), l.Builders, l.Path, l.Default)
 			return nil
 		},
 	}
 }
 
-func renderBuilders(w io.Writer, bs []builder.Builder, path string) {
+func renderBuilders(w io.Writer, bs []builder.Builder, path, dflt string) {
 	if len(bs) == 0 {
 		fmt.Fprintf(w, "no named builders in %s; `multiarch build` uses $%s, else the embedded builder\n", path, builder.EnvBuildkitHost)
 		fmt.Fprintln(w, "create one with `multiarch builder create NAME --node ENDPOINT [--platform P,...]`")
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tNODE\tDECLARED PLATFORMS")
+	fmt.Fprintln(tw, "NAME\tNODE NAME\tNODE\tDECLARED PLATFORMS")
 	for _, b := range bs {
 		for i, n := range b.Nodes {
 			name := b.Name
+			if b.Name == dflt {
+				name += " *"
+			}
 			if i > 0 {
 				name = ""
 			}
@@ -181,18 +184,25 @@ func renderBuilders(w io.Writer, bs []builder.Builder, path string) {
 			if decl == "" {
 				decl = "(workers' native)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", name, n.Endpoint, decl)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, n.DisplayName(i), n.Endpoint, decl)
 		}
 	}
 	tw.Flush()
+	if dflt != "" {
+		fmt.Fprintf(w, "* default builder (`multiarch builder use`)\n")
+	}
 }
 
 func newBuilderRmCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "rm NAME",
-		Short: "Remove a named builder (its daemons keep running)",
+	var node string
+	cmd := &cobra.Command{
+		Use:   "rm NAME [--node NODE]",
+		Short: "Remove a named builder, or one of its nodes (their daemons keep running)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if node != "" {
+				return runRemoveNode(cmd, args[0], node)
+			}
 			if err := app.RemoveBuilder(appEnv(), args[0]); err != nil {
 				return err
 			}
@@ -200,4 +210,6 @@ func newBuilderRmCmd() *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&node, "node", "", "remove only this node (its name or endpoint)")
+	return cmd
 }

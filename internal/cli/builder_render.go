@@ -100,10 +100,10 @@ func renderNamedStatus(w io.Writer, rep *app.StatusReport) error {
 		fmt.Fprintf(w, "\nnode %d:     %s\n", i, n.Endpoint)
 		if p.Err != nil {
 			errs = append(errs, p.Err)
-			fmt.Fprintf(w, "state:      %s\n", nodeState(p.Err))
+			fmt.Fprintf(w, "state:      %s\nname:       %s\n", nodeState(p.Err), n.DisplayName(i))
 			continue
 		}
-		fmt.Fprintf(w, "state:      running\nbuildkit:   %s\n", p.Status.Version)
+		fmt.Fprintf(w, "state:      running\nname:       %s\nbuildkit:   %s\n", n.DisplayName(i), p.Status.Version)
 		native := strings.Join(builder.NativePlatforms(n, p.Status), ", ")
 		if len(n.Platforms) > 0 {
 			native += " (declared)"

@@ -64,8 +64,8 @@ func buildErrorHints(err error, be *app.BuilderError) []string {
 	case errors.As(err, &output):
 		return nil // its own advice says which path to give
 	case errors.As(err, &frontend):
-		_, repo, _ := strings.Cut(frontend.Ref, "/") // Ref is normalised: DOMAIN/PATH
-		return []string{fmt.Sprintf("to name a copy of the frontend: --build-arg BUILDKIT_SYNTAX=REGISTRY/%s (after copying %s there)", repo, frontend.Ref)}
+		domain, repo, _ := strings.Cut(frontend.Ref, "/") // Ref is normalised: DOMAIN/PATH
+		return append(mirrorHint(be, domain), fmt.Sprintf("to name a copy of the frontend: --build-arg BUILDKIT_SYNTAX=REGISTRY/%s (after copying %s there)", repo, frontend.Ref))
 	case errors.As(err, &tlsErr):
 		return append(tlsHints(tlsErr), fmt.Sprintf("$%s carries no TLS options: create a named builder with them (`multiarch builder create NAME --node %s --tls-ca FILE [--tls-cert FILE --tls-key FILE]`) and build with --builder NAME",
 			builder.EnvBuildkitHost, tlsErr.Address))

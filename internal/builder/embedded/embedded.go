@@ -46,6 +46,9 @@ type Builder struct {
 	log          *slog.Logger
 	getenv       func(string) string
 	onCleaned    func(Cleaned)
+	// settings are given (settingsGiven: Up keeps them) or kept ones.
+	settings      Settings
+	settingsGiven bool
 }
 
 // Option configures New.
@@ -162,7 +165,15 @@ func New(opts ...Option) (*Builder, error) {
 	if err := e.checkStateDir(); err != nil {
 		return nil, err
 	}
-	return e, e.checkSocket()
+	if err := e.checkSocket(); err != nil {
+		return nil, err
+	}
+	if !e.settingsGiven {
+		if err := e.loadSettings(); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 func (e *Builder) checkStateDir() error {
@@ -270,9 +281,12 @@ func (e *Builder) configFile() string { return filepath.Join(e.stateDir, "buildk
 func (e *Builder) lockFile() string   { return filepath.Join(e.stateDir, "lock") }
 func (e *Builder) rootDir() string    { return filepath.Join(e.stateDir, "root") }
 
-func (e *Builder) config() string {
-	return daemonConfig(e.rootDir(), e.Address(), traceSocket(e.socket), e.runcWrapper(), e.insecure)
+func (e *Builder) config() (string, error) {
+	return daemonConfig(e.rootDir(), e.Address(), traceSocket(e.socket), e.runcWrapper(), e.insecure, e.settings)
 }
+
+// ConfigFile is the generated buildkitd.toml.
+func (e *Builder) ConfigFile() string { return e.configFile() }
 
 // traceSocket is where the daemon of socket listens for the traces of its
 // helper processes. buildkitd's default is one path for the whole machine

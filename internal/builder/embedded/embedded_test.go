@@ -16,7 +16,10 @@ import (
 )
 
 func TestDaemonConfigLoads(t *testing.T) {
-	s := daemonConfig("/var/lib/x/root", "unix:///run/x.sock", "/run/x.sock.otel", "/var/lib/x/runc.sh", []string{"reg.example:5000", "reg.example:5000", "10.0.0.1"})
+	s, err := daemonConfig("/var/lib/x/root", "unix:///run/x.sock", "/run/x.sock.otel", "/var/lib/x/runc.sh", []string{"reg.example:5000", "reg.example:5000", "10.0.0.1"}, Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg, err := config.Load(strings.NewReader(s))
 	if err != nil {
 		t.Fatalf("buildkitd rejects our config: %v\n%s", err, s)

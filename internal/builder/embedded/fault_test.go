@@ -47,7 +47,11 @@ func fakeDaemon(t *testing.T, e *Builder) *exec.Cmd {
 	if err := os.MkdirAll(e.stateDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(e.configFile(), []byte(e.config()), 0o644); err != nil {
+	cfg, err := e.config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.configFile(), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	l, err := net.Listen("unix", e.socket)

@@ -68,6 +68,11 @@ func (e *Builder) Up(ctx context.Context) (st *builder.NodeStatus, started bool,
 		return nil, false, err
 	}
 	defer unlock()
+	if e.settingsGiven {
+		if err := e.saveSettings(); err != nil {
+			return nil, false, err
+		}
+	}
 
 	pid := e.PID()
 	ours := pid > 0
@@ -95,7 +100,8 @@ func (e *Builder) Up(ctx context.Context) (st *builder.NodeStatus, started bool,
 
 func (e *Builder) configChanged() bool {
 	b, err := os.ReadFile(e.configFile())
-	return err != nil || string(b) != e.config()
+	want, cerr := e.config()
+	return err != nil || cerr != nil || string(b) != want
 }
 
 func (e *Builder) start(ctx context.Context) (*builder.NodeStatus, error) {
@@ -160,7 +166,11 @@ func (e *Builder) prepare(ctx context.Context) error {
 	if err := e.writeRuncWrapper(); err != nil {
 		return err
 	}
-	return os.WriteFile(e.configFile(), []byte(e.config()), 0o644)
+	cfg, err := e.config()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(e.configFile(), []byte(cfg), 0o644)
 }
 
 // waitReady polls the daemon until it answers, exits, or the ready
