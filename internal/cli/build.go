@@ -310,6 +310,6 @@ func embeddedNotice(w io.Writer) func(app.EmbeddedEvent) {
 			fmt.Fprintf(w, "restarted the embedded builder to let it reach %s over plain HTTP\n", strings.Join(e.Insecure, ", "))
 			return
 		}
-		fmt.Fprintf(w, "no builder configured (no --builder, %s unset): starting the embedded builder at %s (log %s)\n", builder.EnvBuildkitHost, e.Socket, e.LogFile)
+		fmt.Fprintf(w, "starting the embedded builder at %s (log %s); another builder: --builder NAME, $%s, multiarch builder use NAME or $%s\n", e.Socket, e.LogFile, builder.EnvBuilder, builder.EnvBuildkitHost)
 	}
 }
