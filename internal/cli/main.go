@@ -30,7 +30,7 @@ func Main(ctx context.Context, args []string, s Streams) int {
 // is then only "context canceled".
 func Execute(ctx context.Context, args []string, s Streams) error {
 	root := NewRootCmd()
-	root.SetArgs(args)
+	root.SetArgs(pluginArgs(args))
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)

@@ -34,7 +34,9 @@ func NewRootCmd() *cobra.Command {
 		newTestCmd(),
 		newLoginCmd(),
 		newCICmd(),
+		newPluginMetadataCmd(),
 	)
+	registerCompletions(root)
 	return root
 }
 
