@@ -67,7 +67,7 @@ image:); anything else is a full reference. The password comes from DOCKER_PASSW
 			}
 			plan, err := f.plan(cmd, ctxDir)
 			if err != nil {
-				return err
+				return usage(err)
 			}
 			return runCI(cmd, f, ctxDir, plan)
 		},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"syscall"
@@ -37,7 +38,9 @@ const (
 	// retry as is.
 	ExitUsage = 2
 	// ExitInfra: the registry, the builder or the network could not be
-	// reached or stopped answering in time; the same command may pass on
+	// reached, stopped answering in time, or delivered content that does
+	// not hash to its digest (content is addressed by digest, so that is
+	// the delivery failing, not the image); the same command may pass on
 	// a retry.
 	ExitInfra = 3
 )
@@ -71,6 +74,7 @@ var exitRules = []exitRule{
 		as[*builder.TLSFileError], as[*builder.NodeTLSError])},
 	{ExitInfra, "registry, builder or network unreachable or timed out", anyOf(
 		is(registry.ErrUnreachable), is(registry.ErrTimeout), is(registry.ErrUnavailable), is(registry.ErrTruncated),
+		is(registry.ErrDigestMismatch), is(verify.ErrDigestMismatch), is(io.ErrUnexpectedEOF),
 		as[*build.RegistryUnreachableError], as[*build.PushStalledError], as[*build.FrontendUnreachableError],
 		as[*container.PullInterruptedError],
 		as[*builder.UnreachableError], as[*builder.ConnectionLostError],
@@ -153,6 +157,11 @@ func usage(err error) error {
 type SignalError struct{ Signal os.Signal }
 
 func (e *SignalError) Error() string { return e.Signal.String() + " signal received" }
+
+// Is makes a SignalError match context.Canceled, as os/signal's own cause
+// does: code that tells a cancelled wait from a failed one (the registry's
+// classification, BuildKit's) sees a cancellation, not a network failure.
+func (e *SignalError) Is(target error) bool { return target == context.Canceled }
 
 // ExitCode is 128+N for signal N, as a shell reports a process the
 // signal killed: 130 for SIGINT, 143 for SIGTERM.
