@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -89,12 +91,20 @@ func TestExitCodesE2E(t *testing.T) {
 		})
 	}
 
-	t.Run("a failing test", func(t *testing.T) {
+	t.Run("a failing test and a failing RUN step", func(t *testing.T) {
 		env.run(t, 2*time.Minute, "builder", "up")
 		t.Cleanup(func() { env.down(t) })
 		code, out := env.runCode(t, 3*time.Minute, "test", good, "--platform", "linux/amd64", "--", "sh", "-c", "exit 7")
 		if code != 1 || !strings.Contains(out, "linux/amd64") {
-			t.Errorf("exit %d, want 1 and the failed cell", code)
+			t.Errorf("test: exit %d, want 1 and the failed cell", code)
+		}
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("ARG BASE\nFROM ${BASE}\nRUN exit 9\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out = env.runCode(t, 3*time.Minute, "build", dir, "--platform", "linux/amd64", "--build-arg", "BASE="+good, "--progress", "plain")
+		if code != 1 || !strings.Contains(out, "exit code: 9") {
+			t.Errorf("build with a failing RUN step: exit %d, want 1 and the step's exit code", code)
 		}
 	})
 

@@ -54,6 +54,10 @@ func TestDockerCLIPluginE2E(t *testing.T) {
 	if code, out := run("multiarch", "version"); code != 0 || !strings.HasPrefix(out, "multiarch ") {
 		t.Errorf("docker multiarch version: exit %d, %q", code, out)
 	}
+	// docker's own completion asks the plugin (docker-multiarch __complete multiarch ...).
+	if code, out := run("__complete", "multiarch", "verify", "img", "--platform", "linux/s390"); code != 0 || !strings.Contains(out, "linux/s390x") {
+		t.Errorf("docker __complete multiarch verify img --platform linux/s390: exit %d, no linux/s390x", code)
+	}
 	if code, out := run("multiarch", "verify", "--no-such-flag"); code != 2 || !strings.Contains(out, "unknown flag") {
 		t.Errorf("docker multiarch verify --no-such-flag: exit %d, want 2", code)
 	}

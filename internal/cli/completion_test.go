@@ -137,6 +137,10 @@ func TestDockerPluginProtocol(t *testing.T) {
 	if r := runArgs(t, "multiarch", "verify", "--no-such-flag"); r.code != ExitUsage {
 		t.Errorf("multiarch verify --no-such-flag: exit %d, want %d", r.code, ExitUsage)
 	}
+	// The docker CLI's completion asks the plugin with its name after __complete.
+	if got := completions(t, "multiarch", "verify", "img", "--platform", "linux/s390"); !slices.Equal(got, []string{"linux/s390x"}) {
+		t.Errorf("__complete multiarch verify --platform linux/s390: %q", got)
+	}
 	if r := runArgs(t, "--help"); strings.Contains(r.stdout, pluginMetadataCmd) {
 		t.Errorf("help lists the hidden %s:\n%s", pluginMetadataCmd, r.stdout)
 	}

@@ -151,7 +151,7 @@ func checkFault(t *testing.T, w *faultWorld, fc faultCase, r cliResult, took tim
 	} else {
 		t.Logf("the user reads:\n%s", r.message())
 		requireFailureSays(t, "fault", r, fc.says...)
-		if r.code != ExitInfra {
+		if !r.failedWith(ExitInfra) {
 			t.Errorf("exit %d, want %d (infrastructure)", r.code, ExitInfra)
 		}
 	}

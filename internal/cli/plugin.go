@@ -50,11 +50,17 @@ func newPluginMetadataCmd() *cobra.Command {
 
 // pluginArgs drops the plugin name the docker CLI puts before the
 // command line (`docker multiarch build .` runs `docker-multiarch
-// multiarch build .`). No command is named multiarch, so the word is
+// multiarch build .`), and after cobra's completion request when the
+// docker CLI's completion asks the plugin (`docker-multiarch __complete
+// multiarch build --pla`). No command is named multiarch, so the word is
 // never a command of ours.
 func pluginArgs(args []string) []string {
-	if len(args) > 0 && args[0] == pluginName {
+	switch {
+	case len(args) > 0 && args[0] == pluginName:
 		return args[1:]
+	case len(args) > 1 && args[1] == pluginName &&
+		(args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd):
+		return append([]string{args[0]}, args[2:]...)
 	}
 	return args
 }
