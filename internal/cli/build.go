@@ -58,7 +58,7 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := f.options(cmd, args)
 			if err != nil {
-				return err
+				return usage(err)
 			}
 			return runBuild(cmd, f, opts)
 		},
