@@ -60,6 +60,12 @@ type Options struct {
 	// with -node<N> (its place in the builder) and imports both that and
 	// the ref itself.
 	CacheFrom, CacheTo []CacheSpec
+	// Attests are the attestations to make (buildx --attest, --provenance,
+	// --sbom; the last of a type wins). A push without a provenance entry
+	// gets provenance mode=min, as in buildx; a Disabled entry turns a
+	// type off. BuildKit adds them to the index as attestation manifests
+	// (platform unknown/unknown) next to each platform image.
+	Attests []Attest
 	// Test, when set, is called inside each node's build session with a
 	// container of every platform that node built, after the solve and
 	// before anything is exported (the solve runs as a gateway build

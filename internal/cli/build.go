@@ -28,6 +28,7 @@ type buildFlags struct {
 	push, noCache, pull, quiet                                     bool
 	test                                                           string
 	strictCPU                                                      bool
+	attestFlags
 }
 
 func newBuildCmd() *cobra.Command {
@@ -82,6 +83,7 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress or summary: print only the index digest on standard output")
 	fl.StringVar(&f.test, "test", "", "test every platform before export with `CMD`, run as sh -c CMD (and uname -m); any failure exports nothing")
 	fl.BoolVar(&f.strictCPU, "strict-cpu", false, "with --test: run emulated platforms on the oldest CPU model of their variant (QEMU_CPU)")
+	addAttestFlags(fl, &f.attestFlags)
 	addRegistryFlags(cmd)
 	return cmd
 }
@@ -111,6 +113,9 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 		return o, err
 	}
 	if o.NoCacheFilter, err = stageList(f.noCacheFilter); err != nil {
+		return o, err
+	}
+	if err := f.attestFlags.apply(&o); err != nil {
 		return o, err
 	}
 	if err := f.checkBuildxOutputs(o); err != nil {
