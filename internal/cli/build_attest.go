@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/pflag"
@@ -42,4 +43,26 @@ func (f *attestFlags) apply(o *build.Options) error {
 		o.Attests = append(o.Attests, a)
 	}
 	return nil
+}
+
+// withProvenance adds buildx's provenance keys to the metadata document b
+// (r.Provenance): "buildx.build.provenance" for a one-platform build,
+// "buildx.build.provenance/PLATFORM" per platform otherwise, as buildx
+// names them. Without provenance b is returned as it is.
+func withProvenance(b []byte, r *build.Result) ([]byte, error) {
+	if len(r.Provenance) == 0 {
+		return b, nil
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	for p, pred := range r.Provenance {
+		key := "buildx.build.provenance"
+		if len(r.Platforms) > 1 {
+			key += "/" + p
+		}
+		doc[key] = pred
+	}
+	return json.MarshalIndent(doc, "", "  ")
 }

@@ -111,6 +111,9 @@ func writeMetadata(path string, r *build.Result) error {
 		m.OCIDest = "-"
 	}
 	b, err := json.MarshalIndent(m, "", "  ")
+	if err == nil {
+		b, err = withProvenance(b, r)
+	}
 	if err != nil {
 		return err
 	}

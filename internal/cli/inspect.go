@@ -76,6 +76,7 @@ func applyRegistryTimeoutEnv(cmd *cobra.Command) error {
 
 type inspectFlags struct {
 	asJSON, raw bool
+	inspectAttestFlags
 }
 
 func newInspectCmd() *cobra.Command {
@@ -95,11 +96,15 @@ anything ending in .tar), as build --output type=oci,dest=FILE writes. Attestati
 	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&f.raw, "raw", false, "print the manifest byte for byte as the registry serves it (no trailing newline added)")
 	cmd.MarkFlagsMutuallyExclusive("json", "raw")
+	addInspectAttestFlags(cmd, &f.inspectAttestFlags)
 	addRegistryFlags(cmd)
 	return cmd
 }
 
 func runInspect(ctx context.Context, out io.Writer, o app.InspectOptions, f inspectFlags) error {
+	if f.any() {
+		return runInspectAttestations(ctx, out, o, f)
+	}
 	ins, err := app.Inspect(ctx, o)
 	if err != nil {
 		return err

@@ -39,14 +39,28 @@ type Statement struct {
 	Predicate json.RawMessage `json:"predicate"`
 }
 
-// Statements resolves ref (an index) and reads the in-toto statements of
-// its attestation manifests whose predicate type keep accepts, in index
-// order. An index without attestations gives none; a single image gives
-// none either (attestations live in indexes).
-func Statements(ctx context.Context, ref string, opts Options, keep func(predicateType string) bool) ([]Statement, error) {
+// Attested is an index's platforms and the statements attached to them.
+type Attested struct {
+	// Digest is the digest of the index (or image) ref resolved to.
+	Digest string
+	// Platforms are the platform entries, in index order (for a single
+	// image, none: attestations live in indexes).
+	Platforms []PlatformDigest
+	// Statements are the kept statements, in index order.
+	Statements []Statement
+}
+
+// Statements resolves ref and reads the in-toto statements of its
+// attestation manifests whose predicate type keep accepts. An index
+// without attestations gives none.
+func Statements(ctx context.Context, ref string, opts Options, keep func(predicateType string) bool) (*Attested, error) {
 	res, err := Resolve(ctx, ref, opts)
-	if err != nil || res.Kind != KindIndex {
+	if err != nil {
 		return nil, err
+	}
+	at := &Attested{Digest: res.Descriptor.Digest.String()}
+	if res.Kind != KindIndex {
+		return at, nil
 	}
 	im, err := res.Index.IndexManifest()
 	if err != nil {
@@ -59,11 +73,11 @@ func Statements(ctx context.Context, ref string, opts Options, keep func(predica
 	entries := classifyEntries(im)
 	platforms := map[string]string{}
 	for _, e := range entries {
-		if !e.attestation {
+		if !e.attestation && e.platform != "" {
 			platforms[e.desc.Digest.String()] = e.platform
+			at.Platforms = append(at.Platforms, PlatformDigest{Platform: e.platform, Digest: e.desc.Digest.String()})
 		}
 	}
-	var out []Statement
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -78,9 +92,9 @@ func Statements(ctx context.Context, ref string, opts Options, keep func(predica
 		for i := range st {
 			st[i].Platform, st[i].Digest = platforms[e.subject], e.subject
 		}
-		out = append(out, st...)
+		at.Statements = append(at.Statements, st...)
 	}
-	return out, nil
+	return at, nil
 }
 
 // entryStatements reads the statements of one attestation manifest.
