@@ -158,6 +158,29 @@ func TestBuildAttestationsE2E(t *testing.T) {
 	if plats, atts := indexEntries(t, off); len(plats) != 2 || len(atts) != 0 {
 		t.Errorf("--provenance false: platforms %v, attestations %v; want 2 platforms and none", plats, atts)
 	}
+
+	// Tested before export (a gateway solve): the attestations still
+	// reach the index.
+	tested := reg.Ref("attested", "tested")
+	if r := runArgs(t, "build", ctxDir, "--platform", "linux/amd64,linux/arm64", "--build-arg", "BASE="+base,
+		"-t", tested, "--push", "--test", "test -f /marker.txt", "--attest", "type=sbom,generator="+scanner, "--provenance", "mode=max"); !r.ok() {
+		t.Fatalf("build --test: %v\n%s", r.err, r.stderr)
+	}
+	plats, atts = indexEntries(t, tested)
+	requireAttested(t, "build --test", plats, atts, registry.PredicateSPDX, "https://slsa.dev/provenance/")
+
+	// An OCI tarball gets provenance only when asked; inspect reads it
+	// there, and the metadata file has it too.
+	tar, md2 := filepath.Join(t.TempDir(), "out.tar"), filepath.Join(t.TempDir(), "md.json")
+	if r := runArgs(t, "build", ctxDir, "--platform", "linux/amd64,linux/arm64", "--build-arg", "BASE="+base,
+		"-o", "type=oci,dest="+tar, "--provenance", "true", "--metadata-file", md2); !r.ok() {
+		t.Fatalf("build -o type=oci --provenance true: %v\n%s", r.err, r.stderr)
+	}
+	rep, r := runJSON[app.AttestationReport](t, cliRun{args: []string{"inspect", tar, "--provenance", "--json"}})
+	if !r.ok() || len(rep.Platforms) != 2 || rep.Platforms[0].Provenance == nil || len(*rep.Platforms[0].Provenance) != 1 || rep.Platforms[0].SBOM != nil {
+		t.Errorf("inspect %s --provenance: %v\n%s", tar, r.err, r.stdout)
+	}
+	checkMetadataProvenance(t, md2)
 }
 
 // checkInspectAttestations: inspect --sbom --provenance prints each
