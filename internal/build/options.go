@@ -77,6 +77,12 @@ type Options struct {
 	// and a required one the build lacks fails it (*MissingSecretError).
 	Secrets []Secret
 	SSH     []SSHAgent
+	// Attests are the attestations to make (buildx --attest, --provenance,
+	// --sbom; the last of a type wins). A push without a provenance entry
+	// gets provenance mode=min, as in buildx; a Disabled entry turns a
+	// type off. BuildKit adds them to the index as attestation manifests
+	// (platform unknown/unknown) next to each platform image.
+	Attests []Attest
 	// Test, when set, is called inside each node's build session with a
 	// container of every platform that node built, after the solve and
 	// before anything is exported (the solve runs as a gateway build

@@ -29,6 +29,7 @@ type buildFlags struct {
 	secretFlags
 	contextFlags
 	outSpec outputSpec
+	attestFlags
 }
 
 func newBuildCmd() *cobra.Command {
@@ -87,6 +88,7 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 	fl.BoolVar(&f.strictCPU, "strict-cpu", false, "with --test: run emulated platforms on the oldest CPU model of their variant (QEMU_CPU)")
 	addSecretFlags(fl, &f.secretFlags)
 	addContextFlags(fl, &f.contextFlags)
+	addAttestFlags(fl, &f.attestFlags)
 	addRegistryFlags(cmd)
 	return cmd
 }
@@ -116,6 +118,9 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 		return o, err
 	}
 	if o.NoCacheFilter, err = stageList(f.noCacheFilter); err != nil {
+		return o, err
+	}
+	if err := f.attestFlags.apply(&o); err != nil {
 		return o, err
 	}
 	if err := f.checkBuildxOutputs(o); err != nil {

@@ -117,5 +117,6 @@ func flagHints(err error) []string {
 	out = append(out, probeHints(err)...)
 	out = append(out, ciHints(err)...)
 	out = append(out, binfmtHints(err)...)
+	out = append(out, attestHints(err)...)
 	return out
 }
