@@ -126,7 +126,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildResult, error) {
 	switch {
 	case err == nil:
 		out.Result = res
-		return out, nil
+		return out, addProvenance(ctx, o, res)
 	case errors.Is(err, ErrChecksFailed):
 		return out, fmt.Errorf("test before push failed, nothing was pushed or written (see the failing platforms above): %w", err)
 	}

@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -50,6 +51,10 @@ type Result struct {
 	EmulatedCompile time.Duration
 	// Duration is the wall time of the whole build, checks included.
 	Duration time.Duration
+	// Provenance is, per platform, the provenance predicate as buildx
+	// writes it into its metadata file (MetadataProvenance); set by the
+	// caller that writes one.
+	Provenance map[string]json.RawMessage
 }
 
 // EmulationDominates reports whether RUN steps under emulation that run a

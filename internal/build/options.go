@@ -79,6 +79,12 @@ type Options struct {
 	// and a required one the build lacks fails it (*MissingSecretError).
 	Secrets []Secret
 	SSH     []SSHAgent
+	// Attests are the attestations to make (buildx --attest, --provenance,
+	// --sbom; the last of a type wins). A push without a provenance entry
+	// gets provenance mode=min, as in buildx; a Disabled entry turns a
+	// type off. BuildKit adds them to the index as attestation manifests
+	// (platform unknown/unknown) next to each platform image.
+	Attests []Attest
 	// Network is the RUN steps' sandbox: network mode, entitlements,
 	// extra hosts, /dev/shm size, ulimits (buildx's flags).
 	Network Network

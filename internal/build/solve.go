@@ -120,7 +120,7 @@ func runSolves(ctx context.Context, o Options, solves []*nodeSolve, labelled boo
 	}
 	err := eg.Wait()
 	relays.Wait()
-	err = withInputError(withSecretError(withFrontendError(withPushError(err, solves), o)), o)
+	err = withInputError(withSecretError(withGeneratorError(withFrontendError(withPushError(err, solves), o), o)), o)
 	close(out)
 	if derr := <-displayed; err == nil && derr != nil {
 		return derr
@@ -170,6 +170,7 @@ func solveOpt(o Options, a builder.Assignment, kind exportKind) (client.SolveOpt
 		attrs["build-arg:"+k] = v
 	}
 	o.frontendExtras(attrs)
+	o.attestAttrs(attrs)
 	so := client.SolveOpt{
 		Frontend:      "dockerfile.v0",
 		FrontendAttrs: attrs,

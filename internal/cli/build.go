@@ -29,7 +29,8 @@ type buildFlags struct {
 	secretFlags
 	contextFlags
 	outSpec outputSpec
-	net     networkFlags
+	attestFlags
+	net networkFlags
 }
 
 func newBuildCmd() *cobra.Command {
@@ -59,7 +60,7 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := f.options(cmd, args)
 			if err != nil {
-				return err
+				return usage(err)
 			}
 			return runBuild(cmd, f, opts)
 		},
@@ -88,6 +89,7 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 	fl.BoolVar(&f.strictCPU, "strict-cpu", false, "with --test: run emulated platforms on the oldest CPU model of their variant (QEMU_CPU)")
 	addSecretFlags(fl, &f.secretFlags)
 	addContextFlags(fl, &f.contextFlags)
+	addAttestFlags(fl, &f.attestFlags)
 	addNetworkFlags(fl, &f.net)
 	addRegistryFlags(cmd)
 	return cmd
@@ -121,6 +123,9 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 		return o, err
 	}
 	if o.NoCacheFilter, err = stageList(f.noCacheFilter); err != nil {
+		return o, err
+	}
+	if err := f.attestFlags.apply(&o); err != nil {
 		return o, err
 	}
 	if err := f.checkBuildxOutputs(o); err != nil {
@@ -301,6 +306,6 @@ func embeddedNotice(w io.Writer) func(app.EmbeddedEvent) {
 			restartNotice(w, e)
 			return
 		}
-		fmt.Fprintf(w, "no builder configured (no --builder, %s unset): starting the embedded builder at %s (log %s)\n", builder.EnvBuildkitHost, e.Socket, e.LogFile)
+		fmt.Fprintf(w, "starting the embedded builder at %s (log %s); another builder: --builder NAME, $%s, multiarch builder use NAME or $%s\n", e.Socket, e.LogFile, builder.EnvBuilder, builder.EnvBuildkitHost)
 	}
 }
