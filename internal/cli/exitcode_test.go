@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/multiarch-dev/multiarch/internal/app"
+	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/imagetest"
 	"github.com/multiarch-dev/multiarch/internal/platform"
@@ -41,6 +42,10 @@ func TestExitCodeTable(t *testing.T) {
 		{"builder unreachable under BuilderError", &app.BuilderError{Err: &builder.UnreachableError{Address: "tcp://x:1", Err: errors.New("refused")}}, ExitInfra},
 		{"infrastructure beats a failed check", errors.Join(app.ErrChecksFailed, &registry.Error{Kind: registry.ErrUnreachable}), ExitInfra},
 		{"deadline", fmt.Errorf("wait: %w", context.DeadlineExceeded), ExitInfra},
+		{"secret not given", fmt.Errorf("node: %w", &build.MissingSecretError{Kind: "secret", ID: "tok"}), ExitUsage},
+		{"unknown COPY --from", &build.UnknownFromError{Name: "x", Err: errors.New("not found")}, ExitUsage},
+		{"unsupported input", fmt.Errorf("context -: %w", build.ErrUnsupportedInput), ExitUsage},
+		{"SBOM generator unreachable", &build.SBOMGeneratorError{Generator: "docker.io/x/y:1", Err: errors.New("dns")}, ExitInfra},
 		{"cancelled without a signal", context.Canceled, ExitFailed},
 		{"SIGINT", fmt.Errorf("interrupted (%w): %w", &SignalError{Signal: syscall.SIGINT}, &registry.Error{Kind: registry.ErrUnreachable}), 130},
 		{"SIGTERM", fmt.Errorf("interrupted (%w): %w", &SignalError{Signal: syscall.SIGTERM}, &UsageError{Err: errors.New("x")}), 143},
