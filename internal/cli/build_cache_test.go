@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
@@ -26,5 +28,20 @@ func TestGHAFromEnv(t *testing.T) {
 	}
 	if _, ok := o.CacheTo[1].Attrs["token"]; ok {
 		t.Errorf("a local cache got a token: %v", o.CacheTo[1].Attrs)
+	}
+}
+
+// TestCacheNetExitCodes: a node that does not grant an entitlement and a
+// cache backend BuildKit refuses are configuration errors (exit 2): the
+// same command fails again until the builder or the attributes change.
+func TestCacheNetExitCodes(t *testing.T) {
+	for _, err := range []error{
+		fmt.Errorf("node: %w", &build.EntitlementError{Node: "tcp://n:1", Entitlement: "network.host", Err: errors.New("refused")}),
+		fmt.Errorf("node: %w", &build.CacheBackendError{Type: "gha", Err: errors.New("token not set")}),
+		fmt.Errorf("--cache-to: %w", build.ErrInvalidOptions),
+	} {
+		if got := ExitCode(err); got != ExitUsage {
+			t.Errorf("%v: exit %d, want %d", err, got, ExitUsage)
+		}
 	}
 }

@@ -74,7 +74,8 @@ var exitRules = []exitRule{
 		as[*builder.TLSFileError], as[*builder.NodeTLSError],
 		as[*build.SecretInputError], as[*build.MissingSecretError], as[*build.NamedContextError],
 		as[*build.RemoteContextError], as[*build.UnknownFromError], is(build.ErrUnsupportedInput),
-		as[*embedded.ConfigFileError], as[*builder.NodeNotFoundError])},
+		as[*embedded.ConfigFileError], as[*builder.NodeNotFoundError],
+		as[*build.EntitlementError], as[*build.CacheBackendError])},
 	{ExitInfra, "registry, builder or network unreachable or timed out", anyOf(
 		is(registry.ErrUnreachable), is(registry.ErrTimeout), is(registry.ErrUnavailable), is(registry.ErrTruncated),
 		is(registry.ErrDigestMismatch), is(verify.ErrDigestMismatch), is(io.ErrUnexpectedEOF),
