@@ -97,11 +97,15 @@ for a in "${arches[@]}"; do
 		[[ " ${qemu_self[$a]} " == *" $e "* ]] && continue
 		install -m 0755 "$x/usr/bin/qemu-$e-static" "$rfs/usr/bin/"
 	done
+	# The emulators are Debian's files unchanged: their md5sums from the .deb.
+	(cd "$rfs" && dpkg-deb -I "${debfile[qemu-user-static:$a]}" md5sums |
+		grep -F "$(cd "$rfs" && ls usr/bin/qemu-*-static)" | md5sum -c --quiet -) ||
+		{ echo "make-image: staged emulators of $a differ from Debian's md5sums" >&2; exit 1; }
 	# runc's loader, libc and libseccomp, symlinks kept as Debian ships them.
 	tuple=$(dpkg-architecture -a "$a" -q DEB_HOST_MULTIARCH 2>/dev/null || { [ "$a" = amd64 ] && echo x86_64-linux-gnu || echo aarch64-linux-gnu; })
-	mkdir -p "$rfs/lib/$tuple"
+	mkdir -p "$rfs/lib/$tuple" "$rfs/usr/lib/$tuple"
 	cp -a "$x/lib/$tuple/"ld-linux*.so.* "$x/lib/$tuple/"libc.so.6 "$rfs/lib/$tuple/"
-	cp -a "$x/usr/lib/$tuple/"libseccomp.so.2* "$rfs/lib/$tuple/"
+	cp -a "$x/usr/lib/$tuple/"libseccomp.so.2* "$rfs/usr/lib/$tuple/"
 	[ -d "$x/lib64" ] && cp -a "$x/lib64" "$rfs/"
 	cp -a "$x/lib/"ld-linux*.so.* "$rfs/lib/" 2>/dev/null || true
 	# The Debian version of the emulators, for `multiarch version` readers.
@@ -148,8 +152,13 @@ echo "== multiarch verify $IMAGE"
 "$ma" verify "$IMAGE"
 echo "== multiarch test $IMAGE -- multiarch version"
 "$ma" test "$IMAGE" -- multiarch version
-echo "== multiarch test $IMAGE -- multiarch binfmt install all --dry-run (finds the emulators in /usr/bin)"
+echo "== multiarch test $IMAGE -- buildkitd --version; runc --version (its loader and libraries resolve)"
+"$ma" test "$IMAGE" -- buildkitd --version
+"$ma" test "$IMAGE" -- runc --version
+echo "== multiarch test $IMAGE -- multiarch binfmt install ARCH --dry-run (finds the image's emulator on PATH, /usr/bin)"
 "$ma" test "$IMAGE" -- multiarch binfmt install all --dry-run
+"$ma" test "$IMAGE" --platform linux/amd64 -- multiarch binfmt install arm64 s390x --dry-run
+"$ma" test "$IMAGE" --platform linux/arm64 -- multiarch binfmt install amd64 s390x --dry-run
 echo "== multiarch test: each platform's qemu-*-static is Debian's static build"
 "$ma" test "$IMAGE" --platform linux/amd64 -- qemu-aarch64-static --version
 "$ma" test "$IMAGE" --platform linux/arm64 -- qemu-x86_64-static --version
