@@ -55,6 +55,10 @@ A refused file set, a wrong-architecture image or a failed check writes no tag.`
 	return cmd
 }
 
+// onMergeStep, when set (by tests), sees each merge step as it ends: a
+// test reads the registry there to prove no tag exists before the tag step.
+var onMergeStep func(pipeline.Step)
+
 // errMergeNoTags is ci merge without -t.
 var errMergeNoTags = errors.New("name the tags to write with -t (a full reference, or a tag of --image)")
 
@@ -87,7 +91,12 @@ func runMerge(cmd *cobra.Command, f *ciMergeFlags) error {
 	if f.asJSON {
 		out = cmd.ErrOrStderr()
 	}
-	sum, runErr := app.RunMerge(cmd.Context(), o, ciSinks(cmd, out))
+	sinks := ciSinks(cmd, out)
+	if hook := onMergeStep; hook != nil {
+		drawStep := sinks.OnStep
+		sinks.OnStep = func(st pipeline.Step) { drawStep(st); hook(st) }
+	}
+	sum, runErr := app.RunMerge(cmd.Context(), o, sinks)
 	if sum == nil {
 		return runErr
 	}
