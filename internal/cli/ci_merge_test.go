@@ -301,4 +301,3 @@ func mustParse(t *testing.T, ref string) name.Reference {
 	}
 	return r
 }
-
