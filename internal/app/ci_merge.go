@@ -27,8 +27,11 @@ type MergeOptions struct {
 	Platforms []platform.Platform
 	// Test, StrictCPU and SetupEmulation are as in ci's plan: the test of
 	// every platform pulled by digest from the merged index.
-	Test           string
-	StrictCPU      bool
+	Test      string
+	StrictCPU bool
+	// Annotations go on the merged index (tags from git's labels: see
+	// ResolveMergeTags). nil: none.
+	Annotations    map[string]string
 	SetupEmulation bool
 	// Env, Builder: the builder the platforms are tested on (ResolveBuilder).
 	Env      Env
@@ -76,7 +79,7 @@ func RunMerge(ctx context.Context, o MergeOptions, s CISinks) (*pipeline.Summary
 	if err != nil {
 		return nil, err
 	}
-	plan := pipeline.Plan{Tags: o.Tags, Test: o.Test, StrictCPU: o.StrictCPU, SetupEmulation: o.SetupEmulation}
+	plan := pipeline.Plan{Tags: o.Tags, Test: o.Test, StrictCPU: o.StrictCPU, SetupEmulation: o.SetupEmulation, Annotations: o.Annotations}
 	for _, sh := range shards {
 		plan.Platforms = append(plan.Platforms, sh.Parsed)
 	}
@@ -95,6 +98,24 @@ func RunMerge(ctx context.Context, o MergeOptions, s CISinks) (*pipeline.Summary
 		runErr = &stoppedError{se}
 	}
 	return &r.sum, runErr
+}
+
+// ResolveMergeTags expands c's tags as ci does (bare tags of c.Image),
+// adding, with tags from git, the tags of the commit of the checkout
+// holding dir and the CI environment (see ResolveCI) to every repository
+// c names; annotations are then the OCI labels of that commit, for the
+// merged index. c's platforms are not read: the digest files give them.
+func ResolveMergeTags(ctx context.Context, c pipeline.Config, dir string, env Env) ([]string, map[string]string, error) {
+	if !c.GitTags() {
+		tags, err := c.ResolveTags()
+		return tags, nil, err
+	}
+	c.Platforms = []string{platform.Host().String()} // a plan needs one; merge's come from the files
+	p, err := ResolveCI(ctx, c, dir, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p.Tags, p.Annotations, nil
 }
 
 // taskNamed is ci's task of that name: merge runs ci's own steps after
@@ -120,7 +141,7 @@ func (r *ciRun) createIndex(ctx context.Context, shards []pipeline.Shard) (strin
 		given[sh.Ref()], byRef[sh.Ref()] = sh.Parsed, sh
 	}
 	created, err := registry.CreateIndex(ctx, r.o.Plan.Tags[0], sources, registry.CreateOptions{
-		Options: r.o.Registry, Untagged: true, Platforms: given, Variant: variantFromBinaries})
+		Options: r.o.Registry, Untagged: true, Platforms: given, Variant: variantFromBinaries, Annotations: r.o.Plan.Annotations})
 	var pne *registry.PlatformNeededError
 	if errors.As(err, &pne) {
 		sh := byRef[pne.Source]

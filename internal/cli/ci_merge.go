@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -13,7 +14,7 @@ import (
 type ciMergeFlags struct {
 	digestDir, platforms, image, test, builder string
 	tags                                       []string
-	strictCPU, setupEmulation, asJSON          bool
+	strictCPU, setupEmulation, asJSON, gitTags bool
 }
 
 func newCIMergeCmd() *cobra.Command {
@@ -49,6 +50,7 @@ A refused file set, a wrong-architecture image or a failed check writes no tag.`
 	fl.BoolVar(&f.strictCPU, "strict-cpu", false, "test emulated platforms on the oldest CPU model of their variant")
 	fl.BoolVar(&f.setupEmulation, "setup-emulation", false, "register QEMU handlers for the foreign platforms first (root)")
 	fl.StringVar(&f.builder, "builder", "", "test on the named builder `NAME`")
+	fl.BoolVar(&f.gitTags, "tags-from-git", false, "add the tags of the commit checked out in the current directory (and the CI environment) to every repository named, and its OCI labels as the index's annotations, as ci does")
 	fl.BoolVar(&f.asJSON, "json", false, "print the summary as JSON (step output goes to stderr)")
 	_ = cmd.MarkFlagRequired("digest-dir")
 	addRegistryFlags(cmd)
@@ -66,14 +68,15 @@ var errMergeNoTags = errors.New("name the tags to write with -t (a full referenc
 func (f *ciMergeFlags) options(cmd *cobra.Command) (app.MergeOptions, error) {
 	o := app.MergeOptions{DigestDir: f.digestDir, Test: f.test, StrictCPU: f.strictCPU, SetupEmulation: f.setupEmulation,
 		Env: appEnv(), Builder: f.builder, Registry: registryOptions(cmd), Logger: logger(cmd)}
-	if len(f.tags) == 0 {
+	if len(f.tags) == 0 && !f.gitTags {
 		return o, errMergeNoTags
 	}
-	tags, err := pipeline.Config{Tags: f.tags, Image: f.image}.ResolveTags()
+	c := pipeline.Config{Tags: f.tags, Image: f.image, TagsFromGit: &f.gitTags}
+	tags, annotations, err := app.ResolveMergeTags(cmd.Context(), c, ".", appEnv())
 	if err != nil {
-		return o, err
+		return o, fmt.Errorf("ci merge configuration: %w", err)
 	}
-	o.Tags = tags
+	o.Tags, o.Annotations = tags, annotations
 	if f.platforms != "" {
 		if o.Platforms, err = platform.ParseList(f.platforms); err != nil {
 			return o, &pipeline.ConfigError{Source: "--platform", Err: err}

@@ -246,6 +246,28 @@ func TestCIFanOutE2E(t *testing.T) {
 		}
 	})
 
+	t.Run("tags from git: the release's tags, labels as index annotations", func(t *testing.T) {
+		ciGitEnv(t)
+		repo := gitHelloRepo(t)
+		repo.Git(t, "checkout", "-q", "v1.2.3")
+		t.Chdir(repo.Dir)
+		s, r := mergeJSON(t, "--digest-dir", dir, "--image", image, "--tags-from-git", "--platform", "linux/amd64,linux/arm64")
+		short := "sha-" + repo.Release[:7]
+		want := []string{image + ":1.2.3", image + ":1.2", image + ":1", image + ":latest", image + ":" + short}
+		if !r.ok() || !slices.Equal(s.TagsWritten, want) {
+			t.Fatalf("exit %d %v: tags written %v, want %v", r.code, r.err, s.TagsWritten, want)
+		}
+		idx, err := remote.Index(mustParse(t, image+":1.2.3"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		im, _ := idx.IndexManifest()
+		if d, _ := idx.Digest(); d.String() != s.Digest || im.Annotations["org.opencontainers.image.version"] != "1.2.3" ||
+			im.Annotations["org.opencontainers.image.revision"] != repo.Release {
+			t.Errorf("index %s (summary %s) annotations %v", d, s.Digest, im.Annotations)
+		}
+	})
+
 	t.Run("shard labelled with another platform: no tag", func(t *testing.T) {
 		bad := t.TempDir()
 		d := files["linux/amd64"]
