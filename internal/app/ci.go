@@ -149,7 +149,7 @@ func (r *ciRun) tasks(opts BuildOptions) []pipeline.Task {
 		t[2].Run = r.worded(r.login)
 	}
 	if r.o.PushByDigest {
-		t[6] = r.digestTask()
+		t = r.byDigest(t)
 	}
 	return t
 }

@@ -10,12 +10,17 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
-// digestTask is the last step of a run pushed by digest (CIOptions.
-// PushByDigest), in place of the tag step: the merge job writes the tags
+// byDigest puts a digest-file step in place of the tag step of a run
+// pushed by digest (CIOptions.PushByDigest): the merge job writes the tags
 // once it has proved the whole index, so a fan-out runner writes none.
-func (r *ciRun) digestTask() pipeline.Task {
+func (r *ciRun) byDigest(tasks []pipeline.Task) []pipeline.Task {
 	r.sum.Tags = []string{}
-	return pipeline.Task{Name: "digest-file", Run: r.worded(r.untagged(r.recordDigests))}
+	for i, t := range tasks {
+		if t.Name == "tag" {
+			tasks[i] = pipeline.Task{Name: "digest-file", Run: r.worded(r.untagged(r.recordDigests))}
+		}
+	}
+	return tasks
 }
 
 // recordDigests reads back, by digest, each platform image of the index

@@ -182,6 +182,20 @@ func TestCIFanOutE2E(t *testing.T) {
 		t.Fatalf("runners wrote tags: %v", got)
 	}
 
+	t.Run("runner that built a wrong-arch binary writes no digest file", func(t *testing.T) {
+		ctx := writeContextFiles(t, map[string]string{"Dockerfile": "FROM scratch\nCOPY busybox /bin/busybox\n",
+			"busybox": string(testenv.BusyboxBinary(t, "amd64"))})
+		wrong := t.TempDir()
+		t.Setenv(builder.EnvBuildkitHost, armAddr)
+		s, r := ciJSON(t, ctx, "--platform", "linux/arm64", "--image", image, "--push-by-digest", "--digest-dir", wrong)
+		if st := stepStatus(s); r.ok() || st["verify"] != status.Fail || st["digest-file"] != status.Skip {
+			t.Fatalf("exit %d %v, steps %v", r.code, r.err, st)
+		}
+		if left, _ := os.ReadDir(wrong); len(left) != 0 {
+			t.Errorf("digest dir holds %v after a failed verify", left)
+		}
+	})
+
 	t.Run("failed test after verify: no tag", func(t *testing.T) {
 		s, r := mergeJSON(t, "--digest-dir", dir, "-t", image+":broken", "--test", "exit 3")
 		st := stepStatus(s)
