@@ -70,6 +70,7 @@ var exitRules = []exitRule{
 		as[*app.LocalImageError], as[*app.CredentialsError],
 		as[*pipeline.ConfigError], is(pipeline.ErrNoPlatforms), is(pipeline.ErrNoTags), is(pipeline.ErrNoImage),
 		is(pipeline.ErrHalfLogin), is(pipeline.ErrBadReference),
+		is(pipeline.ErrBadDigestFile), is(pipeline.ErrShardPlatforms), is(pipeline.ErrNoDigestFiles),
 		as[*builder.UnknownBuilderError], as[*builder.DuplicateBuilderError], is(builder.ErrInvalidBuilder),
 		as[*builder.TLSFileError], as[*builder.NodeTLSError],
 		as[*build.SecretInputError], as[*build.MissingSecretError], as[*build.NamedContextError],
