@@ -18,6 +18,7 @@ type ciFlags struct {
 	tags, buildArgs                                                                 []string
 	strictCPU, setupEmulation, passwordStdin, asJSON                                bool
 	ciGitFlags
+	ciPRFlags
 }
 
 func newCICmd() *cobra.Command {
@@ -95,6 +96,7 @@ image:); anything else is a full reference. The password comes from DOCKER_PASSW
 	fl.StringVar(&f.progress, "progress", "plain", "build progress display: auto, plain, tty, quiet, json (BuildKit's rawjson)")
 	fl.StringVar(&f.builder, "builder", "", "build and test on the named builder `NAME`, each platform on its native node where one exists")
 	addCIGitFlags(fl, &f.ciGitFlags)
+	addCIPRFlags(fl, &f.ciPRFlags)
 	addRegistryFlags(cmd)
 	return cmd
 }
@@ -136,6 +138,7 @@ func (f *ciFlags) layer(cmd *cobra.Command) (pipeline.Config, error) {
 	if fl.Changed("setup-emulation") {
 		c.SetupEmulation = &f.setupEmulation
 	}
+	f.ciPRFlags.apply(cmd, &c)
 	if err := f.ciGitFlags.apply(cmd, &c); err != nil {
 		return c, err
 	}

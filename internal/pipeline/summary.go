@@ -33,6 +33,7 @@ func WriteTable(w io.Writer, s *Summary) error {
 		return err
 	}
 	writePublished(w, s)
+	writeLocal(w, s)
 	rows := matrixRows(s)
 	if len(rows) == 0 {
 		return nil
@@ -56,6 +57,7 @@ func WriteMarkdown(w io.Writer, s *Summary) error {
 	if s.Pushed != "" {
 		fmt.Fprintf(w, "Pushed by digest: `%s`  \nTags written: %s\n\n", s.Pushed, orNone(s.TagsWritten))
 	}
+	writeLocalMarkdown(w, s)
 	fmt.Fprintln(w, "| step | status | duration | detail |\n|---|---|---|---|")
 	for _, st := range s.Steps {
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", st.Name, icon(st.Status), dur(st), mdCell(firstLine(st.Message)))
