@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // PR mode (Config.Push false, `ci --no-push`) is the pull-request half of
@@ -67,4 +68,14 @@ func layoutWords(s *Summary) string {
 		return s.Layout + " (index " + s.Digest + ")"
 	}
 	return s.Layout
+}
+
+// matrixHeader is the matrix's header line: in PR mode the columns are the
+// test before export and the test of the exported images.
+func matrixHeader(s *Summary, pushing string) string {
+	if !s.PRMode {
+		return pushing
+	}
+	r := strings.NewReplacer("BEFORE PUSH", "BEFORE EXPORT", "PUSHED", "EXPORTED", "before push", "before export", "pushed", "exported")
+	return r.Replace(pushing)
 }

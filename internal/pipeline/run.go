@@ -48,6 +48,9 @@ type Summary struct {
 	Published  string `json:"published,omitempty"`
 	Layout     string `json:"layout,omitempty"`
 	LayoutKept bool   `json:"layout_kept,omitempty"`
+	// ExportedMatrix is PR mode's test after export, of the images read
+	// from the layout (in place of PushedMatrix).
+	ExportedMatrix *imagetest.Report `json:"exported_matrix,omitempty"`
 }
 
 // StepFunc does one step; its message goes into the summary.

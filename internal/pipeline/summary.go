@@ -40,7 +40,7 @@ func WriteTable(w io.Writer, s *Summary) error {
 	}
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PLATFORM\tCPU\tMACHINE\tBEFORE PUSH\tPUSHED")
+	fmt.Fprintln(tw, matrixHeader(s, "PLATFORM\tCPU\tMACHINE\tBEFORE PUSH\tPUSHED"))
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.platform, r.cpu, r.machine, r.before, r.after)
 	}
@@ -63,7 +63,7 @@ func WriteMarkdown(w io.Writer, s *Summary) error {
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", st.Name, icon(st.Status), dur(st), mdCell(firstLine(st.Message)))
 	}
 	if rows := matrixRows(s); len(rows) > 0 {
-		fmt.Fprintln(w, "\n| platform | CPU | machine | before push | pushed |\n|---|---|---|---|---|")
+		fmt.Fprintln(w, matrixHeader(s, "\n| platform | CPU | machine | before push | pushed |\n|---|---|---|---|---|"))
 		for _, r := range rows {
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", r.platform, r.cpu, r.machine, r.before, r.after)
 		}
@@ -135,6 +135,7 @@ func matrixRows(s *Summary) []matrixRow {
 	}
 	add(s.BuildMatrix, false)
 	add(s.PushedMatrix, true)
+	add(s.ExportedMatrix, true)
 	return rows
 }
 
