@@ -43,6 +43,11 @@ func newCICmd() *cobra.Command {
 A failed verify or test-pushed moves no tag: the digest stays in the registry untagged, and the
 summary names it and the tags not written.
 
+PR mode (--no-push, push: false): nothing reaches a registry (no login, push or tag). The index is
+exported into a local OCI layout (--oci-dir DIR, else a temp directory removed afterwards),
+verified there, and each platform tested again as read by the builder from the layout
+(test-exported); the summary says "not pushed (PR mode)" and where the layout is.
+
 Emulation is set up before doctor runs, so doctor checks the result.
 The test command runs as ` + "`sh -c CMD`" + ` (the image needs a sh); ` + "`uname -m`" + ` is checked where the image
 has one. Without a test command uname is the only check, and no sh is needed: an image with neither
