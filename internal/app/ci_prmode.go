@@ -26,6 +26,7 @@ func (r *ciRun) runPR(ctx context.Context) (*pipeline.Summary, error) {
 	}
 	defer cleanup()
 	r.layout = &build.Export{Type: build.ExportOCIDir, Dest: dest}
+	// Nothing to clean up here: a failed run leaves nothing at Dest.
 	opts, err := r.buildOptions()
 	if err != nil {
 		return nil, err
@@ -50,7 +51,10 @@ func (r *ciRun) runPR(ctx context.Context) (*pipeline.Summary, error) {
 // oci-layout in a new temp directory that cleanup removes.
 func (r *ciRun) prLayout() (dest string, cleanup func(), err error) {
 	if dir := r.o.Plan.OCIDir; dir != "" {
-		return dir, func() {}, nil
+		// Absolute: the summary says where it is, and the layout reference
+		// verify and the test read must not depend on the directory.
+		abs, err := filepath.Abs(dir)
+		return abs, func() {}, err
 	}
 	tmp, err := os.MkdirTemp("", "multiarch-ci-*")
 	if err != nil {

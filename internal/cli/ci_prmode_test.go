@@ -43,10 +43,14 @@ func catalog(t *testing.T, reg *testenv.Registry) []string {
 func TestCIPRModeConfig(t *testing.T) {
 	ciEnv(t, pipeline.EnvUsername, "someone") // half the credentials: dropped in PR mode
 	dir := helloContext(t, "platforms: [linux/amd64]\npush: false\n")
-	if r := runArgs(t, "ci", dir, "--dry-run"); !r.ok() {
+	r := runArgs(t, "ci", dir, "--dry-run")
+	if !r.ok() {
 		t.Errorf("push: false needs no tag and no credentials: exit %d, %v", r.code, r.err)
 	}
-	r := runArgs(t, "ci", dir, "--no-push=false", "--oci-dir", t.TempDir(), "-t", "127.0.0.1:1/x:1")
+	if !strings.Contains(r.stdout, "push:        no, not pushed (PR mode): OCI layout in a temp directory") {
+		t.Errorf("the plan does not say PR mode:\n%s", r.stdout)
+	}
+	r = runArgs(t, "ci", dir, "--no-push=false", "--oci-dir", t.TempDir(), "-t", "127.0.0.1:1/x:1")
 	var ce *pipeline.ConfigError
 	if !r.failed() || !errors.As(r.err, &ce) || !errors.Is(r.err, pipeline.ErrOCIDirPushes) {
 		t.Fatalf("want --oci-dir refused when pushing: exit %d, %v", r.code, r.err)

@@ -79,3 +79,15 @@ func matrixHeader(s *Summary, pushing string) string {
 	r := strings.NewReplacer("BEFORE PUSH", "BEFORE EXPORT", "PUSHED", "EXPORTED", "before push", "before export", "pushed", "exported")
 	return r.Replace(pushing)
 }
+
+// writePlanPR says, in a dry run's plan, that the run would push nothing.
+func writePlanPR(w io.Writer, r PlanReport) {
+	if !r.PRMode {
+		return
+	}
+	dir := "a temp directory, removed after the run"
+	if r.OCIDir != "" {
+		dir = r.OCIDir
+	}
+	fmt.Fprintf(w, "push:        no, %s: OCI layout in %s (the tags below are names only)\n", NotPushed, dir)
+}
