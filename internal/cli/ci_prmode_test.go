@@ -116,6 +116,12 @@ func TestCIPRModeE2E(t *testing.T) {
 				}
 			}
 		}
+		// Read from the layout itself: the registry never had this image.
+		for _, c := range s.ExportedMatrix.Cells {
+			if !strings.HasPrefix(c.Tag, "oci-layout://"+out+"@sha256:") {
+				t.Errorf("exported cell %s tested %q, not the layout", c.Platform, c.Tag)
+			}
+		}
 		if cpu := s.ExportedMatrix.Cells[1].CPU; cpu == "" || cpu == "default" {
 			t.Errorf("linux/arm64 after export not on the strict CPU model: %q", cpu)
 		}
@@ -144,7 +150,8 @@ func TestCIPRModeE2E(t *testing.T) {
 	})
 
 	t.Run("text summary, temp layout removed", func(t *testing.T) {
-		ciEnv(t)
+		md := filepath.Join(t.TempDir(), "summary.md")
+		ciEnv(t, envStepSummary, md)
 		r := runCLI(t, cliRun{logStdout: true, args: []string{"ci", hello, "--no-push", "--platform", plat, "--base", base, "--test", "test -s /built-on"}})
 		if !r.ok() {
 			t.Fatalf("%v\n%s", r.err, tailOf(r.stderr, 2000))
@@ -153,6 +160,12 @@ func TestCIPRModeE2E(t *testing.T) {
 		for _, want := range []string{"ci summary: PASS", "not pushed (PR mode): nothing was logged in to, pushed or tagged", "(temporary, removed after the run)", "build+test+export  pass", "test-exported      pass", "BEFORE EXPORT  EXPORTED"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("summary lacks %q:\n%s", want, r.stdout)
+			}
+		}
+		b, _ := os.ReadFile(md)
+		for _, want := range []string{"**not pushed (PR mode)**", "| test-exported | ✅ pass", "| platform | CPU | machine | before export | exported |"} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("$GITHUB_STEP_SUMMARY lacks %q:\n%s", want, b)
 			}
 		}
 		tmp := regexpLayout.FindStringSubmatch(r.stdout)
