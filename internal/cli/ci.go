@@ -75,7 +75,7 @@ image:); anything else is a full reference. The password comes from DOCKER_PASSW
 			}
 			plan, err := f.plan(cmd, ctxDir)
 			if err != nil {
-				return err
+				return usage(err)
 			}
 			if f.dryRun {
 				return printPlan(cmd.OutOrStdout(), plan, f.asJSON)
