@@ -52,7 +52,7 @@ func TestCIPRModeConfig(t *testing.T) {
 	}
 	r = runArgs(t, "ci", dir, "--no-push=false", "--oci-dir", t.TempDir(), "-t", "127.0.0.1:1/x:1")
 	var ce *pipeline.ConfigError
-	if !r.failed() || !errors.As(r.err, &ce) || !errors.Is(r.err, pipeline.ErrOCIDirPushes) {
+	if !r.failedWith(ExitUsage) || !errors.As(r.err, &ce) || !errors.Is(r.err, pipeline.ErrOCIDirPushes) {
 		t.Fatalf("want --oci-dir refused when pushing: exit %d, %v", r.code, r.err)
 	}
 	requireFailureSays(t, "ci --oci-dir", r, "--no-push")
@@ -181,7 +181,7 @@ func TestCIPRModeE2E(t *testing.T) {
 		ciEnv(t)
 		out := filepath.Join(t.TempDir(), "layout")
 		s, r := ciJSON(t, hello, "--no-push", "--oci-dir", out, "--platform", plat, "--base", base, "--test", `[ "$(uname -m)" != aarch64 ]`)
-		if !r.failed() || !errors.Is(r.err, ErrChecksFailed) || s.Passed {
+		if !r.failedWith(ExitFailed) || !errors.Is(r.err, ErrChecksFailed) || s.Passed {
 			t.Fatalf("want a failed test before export: exit %d, %v %+v", r.code, r.err, s)
 		}
 		unchanged(t)
@@ -204,7 +204,7 @@ func TestCIPRModeE2E(t *testing.T) {
 			t.Fatal(err)
 		}
 		s, r := ciJSON(t, dir, "--no-push", "--platform", plat, "--base", base)
-		if !r.failed() || !errors.Is(r.err, ErrChecksFailed) || s.Passed {
+		if !r.failedWith(ExitFailed) || !errors.Is(r.err, ErrChecksFailed) || s.Passed {
 			t.Fatalf("want ci to fail at verify: exit %d, %v", r.code, r.err)
 		}
 		unchanged(t)
