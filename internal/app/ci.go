@@ -76,8 +76,18 @@ type CISinks struct {
 // what did move). Build options are checked before any step
 // runs. The summary is returned whether the run passed or not (nil only
 // when the options were refused); the error names the step that failed.
+// errPRModeByDigest: a fan-out runner pushes its platform by digest, PR
+// mode pushes nothing; both at once is a contradiction, not a choice.
+var errPRModeByDigest = errors.New("a fan-out runner pushes its platform by digest, and PR mode (--no-push or push: false) pushes nothing: drop one of them")
+
 func RunCI(ctx context.Context, o CIOptions, s CISinks) (*pipeline.Summary, error) {
 	r := &ciRun{o: o, s: s}
+	if o.Plan.NoPush && o.PushByDigest {
+		return nil, &pipeline.ConfigError{Source: "--push-by-digest", Err: errPRModeByDigest}
+	}
+	if o.Plan.NoPush {
+		return r.runPR(ctx)
+	}
 	opts, err := r.buildOptions()
 	if err != nil {
 		return nil, err
@@ -109,6 +119,8 @@ type ciRun struct {
 	sum pipeline.Summary
 	// pushed is REPOSITORY@DIGEST of the index the build step pushed.
 	pushed string
+	// layout is PR mode's export (nil when pushing; see ci_prmode.go).
+	layout *build.Export
 }
 
 // buildOptions are the build step's, checked before any step runs, so a
@@ -117,7 +129,7 @@ type ciRun struct {
 // no sh is needed for it.
 func (r *ciRun) buildOptions() (BuildOptions, error) {
 	p := r.o.Plan
-	o := build.Options{ContextDir: r.o.ContextDir, Platforms: p.Platforms, Tags: p.Tags, Push: true,
+	o := build.Options{ContextDir: r.o.ContextDir, Platforms: p.Platforms, Tags: p.Tags, Push: !p.NoPush, Export: r.layout,
 		BuildArgs: p.BuildArgs, Target: p.Target, Logger: r.o.Logger, Registry: r.o.Registry,
 		Labels: p.Labels, Annotations: planAnnotations(p.Annotations)}
 	if p.File != "" {

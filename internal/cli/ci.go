@@ -19,6 +19,7 @@ type ciFlags struct {
 	strictCPU, setupEmulation, passwordStdin, asJSON                                bool
 	ciGitFlags
 	ciDigestFlags
+	ciPRFlags
 }
 
 func newCICmd() *cobra.Command {
@@ -42,6 +43,11 @@ func newCICmd() *cobra.Command {
 
 A failed verify or test-pushed moves no tag: the digest stays in the registry untagged, and the
 summary names it and the tags not written.
+
+PR mode (--no-push, push: false): nothing reaches a registry (no login, push or tag). The index is
+exported into a local OCI layout (--oci-dir DIR, else a temp directory removed afterwards),
+verified there, and each platform tested again as read by the builder from the layout
+(test-exported); the summary says "not pushed (PR mode)" and where the layout is.
 
 Emulation is set up before doctor runs, so doctor checks the result.
 The test command runs as ` + "`sh -c CMD`" + ` (the image needs a sh); ` + "`uname -m`" + ` is checked where the image
@@ -98,6 +104,7 @@ image:); anything else is a full reference. The password comes from DOCKER_PASSW
 	addCIGitFlags(fl, &f.ciGitFlags)
 	addCIDigestFlags(fl, &f.ciDigestFlags)
 	cmd.AddCommand(newCIMergeCmd())
+	addCIPRFlags(fl, &f.ciPRFlags)
 	addRegistryFlags(cmd)
 	return cmd
 }
@@ -139,6 +146,7 @@ func (f *ciFlags) layer(cmd *cobra.Command) (pipeline.Config, error) {
 	if fl.Changed("setup-emulation") {
 		c.SetupEmulation = &f.setupEmulation
 	}
+	f.ciPRFlags.apply(cmd, &c)
 	if err := f.ciGitFlags.apply(cmd, &c); err != nil {
 		return c, err
 	}

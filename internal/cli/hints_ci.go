@@ -28,6 +28,9 @@ func ciHints(err error) []string {
 	case errors.As(err, &creds):
 		return []string{"check " + pipeline.EnvUsername + " and " + pipeline.EnvPassword + " (or --username and --password-stdin); nothing was built or pushed"}
 	}
+	if h := ciPRHints(err); h != nil {
+		return h
+	}
 	return ciConfigHints(err)
 }
 

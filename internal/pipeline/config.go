@@ -49,6 +49,10 @@ type Config struct {
 	// TagsFromGit adds the tags, labels and annotations of the commit
 	// built (internal/gitmeta) to every repository named (WithGit).
 	TagsFromGit *bool `yaml:"tags_from_git"`
+	// Push false is PR mode (see prmode.go): nothing reaches a registry;
+	// OCIDir keeps the exported OCI layout there.
+	Push   *bool  `yaml:"push"`
+	OCIDir string `yaml:"oci_dir"`
 	// Username and Password log in to the registry of the first tag. Never
 	// read from the file: credentials do not belong in a repository.
 	Username string `yaml:"-"`
@@ -128,6 +132,10 @@ func Merge(layers ...Config) Config {
 		if l.TagsFromGit != nil {
 			out.TagsFromGit = l.TagsFromGit
 		}
+		if l.Push != nil {
+			out.Push = l.Push
+		}
+		out.OCIDir = pickStr(out.OCIDir, l.OCIDir)
 		for k, v := range l.BuildArgs {
 			if out.BuildArgs == nil {
 				out.BuildArgs = map[string]string{}

@@ -133,11 +133,16 @@ type PlanReport struct {
 	// Git is what the git tags and labels came from (absent without tags
 	// from git).
 	Git *gitmeta.Meta `json:"git,omitempty"`
+	// PRMode: the run would push nothing (see prmode.go); OCIDir is where
+	// it would keep the layout.
+	PRMode bool   `json:"pr_mode,omitempty"`
+	OCIDir string `json:"oci_dir,omitempty"`
 }
 
 // Report is p as PlanReport.
 func (p Plan) Report() PlanReport {
-	r := PlanReport{DryRun: true, Tags: nonNil(p.Tags), Labels: p.Labels, Annotations: p.Annotations, Git: p.Git}
+	r := PlanReport{DryRun: true, Tags: nonNil(p.Tags), Labels: p.Labels, Annotations: p.Annotations, Git: p.Git,
+		PRMode: p.NoPush, OCIDir: p.OCIDir}
 	for _, pl := range p.Platforms {
 		r.Platforms = append(r.Platforms, pl.String())
 	}
@@ -154,6 +159,7 @@ func (p Plan) Report() PlanReport {
 func WritePlan(w io.Writer, r PlanReport) error {
 	fmt.Fprintln(w, "ci plan (dry run: nothing is built, pushed or tagged)")
 	fmt.Fprintf(w, "platforms:   %s\n", strings.Join(r.Platforms, ", "))
+	writePlanPR(w, r)
 	if r.Git != nil {
 		f := r.Git.Facts
 		fmt.Fprintf(w, "from git:    %s %s %s at %s (%s)\n", f.Provider, f.Kind, f.Name, f.SHA, r.Git.Version)

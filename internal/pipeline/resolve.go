@@ -28,6 +28,10 @@ type Plan struct {
 	// without tags from git). See WithGit.
 	Labels, Annotations map[string]string
 	Git                 *gitmeta.Meta
+	// NoPush is PR mode: build, test and verify into a local OCI layout,
+	// OCIDir when set (else a temp directory, removed after the run).
+	NoPush bool
+	OCIDir string
 }
 
 // Login says whether credentials were given.
@@ -61,6 +65,9 @@ func (c Config) Resolve() (Plan, error) {
 		return p, &ConfigError{Source: "platforms", Err: err}
 	}
 	p.Platforms = ps
+	if err := c.resolvePR(&p); err != nil {
+		return p, err
+	}
 	if p.Tags, err = c.fullTags(); err != nil {
 		return p, err
 	}
@@ -79,6 +86,9 @@ func (c Config) Resolve() (Plan, error) {
 
 // fullTags expands bare tags against Image and checks every reference.
 func (c Config) fullTags() ([]string, error) {
+	if len(c.Tags) == 0 && c.prMode() {
+		return nil, nil
+	}
 	if len(c.Tags) == 0 {
 		return nil, &ConfigError{Source: "tags", Err: ErrNoTags}
 	}

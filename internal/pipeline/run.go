@@ -41,6 +41,16 @@ type Summary struct {
 	// pushed images, pulled by digest.
 	BuildMatrix  *imagetest.Report `json:"build_matrix,omitempty"`
 	PushedMatrix *imagetest.Report `json:"pushed_matrix,omitempty"`
+	// PR mode (see prmode.go): PRMode says nothing was pushed (Published
+	// is NotPushed); Layout is the OCI layout directory the index was
+	// exported to, LayoutKept false when it was a temp one, removed.
+	PRMode     bool   `json:"pr_mode,omitempty"`
+	Published  string `json:"published,omitempty"`
+	Layout     string `json:"layout,omitempty"`
+	LayoutKept bool   `json:"layout_kept,omitempty"`
+	// ExportedMatrix is PR mode's test after export, of the images read
+	// from the layout (in place of PushedMatrix).
+	ExportedMatrix *imagetest.Report `json:"exported_matrix,omitempty"`
 }
 
 // StepFunc does one step; its message goes into the summary.

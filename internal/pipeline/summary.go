@@ -33,13 +33,14 @@ func WriteTable(w io.Writer, s *Summary) error {
 		return err
 	}
 	writePublished(w, s)
+	writeLocal(w, s)
 	rows := matrixRows(s)
 	if len(rows) == 0 {
 		return nil
 	}
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PLATFORM\tCPU\tMACHINE\tBEFORE PUSH\tPUSHED")
+	fmt.Fprintln(tw, matrixHeader(s, "PLATFORM\tCPU\tMACHINE\tBEFORE PUSH\tPUSHED"))
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.platform, r.cpu, r.machine, r.before, r.after)
 	}
@@ -56,12 +57,13 @@ func WriteMarkdown(w io.Writer, s *Summary) error {
 	if s.Pushed != "" {
 		fmt.Fprintf(w, "Pushed by digest: `%s`  \nTags written: %s\n\n", s.Pushed, orNone(s.TagsWritten))
 	}
+	writeLocalMarkdown(w, s)
 	fmt.Fprintln(w, "| step | status | duration | detail |\n|---|---|---|---|")
 	for _, st := range s.Steps {
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", st.Name, icon(st.Status), dur(st), mdCell(firstLine(st.Message)))
 	}
 	if rows := matrixRows(s); len(rows) > 0 {
-		fmt.Fprintln(w, "\n| platform | CPU | machine | before push | pushed |\n|---|---|---|---|---|")
+		fmt.Fprintln(w, matrixHeader(s, "\n| platform | CPU | machine | before push | pushed |\n|---|---|---|---|---|"))
 		for _, r := range rows {
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", r.platform, r.cpu, r.machine, r.before, r.after)
 		}
@@ -133,6 +135,7 @@ func matrixRows(s *Summary) []matrixRow {
 	}
 	add(s.BuildMatrix, false)
 	add(s.PushedMatrix, true)
+	add(s.ExportedMatrix, true)
 	return rows
 }
 

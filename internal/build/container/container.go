@@ -25,6 +25,9 @@ type Image struct {
 	// Platform is the platform of the containers (and of the pull when
 	// Digest is empty).
 	Platform platform.Platform
+	// Layout, when set, is the store ID of Options.Layouts the image is
+	// read from, by Digest (see layout.go), instead of a registry.
+	Layout string
 }
 
 // Process is one command run in a fresh container of the session's image.
@@ -89,6 +92,9 @@ type Options struct {
 	// Registry lends the builder registry credentials for the pulls (its
 	// Keychain; default docker's config and credential helpers).
 	Registry registry.Options
+	// Layouts are local OCI layout directories lent to the builder, by
+	// store ID (Image.Layout).
+	Layouts map[string]string
 	// Logger gets debug detail (default: discard).
 	Logger *slog.Logger
 }

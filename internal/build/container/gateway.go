@@ -76,7 +76,12 @@ func (r *Runner) RunInImage(ctx context.Context, img Image, fn func(context.Cont
 		return fmt.Errorf("container session for %s (%s): %w", ref, img.Platform, err)
 	}
 	r.opts.Logger.Debug("container", "image", ref, "platform", img.Platform.String())
-	ctr, err := imageContainer(ctx, s.gc, ref, img.Platform)
+	var ctr Container
+	if img.Layout != "" {
+		ctr, err = layoutContainer(ctx, s.gc, img.Layout, img.Digest, img.Platform)
+	} else {
+		ctr, err = imageContainer(ctx, s.gc, ref, img.Platform)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return &PullInterruptedError{Ref: ref, Registry: registry.Host(ref), Platform: img.Platform.String(), Err: context.Cause(ctx)}
@@ -115,6 +120,9 @@ func openSession(ctx context.Context, c *client.Client, opts Options) (*gatewayS
 	s := &gatewaySession{stop: make(chan struct{}), done: make(chan struct{})}
 	ready := make(chan struct{})
 	so := client.SolveOpt{Session: []session.Attachable{builder.AuthSession(opts.Registry)}}
+	if err := lendLayouts(&so, opts.Layouts); err != nil {
+		return nil, err
+	}
 	go func() {
 		defer close(s.done)
 		_, s.err = c.Build(ctx, so, "multiarch-test", func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
@@ -159,7 +167,7 @@ func pullRef(img Image) (string, error) {
 	if img.Ref == "" {
 		return "", &ImageError{Platform: img.Platform.String(), Err: errNoImage}
 	}
-	if img.Digest == "" {
+	if img.Digest == "" || img.Layout != "" {
 		return img.Ref, nil
 	}
 	ref, err := registry.PullReference(img.Ref, img.Digest)

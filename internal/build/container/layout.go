@@ -1,0 +1,77 @@
+package container
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/plugins/content/local"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/multiarch-dev/multiarch/internal/platform"
+)
+
+// Images of a local OCI layout (Options.Layouts, Image.Layout) reach the
+// builder the way buildx's oci-layout:// named contexts do: the session
+// lends the layout's directory as a content store, and the builder reads
+// the image from it through the session. Nothing goes through a registry,
+// which is how ci's PR mode tests exactly the exported bytes.
+
+// layoutName is the name the builder shows for an image of a layout (its
+// logs), a normalised reference as the source parses it; the store ID
+// and digest say which image it is.
+const layoutName = "docker.io/library/multiarch-layout"
+
+// lendLayouts adds a content store per layout directory to so.
+func lendLayouts(so *client.SolveOpt, layouts map[string]string) error {
+	for id, dir := range layouts {
+		store, err := local.NewStore(dir)
+		if err != nil {
+			return fmt.Errorf("OCI layout %s: %w", dir, err)
+		}
+		if so.OCIStores == nil {
+			so.OCIStores = map[string]content.Store{}
+		}
+		so.OCIStores[id] = store
+	}
+	return nil
+}
+
+// layoutContainer is imageContainer for the manifest digest of an image
+// in the layout lent as storeID.
+func layoutContainer(ctx context.Context, gc gateway.Client, storeID, digest string, p platform.Platform) (Container, error) {
+	spec := p.OCI()
+	ref := layoutName + "@" + digest
+	sessionID := gc.BuildOpts().SessionID
+	_, _, cfgBytes, err := gc.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
+		LogName: "resolve " + ref + " (OCI layout)",
+		OCILayoutOpt: &sourceresolver.ResolveOCILayoutOpt{Platform: &spec,
+			Store: sourceresolver.ResolveImageConfigOptStore{SessionID: sessionID, StoreID: storeID}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	var cfg ocispecs.Image
+	if err := json.Unmarshal(cfgBytes, &cfg); err != nil {
+		return nil, fmt.Errorf("image config: %w", err)
+	}
+	st := llb.OCILayout(ref, llb.OCIStore(sessionID, storeID), llb.Platform(spec))
+	def, err := st.Marshal(ctx, llb.Platform(spec))
+	if err != nil {
+		return nil, err
+	}
+	res, err := gc.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+	if err != nil {
+		return nil, err
+	}
+	r, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	return FromReference(ctx, gc, r, p, cfg.Config)
+}
