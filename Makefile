@@ -7,7 +7,7 @@ export MULTIARCH_BUILDKITD := $(CURDIR)/$(BIN)/buildkitd
 export MULTIARCH_BUSYBOX_CACHE := $(CURDIR)/.cache/busybox
 export MULTIARCH_ROOTFS_CACHE := $(CURDIR)/.cache/rootfs
 
-.PHONY: all build tools setup fixtures test test-short bench fuzz demo clean
+.PHONY: all build tools setup fixtures test test-short bench fuzz demo dist clean
 
 all: build
 
@@ -69,7 +69,12 @@ demo: setup fixtures build
 	$(BIN)/multiarch doctor
 	bash scripts/demo.sh
 
+## dist: release tarballs dist/multiarch_<version>_linux_<amd64|arm64>.tar.gz (multiarch,
+## buildkitd, README.md, LICENSES/) and dist/SHA256SUMS; version from git describe (scripts/dist.sh)
+dist:
+	bash scripts/dist.sh dist
+
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist
 
 FORCE:
