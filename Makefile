@@ -6,6 +6,7 @@ export MULTIARCH_REGISTRY_BIN := $(CURDIR)/$(BIN)/registry
 export MULTIARCH_BUILDKITD := $(CURDIR)/$(BIN)/buildkitd
 export MULTIARCH_BUSYBOX_CACHE := $(CURDIR)/.cache/busybox
 export MULTIARCH_ROOTFS_CACHE := $(CURDIR)/.cache/rootfs
+export MULTIARCH_DIST_DIR := $(CURDIR)/dist
 
 .PHONY: all build tools setup fixtures test test-short bench fuzz demo dist clean
 
@@ -44,8 +45,9 @@ fixtures:
 	bash scripts/fetch-busybox.sh $(MULTIARCH_BUSYBOX_CACHE)
 	bash scripts/make-rootfs.sh $(MULTIARCH_ROOTFS_CACHE)
 
-## test: every test, end-to-end ones included (root, real binfmt_misc and registry)
-test: setup fixtures build
+## test: every test, end-to-end ones included (root, real binfmt_misc and registry; the
+## release tarball of `make dist` unpacked into an empty directory)
+test: setup fixtures build dist
 	$(GO) test -count=1 -timeout 40m ./...
 
 ## test-short: go test -short; no root needed (without root, the root-only tests skip with

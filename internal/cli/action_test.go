@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -134,4 +135,65 @@ func checkActionInputs(t *testing.T, raw []byte, a actionFile) {
 			t.Errorf("action.yml lacks input %s", want)
 		}
 	}
+}
+
+// TestActionCIStepArgs runs action.yml's ci step with bash, the inputs
+// given as GitHub would (each env value `${{ inputs.X }}` replaced by the
+// input or its default) and a sudo that prints its argv: the multiarch
+// arguments are exactly the expected ones, lists split as documented, no
+// value globbed or re-split, and the password only in the environment.
+func TestActionCIStepArgs(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a actionFile
+	if err := yaml.Unmarshal(raw, &a); err != nil {
+		t.Fatal(err)
+	}
+	given := map[string]string{
+		"platforms": "linux/amd64, linux/arm64\nlinux/s390x\n", "image": "reg.example/app",
+		"tags": "latest 1.0\nedge", "build-args": "A=1 2\nB=*\n", "test": "echo 'hi there' *",
+		"strict-cpu": "true", "push": "false", "insecure-registry": "h1 h2:5000",
+		"password": "s3cret", "username": "ci", "args": "--verbose *",
+	}
+	bin := t.TempDir()
+	sudo := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\nprintf 'DOCKER_PASSWORD=%s\\n' \"$DOCKER_PASSWORD\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "sudo"), []byte(sudo), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range a.Runs.Steps {
+		if s.ID != "ci" {
+			continue
+		}
+		cmd := exec.Command("bash", "-c", s.Run)
+		cmd.Dir = t.TempDir() // a file named like a glob's match would show globbing
+		if err := os.WriteFile(filepath.Join(cmd.Dir, "globbed"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin"}
+		for k, v := range s.Env {
+			in := strings.TrimSuffix(strings.TrimPrefix(v, "${{ inputs."), " }}")
+			val, ok := given[in]
+			if !ok {
+				val = *a.Inputs[in].Default
+			}
+			cmd.Env = append(cmd.Env, k+"="+val)
+		}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("ci step: %v\n%s", err, out)
+		}
+		want := []string{"-E", "env", "PATH=" + bin + ":/usr/bin:/bin", "multiarch", "ci", ".",
+			"--platform", "linux/amd64,linux/arm64,linux/s390x", "--image", "reg.example/app",
+			"-t", "latest", "-t", "1.0", "-t", "edge", "--build-arg", "A=1 2", "--build-arg", "B=*",
+			"--test", "echo 'hi there' *", "--strict-cpu", "--no-push",
+			"--insecure-registry", "h1", "--insecure-registry", "h2:5000", "--progress", "plain",
+			"-u", "ci", "--verbose", "*", "DOCKER_PASSWORD=s3cret"}
+		if got := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n"); !slices.Equal(got, want) {
+			t.Errorf("ci step ran sudo with\n%q\nwant\n%q", got, want)
+		}
+		return
+	}
+	t.Fatal("action.yml: no step with id ci")
 }
