@@ -16,6 +16,8 @@
 #               (LICENSES/<module path>/LICENSE…, BuildKit's Apache-2.0 among them) and the Go
 #               standard library's (LICENSES/go/LICENSE). multiarch itself has no LICENSE file yet.
 #
+# Outside a git checkout (the action's from-source build of a downloaded action), set
+# DIST_VERSION; the tar mtime is then SOURCE_DATE_EPOCH, else 0.
 # Static (CGO_ENABLED=0), -trimpath, stripped (-s -w). Reproducible for a given commit and Go
 # toolchain: tar entries sorted, owned by 0:0, every mtime the commit's time; gzip -n.
 set -euo pipefail
@@ -27,7 +29,10 @@ arches=${DIST_ARCHES:-amd64 arm64}
 cd "$repo"
 
 version=${DIST_VERSION:-$(git describe --tags --always --dirty)}
-epoch=$(git log -1 --format=%ct)
+epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+case $version in
+*/* | *[[:space:]]* | "") echo "dist.sh: version '$version' cannot be part of a file name" >&2; exit 1 ;;
+esac
 bk_version=$($GO list -m -f '{{.Version}}' github.com/moby/buildkit)
 ma_ldflags="-s -w -X github.com/multiarch-dev/multiarch/internal/cli.version=$version"
 bk_ldflags="-s -w -X github.com/moby/buildkit/version.Version=$bk_version"
