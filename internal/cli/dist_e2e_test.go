@@ -97,8 +97,12 @@ func TestDistTarballE2E(t *testing.T) {
 		t.Errorf("version: %v, %q; want %q", err, out, "multiarch "+version+" go1.…")
 	}
 	platforms := "linux/amd64,linux/arm64,linux/arm/v7"
-	if _, err := distRun(t, dir, env, 3*time.Minute, "doctor", "--platform", platforms); err != nil {
+	out, err := distRun(t, dir, env, 3*time.Minute, "doctor", "--platform", platforms)
+	if err != nil {
 		t.Fatalf("doctor: %v", err)
+	}
+	if want := "buildkitd: " + filepath.Join(dir, "buildkitd") + "\n"; !strings.Contains(out, want) {
+		t.Errorf("doctor does not find the tarball's buildkitd: no %q", want)
 	}
 
 	reg := testenv.StartRegistry(t)
@@ -118,7 +122,7 @@ func TestDistTarballE2E(t *testing.T) {
 	if want := filepath.Join(dir, "buildkitd"); err != nil || exe != want {
 		t.Errorf("the embedded builder runs %q (%v), want the tarball's %s", exe, err, want)
 	}
-	out, err := distRun(t, dir, env, 5*time.Minute, "verify", tag)
+	out, err = distRun(t, dir, env, 5*time.Minute, "verify", tag)
 	if err != nil || !strings.Contains(out, "linux/arm/v7") {
 		t.Errorf("verify %s: %v", tag, err)
 	}
