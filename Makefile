@@ -76,6 +76,14 @@ demo: setup fixtures build
 dist:
 	bash scripts/dist.sh dist
 
+## image: multiarch's own image (linux/amd64, linux/arm64) FROM scratch: multiarch,
+## buildkitd, runc and Debian's static QEMU emulators, built by multiarch itself, pushed to
+## IMAGE (default: a local registry for the run), then verified and tested
+## (scripts/make-image.sh)
+.PHONY: image
+image: setup tools
+	IMAGE=$(IMAGE) bash scripts/make-image.sh
+
 clean:
 	rm -rf $(BIN) dist
 

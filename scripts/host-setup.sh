@@ -18,6 +18,16 @@ if ((${#need[@]})); then
 	apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# The Docker CLI plugin test needs a docker client, never a daemon: take the
+# client binary out of Debian's docker.io package instead of installing it
+# (which would bring and start dockerd).
+if ! command -v docker >/dev/null; then
+	tmp=$(mktemp -d)
+	(cd "$tmp" && apt-get download -qq docker.io >/dev/null && dpkg-deb -x docker.io_*.deb x)
+	install -m 0755 "$tmp/x/usr/bin/docker" /usr/local/bin/docker
+	rm -rf "$tmp"
+fi
+
 bm=/proc/sys/fs/binfmt_misc
 if [[ ! -e $bm/register ]]; then
 	mount -t binfmt_misc binfmt_misc "$bm"

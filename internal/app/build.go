@@ -102,7 +102,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildResult, error) {
 		opts.Test = tester.test
 	}
 	b, err := ResolveBuilder(ctx, ResolveOptions{Env: o.Env, Builder: o.Builder, Start: true,
-		Insecure: opts.Registry.Insecure, OnEmbedded: o.OnEmbedded, Logger: opts.Logger})
+		Insecure: opts.Registry.Insecure, OnEmbedded: o.OnEmbedded, Logger: opts.Logger, Entitlements: opts.Network.Entitlements()})
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildResult, error) {
 	switch {
 	case err == nil:
 		out.Result = res
-		return out, nil
+		return out, addProvenance(ctx, o, res)
 	case errors.Is(err, ErrChecksFailed):
 		return out, fmt.Errorf("test before push failed, nothing was pushed or written (see the failing platforms above): %w", err)
 	}

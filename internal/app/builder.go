@@ -48,6 +48,9 @@ type ResolveOptions struct {
 	// plain HTTP: they go into its config, and a running one whose config
 	// lacks them is restarted (with Start).
 	Insecure []string
+	// Entitlements are what the build asks the daemon to grant; a running
+	// embedded builder whose config does not grant them is restarted.
+	Entitlements []string
 	// Embedded locates the embedded builder.
 	Embedded EmbeddedOptions
 	// OnEmbedded is told when the embedded builder is being started or was
@@ -141,12 +144,12 @@ func startEmbedded(ctx context.Context, e *embedded.Builder, o ResolveOptions) (
 	if err != nil {
 		return 0, err
 	}
-	if st.Reachable && len(o.Insecure) == 0 {
+	if st.Reachable && len(o.Insecure) == 0 && len(o.Entitlements) == 0 {
 		return st.PID, nil
 	}
 	tell := func(restarted bool) {
 		if o.OnEmbedded != nil {
-			o.OnEmbedded(EmbeddedEvent{Restarted: restarted, Socket: e.Socket(), LogFile: e.LogFile(), Insecure: o.Insecure})
+			o.OnEmbedded(EmbeddedEvent{Restarted: restarted, Socket: e.Socket(), LogFile: e.LogFile(), Insecure: o.Insecure, Entitlements: o.Entitlements})
 		}
 	}
 	if !st.Reachable {
@@ -169,6 +172,7 @@ type EmbeddedEvent struct {
 	Restarted       bool
 	Socket, LogFile string
 	Insecure        []string
+	Entitlements    []string
 	Cleaned         embedded.Cleaned
 }
 

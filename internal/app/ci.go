@@ -37,6 +37,11 @@ type CIOptions struct {
 	// logger).
 	Registry registry.Options
 	Logger   *slog.Logger
+	// PushByDigest replaces the tag step by a digest-file step: the run
+	// writes no tag, and DigestDir (when set) gets one pipeline.DigestFile
+	// per platform for `ci merge` (ci_digest.go).
+	PushByDigest bool
+	DigestDir    string
 }
 
 // CISinks are where a run's output goes while it runs; a nil member
@@ -142,6 +147,9 @@ func (r *ciRun) tasks(opts BuildOptions) []pipeline.Task {
 	}
 	if r.o.Plan.Login() {
 		t[2].Run = r.worded(r.login)
+	}
+	if r.o.PushByDigest {
+		t = r.byDigest(t)
 	}
 	return t
 }

@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -50,6 +51,10 @@ type Result struct {
 	EmulatedCompile time.Duration
 	// Duration is the wall time of the whole build, checks included.
 	Duration time.Duration
+	// Provenance is, per platform, the provenance predicate as buildx
+	// writes it into its metadata file (MetadataProvenance); set by the
+	// caller that writes one.
+	Provenance map[string]json.RawMessage
 }
 
 // EmulationDominates reports whether RUN steps under emulation that run a
@@ -132,11 +137,15 @@ func buildOn(ctx context.Context, nodes []builder.Node, opts Options) (*Result, 
 			return nil, err
 		}
 	}
+	if err := o.checkMultiNodeCache(len(plan)); err != nil {
+		return nil, err
+	}
 	if o.Push {
 		if err := checkPush(ctx, o); err != nil {
 			return nil, err
 		}
 	}
+	fresh := o.freshCacheDirs()
 	var res *Result
 	if len(plan) == 1 {
 		res, err = buildSingle(ctx, conns.Clients[plan[0].Index], plan[0], o)
@@ -144,6 +153,7 @@ func buildOn(ctx context.Context, nodes []builder.Node, opts Options) (*Result, 
 		res, err = buildMerged(ctx, conns, plan, o)
 	}
 	if err != nil {
+		o.discardCacheDirs(fresh)
 		return nil, err
 	}
 	res.Address = endpoints(plan)

@@ -35,15 +35,16 @@ func ParseAnnotation(s string) (Annotation, error) {
 	return a, nil
 }
 
-// CacheSpec is one --cache-from or --cache-to entry. Only the registry
-// cache is supported: type=registry,ref=REF[,mode=max|min,...].
+// CacheSpec is one --cache-from or --cache-to entry: type=registry,
+// local, inline, or gha/s3/azblob passed through (see cacheTypes).
 type CacheSpec struct {
 	Type  string
 	Attrs map[string]string
 }
 
-// ParseCacheSpec reads type=registry,ref=REF[,K=V...]; a bare REF is read
-// as type=registry,ref=REF, as buildx does.
+// ParseCacheSpec reads type=TYPE[,K=V...]; a bare REF is read as
+// type=registry,ref=REF, as buildx does. ParseCacheImport and
+// ParseCacheExport add what each direction needs.
 func ParseCacheSpec(s string) (CacheSpec, error) {
 	c := CacheSpec{Attrs: map[string]string{}}
 	if !strings.Contains(s, "=") {
@@ -60,8 +61,8 @@ func ParseCacheSpec(s string) (CacheSpec, error) {
 		}
 		c.Attrs[k] = v
 	}
-	if c.Type != "registry" {
-		return c, fmt.Errorf("%w: cache %q: only type=registry is supported", ErrInvalidOptions, s)
+	if err := checkCacheSpec(s, c); err != nil || c.Type != "registry" {
+		return c, err
 	}
 	if err := registry.CheckReference(c.Attrs["ref"]); err != nil {
 		return c, fmt.Errorf("%w: cache %q: ref: %v", ErrInvalidOptions, s, err)
@@ -70,12 +71,18 @@ func ParseCacheSpec(s string) (CacheSpec, error) {
 }
 
 // entry is the BuildKit form of c; suffix, when set, is appended to the
-// tag of ref (each node of a multi-node build keeps its own cache, so the
-// nodes do not overwrite each other's).
+// tag of ref, or names a subdirectory of a local cache (each node of a
+// multi-node build keeps its own cache, so the nodes do not overwrite
+// each other's).
 func (c CacheSpec) entry(suffix string) client.CacheOptionsEntry {
 	attrs := maps.Clone(c.Attrs)
-	if suffix != "" {
+	if suffix != "" && c.Type == "registry" {
 		attrs["ref"] = registry.WithTagSuffix(attrs["ref"], suffix)
+	}
+	for _, k := range []string{"src", "dest"} {
+		if v, ok := attrs[k]; ok && c.Type == "local" {
+			attrs[k] = localCacheDir(v, suffix)
+		}
 	}
 	return client.CacheOptionsEntry{Type: c.Type, Attrs: attrs}
 }

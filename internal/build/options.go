@@ -66,10 +66,12 @@ type Options struct {
 	Labels map[string]string
 	// Annotations go on the platform manifests and/or the index.
 	Annotations []Annotation
-	// CacheFrom and CacheTo are registry caches to import and export. In
-	// a multi-node build every node exports to the ref's tag suffixed
-	// with -node<N> (its place in the builder) and imports both that and
-	// the ref itself.
+	// CacheFrom and CacheTo are caches to import and export. In a
+	// multi-node build every node exports a registry cache to the ref's
+	// tag suffixed with -node<N> (its place in the builder), a local one
+	// to the subdirectory node<N>, and imports both that and the shared
+	// one; an inline cache is refused there. A local cache-to directory
+	// the build created is removed when it fails.
 	CacheFrom, CacheTo []CacheSpec
 	// Secrets and SSH are lent to the RUN steps that mount them
 	// (--mount=type=secret / type=ssh) through each node's build session;
@@ -77,6 +79,15 @@ type Options struct {
 	// and a required one the build lacks fails it (*MissingSecretError).
 	Secrets []Secret
 	SSH     []SSHAgent
+	// Attests are the attestations to make (buildx --attest, --provenance,
+	// --sbom; the last of a type wins). A push without a provenance entry
+	// gets provenance mode=min, as in buildx; a Disabled entry turns a
+	// type off. BuildKit adds them to the index as attestation manifests
+	// (platform unknown/unknown) next to each platform image.
+	Attests []Attest
+	// Network is the RUN steps' sandbox: network mode, entitlements,
+	// extra hosts, /dev/shm size, ulimits (buildx's flags).
+	Network Network
 	// Test, when set, is called inside each node's build session with a
 	// container of every platform that node built, after the solve and
 	// before anything is exported (the solve runs as a gateway build
@@ -145,6 +156,9 @@ func (o Options) validate() error {
 	}
 	if o.OCIDest != "" && o.OCIStream != nil {
 		return fmt.Errorf("%w: an OCI output goes to a file or a stream, not both", ErrInvalidOptions)
+	}
+	if err := o.checkCaches(); err != nil {
+		return err
 	}
 	if o.OCIDest != "" {
 		if err := CheckOutputPath(o.OCIDest); err != nil {

@@ -110,6 +110,7 @@ func runSolves(ctx context.Context, o Options, solves []*nodeSolve, labelled boo
 			if builder.ConnectionLost(egctx, err) {
 				err = &builder.ConnectionLostError{Address: s.a.Node.Endpoint, Err: err}
 			}
+			err = cacheBackendError(entitlementError(err, s.a.Node.Endpoint))
 			if err != nil {
 				return &NodeBuildError{Node: s.a.Node.Endpoint, Platforms: s.a.Platforms, Err: err}
 			}
@@ -119,7 +120,7 @@ func runSolves(ctx context.Context, o Options, solves []*nodeSolve, labelled boo
 	}
 	err := eg.Wait()
 	relays.Wait()
-	err = withInputError(withSecretError(withFrontendError(withPushError(err, solves), o)), o)
+	err = withInputError(withSecretError(withGeneratorError(withFrontendError(withPushError(err, solves), o), o)), o)
 	close(out)
 	if derr := <-displayed; err == nil && derr != nil {
 		return derr
@@ -169,6 +170,7 @@ func solveOpt(o Options, a builder.Assignment, kind exportKind) (client.SolveOpt
 		attrs["build-arg:"+k] = v
 	}
 	o.frontendExtras(attrs)
+	o.attestAttrs(attrs)
 	so := client.SolveOpt{
 		Frontend:      "dockerfile.v0",
 		FrontendAttrs: attrs,
@@ -182,6 +184,7 @@ func solveOpt(o Options, a builder.Assignment, kind exportKind) (client.SolveOpt
 	if err := o.addInputs(&so); err != nil {
 		return client.SolveOpt{}, nil, err
 	}
+	o.Network.apply(&so)
 	suffix := ""
 	if kind == exportByDigest {
 		suffix = nodeLabel(a)

@@ -29,6 +29,8 @@ type buildFlags struct {
 	secretFlags
 	contextFlags
 	outSpec outputSpec
+	attestFlags
+	net networkFlags
 }
 
 func newBuildCmd() *cobra.Command {
@@ -58,7 +60,7 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := f.options(cmd, args)
 			if err != nil {
-				return err
+				return usage(err)
 			}
 			return runBuild(cmd, f, opts)
 		},
@@ -76,8 +78,8 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 	fl.StringVar(&f.builder, "builder", "", "build on the named builder `NAME` (see multiarch builder ls)")
 	fl.StringArrayVar(&f.labels, "label", nil, "K=V label on every image config; repeatable")
 	fl.StringArrayVar(&f.annotations, "annotation", nil, "[index:|manifest:]K=V annotation (no prefix: index and manifests); repeatable")
-	fl.StringArrayVar(&f.cacheFrom, "cache-from", nil, "type=registry,ref=REF cache to import; repeatable")
-	fl.StringArrayVar(&f.cacheTo, "cache-to", nil, "type=registry,ref=REF[,mode=max] cache to export; repeatable")
+	fl.StringArrayVar(&f.cacheFrom, "cache-from", nil, "cache to import: type=registry,ref=REF, type=local,src=DIR, type=gha|s3|azblob,...; repeatable")
+	fl.StringArrayVar(&f.cacheTo, "cache-to", nil, "cache to export: type=registry,ref=REF[,mode=max], type=local,dest=DIR[,mode=max], type=inline, type=gha|s3|azblob,...; repeatable")
 	fl.BoolVar(&f.noCache, "no-cache", false, "rebuild every step: use nothing of the builder's cache")
 	fl.StringArrayVar(&f.noCacheFilter, "no-cache-filter", nil, "rebuild the steps of this `STAGE` only, comma separated; repeatable")
 	fl.BoolVar(&f.pull, "pull", false, "fetch every FROM image from its registry again instead of the builder's copy")
@@ -87,6 +89,8 @@ demand, with a config that lets it reach every --insecure-registry over plain HT
 	fl.BoolVar(&f.strictCPU, "strict-cpu", false, "with --test: run emulated platforms on the oldest CPU model of their variant (QEMU_CPU)")
 	addSecretFlags(fl, &f.secretFlags)
 	addContextFlags(fl, &f.contextFlags)
+	addAttestFlags(fl, &f.attestFlags)
+	addNetworkFlags(fl, &f.net)
 	addRegistryFlags(cmd)
 	return cmd
 }
@@ -115,7 +119,13 @@ func (f *buildFlags) options(cmd *cobra.Command, args []string) (build.Options, 
 	if err := f.exportOptions(&o); err != nil {
 		return o, err
 	}
+	if err := f.net.apply(&o); err != nil {
+		return o, err
+	}
 	if o.NoCacheFilter, err = stageList(f.noCacheFilter); err != nil {
+		return o, err
+	}
+	if err := f.attestFlags.apply(&o); err != nil {
 		return o, err
 	}
 	if err := f.checkBuildxOutputs(o); err != nil {
@@ -228,21 +238,7 @@ func (f *buildFlags) exportOptions(o *build.Options) error {
 		}
 		o.Annotations = append(o.Annotations, an)
 	}
-	for _, c := range f.cacheFrom {
-		spec, err := build.ParseCacheSpec(c)
-		if err != nil {
-			return fmt.Errorf("--cache-from: %w", err)
-		}
-		o.CacheFrom = append(o.CacheFrom, spec)
-	}
-	for _, c := range f.cacheTo {
-		spec, err := build.ParseCacheSpec(c)
-		if err != nil {
-			return fmt.Errorf("--cache-to: %w", err)
-		}
-		o.CacheTo = append(o.CacheTo, spec)
-	}
-	return nil
+	return cacheOptions(f.cacheFrom, f.cacheTo, o)
 }
 
 func parseBuildArgs(args []string) (map[string]string, error) {
@@ -307,9 +303,9 @@ func embeddedNotice(w io.Writer) func(app.EmbeddedEvent) {
 			return
 		}
 		if e.Restarted {
-			fmt.Fprintf(w, "restarted the embedded builder to let it reach %s over plain HTTP\n", strings.Join(e.Insecure, ", "))
+			restartNotice(w, e)
 			return
 		}
-		fmt.Fprintf(w, "no builder configured (no --builder, %s unset): starting the embedded builder at %s (log %s)\n", builder.EnvBuildkitHost, e.Socket, e.LogFile)
+		fmt.Fprintf(w, "starting the embedded builder at %s (log %s); another builder: --builder NAME, $%s, multiarch builder use NAME or $%s\n", e.Socket, e.LogFile, builder.EnvBuilder, builder.EnvBuildkitHost)
 	}
 }

@@ -147,6 +147,9 @@ func writeMetadata(path string, r *build.Result, imageName string) error {
 		m.OCIDest = "-"
 	}
 	b, err := json.MarshalIndent(m, "", "  ")
+	if err == nil {
+		b, err = withProvenance(b, r)
+	}
 	if err != nil {
 		return err
 	}

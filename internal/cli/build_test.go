@@ -17,6 +17,7 @@ import (
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/platform"
+	"github.com/multiarch-dev/multiarch/internal/registry"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -84,7 +85,14 @@ func checkHelloIndex(t *testing.T, idx v1.ImageIndex, ps []platform.Platform, m 
 		t.Fatal(err)
 	}
 	var got []string
+	attested := map[string]bool{}
 	for _, d := range im.Manifests {
+		// A push attests provenance by default (buildx's default): one
+		// attestation manifest per platform, not a platform itself.
+		if subject, ok := registry.Attestation(d); ok {
+			attested[subject] = true
+			continue
+		}
 		if d.Platform == nil {
 			t.Errorf("index entry %s has no platform", d.Digest)
 			continue
@@ -104,6 +112,9 @@ func checkHelloIndex(t *testing.T, idx v1.ImageIndex, ps []platform.Platform, m 
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Fatalf("index platforms %v, want exactly %v", got, want)
+	}
+	if len(attested) != len(ps) {
+		t.Errorf("%d platforms attested, want every one of the %d (provenance, on by default with --push)", len(attested), len(ps))
 	}
 	for _, p := range ps {
 		img := testenv.ImageFor(t, idx, p)

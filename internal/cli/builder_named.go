@@ -56,7 +56,7 @@ to one that emulates it.`,
 
 // usageError is a mistake on builder create's command line.
 func usageError(err error) error {
-	return fmt.Errorf("builder create: %w\nusage: multiarch builder %s", err, createUsage)
+	return usage(fmt.Errorf("builder create: %w\nusage: multiarch builder %s", err, createUsage))
 }
 
 // createFlags are builder create's node groups, in command-line order:

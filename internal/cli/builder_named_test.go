@@ -15,6 +15,7 @@ import (
 
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/builder"
+	"github.com/multiarch-dev/multiarch/internal/registry"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -178,8 +179,18 @@ func TestBuildTwoNodesCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	im, _ := idx.IndexManifest()
-	if im.Annotations["org.example.a"] != "2" || len(im.Manifests) != 2 {
+	// Two platform images, each with the provenance attestation a push
+	// makes by default, kept next to its image when the nodes' images
+	// are merged.
+	plats, atts := indexEntries(t, tag)
+	if im.Annotations["org.example.a"] != "2" || len(im.Manifests) != 4 || len(plats) != 2 {
 		t.Errorf("index: %+v", im)
+	}
+	requireAttested(t, "two nodes", plats, atts, "https://slsa.dev/provenance/")
+	for i, d := range im.Manifests {
+		if subject, ok := registry.Attestation(d); ok && (i == 0 || im.Manifests[i-1].Digest.String() != subject) {
+			t.Errorf("attestation %s is not right after its image %s", d.Digest, subject)
+		}
 	}
 	for _, p := range testenv.Platforms(t, "linux/amd64", "linux/arm64") {
 		img := testenv.ImageFor(t, idx, p)

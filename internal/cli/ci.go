@@ -18,6 +18,7 @@ type ciFlags struct {
 	tags, buildArgs                                                                 []string
 	strictCPU, setupEmulation, passwordStdin, asJSON                                bool
 	ciGitFlags
+	ciDigestFlags
 }
 
 func newCICmd() *cobra.Command {
@@ -69,7 +70,7 @@ image:); anything else is a full reference. The password comes from DOCKER_PASSW
 			}
 			plan, err := f.plan(cmd, ctxDir)
 			if err != nil {
-				return err
+				return usage(err)
 			}
 			if f.dryRun {
 				return printPlan(cmd.OutOrStdout(), plan, f.asJSON)
@@ -95,6 +96,8 @@ image:); anything else is a full reference. The password comes from DOCKER_PASSW
 	fl.StringVar(&f.progress, "progress", "plain", "build progress display: auto, plain, tty, quiet, json (BuildKit's rawjson)")
 	fl.StringVar(&f.builder, "builder", "", "build and test on the named builder `NAME`, each platform on its native node where one exists")
 	addCIGitFlags(fl, &f.ciGitFlags)
+	addCIDigestFlags(fl, &f.ciDigestFlags)
+	cmd.AddCommand(newCIMergeCmd())
 	addRegistryFlags(cmd)
 	return cmd
 }
@@ -116,7 +119,7 @@ func (f *ciFlags) plan(cmd *cobra.Command, ctxDir string) (pipeline.Plan, error)
 	if err != nil {
 		return pipeline.Plan{}, err
 	}
-	plan, err := app.ResolveCI(cmd.Context(), pipeline.Merge(file, pipeline.FromEnv(getenv), flags), ctxDir, appEnv())
+	plan, err := app.ResolveCI(cmd.Context(), f.ciDigestFlags.config(pipeline.Merge(file, pipeline.FromEnv(getenv), flags)), ctxDir, appEnv())
 	if err != nil {
 		return plan, fmt.Errorf("ci configuration: %w", err)
 	}
@@ -165,6 +168,9 @@ func (f *ciFlags) ciOutput(cmd *cobra.Command) io.Writer {
 func runCI(cmd *cobra.Command, f *ciFlags, ctxDir string, plan pipeline.Plan) error {
 	o := app.CIOptions{Plan: plan, ContextDir: ctxDir, Env: appEnv(), DockerConfig: dockerConfigHome(),
 		Builder: f.builder, Progress: f.progress, Registry: registryOptions(cmd), Logger: logger(cmd)}
+	if err := f.ciDigestFlags.set(&o); err != nil {
+		return err
+	}
 	sum, runErr := app.RunCI(cmd.Context(), o, ciSinks(cmd, f.ciOutput(cmd)))
 	if sum == nil {
 		return runErr

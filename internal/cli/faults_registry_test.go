@@ -151,8 +151,8 @@ func checkFault(t *testing.T, w *faultWorld, fc faultCase, r cliResult, took tim
 	} else {
 		t.Logf("the user reads:\n%s", r.message())
 		requireFailureSays(t, "fault", r, fc.says...)
-		if r.code != 1 {
-			t.Errorf("exit %d, want 1", r.code)
+		if !r.failedWith(ExitInfra) {
+			t.Errorf("exit %d, want %d (infrastructure)", r.code, ExitInfra)
 		}
 	}
 	if took < fc.min || took > fc.max+faultSlack {

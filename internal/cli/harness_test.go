@@ -43,9 +43,16 @@ type cliResult struct {
 // ok reports whether the command succeeded: no error, exit code 0.
 func (r cliResult) ok() bool { return r.err == nil && r.code == 0 }
 
-// failed reports whether the command failed with exit code 1, the code of
-// every failure today (a usage error, a failed check, a registry down).
-func (r cliResult) failed() bool { return r.err != nil && r.code == 1 }
+// failed reports whether the command failed with the exit code of a
+// failure: 1 (a check failed), 2 (usage or configuration) or 3
+// (infrastructure), the class of its error (exitcode.go); not 0, not a
+// signal's. failedWith asserts the class too.
+func (r cliResult) failed() bool {
+	return r.err != nil && (r.code == ExitFailed || r.code == ExitUsage || r.code == ExitInfra)
+}
+
+// failedWith reports whether the command failed with exit code code.
+func (r cliResult) failedWith(code int) bool { return r.err != nil && r.code == code }
 
 // message is what the user reads for the error (Message: its text and
 // its next steps), "" without one.
@@ -122,12 +129,13 @@ func requireErrorSays(t *testing.T, what string, err error, wants ...string) {
 	}
 }
 
-// requireFailureSays fails unless the command failed with exit code 1 and
-// an error that says every one of wants (requireErrorSays).
+// requireFailureSays fails unless the command failed with a failure's
+// exit code (failed: 1, 2 or 3) and an error that says every one of wants
+// (requireErrorSays).
 func requireFailureSays(t *testing.T, what string, r cliResult, wants ...string) {
 	t.Helper()
 	if r.err != nil && !r.failed() {
-		t.Errorf("%s: exit code %d, want 1", what, r.code)
+		t.Errorf("%s: exit code %d, want 1, 2 or 3", what, r.code)
 	}
 	requireErrorSays(t, what, r.err, wants...)
 }

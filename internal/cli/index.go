@@ -52,11 +52,11 @@ TARGET last, so a failure never leaves a tag pointing at a partial index.`,
 func runIndexCreate(cmd *cobra.Command, sources []string, f indexCreateFlags) error {
 	ann, err := parseAnnotations(f.annotations)
 	if err != nil {
-		return err
+		return usage(err)
 	}
 	given, err := parseSourcePlatforms(f.platforms)
 	if err != nil {
-		return err
+		return usage(err)
 	}
 	c, err := app.CreateIndex(cmd.Context(), app.IndexOptions{Targets: f.targets, Sources: sources,
 		Annotations: ann, DryRun: f.dryRun, Registry: registryOptions(cmd), Platforms: given})

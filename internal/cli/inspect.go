@@ -77,6 +77,7 @@ func applyRegistryTimeoutEnv(cmd *cobra.Command) error {
 type inspectFlags struct {
 	asJSON, raw bool
 	format      string
+	inspectAttestFlags
 }
 
 func newInspectCmd() *cobra.Command {
@@ -97,6 +98,9 @@ anything ending in .tar), as build --output type=oci,dest=FILE writes. Attestati
 	cmd.Flags().BoolVar(&f.raw, "raw", false, "print the manifest byte for byte as the registry serves it (no trailing newline added)")
 	cmd.Flags().StringVar(&f.format, "format", "", "print through a Go `TEMPLATE`, as imagetools inspect does: {{.Name}}, {{json .Manifest}}, {{json .Image}}")
 	cmd.MarkFlagsMutuallyExclusive("json", "raw", "format")
+	addInspectAttestFlags(cmd, &f.inspectAttestFlags)
+	cmd.MarkFlagsMutuallyExclusive("format", "sbom")
+	cmd.MarkFlagsMutuallyExclusive("format", "provenance")
 	addRegistryFlags(cmd)
 	return cmd
 }
@@ -105,6 +109,9 @@ func runInspect(ctx context.Context, out io.Writer, o app.InspectOptions, f insp
 	format, err := parseFormat(f.format)
 	if err != nil {
 		return err
+	}
+	if f.any() {
+		return runInspectAttestations(ctx, out, o, f)
 	}
 	ins, err := app.Inspect(ctx, o)
 	if err != nil {

@@ -44,14 +44,14 @@ var ErrWrongCredentials = app.ErrWrongCredentials
 
 func runLogin(cmd *cobra.Command, f *loginFlags, server string) error {
 	if f.username == "" {
-		return errors.New("give the user with -u USER")
+		return usage(errors.New("give the user with -u USER"))
 	}
 	if !f.passwordStdin {
-		return errors.New("pass the password on stdin with --password-stdin (e.g. `echo \"$TOKEN\" | multiarch login REGISTRY -u USER --password-stdin`)")
+		return usage(errors.New("pass the password on stdin with --password-stdin (e.g. `echo \"$TOKEN\" | multiarch login REGISTRY -u USER --password-stdin`)"))
 	}
 	password, err := readPassword(cmd.InOrStdin())
 	if err != nil {
-		return err
+		return usage(err)
 	}
 	res, err := app.Login(cmd.Context(), loginOptions(cmd, server, f.username, password))
 	if err != nil {

@@ -30,13 +30,17 @@ func Main(ctx context.Context, args []string, s Streams) int {
 // is then only "context canceled".
 func Execute(ctx context.Context, args []string, s Streams) error {
 	root := NewRootCmd()
-	root.SetArgs(args)
+	root.SetArgs(pluginArgs(args))
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
+	ran := markRun(root)
 	err := root.ExecuteContext(ctx)
+	if err != nil && !*ran {
+		err = usage(err) // cobra refused the command line: no command ran
+	}
 	if err != nil && ctx.Err() != nil {
-		err = fmt.Errorf("interrupted (%v): %w", context.Cause(ctx), err)
+		err = interrupted(ctx, err)
 	}
 	return err
 }
@@ -113,5 +117,6 @@ func flagHints(err error) []string {
 	out = append(out, probeHints(err)...)
 	out = append(out, ciHints(err)...)
 	out = append(out, binfmtHints(err)...)
+	out = append(out, attestHints(err)...)
 	return out
 }

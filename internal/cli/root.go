@@ -34,7 +34,9 @@ func NewRootCmd() *cobra.Command {
 		newTestCmd(),
 		newLoginCmd(),
 		newCICmd(),
+		newPluginMetadataCmd(),
 	)
+	registerCompletions(root)
 	return root
 }
 
@@ -50,12 +52,3 @@ func logger(cmd *cobra.Command) *slog.Logger {
 // verify, test) when what they report contains a failure; the report itself
 // has already been printed. It is the application tier's own.
 var ErrChecksFailed = app.ErrChecksFailed
-
-// ExitCode maps a command error to the process exit code: 0 for success,
-// 1 for every failure.
-func ExitCode(err error) int {
-	if err == nil {
-		return 0
-	}
-	return 1
-}

@@ -69,7 +69,7 @@ func splitDash(cmd *cobra.Command, args []string) (refs, command []string) {
 
 func runTest(cmd *cobra.Command, f *testFlags, refs, command []string) error {
 	if f.parallel < 1 {
-		return fmt.Errorf("--parallel %d: run at least one cell at a time", f.parallel)
+		return usage(fmt.Errorf("--parallel %d: run at least one cell at a time", f.parallel))
 	}
 	o := app.TestOptions{Refs: refs, Registry: registryOptions(cmd), Env: appEnv(), Builder: f.builder,
 		Test:       imagetest.Options{Command: command, StrictCPU: f.strictCPU, Parallel: f.parallel, CellTimeout: f.timeout, Logger: logger(cmd)},

@@ -30,6 +30,8 @@
 //   - reading an index for people and programs (Inspect), and assembling a
 //     new index from images and indexes (CreateIndex), pushing children by
 //     digest before the tag so a failure never leaves a partial index tagged.
+//   - reading the in-toto statements (SBOM, provenance) of an index's
+//     attestation manifests, per platform, each bounded (Statements).
 //
 // The package is silent: progress and detail go to the injected *slog.Logger.
 // Platform names are normalised through internal/platform, its only

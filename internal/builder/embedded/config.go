@@ -22,6 +22,12 @@ import (
 // The OCI worker runs runc through runcWrapper, which gives runc a state
 // root of the builder's own (see runc.go). A user config
 // (Settings.UserConfig) is merged in by mergeUserConfig.
+//
+// The daemon may grant grantedEntitlements: a build still gets them only
+// when it asks (--allow, --network host), as with buildx's own builders
+// started with --allow-insecure-entitlement. Granting them always keeps the
+// config the same from build to build, so asking for one restarts an
+// older daemon once, not at every change.
 func daemonConfig(root, address, traceSocket, runcWrapper string, insecure []string, s Settings) (string, error) {
 	insecure = slices.Concat(insecure, s.Insecure)
 	slices.Sort(insecure)
@@ -34,7 +40,8 @@ func daemonConfig(root, address, traceSocket, runcWrapper string, insecure []str
 	b.WriteString("# Written by multiarch (`multiarch builder up`); changes are overwritten.\n")
 	b.WriteString("# Loopback registries (127.0.0.0/8, ::1, localhost:*) use plain HTTP by\n")
 	b.WriteString("# BuildKit's own default and need no [registry] entry.\n")
-	fmt.Fprintf(&b, "root = %s\n\n", strconv.Quote(root))
+	fmt.Fprintf(&b, "root = %s\n", strconv.Quote(root))
+	fmt.Fprintf(&b, "insecure-entitlements = [%q, %q]\n\n", grantedEntitlements[0], grantedEntitlements[1])
 	fmt.Fprintf(&b, "[grpc]\n  address = [%s]\n\n", strconv.Quote(address))
 	fmt.Fprintf(&b, "[otel]\n  socketPath = %s\n\n", strconv.Quote(traceSocket))
 	fmt.Fprintf(&b, "[worker.oci]\n  enabled = true\n  binary = %s\n\n", strconv.Quote(runcWrapper))
@@ -62,3 +69,7 @@ func daemonConfig(root, address, traceSocket, runcWrapper string, insecure []str
 	}
 	return b.String(), nil
 }
+
+// grantedEntitlements are the entitlements the embedded builder's daemon
+// may grant a build that asks for them.
+var grantedEntitlements = []string{"network.host", "security.insecure"}

@@ -36,6 +36,9 @@ func TestDaemonConfigLoads(t *testing.T) {
 	if cfg.Workers.OCI.Enabled == nil || !*cfg.Workers.OCI.Enabled || cfg.Workers.Containerd.Enabled == nil || *cfg.Workers.Containerd.Enabled {
 		t.Errorf("workers: oci %v containerd %v", cfg.Workers.OCI.Enabled, cfg.Workers.Containerd.Enabled)
 	}
+	if !slices.Equal(cfg.Entitlements, []string{"network.host", "security.insecure"}) {
+		t.Errorf("entitlements %v: --network host and --allow would be refused", cfg.Entitlements)
+	}
 	if len(cfg.Registries) != 2 {
 		t.Fatalf("registries: %v", cfg.Registries)
 	}

@@ -87,8 +87,9 @@ func mergeUserConfig(root, address, traceSocket, runcWrapper string, regs map[st
 		reg[h] = maps.Clone(e)
 	}
 	ours := map[string]any{
-		"registry": reg,
-		"worker":   map[string]any{"oci": map[string]any{}, "containerd": map[string]any{}},
+		"registry":              reg,
+		"worker":                map[string]any{"oci": map[string]any{}, "containerd": map[string]any{}},
+		"insecure-entitlements": grantedEntitlements,
 	}
 	merged := mergeMaps(ours, user)
 	forced := map[string]any{

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# `make image`: multiarch's own multi-platform image (linux/amd64,
+# linux/arm64), FROM scratch, built by `multiarch build` itself, then
+# proven by multiarch before the script succeeds: verify (every ELF file of
+# every platform) and test (multiarch and the emulators run in each
+# platform's container on the builder).
+#
+# Each platform holds, for ITS architecture:
+#   /usr/local/bin/multiarch, /usr/local/bin/buildkitd  Go, CGO_ENABLED=0, static
+#   /usr/sbin/runc            Debian's runc (dynamic: libseccomp, glibc; runc
+#                             needs cgo for nsenter, so it has no static Go build)
+#   /lib*/…                   glibc's loader, libc and libseccomp from Debian
+#   /usr/bin/qemu-*-static    Debian's qemu-user-static emulators of the
+#                             foreign platforms multiarch knows
+# Debian packages come from apt (`dpkg --add-architecture arm64` is done here).
+#
+# IMAGE=ref pushes there; without it a local registry is started on
+# 127.0.0.1:$IMAGE_REGISTRY_PORT (default 5000) for the run, as the demo does,
+# and the image is 127.0.0.1:PORT/multiarch/multiarch:latest.
+# MULTIARCH_IMAGE_WORK (default .cache/image) holds downloads and binaries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+work=${MULTIARCH_IMAGE_WORK:-$root/.cache/image}
+arches=(amd64 arm64)
+platforms=linux/amd64,linux/arm64
+go=${GO:-go}
+mkdir -p "$work"
+
+# 1. multiarch and buildkitd for each architecture, static (no cgo). BuildKit
+#    is stamped with its module version as `make tools` does.
+bkver=$($go list -m -f '{{.Version}}' github.com/moby/buildkit)
+maver=$(git describe --tags --always --dirty 2>/dev/null || echo devel)
+for a in "${arches[@]}"; do
+	mkdir -p "$work/bin/$a"
+	echo "== go build multiarch, buildkitd for linux/$a"
+	GOOS=linux GOARCH=$a CGO_ENABLED=0 $go build -trimpath \
+		-ldflags "-s -w -X github.com/multiarch-dev/multiarch/internal/cli.version=$maver" \
+		-o "$work/bin/$a/multiarch" ./cmd/multiarch
+	GOOS=linux GOARCH=$a CGO_ENABLED=0 $go build -trimpath \
+		-ldflags "-s -w -X github.com/moby/buildkit/version.Version=$bkver" \
+		-o "$work/bin/$a/buildkitd" github.com/moby/buildkit/cmd/buildkitd
+done
+# The host's multiarch drives the build; the image's own copies are tested in it.
+ma=$work/bin/$($go env GOHOSTARCH)/multiarch
+
+# 2. Debian's packages of each architecture, at the version apt reports.
+debs=$work/debs
+mkdir -p "$debs"
+for a in "${arches[@]}"; do
+	if ! dpkg --print-foreign-architectures | grep -qx "$a" && [ "$a" != "$(dpkg --print-architecture)" ]; then
+		dpkg --add-architecture "$a"
+		apt-get update -qq
+	fi
+done
+pkgs=()
+for a in "${arches[@]}"; do
+	for p in qemu-user-static runc libc6 libseccomp2; do pkgs+=("$p:$a"); done
+done
+need=()
+declare -A debfile
+for p in "${pkgs[@]}"; do
+	v=$(apt-cache policy "$p" | awk '/Candidate:/ {print $2}')
+	if [ -z "$v" ] || [ "$v" = "(none)" ]; then
+		echo "make-image: apt knows no $p (apt-get update? dpkg --add-architecture ${p#*:}?)" >&2
+		exit 1
+	fi
+	f="${p%%:*}_${v/:/%3a}_${p#*:}.deb" # apt-get download's name: the epoch's colon is %3a
+	debfile[$p]=$debs/$f
+	[ -s "$debs/$f" ] || need+=("$p=$v")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	echo "== apt-get download ${need[*]}"
+	(cd "$debs" && apt-get download "${need[@]}")
+fi
+
+# 3. The build context: image/Dockerfile and rootfs/<arch>/.
+ctx=$work/context
+rm -rf "$ctx"
+mkdir -p "$ctx"
+cp image/Dockerfile "$ctx/Dockerfile"
+# The host's own architectures are refused by binfmt install: no emulator for them.
+declare -A qemu_self=([amd64]="x86_64 i386" [arm64]=aarch64)
+emulators=(x86_64 aarch64 arm i386 ppc64le s390x riscv64 mips64el loongarch64)
+for a in "${arches[@]}"; do
+	rfs=$ctx/rootfs/$a
+	x=$work/extract/$a
+	rm -rf "$x"
+	mkdir -p "$x" "$rfs/usr/local/bin" "$rfs/usr/bin" "$rfs/usr/sbin" "$rfs/tmp" "$rfs/run" "$rfs/etc"
+	chmod 1777 "$rfs/tmp"
+	for p in qemu-user-static runc libc6 libseccomp2; do
+		dpkg-deb -x "${debfile[$p:$a]}" "$x"
+	done
+	install -m 0755 "$work/bin/$a/multiarch" "$work/bin/$a/buildkitd" "$rfs/usr/local/bin/"
+	install -m 0755 "$x/usr/sbin/runc" "$rfs/usr/sbin/runc"
+	for e in "${emulators[@]}"; do
+		[[ " ${qemu_self[$a]} " == *" $e "* ]] && continue
+		install -m 0755 "$x/usr/bin/qemu-$e-static" "$rfs/usr/bin/"
+	done
+	# The emulators are Debian's files unchanged: their md5sums from the .deb.
+	(cd "$rfs" && dpkg-deb -I "${debfile[qemu-user-static:$a]}" md5sums |
+		grep -F "$(cd "$rfs" && ls usr/bin/qemu-*-static)" | md5sum -c --quiet -) ||
+		{ echo "make-image: staged emulators of $a differ from Debian's md5sums" >&2; exit 1; }
+	# runc's loader, libc and libseccomp, symlinks kept as Debian ships them.
+	tuple=$(dpkg-architecture -a "$a" -q DEB_HOST_MULTIARCH 2>/dev/null || { [ "$a" = amd64 ] && echo x86_64-linux-gnu || echo aarch64-linux-gnu; })
+	mkdir -p "$rfs/lib/$tuple" "$rfs/usr/lib/$tuple"
+	cp -a "$x/lib/$tuple/"ld-linux*.so.* "$x/lib/$tuple/"libc.so.6 "$rfs/lib/$tuple/"
+	cp -a "$x/usr/lib/$tuple/"libseccomp.so.2* "$rfs/usr/lib/$tuple/"
+	[ -d "$x/lib64" ] && cp -a "$x/lib64" "$rfs/"
+	cp -a "$x/lib/"ld-linux*.so.* "$rfs/lib/" 2>/dev/null || true
+	# The Debian version of the emulators, for `multiarch version` readers.
+	dpkg-deb -f "${debfile[qemu-user-static:$a]}" Version >"$rfs/etc/qemu-user-static.version"
+done
+
+# 4. A registry when IMAGE is not given.
+if [ -z "${IMAGE:-}" ]; then
+	port=${IMAGE_REGISTRY_PORT:-5000}
+	reg=127.0.0.1:$port
+	IMAGE=$reg/multiarch/multiarch:latest
+	if curl -fsS --max-time 2 "http://$reg/v2/" >/dev/null 2>&1; then
+		echo "make-image: something already answers on $reg; stop it, set IMAGE_REGISTRY_PORT or IMAGE" >&2
+		exit 1
+	fi
+	mkdir -p "$work/registry"
+	cat >"$work/registry.yml" <<YML
+version: 0.1
+log: {level: warn}
+storage: {filesystem: {rootdirectory: $work/registry}, delete: {enabled: true}}
+http: {addr: $reg}
+YML
+	OTEL_TRACES_EXPORTER=none "${MULTIARCH_REGISTRY_BIN:-$root/bin/registry}" serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+	regpid=$!
+	trap 'kill $regpid 2>/dev/null || true' EXIT
+	for _ in $(seq 50); do
+		kill -0 "$regpid" 2>/dev/null || break
+		curl -fsS --max-time 2 "http://$reg/v2/" >/dev/null 2>&1 && break
+		sleep 0.2
+	done
+	if ! curl -fsS --max-time 2 "http://$reg/v2/" >/dev/null; then
+		cat "$work/registry.log" >&2
+		echo "make-image: registry did not start on $reg (port taken? set IMAGE_REGISTRY_PORT)" >&2
+		exit 1
+	fi
+	echo "== registry on $reg"
+fi
+
+# 5. Build and push with multiarch itself, then prove it with multiarch.
+echo "== multiarch build $platforms -> $IMAGE"
+"$ma" build "$ctx" --platform "$platforms" -t "$IMAGE" --push --progress quiet
+echo "== multiarch verify $IMAGE"
+"$ma" verify "$IMAGE" --json >"$work/verify.json"
+"$ma" verify "$IMAGE"
+echo "== multiarch test $IMAGE -- multiarch version"
+"$ma" test "$IMAGE" -- multiarch version
+echo "== multiarch test $IMAGE -- buildkitd --version; runc --version (its loader and libraries resolve)"
+"$ma" test "$IMAGE" -- buildkitd --version
+"$ma" test "$IMAGE" -- runc --version
+echo "== multiarch test $IMAGE -- multiarch binfmt install ARCH --dry-run (finds the image's emulator on PATH, /usr/bin)"
+"$ma" test "$IMAGE" -- multiarch binfmt install all --dry-run
+"$ma" test "$IMAGE" --platform linux/amd64 -- multiarch binfmt install arm64 s390x --dry-run
+"$ma" test "$IMAGE" --platform linux/arm64 -- multiarch binfmt install amd64 s390x --dry-run
+echo "== multiarch test: each platform's qemu-*-static is Debian's static build"
+"$ma" test "$IMAGE" --platform linux/amd64 -- qemu-aarch64-static --version
+"$ma" test "$IMAGE" --platform linux/arm64 -- qemu-x86_64-static --version
+echo "== image passed: $IMAGE holds $platforms"
