@@ -184,6 +184,12 @@ func TestActionCIStepArgs(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ci step: %v\n%s", err, out)
 		}
+		merge := exec.Command("bash", "-c", s.Run)
+		merge.Dir, merge.Env = cmd.Dir, append(slices.Clone(cmd.Env), "MA_MERGE=true")
+		if mo, err := merge.CombinedOutput(); err != nil || !strings.Contains(string(mo), "\nci\nmerge\n--platform\n") ||
+			strings.Contains(string(mo), "--progress") {
+			t.Errorf("merge: want ci merge without --progress: %v\n%s", err, mo)
+		}
 		want := []string{"-E", "env", "PATH=" + bin + ":/usr/bin:/bin", "multiarch", "ci", ".",
 			"--platform", "linux/amd64,linux/arm64,linux/s390x", "--image", "reg.example/app",
 			"-t", "latest", "-t", "1.0", "-t", "edge", "--build-arg", "A=1 2", "--build-arg", "B=*",
