@@ -6,8 +6,9 @@ export MULTIARCH_REGISTRY_BIN := $(CURDIR)/$(BIN)/registry
 export MULTIARCH_BUILDKITD := $(CURDIR)/$(BIN)/buildkitd
 export MULTIARCH_BUSYBOX_CACHE := $(CURDIR)/.cache/busybox
 export MULTIARCH_ROOTFS_CACHE := $(CURDIR)/.cache/rootfs
+export MULTIARCH_DIST_DIR := $(CURDIR)/dist
 
-.PHONY: all build tools setup fixtures test test-short bench fuzz demo clean
+.PHONY: all build tools setup fixtures test test-short bench fuzz demo dist clean
 
 all: build
 
@@ -44,8 +45,9 @@ fixtures:
 	bash scripts/fetch-busybox.sh $(MULTIARCH_BUSYBOX_CACHE)
 	bash scripts/make-rootfs.sh $(MULTIARCH_ROOTFS_CACHE)
 
-## test: every test, end-to-end ones included (root, real binfmt_misc and registry)
-test: setup fixtures build
+## test: every test, end-to-end ones included (root, real binfmt_misc and registry; the
+## release tarball of `make dist` unpacked into an empty directory)
+test: setup fixtures build dist
 	$(GO) test -count=1 -timeout 40m ./...
 
 ## test-short: go test -short; no root needed (without root, the root-only tests skip with
@@ -69,6 +71,11 @@ demo: setup fixtures build
 	$(BIN)/multiarch doctor
 	bash scripts/demo.sh
 
+## dist: release tarballs dist/multiarch_<version>_linux_<amd64|arm64>.tar.gz (multiarch,
+## buildkitd, README.md, LICENSES/) and dist/SHA256SUMS; version from git describe (scripts/dist.sh)
+dist:
+	bash scripts/dist.sh dist
+
 ## image: multiarch's own image (linux/amd64, linux/arm64) FROM scratch: multiarch,
 ## buildkitd, runc and Debian's static QEMU emulators, built by multiarch itself, pushed to
 ## IMAGE (default: a local registry for the run), then verified and tested
@@ -78,6 +85,6 @@ image: setup tools
 	IMAGE=$(IMAGE) bash scripts/make-image.sh
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist
 
 FORCE:

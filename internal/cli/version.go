@@ -2,13 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
 
-// version is set by the linker (-X) for release builds; otherwise the
-// module version from the build info is used.
+// version is set by the linker (-X) for release builds (scripts/dist.sh:
+// git describe); otherwise the module version from the build info is used.
 var version = ""
 
 func newVersionCmd() *cobra.Command {
@@ -25,7 +26,7 @@ func newVersionCmd() *cobra.Command {
 
 func versionString() string {
 	if version != "" {
-		return version
+		return version + " " + runtime.Version()
 	}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
