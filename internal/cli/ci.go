@@ -22,12 +22,9 @@ type ciFlags struct {
 	ciPRFlags
 }
 
-func newCICmd() *cobra.Command {
-	f := &ciFlags{}
-	cmd := &cobra.Command{
-		Use:   "ci [CONTEXT]",
-		Short: "The whole pipeline: doctor, emulation, login, build and test before push, push, verify, test the pushed images",
-		Long: `Run the classic multi-arch CI pipeline in one command, stopping at the first failing step:
+// ciLong is ci's help: its steps, PR mode and where its configuration
+// comes from.
+const ciLong = `Run the classic multi-arch CI pipeline in one command, stopping at the first failing step:
 
   setup-emulation  with --setup-emulation: ` + "`binfmt install`" + ` of the foreign platforms (root)
   doctor           host checks for every platform this machine must emulate; fails fast with the fixes
@@ -64,7 +61,14 @@ tags_from_git;
 unknown fields are an error; credentials are never read from it).
 A tag with no "/" and no ":" (e.g. "latest") is a tag of the image (--image, DOCKER_IMAGE or
 image:); anything else is a full reference. The password comes from DOCKER_PASSWORD or
---password-stdin and is never printed.`,
+--password-stdin and is never printed.`
+
+func newCICmd() *cobra.Command {
+	f := &ciFlags{}
+	cmd := &cobra.Command{
+		Use:   "ci [CONTEXT]",
+		Short: "The whole pipeline: doctor, emulation, login, build and test before push, push, verify, test the pushed images",
+		Long:  ciLong,
 		Example: `  multiarch ci examples/hello --platform linux/amd64,linux/arm64,linux/arm/v6 \
     --image 127.0.0.1:5000/hello -t latest -t 1.0 --base 127.0.0.1:5000/busybox --test 'echo hi' --strict-cpu
   DOCKER_PLATFORMS="linux/amd64 linux/arm64" DOCKER_IMAGE=registry.example/app TAGS="latest 1.0" multiarch ci .`,
