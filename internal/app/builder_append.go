@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/multiarch-dev/multiarch/internal/builder"
@@ -22,18 +21,8 @@ func AppendNodes(ctx context.Context, o CreateOptions) (*CreateReport, error) {
 	if len(b.Nodes) == 0 {
 		return nil, fmt.Errorf("%w: --append %s: no --node given", builder.ErrInvalidBuilder, b.Name)
 	}
-	if !o.NoCheck {
-		var errs []error
-		for _, st := range probeNodes(ctx, b.Nodes) {
-			if st.Err != nil {
-				errs = append(errs, nodeError(st.Node, st.Err))
-				continue
-			}
-			rep.Undeclared = append(rep.Undeclared, undeclared(st.Node, st.Status)...)
-		}
-		if err := errors.Join(errs...); err != nil {
-			return rep, &NodeCheckError{Name: b.Name, Err: err}
-		}
+	if err := checkNodes(ctx, o, rep); err != nil {
+		return rep, err
 	}
 	stored, err := s.Append(b.Name, b.Nodes)
 	if err != nil {

@@ -56,18 +56,8 @@ func CreateBuilder(ctx context.Context, o CreateOptions) (*CreateReport, error) 
 	if _, err := s.Get(b.Name); err == nil {
 		return nil, &builder.DuplicateBuilderError{Name: b.Name}
 	}
-	if !o.NoCheck {
-		var errs []error
-		for _, st := range probeNodes(ctx, b.Nodes) {
-			if st.Err != nil {
-				errs = append(errs, nodeError(st.Node, st.Err))
-				continue
-			}
-			rep.Undeclared = append(rep.Undeclared, undeclared(st.Node, st.Status)...)
-		}
-		if err := errors.Join(errs...); err != nil {
-			return rep, &NodeCheckError{Name: b.Name, Err: err}
-		}
+	if err := checkNodes(ctx, o, rep); err != nil {
+		return rep, err
 	}
 	return rep, s.Create(b)
 }
@@ -134,4 +124,25 @@ func ListBuilders(env Env) (*BuilderList, error) {
 // when there is none); its daemons keep running.
 func RemoveBuilder(env Env, name string) error {
 	return store(env).Remove(name)
+}
+
+// checkNodes probes every node of o.Builder (unless o.NoCheck), noting on
+// rep the platforms a node runs that were not declared; any node that
+// does not answer fails it with a *NodeCheckError.
+func checkNodes(ctx context.Context, o CreateOptions, rep *CreateReport) error {
+	if o.NoCheck {
+		return nil
+	}
+	var errs []error
+	for _, st := range probeNodes(ctx, o.Builder.Nodes) {
+		if st.Err != nil {
+			errs = append(errs, nodeError(st.Node, st.Err))
+			continue
+		}
+		rep.Undeclared = append(rep.Undeclared, undeclared(st.Node, st.Status)...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return &NodeCheckError{Name: o.Builder.Name, Err: err}
+	}
+	return nil
 }

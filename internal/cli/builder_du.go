@@ -44,17 +44,7 @@ func newBuilderDuCmd(f *embeddedFlags) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rep, err := app.BuilderDiskUsage(cmd.Context(), c.options(cmd, f))
-			if rep == nil {
-				return err
-			}
-			if c.json {
-				if jerr := writeJSONIndent(cmd.OutOrStdout(), rep); jerr != nil {
-					return jerr
-				}
-				return err
-			}
-			renderCache(cmd.OutOrStdout(), rep, c.verbose, "total", "reclaimable")
-			return err
+			return c.render(cmd.OutOrStdout(), rep, err, "total", "reclaimable")
 		},
 	}
 	c.register(cmd)
@@ -82,17 +72,7 @@ records used within a day.`,
 			}
 			o.Prune = p
 			rep, err := app.BuilderPrune(cmd.Context(), o)
-			if rep == nil {
-				return err
-			}
-			if c.json {
-				if jerr := writeJSONIndent(cmd.OutOrStdout(), rep); jerr != nil {
-					return jerr
-				}
-				return err
-			}
-			renderCache(cmd.OutOrStdout(), rep, c.verbose, "freed", "")
-			return err
+			return c.render(cmd.OutOrStdout(), rep, err, "freed", "")
 		},
 	}
 	c.register(cmd)
@@ -180,4 +160,20 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// render prints rep (as JSON with --json) and returns err, the error of
+// the nodes that failed: the live nodes' reports are printed either way.
+func (c *cacheFlags) render(w io.Writer, rep *app.CacheReport, err error, sizeCol, extraCol string) error {
+	if rep == nil {
+		return err
+	}
+	if c.json {
+		if jerr := writeJSONIndent(w, rep); jerr != nil {
+			return jerr
+		}
+		return err
+	}
+	renderCache(w, rep, c.verbose, sizeCol, extraCol)
+	return err
 }
