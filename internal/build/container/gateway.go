@@ -188,11 +188,18 @@ func imageContainer(ctx context.Context, gc gateway.Client, ref string, p platfo
 	if err != nil {
 		return nil, err
 	}
+	return solvedContainer(ctx, gc, llb.Image(ref, llb.Platform(spec)), p, cfgBytes)
+}
+
+// solvedContainer solves st, the root file system of an image for p
+// (evaluated now, so a missing image fails here), and runs it with the
+// run configuration of cfgBytes, the image's config.
+func solvedContainer(ctx context.Context, gc gateway.Client, st llb.State, p platform.Platform, cfgBytes []byte) (Container, error) {
 	var cfg ocispecs.Image
 	if err := json.Unmarshal(cfgBytes, &cfg); err != nil {
 		return nil, fmt.Errorf("image config: %w", err)
 	}
-	def, err := llb.Image(ref, llb.Platform(spec)).Marshal(ctx, llb.Platform(spec))
+	def, err := st.Marshal(ctx, llb.Platform(p.OCI()))
 	if err != nil {
 		return nil, err
 	}

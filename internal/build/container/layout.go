@@ -2,7 +2,6 @@ package container
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/containerd/containerd/v2/core/content"
@@ -11,7 +10,6 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/multiarch-dev/multiarch/internal/platform"
 )
@@ -56,22 +54,6 @@ func layoutContainer(ctx context.Context, gc gateway.Client, storeID, digest str
 	if err != nil {
 		return nil, err
 	}
-	var cfg ocispecs.Image
-	if err := json.Unmarshal(cfgBytes, &cfg); err != nil {
-		return nil, fmt.Errorf("image config: %w", err)
-	}
 	st := llb.OCILayout(ref, llb.OCIStore(sessionID, storeID), llb.Platform(spec))
-	def, err := st.Marshal(ctx, llb.Platform(spec))
-	if err != nil {
-		return nil, err
-	}
-	res, err := gc.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true})
-	if err != nil {
-		return nil, err
-	}
-	r, err := res.SingleRef()
-	if err != nil {
-		return nil, err
-	}
-	return FromReference(ctx, gc, r, p, cfg.Config)
+	return solvedContainer(ctx, gc, st, p, cfgBytes)
 }
