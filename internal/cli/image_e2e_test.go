@@ -43,7 +43,7 @@ type imageVerify struct {
 // must tag an index of exactly the proven manifests, and verify's report
 // says what the image holds on each platform. Minutes long (two
 // cross-compiled buildkitd, ~130 MB of .deb; about 4 minutes warm, over 10
-// cold), so only with MULTIARCH_IMAGE_TEST=1; `make image` runs the same
+// cold; the second run about 2), so only with MULTIARCH_IMAGE_TEST=1; `make image` runs the same
 // script, and .ci/run does not (its budget for this is 6 minutes cold).
 func TestMakeImageE2E(t *testing.T) {
 	if os.Getenv("MULTIARCH_IMAGE_TEST") != "1" {
