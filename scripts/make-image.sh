@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make image`: multiarch's own multi-platform image (linux/amd64,
-# linux/arm64), FROM scratch, built by `multiarch build` itself, then
-# proven by multiarch before the script succeeds: verify (every ELF file of
-# every platform) and test (multiarch and the emulators run in each
-# platform's container on the builder).
+# linux/arm64), FROM scratch, built by `multiarch build` itself and pushed
+# by digest only, then proven by multiarch at that digest: verify (every ELF
+# file of every platform) and test (multiarch and the emulators run in each
+# platform's container on the builder). Only then is IMAGE written (step 6):
+# nothing is published under a tag before it is proven.
 #
 # Each platform holds, for ITS architecture:
 #   /usr/local/bin/multiarch, /usr/local/bin/buildkitd  Go, CGO_ENABLED=0, static
@@ -14,7 +15,7 @@
 #                             foreign platforms multiarch knows
 # Debian packages come from apt (`dpkg --add-architecture arm64` is done here).
 #
-# IMAGE=ref pushes there; without it a local registry is started on
+# IMAGE=ref is the tag written at the end (its repository gets the digest); without it a local registry is started on
 # 127.0.0.1:$IMAGE_REGISTRY_PORT (default 5000) for the run, as the demo does,
 # and the image is 127.0.0.1:PORT/multiarch/multiarch:latest.
 # MULTIARCH_IMAGE_WORK (default .cache/image) holds downloads and binaries.
