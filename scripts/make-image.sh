@@ -15,9 +15,10 @@
 #                             foreign platforms multiarch knows
 # Debian packages come from apt (`dpkg --add-architecture arm64` is done here).
 #
-# IMAGE=ref is the tag written at the end (its repository gets the digest); without it a local registry is started on
-# 127.0.0.1:$IMAGE_REGISTRY_PORT (default 5000) for the run, as the demo does,
-# and the image is 127.0.0.1:PORT/multiarch/multiarch:latest.
+# IMAGE=ref is the tag written at the end (its repository gets the digest);
+# without it a local registry is started on 127.0.0.1:$IMAGE_REGISTRY_PORT
+# (default 5000) for the run, as the demo does, and the image is
+# 127.0.0.1:PORT/multiarch/multiarch:latest.
 # MULTIARCH_IMAGE_WORK (default .cache/image) holds downloads and binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
