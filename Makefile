@@ -77,9 +77,9 @@ dist:
 	bash scripts/dist.sh dist
 
 ## image: multiarch's own image (linux/amd64, linux/arm64) FROM scratch: multiarch,
-## buildkitd, runc and Debian's static QEMU emulators, built by multiarch itself, pushed to
-## IMAGE (default: a local registry for the run), then verified and tested
-## (scripts/make-image.sh)
+## buildkitd, runc and Debian's static QEMU emulators, built by multiarch itself, pushed by
+## digest, verified and tested, and only then tagged IMAGE (default: a local registry for
+## the run) (scripts/make-image.sh)
 .PHONY: image
 image: setup tools
 	IMAGE=$(IMAGE) bash scripts/make-image.sh

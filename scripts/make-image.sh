@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make image`: multiarch's own multi-platform image (linux/amd64,
-# linux/arm64), FROM scratch, built by `multiarch build` itself, then
-# proven by multiarch before the script succeeds: verify (every ELF file of
-# every platform) and test (multiarch and the emulators run in each
-# platform's container on the builder).
+# linux/arm64), FROM scratch, built by `multiarch build` itself and pushed
+# by digest only, then proven by multiarch at that digest: verify (every ELF
+# file of every platform) and test (multiarch and the emulators run in each
+# platform's container on the builder). Only then is IMAGE written (step 6):
+# nothing is published under a tag before it is proven.
 #
 # Each platform holds, for ITS architecture:
 #   /usr/local/bin/multiarch, /usr/local/bin/buildkitd  Go, CGO_ENABLED=0, static
@@ -14,9 +15,10 @@
 #                             foreign platforms multiarch knows
 # Debian packages come from apt (`dpkg --add-architecture arm64` is done here).
 #
-# IMAGE=ref pushes there; without it a local registry is started on
-# 127.0.0.1:$IMAGE_REGISTRY_PORT (default 5000) for the run, as the demo does,
-# and the image is 127.0.0.1:PORT/multiarch/multiarch:latest.
+# IMAGE=ref is the tag written at the end (its repository gets the digest);
+# without it a local registry is started on 127.0.0.1:$IMAGE_REGISTRY_PORT
+# (default 5000) for the run, as the demo does, and the image is
+# 127.0.0.1:PORT/multiarch/multiarch:latest.
 # MULTIARCH_IMAGE_WORK (default .cache/image) holds downloads and binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -144,22 +146,53 @@ YML
 	echo "== registry on $reg"
 fi
 
-# 5. Build and push with multiarch itself, then prove it with multiarch.
-echo "== multiarch build $platforms -> $IMAGE"
-"$ma" build "$ctx" --platform "$platforms" -t "$IMAGE" --push --progress quiet
-echo "== multiarch verify $IMAGE"
-"$ma" verify "$IMAGE" --json >"$work/verify.json"
-"$ma" verify "$IMAGE"
-echo "== multiarch test $IMAGE -- multiarch version"
-"$ma" test "$IMAGE" -- multiarch version
-echo "== multiarch test $IMAGE -- buildkitd --version; runc --version (its loader and libraries resolve)"
-"$ma" test "$IMAGE" -- buildkitd --version
-"$ma" test "$IMAGE" -- runc --version
-echo "== multiarch test $IMAGE -- multiarch binfmt install ARCH --dry-run (finds the image's emulator on PATH, /usr/bin)"
-"$ma" test "$IMAGE" -- multiarch binfmt install all --dry-run
-"$ma" test "$IMAGE" --platform linux/amd64 -- multiarch binfmt install arm64 s390x --dry-run
-"$ma" test "$IMAGE" --platform linux/arm64 -- multiarch binfmt install amd64 s390x --dry-run
+# 5. Build and push BY DIGEST with multiarch itself (push-by-digest writes no
+#    tag), prove that digest with multiarch, and only then write the tag: a
+#    failure anywhere before step 6 leaves the image untagged in the
+#    registry and $IMAGE unchanged (absent, or still the previous image).
+meta=$work/metadata.json
+rm -f "$meta"
+echo "== multiarch build $platforms -> $IMAGE, by digest (no tag yet)"
+"$ma" build "$ctx" --platform "$platforms" -t "$IMAGE" --progress quiet \
+	-o type=image,push=true,push-by-digest=true,name-canonical=true --metadata-file "$meta"
+# REPO@DIGEST from the metadata file without jq: MarshalIndent puts each
+# top-level key on its own line, two spaces in (nested keys are deeper).
+field() { sed -n 's/^  "'"$1"'": "\([^"]*\)",\{0,1\}$/\1/p' "$meta"; }
+proven=$(field 'image\.name')
+digest=$(field 'containerimage\.digest')
+if ! [[ $proven =~ ^[^@,]+@sha256:[0-9a-f]{64}$ ]] || [ "${proven#*@}" != "$digest" ]; then
+	echo "make-image: $meta names no REPO@DIGEST of the index (image.name \"$proven\", containerimage.digest \"$digest\")" >&2
+	exit 1
+fi
+echo "== pushed untagged: $proven"
+echo "== multiarch verify $proven"
+"$ma" verify "$proven" --json >"$work/verify.json"
+"$ma" verify "$proven"
+# MAKE_IMAGE_EXTRA_TEST: one more command (word split) for `multiarch test
+# REPO@DIGEST --`, run first; the e2e test makes it fail to prove no tag is written.
+if [ -n "${MAKE_IMAGE_EXTRA_TEST:-}" ]; then
+	echo "== multiarch test $proven -- $MAKE_IMAGE_EXTRA_TEST"
+	# shellcheck disable=SC2086 # a command line, split on purpose
+	"$ma" test "$proven" -- $MAKE_IMAGE_EXTRA_TEST
+fi
+echo "== multiarch test $proven -- multiarch version"
+"$ma" test "$proven" -- multiarch version
+echo "== multiarch test $proven -- buildkitd --version; runc --version (its loader and libraries resolve)"
+"$ma" test "$proven" -- buildkitd --version
+"$ma" test "$proven" -- runc --version
+echo "== multiarch test $proven -- multiarch binfmt install ARCH --dry-run (finds the image's emulator on PATH, /usr/bin)"
+"$ma" test "$proven" -- multiarch binfmt install all --dry-run
+"$ma" test "$proven" --platform linux/amd64 -- multiarch binfmt install arm64 s390x --dry-run
+"$ma" test "$proven" --platform linux/arm64 -- multiarch binfmt install amd64 s390x --dry-run
 echo "== multiarch test: each platform's qemu-*-static is Debian's static build"
-"$ma" test "$IMAGE" --platform linux/amd64 -- qemu-aarch64-static --version
-"$ma" test "$IMAGE" --platform linux/arm64 -- qemu-x86_64-static --version
-echo "== image passed: $IMAGE holds $platforms"
+"$ma" test "$proven" --platform linux/amd64 -- qemu-aarch64-static --version
+"$ma" test "$proven" --platform linux/arm64 -- qemu-x86_64-static --version
+
+# 6. The tag, last. `index create` from the proven index writes an index of
+#    the same entries (each platform manifest and its attestation manifest,
+#    by digest, nothing rebuilt) under $IMAGE; its own index digest may
+#    differ from the built one (its JSON is multiarch's, not BuildKit's), the
+#    manifests it points to do not.
+echo "== multiarch index create -t $IMAGE $proven (the tag, only now)"
+"$ma" index create -t "$IMAGE" "$proven"
+echo "== image passed: $IMAGE holds $platforms (proven as $proven)"

@@ -3,14 +3,20 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/multiarch-dev/multiarch/internal/registry"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
 )
 
@@ -31,11 +37,13 @@ type imageVerify struct {
 }
 
 // TestMakeImageE2E runs scripts/make-image.sh (`make image`) against a test
-// registry: the script itself builds multiarch's image with multiarch and
-// fails unless verify and test pass; this test then reads verify's report
-// for what the image must hold on each platform. Minutes long (two
+// registry: the script itself builds multiarch's image with multiarch,
+// pushes it by digest and writes the tag only after verify and test pass.
+// A first run whose extra test step fails must leave no tag; the second
+// must tag an index of exactly the proven manifests, and verify's report
+// says what the image holds on each platform. Minutes long (two
 // cross-compiled buildkitd, ~130 MB of .deb; about 4 minutes warm, over 10
-// cold), so only with MULTIARCH_IMAGE_TEST=1; `make image` runs the same
+// cold; the second run about 2), so only with MULTIARCH_IMAGE_TEST=1; `make image` runs the same
 // script, and .ci/run does not (its budget for this is 6 minutes cold).
 func TestMakeImageE2E(t *testing.T) {
 	if os.Getenv("MULTIARCH_IMAGE_TEST") != "1" {
@@ -56,8 +64,14 @@ func TestMakeImageE2E(t *testing.T) {
 		"MULTIARCH_STATE_DIR="+state, "MULTIARCH_SOCKET="+filepath.Join(state, "bk.sock"))
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
-	script := exec.CommandContext(ctx, "bash", filepath.Join(root, "scripts", "make-image.sh"))
-	script.Dir, script.Env = root, env
+	run := func(extra ...string) (string, error) {
+		script := exec.CommandContext(ctx, "bash", filepath.Join(root, "scripts", "make-image.sh"))
+		script.Dir, script.Env = root, append(slices.Clone(env), extra...)
+		start := time.Now()
+		out, err := script.CombinedOutput()
+		t.Logf("make-image.sh %v took %s", extra, time.Since(start).Round(time.Second))
+		return string(out), err
+	}
 	t.Cleanup(func() {
 		down := exec.Command(filepath.Join(work, "bin", runtime.GOARCH, "multiarch"), "builder", "down")
 		down.Env = env
@@ -65,16 +79,90 @@ func TestMakeImageE2E(t *testing.T) {
 			t.Logf("builder down: %v\n%s", err, out)
 		}
 	})
-	start := time.Now()
-	out, err := script.CombinedOutput()
-	t.Logf("make-image.sh took %s", time.Since(start).Round(time.Second))
+
+	// A failing test step: pushed by digest, never tagged.
+	out, err := run("MAKE_IMAGE_EXTRA_TEST=multiarch no-such-command")
+	if err == nil || !strings.Contains(out, "== pushed untagged: ") || strings.Contains(out, "index create") {
+		t.Fatalf("make-image.sh with a failing test step: err=%v, want a failure after the push by digest and before the tag:\n%s", err, out)
+	}
+	if d, err := remote.Head(mustRef(t, ref), remote.WithContext(ctx)); err == nil {
+		t.Fatalf("a failed run left %s pointing at %s", ref, d.Digest)
+	}
+
+	out, err = run()
 	if err != nil {
 		t.Fatalf("make-image.sh: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "image passed: "+ref) {
+	if !strings.Contains(out, "image passed: "+ref) {
 		t.Fatalf("make-image.sh did not say the image passed:\n%s", out)
 	}
+	last := strings.LastIndex(out, "== multiarch test")
+	if tag := strings.Index(out, "== multiarch index create"); last < 0 || tag < last {
+		t.Fatalf("the tag is not written after every test step:\n%s", out)
+	}
+	checkTagged(t, ctx, ref, filepath.Join(work, "metadata.json"))
 	checkImageReport(t, filepath.Join(work, "verify.json"))
+}
+
+// checkTagged asserts the tag names an index whose entries are exactly
+// those of the index built and proven by digest (metadata's image.name):
+// the same platform manifests (the metadata's platform digests) and the
+// same attestation manifests.
+func checkTagged(t *testing.T, ctx context.Context, ref, metadata string) {
+	t.Helper()
+	b, err := os.ReadFile(metadata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Metadata
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.ImageName != registry.Repository(ref)+"@"+m.Digest || len(m.Platforms) != 2 {
+		t.Fatalf("metadata: image.name %q, %d platforms; want %s@%s and 2", m.ImageName, len(m.Platforms), registry.Repository(ref), m.Digest)
+	}
+	tagged, taggedDigest := imageEntries(t, ctx, ref)
+	proven, _ := imageEntries(t, ctx, m.ImageName)
+	for _, p := range m.Platforms {
+		if tagged[p.Digest] != p.Platform {
+			t.Errorf("tag %s: no %s manifest %s (has %v)", ref, p.Platform, p.Digest, tagged)
+		}
+	}
+	if !maps.Equal(tagged, proven) {
+		t.Errorf("tag %s holds %v, the proven index %s holds %v", ref, tagged, m.ImageName, proven)
+	}
+	t.Logf("proven index %s, tagged index %s (%d entries)", m.Digest, taggedDigest, len(tagged))
+}
+
+// imageEntries returns an index's entries, digest to platform, and its digest.
+func imageEntries(t *testing.T, ctx context.Context, ref string) (map[string]string, string) {
+	t.Helper()
+	idx, err := remote.Index(mustRef(t, ref), remote.WithContext(ctx))
+	if err != nil {
+		t.Fatalf("%s: %v", ref, err)
+	}
+	d, _ := idx.Digest()
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, e := range im.Manifests {
+		out[e.Digest.String()] = "" // BuildKit's attestations: unknown/unknown
+		if e.Platform != nil {
+			out[e.Digest.String()] = e.Platform.String()
+		}
+	}
+	return out, d.String()
+}
+
+func mustRef(t *testing.T, ref string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // checkImageReport asserts each platform holds its own static multiarch,
