@@ -87,7 +87,8 @@ func newInspectCmd() *cobra.Command {
 		Short: "Show the platforms of an image or index: digests, sizes, layers, attestations",
 		Long: `Show what REF points at. REF is REGISTRY/REPOSITORY:TAG, REGISTRY/REPOSITORY@DIGEST
 oci-layout://PATH[:TAG], or an OCI tarball: oci-archive:FILE[:TAG] or a path to it (./out.tar,
-anything ending in .tar), as build --output type=oci,dest=FILE writes. Attestations (SBOM, provenance) are listed apart from platforms.`,
+anything ending in .tar), as build --output type=oci,dest=FILE writes. Attestations (SBOM, provenance) are listed apart from platforms;
+--sbom and --provenance print their content per platform instead of the table.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o := app.InspectOptions{Ref: args[0], Registry: registryOptions(cmd)}
