@@ -79,7 +79,8 @@ dist:
 ## image: multiarch's own image (linux/amd64, linux/arm64) FROM scratch: multiarch,
 ## buildkitd, runc and Debian's static QEMU emulators, built by multiarch itself, pushed by
 ## digest, verified and tested, and only then tagged IMAGE (default: a local registry for
-## the run) (scripts/make-image.sh)
+## the run) (scripts/make-image.sh; multiarch and buildkitd from dist/, built first by
+## scripts/dist.sh when dist/ is not of the current version)
 .PHONY: image
 image: setup tools
 	IMAGE=$(IMAGE) bash scripts/make-image.sh

@@ -7,7 +7,9 @@
 # nothing is published under a tag before it is proven.
 #
 # Each platform holds, for ITS architecture:
-#   /usr/local/bin/multiarch, /usr/local/bin/buildkitd  Go, CGO_ENABLED=0, static
+#   /usr/local/bin/multiarch, /usr/local/bin/buildkitd  Go, CGO_ENABLED=0, static,
+#                             from dist/'s tarballs (`make dist`, scripts/dist.sh;
+#                             built first when dist/ is missing or not this version)
 #   /usr/sbin/runc            Debian's runc (dynamic: libseccomp, glibc; runc
 #                             needs cgo for nsenter, so it has no static Go build)
 #   /lib*/…                   glibc's loader, libc and libseccomp from Debian
@@ -19,7 +21,8 @@
 # without it a local registry is started on 127.0.0.1:$IMAGE_REGISTRY_PORT
 # (default 5000) for the run, as the demo does, and the image is
 # 127.0.0.1:PORT/multiarch/multiarch:latest.
-# MULTIARCH_IMAGE_WORK (default .cache/image) holds downloads and binaries.
+# MULTIARCH_IMAGE_WORK (default .cache/image) holds downloads and the binaries
+# unpacked from dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -29,19 +32,39 @@ platforms=linux/amd64,linux/arm64
 go=${GO:-go}
 mkdir -p "$work"
 
-# 1. multiarch and buildkitd for each architecture, static (no cgo). BuildKit
-#    is stamped with its module version as `make tools` does.
-bkver=$($go list -m -f '{{.Version}}' github.com/moby/buildkit)
-maver=$(git describe --tags --always --dirty 2>/dev/null || echo devel)
+# 1. multiarch and buildkitd for each architecture: the ones `make dist`
+#    built (static, -trimpath, stripped, version-stamped), so nothing is
+#    cross-compiled twice. dist/ is used when it holds both tarballs of the
+#    current `git describe` version (and, for a -dirty one, is newer than
+#    every changed file); else scripts/dist.sh rebuilds it. Each tarball is
+#    checked against dist/SHA256SUMS before its binaries are taken.
+dist=$root/dist
+maver=${DIST_VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo devel)}
+# dist_fresh: dist/ holds this version's tarball of every architecture, and
+# no changed or new file of a -dirty tree is newer than it.
+dist_fresh() {
+	local a changed
+	[ -s "$dist/SHA256SUMS" ] || return 1
+	for a in "${arches[@]}"; do
+		grep -q "  multiarch_${maver}_linux_$a\.tar\.gz\$" "$dist/SHA256SUMS" || return 1
+	done
+	[[ $maver == *-dirty ]] || return 0
+	changed=$(git ls-files -z -m -o --exclude-standard | xargs -0 -r sh -c \
+		'for f; do [ "$f" -nt "$0" ] && echo "$f"; done; true' "$dist/SHA256SUMS")
+	[ -z "$changed" ] || { echo "== dist/ is older than ${changed%%$'\n'*}"; return 1; }
+}
+if ! dist_fresh; then
+	echo "== scripts/dist.sh: no current dist/ for $maver"
+	DIST_VERSION=$maver DIST_ARCHES="${arches[*]}" GO=$go bash scripts/dist.sh "$dist"
+fi
 for a in "${arches[@]}"; do
+	tgz=multiarch_${maver}_linux_$a.tar.gz
+	(cd "$dist" && grep "  $tgz\$" SHA256SUMS | sha256sum -c --quiet -) ||
+		{ echo "make-image: dist/$tgz does not match dist/SHA256SUMS; run make dist" >&2; exit 1; }
+	rm -rf "$work/bin/$a"
 	mkdir -p "$work/bin/$a"
-	echo "== go build multiarch, buildkitd for linux/$a"
-	GOOS=linux GOARCH=$a CGO_ENABLED=0 $go build -trimpath \
-		-ldflags "-s -w -X github.com/multiarch-dev/multiarch/internal/cli.version=$maver" \
-		-o "$work/bin/$a/multiarch" ./cmd/multiarch
-	GOOS=linux GOARCH=$a CGO_ENABLED=0 $go build -trimpath \
-		-ldflags "-s -w -X github.com/moby/buildkit/version.Version=$bkver" \
-		-o "$work/bin/$a/buildkitd" github.com/moby/buildkit/cmd/buildkitd
+	tar -xzf "$dist/$tgz" -C "$work/bin/$a" ./multiarch ./buildkitd
+	echo "== multiarch, buildkitd for linux/$a from dist/$tgz"
 done
 # The host's multiarch drives the build; the image's own copies are tested in it.
 ma=$work/bin/$($go env GOHOSTARCH)/multiarch

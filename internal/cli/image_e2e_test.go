@@ -41,9 +41,10 @@ type imageVerify struct {
 // pushes it by digest and writes the tag only after verify and test pass.
 // A first run whose extra test step fails must leave no tag; the second
 // must tag an index of exactly the proven manifests, and verify's report
-// says what the image holds on each platform. Minutes long (two
-// cross-compiled buildkitd, ~130 MB of .deb; about 4 minutes warm, over 10
-// cold; the second run about 2), so only with MULTIARCH_IMAGE_TEST=1; `make image` runs the same
+// says what the image holds on each platform. Minutes long (dist/'s two
+// buildkitd, built by scripts/dist.sh when dist/ is not current, ~130 MB of
+// .deb; about 4 minutes warm, over 10 cold; the second run about 2), so
+// only with MULTIARCH_IMAGE_TEST=1; `make image` runs the same
 // script, and .ci/run does not (its budget for this is 6 minutes cold).
 func TestMakeImageE2E(t *testing.T) {
 	if os.Getenv("MULTIARCH_IMAGE_TEST") != "1" {
