@@ -45,7 +45,7 @@ type imageVerify struct {
 // buildkitd, built by scripts/dist.sh when dist/ is not current, ~130 MB of
 // .deb; about 4 minutes warm, over 10 cold; the second run about 2), so
 // only with MULTIARCH_IMAGE_TEST=1; `make image` runs the same
-// script, and .ci/run does not (its budget for this is 6 minutes cold).
+// script, and .ci/run sets the variable.
 func TestMakeImageE2E(t *testing.T) {
 	if os.Getenv("MULTIARCH_IMAGE_TEST") != "1" {
 		t.Skip("MULTIARCH_IMAGE_TEST=1 runs make image end to end (minutes; or run make image)")
