@@ -18,30 +18,9 @@ mkdir -p "$work"
 
 # 1. A real distribution registry on loopback. Another one already on that
 #    port would answer in its place: refuse rather than push to it.
-if curl -fsS --max-time 2 "http://$reg/v2/" >/dev/null 2>&1; then
-	echo "demo: something already answers on $reg; stop it or set DEMO_REGISTRY_PORT" >&2
-	exit 1
-fi
-cat >"$work/registry.yml" <<YML
-version: 0.1
-log: {level: warn}
-storage: {filesystem: {rootdirectory: $work/registry}, delete: {enabled: true}}
-http: {addr: $reg}
-YML
-OTEL_TRACES_EXPORTER=none "$root/bin/registry" serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-regpid=$!
-trap 'kill $regpid 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-	kill -0 "$regpid" 2>/dev/null || break
-	curl -fsS --max-time 2 "http://$reg/v2/" >/dev/null 2>&1 && break
-	sleep 0.2
-done
-if ! kill -0 "$regpid" 2>/dev/null || ! curl -fsS --max-time 2 "http://$reg/v2/" >/dev/null; then
-	cat "$work/registry.log"
-	echo "demo: registry did not start on $reg (port taken? set DEMO_REGISTRY_PORT)" >&2
-	exit 1
-fi
-echo "== registry on $reg"
+# shellcheck source=scripts/lib/registry.sh
+. "$root/scripts/lib/registry.sh"
+start_registry demo "$reg" "$work" "$root/bin/registry" "set DEMO_REGISTRY_PORT"
 
 # 2. Stage Debian busybox-static per platform: TARGETARCH+TARGETVARIANT.
 base=$root/examples/busybox-base

@@ -142,31 +142,9 @@ if [ -z "${IMAGE:-}" ]; then
 	port=${IMAGE_REGISTRY_PORT:-5000}
 	reg=127.0.0.1:$port
 	IMAGE=$reg/multiarch/multiarch:latest
-	if curl -fsS --max-time 2 "http://$reg/v2/" >/dev/null 2>&1; then
-		echo "make-image: something already answers on $reg; stop it, set IMAGE_REGISTRY_PORT or IMAGE" >&2
-		exit 1
-	fi
-	mkdir -p "$work/registry"
-	cat >"$work/registry.yml" <<YML
-version: 0.1
-log: {level: warn}
-storage: {filesystem: {rootdirectory: $work/registry}, delete: {enabled: true}}
-http: {addr: $reg}
-YML
-	OTEL_TRACES_EXPORTER=none "${MULTIARCH_REGISTRY_BIN:-$root/bin/registry}" serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-	regpid=$!
-	trap 'kill $regpid 2>/dev/null || true' EXIT
-	for _ in $(seq 50); do
-		kill -0 "$regpid" 2>/dev/null || break
-		curl -fsS --max-time 2 "http://$reg/v2/" >/dev/null 2>&1 && break
-		sleep 0.2
-	done
-	if ! curl -fsS --max-time 2 "http://$reg/v2/" >/dev/null; then
-		cat "$work/registry.log" >&2
-		echo "make-image: registry did not start on $reg (port taken? set IMAGE_REGISTRY_PORT)" >&2
-		exit 1
-	fi
-	echo "== registry on $reg"
+	# shellcheck source=scripts/lib/registry.sh
+	. "$root/scripts/lib/registry.sh"
+	start_registry make-image "$reg" "$work" "${MULTIARCH_REGISTRY_BIN:-$root/bin/registry}" "set IMAGE_REGISTRY_PORT or IMAGE"
 fi
 
 # 5. Build and push BY DIGEST with multiarch itself (push-by-digest writes no
