@@ -6,9 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/multiarch-dev/multiarch/internal/builder"
 	"github.com/multiarch-dev/multiarch/internal/testenv"
@@ -30,14 +28,7 @@ func stampDockerfile(t *testing.T) string {
 // index at ref, keyed by platform, and the index's digest.
 func topLayers(t *testing.T, ref string) (string, map[string]string) {
 	t.Helper()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := remote.Index(r, remote.WithContext(t.Context()))
-	if err != nil {
-		t.Fatalf("%s: %v", ref, err)
-	}
+	idx := remoteIndex(t, ref)
 	d, _ := idx.Digest()
 	im, err := idx.IndexManifest()
 	if err != nil {
@@ -160,21 +151,7 @@ func TestBuildBuildxFlagsBadInput(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := runCLI(t, cliRun{args: append(append([]string{}, base...), c.args...), stdin: ""})
-			if !r.failed() {
-				t.Fatalf("want a failure, got %v\nstdout:\n%s", r.err, r.stdout)
-			}
-			msg := r.message()
-			for _, w := range c.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("error lacks %q:\n%s", w, msg)
-				}
-			}
-			if strings.Contains(msg, "127.0.0.1:1") {
-				t.Errorf("the builder was contacted:\n%s", msg)
-			}
-			if r.stdout != "" {
-				t.Errorf("stdout not empty: %q", r.stdout)
-			}
+			requireRefusedOffline(t, c.name, r, c.want...)
 		})
 	}
 }

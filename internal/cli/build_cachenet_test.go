@@ -258,18 +258,7 @@ func TestBuildCacheNetBadInput(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := runCLI(t, cliRun{args: append(append([]string{}, base...), c.args...), stdin: ""})
-			if !r.failed() {
-				t.Fatalf("want a failure, got %v\nstdout:\n%s", r.err, r.stdout)
-			}
-			msg := r.message()
-			for _, w := range c.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("error lacks %q:\n%s", w, msg)
-				}
-			}
-			if strings.Contains(msg, "127.0.0.1:1") {
-				t.Errorf("the builder was contacted:\n%s", msg)
-			}
+			requireRefusedOffline(t, c.name, r, c.want...)
 		})
 	}
 }

@@ -2,14 +2,14 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/google/renameio/v2"
 
 	"github.com/multiarch-dev/multiarch/internal/build"
 )
@@ -157,19 +157,11 @@ func writeMetadata(path string, r *build.Result, imageName string) error {
 }
 
 // writeFileAtomic writes data to path through a temp file in the same
-// directory, renamed into place, so path never holds half of it; what
-// names the file in an error.
+// directory, synced and renamed into place (renameio, as binfmt's files
+// are), so path never holds half of it; what names the file in an error.
 func writeFileAtomic(path, what string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.partial")
+	err := renameio.WriteFile(path, data, 0o644, renameio.WithTempDir(filepath.Dir(path)), renameio.WithStaticPermissions(0o644))
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	_, err = tmp.Write(data)
-	if err = errors.Join(err, tmp.Chmod(0o644), tmp.Close()); err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil

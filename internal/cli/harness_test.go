@@ -140,6 +140,24 @@ func requireFailureSays(t *testing.T, what string, r cliResult, wants ...string)
 	requireErrorSays(t, what, r.err, wants...)
 }
 
+// requireRefusedOffline fails unless the command was refused as
+// requireFailureSays checks, without contacting the builder (the tests set
+// BUILDKIT_HOST to tcp://127.0.0.1:1, where nothing listens) and with
+// nothing on stdout.
+func requireRefusedOffline(t *testing.T, what string, r cliResult, wants ...string) {
+	t.Helper()
+	if !r.failed() {
+		t.Fatalf("%s: want a failure, got %v\nstdout:\n%s", what, r.err, r.stdout)
+	}
+	requireFailureSays(t, what, r, wants...)
+	if msg := r.message(); strings.Contains(msg, "127.0.0.1:1") {
+		t.Errorf("%s: the builder was contacted:\n%s", what, msg)
+	}
+	if r.stdout != "" {
+		t.Errorf("%s: stdout not empty: %q", what, r.stdout)
+	}
+}
+
 // TestHarnessIsMain: what runCLI returns is what Main prints and returns,
 // for a success and for a failure with a next step.
 func TestHarnessIsMain(t *testing.T) {
