@@ -194,10 +194,10 @@ func withGeneratorError(err error, o Options) error {
 	if gen == "" || !errors.As(err, &ne) {
 		return err
 	}
-	m := resolveMetadataRE.FindStringSubmatch(ne.Err.Error())
-	if m == nil || m[1] != normalizedRef(gen) {
+	ref, cause, ok := unresolvedSource(ne.Err.Error())
+	if !ok || ref != normalizedRef(gen) {
 		return err
 	}
-	ne.Err = &SBOMGeneratorError{Generator: gen, Default: gen == DefaultSBOMGenerator, Err: errors.New(firstLine(m[2]))}
+	ne.Err = &SBOMGeneratorError{Generator: gen, Default: gen == DefaultSBOMGenerator, Err: errors.New(cause)}
 	return err
 }

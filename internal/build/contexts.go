@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/containerd/containerd/v2/core/content"
-	"github.com/containerd/containerd/v2/plugins/content/local"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/ociindex"
@@ -18,6 +16,8 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
+
+	"github.com/multiarch-dev/multiarch/internal/build/container"
 )
 
 // NamedContext is one named build context (buildx's --build-context
@@ -255,15 +255,10 @@ func (o Options) addNamedContexts(so *client.SolveOpt) error {
 			if err != nil {
 				return fmt.Errorf("context %s: %w", nc.Name, err)
 			}
-			store, err := local.NewStore(nc.Layout.Path)
-			if err != nil {
-				return fmt.Errorf("context %s: OCI layout %s: %w", nc.Name, nc.Layout.Path, err)
-			}
 			id := identity.NewID()
-			if so.OCIStores == nil {
-				so.OCIStores = map[string]content.Store{}
+			if err := container.LendLayout(so, id, nc.Layout.Path); err != nil {
+				return fmt.Errorf("context %s: %w", nc.Name, err)
 			}
-			so.OCIStores[id] = store
 			so.FrontendAttrs[key] = ociLayoutPrefix + id + "@" + d.String()
 		default:
 			fs, err := fsutil.NewFS(nc.Dir)

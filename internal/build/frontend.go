@@ -66,9 +66,20 @@ func (e *FrontendUnreachableError) Unwrap() error { return e.Err }
 //	failed to resolve source metadata for REF: CAUSE
 //
 // REF normalised ("docker.io/docker/dockerfile:1"). The same words come
-// for a FROM image the builder cannot fetch, so the REF must be the
-// frontend's. This is the one place that reads that text.
+// for a FROM image, a COPY --from= image or the SBOM generator the builder
+// cannot fetch, so each reader compares REF with its own. unresolvedSource
+// is the one place that reads that text.
 var resolveMetadataRE = regexp.MustCompile(`failed to resolve source metadata for (\S+): (.*)`)
+
+// unresolvedSource is the REF and first line of CAUSE of msg when it says
+// BuildKit could not resolve an image's metadata; ok false otherwise.
+func unresolvedSource(msg string) (ref, cause string, ok bool) {
+	m := resolveMetadataRE.FindStringSubmatch(msg)
+	if m == nil {
+		return "", "", false
+	}
+	return m[1], firstLine(m[2]), true
+}
 
 // syntaxArg is the build argument that overrides the `# syntax=` line
 // (frontend/dockerfile/builder: build-arg:BUILDKIT_SYNTAX).
@@ -111,12 +122,12 @@ func parseFrontendError(msg string, syntax *FrontendUnreachableError) *FrontendU
 	if syntax == nil {
 		return nil
 	}
-	m := resolveMetadataRE.FindStringSubmatch(msg)
-	if m == nil || m[1] != normalizedRef(syntax.Syntax) {
+	ref, cause, ok := unresolvedSource(msg)
+	if !ok || ref != normalizedRef(syntax.Syntax) {
 		return nil
 	}
 	e := *syntax
-	e.Ref, e.Err = m[1], errors.New(firstLine(m[2]))
+	e.Ref, e.Err = ref, errors.New(cause)
 	return &e
 }
 

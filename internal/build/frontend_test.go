@@ -100,3 +100,29 @@ func TestWithFrontendError(t *testing.T) {
 		t.Fatalf("got %v", got)
 	}
 }
+
+func TestUnknownFrom(t *testing.T) {
+	df := writeDockerfile(t, "FROM busybox AS base\nCOPY --from=base /a /a\nCOPY --from=nosuch /b /b\n")
+	o := Options{ContextDir: t.TempDir(), Dockerfile: df}
+	msg := `failed to solve: failed to resolve source metadata for docker.io/library/nosuch:latest: pull access denied
+more`
+	fe := unknownFrom(msg, o)
+	if fe == nil || fe.Name != "nosuch" || fe.Ref != "docker.io/library/nosuch:latest" || fe.Line != 3 || fe.Err.Error() != "pull access denied" {
+		t.Fatalf("unknownFrom = %+v", fe)
+	}
+	// A stage name, an image no COPY --from= names, or other text: none.
+	for _, m := range []string{
+		`failed to resolve source metadata for docker.io/library/base:latest: denied`,
+		`failed to resolve source metadata for docker.io/library/busybox:latest: denied`,
+		`secret foo: not found`,
+	} {
+		if fe := unknownFrom(m, o); fe != nil {
+			t.Errorf("unknownFrom(%q) = %+v, want nil", m, fe)
+		}
+	}
+	// A remote context: the Dockerfile is not this host's to read.
+	o.ContextDir = "https://github.com/o/r.git"
+	if fe := unknownFrom(msg, o); fe != nil {
+		t.Errorf("remote context: unknownFrom = %+v, want nil", fe)
+	}
+}

@@ -67,9 +67,8 @@ func (e *RemoteContextError) Unwrap() error { return e.Err }
 // remote's Dockerfile fails with "failed to read dockerfile". The one
 // place that reads these texts.
 var (
-	missingRefRE    = regexp.MustCompile(`repository does not contain ref (\S+?),? `)
-	readDockerfile  = "failed to read dockerfile"
-	resolveSourceRE = resolveMetadataRE
+	missingRefRE   = regexp.MustCompile(`repository does not contain ref (\S+?),? `)
+	readDockerfile = "failed to read dockerfile"
 )
 
 // withInputError replaces the error of the failed node solve in err by a
@@ -97,8 +96,8 @@ func withInputError(err error, o Options) error {
 // unknownFrom is the *UnknownFromError msg is when it says BuildKit could
 // not resolve the image of a COPY --from= that names no stage or context.
 func unknownFrom(msg string, o Options) *UnknownFromError {
-	m := resolveSourceRE.FindStringSubmatch(msg)
-	if m == nil || !o.localContext() {
+	ref, cause, ok := unresolvedSource(msg)
+	if !ok || !o.localContext() {
 		return nil
 	}
 	stages, froms := dockerfileFroms(o.Dockerfile)
@@ -107,13 +106,13 @@ func unknownFrom(msg string, o Options) *UnknownFromError {
 		named[nc.Name] = true
 	}
 	for _, f := range froms {
-		if stages[strings.ToLower(f.name)] || named[f.name] || normalizedRef(f.name) != m[1] {
+		if stages[strings.ToLower(f.name)] || named[f.name] || normalizedRef(f.name) != ref {
 			continue
 		}
 		if _, err := strconv.Atoi(f.name); err == nil {
 			continue // a stage index
 		}
-		return &UnknownFromError{Name: f.name, Ref: m[1], Dockerfile: o.Dockerfile, Line: f.line, Err: errors.New(firstLine(m[2]))}
+		return &UnknownFromError{Name: f.name, Ref: ref, Dockerfile: o.Dockerfile, Line: f.line, Err: errors.New(cause)}
 	}
 	return nil
 }

@@ -28,15 +28,25 @@ const layoutName = "docker.io/library/multiarch-layout"
 // lendLayouts adds a content store per layout directory to so.
 func lendLayouts(so *client.SolveOpt, layouts map[string]string) error {
 	for id, dir := range layouts {
-		store, err := local.NewStore(dir)
-		if err != nil {
-			return fmt.Errorf("OCI layout %s: %w", dir, err)
+		if err := LendLayout(so, id, dir); err != nil {
+			return err
 		}
-		if so.OCIStores == nil {
-			so.OCIStores = map[string]content.Store{}
-		}
-		so.OCIStores[id] = store
 	}
+	return nil
+}
+
+// LendLayout adds the local OCI layout directory dir to so as the content
+// store id, which the builder reads through the session (an oci-layout
+// source, or a named context's oci-layout://id@digest).
+func LendLayout(so *client.SolveOpt, id, dir string) error {
+	store, err := local.NewStore(dir)
+	if err != nil {
+		return fmt.Errorf("OCI layout %s: %w", dir, err)
+	}
+	if so.OCIStores == nil {
+		so.OCIStores = map[string]content.Store{}
+	}
+	so.OCIStores[id] = store
 	return nil
 }
 
