@@ -26,7 +26,7 @@ func ParseCacheImport(s string) (CacheSpec, error) {
 	switch c.Type {
 	case "local":
 		if c.Attrs["src"] == "" {
-			return c, fmt.Errorf("%w: cache %q: type=local needs src=DIR to import from (dest= is for --cache-to)", ErrInvalidOptions, s)
+			return c, fmt.Errorf("%w: cache %q: type=local needs src=DIR to import from (dest= is for exporting)", ErrInvalidOptions, s)
 		}
 	case "inline":
 		return c, fmt.Errorf("%w: cache %q: an inline cache is read from the image that carries it: write type=registry,ref=IMAGE", ErrInvalidOptions, s)
@@ -44,7 +44,7 @@ func ParseCacheExport(s string) (CacheSpec, error) {
 	}
 	dest := c.Attrs["dest"]
 	if dest == "" {
-		return c, fmt.Errorf("%w: cache %q: type=local needs dest=DIR to export to (src= is for --cache-from)", ErrInvalidOptions, s)
+		return c, fmt.Errorf("%w: cache %q: type=local needs dest=DIR to export to (src= is for importing)", ErrInvalidOptions, s)
 	}
 	if fi, err := os.Stat(dest); err == nil && !fi.IsDir() {
 		return c, fmt.Errorf("%w: cache %q: dest %s is not a directory", ErrInvalidOptions, s, dest)
@@ -64,7 +64,7 @@ func checkCacheSpec(s string, c CacheSpec) error {
 		return fmt.Errorf("%w: cache %q: mode=%s: write mode=min or mode=max", ErrInvalidOptions, s, m)
 	}
 	if c.Type == "local" && c.Attrs["src"] == "" && c.Attrs["dest"] == "" {
-		return fmt.Errorf("%w: cache %q: type=local needs dest=DIR (--cache-to) or src=DIR (--cache-from)", ErrInvalidOptions, s)
+		return fmt.Errorf("%w: cache %q: type=local needs dest=DIR (to export) or src=DIR (to import)", ErrInvalidOptions, s)
 	}
 	return nil
 }
@@ -90,7 +90,7 @@ func (o Options) checkCaches() error {
 	}
 	for _, c := range o.CacheTo {
 		if c.Type == "inline" && !image {
-			return fmt.Errorf("%w: --cache-to type=inline: the cache travels inside the image, and this build exports none; push it or write an image (type=registry, oci, docker), or use type=registry or type=local caches", ErrInvalidOptions)
+			return fmt.Errorf("%w: an inline cache export (type=inline): the cache travels inside the image, and this build exports none; push it or write an image (type=registry, oci, docker), or use type=registry or type=local caches", ErrInvalidOptions)
 		}
 	}
 	return nil
@@ -106,7 +106,7 @@ func (o Options) checkMultiNodeCache(nodes int) error {
 	}
 	for _, c := range o.CacheTo {
 		if c.Type == "inline" {
-			return fmt.Errorf("%w: --cache-to type=inline: the platforms go to %d nodes, whose images are merged into one index; export the cache with type=registry,ref=REF (kept per node) or type=local,dest=DIR (a subdirectory per node)", ErrInvalidOptions, nodes)
+			return fmt.Errorf("%w: an inline cache export (type=inline): the platforms go to %d nodes, whose images are merged into one index; export the cache with type=registry,ref=REF (kept per node) or type=local,dest=DIR (a subdirectory per node)", ErrInvalidOptions, nodes)
 		}
 	}
 	return nil

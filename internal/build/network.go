@@ -51,7 +51,7 @@ func ParseEntitlements(flags []string) ([]string, error) {
 		for e := range strings.SplitSeq(f, ",") {
 			e = strings.TrimSpace(e)
 			if _, _, err := entitlements.Parse(e); err != nil || e == "" {
-				return nil, fmt.Errorf("%w: --allow %q: unknown entitlement %q; write network.host or security.insecure", ErrInvalidOptions, f, e)
+				return nil, fmt.Errorf("%w: entitlements %q: unknown entitlement %q; write network.host or security.insecure", ErrInvalidOptions, f, e)
 			}
 			if !slices.Contains(out, e) {
 				out = append(out, e)
@@ -70,12 +70,12 @@ func ParseAddHost(s string) ([]string, error) {
 	if !ok {
 		host, ip, ok = strings.Cut(s, ":")
 	}
-	bad := fmt.Errorf("%w: --add-host %q: write HOST:IP or HOST=IP (IPv6: HOST=::1 or HOST:[::1])", ErrInvalidOptions, s)
+	bad := fmt.Errorf("%w: host entry %q: write HOST:IP or HOST=IP (IPv6: HOST=::1 or HOST:[::1])", ErrInvalidOptions, s)
 	if !ok || host == "" || ip == "" || strings.ContainsAny(host, " \t,") {
 		return nil, bad
 	}
 	if ip == "host-gateway" {
-		return nil, fmt.Errorf("%w: --add-host %q: host-gateway is Docker's, BuildKit has none; write the address", ErrInvalidOptions, s)
+		return nil, fmt.Errorf("%w: host entry %q: host-gateway is Docker's, BuildKit has none; write the address", ErrInvalidOptions, s)
 	}
 	var out []string
 	for v := range strings.SplitSeq(ip, ",") {
@@ -94,7 +94,7 @@ func ParseAddHost(s string) ([]string, error) {
 func ParseShmSize(s string) (int64, error) {
 	n, err := units.RAMInBytes(s)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%w: --shm-size %q: write a positive size such as 64m or 1g", ErrInvalidOptions, s)
+		return 0, fmt.Errorf("%w: shm size %q: write a positive size such as 64m or 1g", ErrInvalidOptions, s)
 	}
 	return n, nil
 }
@@ -103,7 +103,7 @@ func ParseShmSize(s string) (int64, error) {
 func ParseUlimit(s string) (string, error) {
 	u, err := units.ParseUlimit(s)
 	if err != nil {
-		return "", fmt.Errorf("%w: --ulimit %q: %v; write NAME=SOFT[:HARD], e.g. nofile=1024:2048", ErrInvalidOptions, s, err)
+		return "", fmt.Errorf("%w: ulimit %q: %v; write NAME=SOFT[:HARD], e.g. nofile=1024:2048", ErrInvalidOptions, s, err)
 	}
 	return u.String(), nil
 }

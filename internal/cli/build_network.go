@@ -32,27 +32,27 @@ func (f *networkFlags) apply(o *build.Options) error {
 		err error
 	)
 	if n.Mode, err = build.ParseNetworkMode(f.network); err != nil {
-		return err
+		return fmt.Errorf("--network: %w", err)
 	}
 	if n.Allow, err = build.ParseEntitlements(f.allow); err != nil {
-		return err
+		return fmt.Errorf("--allow: %w", err)
 	}
 	for _, h := range f.addHosts {
 		hosts, err := build.ParseAddHost(h)
 		if err != nil {
-			return err
+			return fmt.Errorf("--add-host %q: %w", h, err)
 		}
 		n.AddHosts = append(n.AddHosts, hosts...)
 	}
 	if f.shmSize != "" {
 		if n.ShmSize, err = build.ParseShmSize(f.shmSize); err != nil {
-			return err
+			return fmt.Errorf("--shm-size %q: %w", f.shmSize, err)
 		}
 	}
 	for _, u := range f.ulimits {
 		s, err := build.ParseUlimit(u)
 		if err != nil {
-			return err
+			return fmt.Errorf("--ulimit %q: %w", u, err)
 		}
 		n.Ulimits = append(n.Ulimits, s)
 	}
