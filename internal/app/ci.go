@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -91,6 +92,13 @@ func RunCI(ctx context.Context, o CIOptions, s CISinks) (*pipeline.Summary, erro
 	opts, err := r.buildOptions()
 	if err != nil {
 		return nil, err
+	}
+	// The digest directory is made now, so a run never proves an image
+	// it then cannot record.
+	if o.DigestDir != "" {
+		if err := os.MkdirAll(o.DigestDir, 0o755); err != nil {
+			return nil, fmt.Errorf("digest directory: %w", err)
+		}
 	}
 	r.sum.Tags, r.sum.TagsWritten = o.Plan.Tags, []string{}
 	for _, p := range o.Plan.Platforms {

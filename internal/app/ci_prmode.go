@@ -9,7 +9,6 @@ import (
 
 	"github.com/multiarch-dev/multiarch/internal/build"
 	"github.com/multiarch-dev/multiarch/internal/pipeline"
-	"github.com/multiarch-dev/multiarch/internal/registry"
 )
 
 // runPR is RunCI in PR mode (Plan.NoPush): setup-emulation and doctor as
@@ -103,18 +102,9 @@ func (r *ciRun) exportBuild(ctx context.Context, opts BuildOptions) (string, err
 // verifyLayout verifies the index in the exported layout, by digest, and
 // draws the reports only when they hold a violation.
 func (r *ciRun) verifyLayout(ctx context.Context) (string, error) {
-	p := r.o.Plan
-	ref := registry.LayoutScheme + r.layout.Dest + "@" + r.sum.Digest
-	rep, err := Verify(ctx, VerifyOptions{Refs: []string{ref}, Platforms: p.Platforms, Registry: r.o.Registry, FailFast: true})
-	var violations *ViolationsError
-	if errors.As(err, &violations) {
-		if err := draw(r.s.Violations, rep); err != nil {
-			return "", err
-		}
-		return "", fmt.Errorf("%w: %d violation(s): the exported images do not hold what their platforms claim (see above); fix the Dockerfile and rerun", ErrChecksFailed, violations.Count)
-	}
+	n, err := r.verifyRef(ctx, r.layoutRef(), "exported")
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%d ELF files in the layout: every platform holds its own architecture", rep.ELFFiles()), nil
+	return fmt.Sprintf("%d ELF files in the layout: every platform holds its own architecture", n), nil
 }

@@ -120,19 +120,29 @@ func (r *ciRun) build(ctx context.Context, opts BuildOptions) (string, error) {
 // verify verifies the index pushed by digest and draws the reports only
 // when they hold a violation.
 func (r *ciRun) verify(ctx context.Context) (string, error) {
-	p := r.o.Plan
-	rep, err := Verify(ctx, VerifyOptions{Refs: []string{r.pushed}, Platforms: p.Platforms, Registry: r.o.Registry, FailFast: true})
-	var violations *ViolationsError
-	if errors.As(err, &violations) {
-		if err := draw(r.s.Violations, rep); err != nil {
-			return "", err
-		}
-		return "", fmt.Errorf("%w: %d violation(s): the pushed images do not hold what their platforms claim (see above); fix the Dockerfile and rerun", ErrChecksFailed, violations.Count)
-	}
+	n, err := r.verifyRef(ctx, r.pushed, "pushed")
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%d ELF files: every platform holds its own architecture", rep.ELFFiles()), nil
+	return fmt.Sprintf("%d ELF files: every platform holds its own architecture", n), nil
+}
+
+// verifyRef verifies the index ref (the "pushed" or "exported" one) for
+// the plan's platforms, failing fast, and draws the reports only when
+// they hold a violation; it returns the number of ELF files read.
+func (r *ciRun) verifyRef(ctx context.Context, ref, what string) (int, error) {
+	rep, err := Verify(ctx, VerifyOptions{Refs: []string{ref}, Platforms: r.o.Plan.Platforms, Registry: r.o.Registry, FailFast: true})
+	var violations *ViolationsError
+	if errors.As(err, &violations) {
+		if err := draw(r.s.Violations, rep); err != nil {
+			return 0, err
+		}
+		return 0, fmt.Errorf("%w: %d violation(s): the %s images do not hold what their platforms claim (see above); fix the Dockerfile and rerun", ErrChecksFailed, violations.Count, what)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return rep.ELFFiles(), nil
 }
 
 // testPushed pulls each platform of the index pushed by digest and tests

@@ -30,6 +30,32 @@ func TestRunCIRefusesBadOptionsFirst(t *testing.T) {
 	}
 }
 
+// A run pushed by digest makes its digest directory before any step
+// runs, and one it cannot make stops it there: no image is proved that
+// could not be recorded.
+func TestRunCIMakesDigestDirFirst(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	steps := 0
+	sum, err := RunCI(t.Context(), CIOptions{Plan: ciPlan(t), ContextDir: dir, Env: testEnv(t), Builder: "nope",
+		PushByDigest: true, DigestDir: filepath.Join(file, "digests")}, CISinks{OnStep: func(pipeline.Step) { steps++ }})
+	if err == nil || sum != nil || steps != 0 || !strings.Contains(err.Error(), "digest directory") {
+		t.Fatalf("err %v, summary %v, %d steps seen; want the digest directory refused before any step", err, sum, steps)
+	}
+	made := filepath.Join(t.TempDir(), "a", "b")
+	sum, _ = RunCI(t.Context(), CIOptions{Plan: ciPlan(t), ContextDir: dir, Env: testEnv(t), Builder: "nope",
+		PushByDigest: true, DigestDir: made}, CISinks{})
+	if fi, err := os.Stat(made); err != nil || !fi.IsDir() || sum == nil || sum.Passed {
+		t.Fatalf("digest directory %s: %v; summary %+v; want it made, then the run stopped at doctor", made, err, sum)
+	}
+}
+
 // The first failing step stops the run: later steps are skipped, the
 // summary records every step, the step's message is worded by the sinks,
 // and the error names the step and keeps the typed cause.

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
-	"os"
 
 	"github.com/spf13/pflag"
 
@@ -36,17 +34,11 @@ func (f *ciDigestFlags) config(c pipeline.Config) pipeline.Config {
 	return c
 }
 
-// set puts the fan-out flags into the run's options; the digest
-// directory is created now, so a run never proves an image it then
-// cannot record.
+// set puts the fan-out flags into the run's options (RunCI creates the
+// digest directory before any step runs).
 func (f *ciDigestFlags) set(o *app.CIOptions) error {
 	if f.digestDir != "" && !f.pushByDigest {
 		return errDigestDirAlone
-	}
-	if f.digestDir != "" {
-		if err := os.MkdirAll(f.digestDir, 0o755); err != nil {
-			return fmt.Errorf("--digest-dir: %w", err)
-		}
 	}
 	o.PushByDigest, o.DigestDir = f.pushByDigest, f.digestDir
 	return nil

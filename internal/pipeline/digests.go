@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -148,6 +149,9 @@ func readDigestFile(path string) (Shard, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
 		return bad("not the JSON of a digest file: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return bad("not the JSON of a digest file: more after its object")
 	}
 	switch {
 	case d.Version != DigestFileVersion:

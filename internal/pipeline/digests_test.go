@@ -50,6 +50,7 @@ func TestDigestFilesRoundTripAndOrder(t *testing.T) {
 func TestDigestFilesRefused(t *testing.T) {
 	bad := map[string]struct{ content, want string }{
 		"not json":      {`{"version":1,`, "not the JSON of a digest file"},
+		"trailing data": {`{"version":1,"repository":"r.io/a","digest":"` + digestOf('a') + `","platform":"linux/amd64"} {"version":1}`, "more after its object"},
 		"unknown field": {`{"version":1,"repository":"r.io/a","digest":"` + digestOf('a') + `","platform":"linux/amd64","arch":"x"}`, `unknown field "arch"`},
 		"bad digest":    {`{"version":1,"repository":"r.io/a","digest":"sha256:abc","platform":"linux/amd64"}`, `digest "sha256:abc" is not sha256:`},
 		"tagged repo":   {`{"version":1,"repository":"r.io/a:1","digest":"` + digestOf('a') + `","platform":"linux/amd64"}`, `repository "r.io/a:1" is not REGISTRY/REPOSITORY`},

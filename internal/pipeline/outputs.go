@@ -176,15 +176,9 @@ func WritePlan(w io.Writer, r PlanReport) error {
 			continue
 		}
 		fmt.Fprintf(w, "%s:\n", sec.name)
-		for _, k := range sortedKeys(sec.m) {
+		for _, k := range slices.Sorted(maps.Keys(sec.m)) {
 			fmt.Fprintf(w, "  %s=%s\n", k, sec.m[k])
 		}
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	ks := slices.Collect(maps.Keys(m))
-	slices.Sort(ks)
-	return ks
 }
