@@ -57,7 +57,7 @@ Configuration, highest precedence first: flags; the classic script's environment
 (DOCKER_PLATFORMS space or comma separated, DOCKER_BASE as build-arg BASE, TAGS space
 separated, DOCKER_IMAGE, DOCKER_USERNAME/DOCKER_PASSWORD); CONTEXT/multiarch.yaml (fields
 platforms, tags, image, base, build_args, test, strict_cpu, file, target, setup_emulation,
-tags_from_git;
+tags_from_git, push, oci_dir;
 unknown fields are an error; credentials are never read from it).
 A tag with no "/" and no ":" (e.g. "latest") is a tag of the image (--image, DOCKER_IMAGE or
 image:); anything else is a full reference. The password comes from DOCKER_PASSWORD or
