@@ -14,8 +14,8 @@ type EmbeddedBuilderOptions struct {
 	// $BUILDKIT_HOST.
 	Env      Env
 	Embedded EmbeddedOptions
-	// Settings change the embedded builder's kept settings (up only; nil:
-	// keep them).
+	// Settings change the embedded builder's kept settings (up only; nil or
+	// none given: keep them).
 	Settings *UpSettings
 	// Logger gets debug detail (default: discard).
 	Logger *slog.Logger

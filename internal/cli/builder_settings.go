@@ -25,13 +25,9 @@ func (f *upSettingsFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.s.Reset, "reset", false, "drop the kept mirrors, insecure registries and buildkitd config first")
 }
 
-// settings is nil when no flag changes the kept settings.
-func (f *upSettingsFlags) settings() *app.UpSettings {
-	if !f.s.Reset && len(f.s.Mirrors) == 0 && len(f.s.Insecure) == 0 && f.s.ConfigFile == "" {
-		return nil
-	}
-	return &f.s
-}
+// settings are the flags' settings; app leaves the kept ones alone when
+// no flag was given (UpSettings.any).
+func (f *upSettingsFlags) settings() *app.UpSettings { return &f.s }
 
 // renderSettings says what the embedded builder runs with beyond the
 // defaults (its kept settings s; configFile its generated config).

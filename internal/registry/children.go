@@ -116,7 +116,14 @@ func (l *layoutImage) RawConfigFile() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l.path.Bytes(m.Config.Digest)
+	raw, err := l.path.Bytes(m.Config.Digest)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDigest(raw, m.Config.Digest); err != nil {
+		return nil, err
+	}
+	return raw, nil
 }
 
 func (l *layoutImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {

@@ -3,6 +3,8 @@ package registry
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -177,5 +179,40 @@ func TestInspectLayout(t *testing.T) {
 	ins, err := Inspect(context.Background(), LayoutScheme+dir+":arm", testOpts())
 	if err != nil || ins.Kind != KindImage || ins.Manifests[0].Platform != "linux/arm64" {
 		t.Errorf("by tag arm: %+v, %v", ins, err)
+	}
+}
+
+// TestInspectLayoutConfigMismatch: an entry's config blob that does not
+// hash to the digest its manifest names is a digest mismatch, not read.
+func TestInspectLayoutConfigMismatch(t *testing.T) {
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := index(t, true, plat{"linux", "amd64", ""}, plat{"linux", "ppc64le", ""})
+	if err := p.AppendIndex(idx); err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := idx.Image(im.Manifests[1].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := img.ConfigName()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "blobs", cfg.Algorithm, cfg.Hex), []byte(`{"architecture":"s390x","os":"linux"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := idx.Digest()
+	ins, err := Inspect(context.Background(), LayoutScheme+dir+"@"+want.String(), testOpts())
+	assertKind(t, err, ErrDigestMismatch)
+	if err == nil {
+		t.Errorf("altered config read: %+v", ins)
 	}
 }

@@ -13,7 +13,8 @@ import (
 const maxIndexBytes = 4 << 20
 
 // LayoutDirPlatforms lists the platform entries of the index whose digest
-// is digest in an OCI layout directory (its blobs/ALG/HEX file).
+// is digest in an OCI layout directory (its blobs/ALG/HEX file, checked
+// against digest).
 func LayoutDirPlatforms(dir, digest string) ([]PlatformDigest, error) {
 	h, err := v1.NewHash(digest)
 	if err != nil {
@@ -30,6 +31,9 @@ func LayoutDirPlatforms(dir, digest string) ([]PlatformDigest, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
+	}
+	if err := checkDigest(b, h); err != nil {
+		return nil, fmt.Errorf("%s: index %s: %w", dir, digest, err)
 	}
 	var m v1.IndexManifest
 	if err := json.Unmarshal(b, &m); err != nil {
