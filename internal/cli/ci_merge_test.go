@@ -63,7 +63,7 @@ func TestCIMergeRefusesInput(t *testing.T) {
 		"unexpected platform": {files: map[string]pipeline.DigestFile{"linux_amd64.json": shard("linux/amd64", "a"), "linux_s390x.json": shard("linux/s390x", "b")},
 			args: []string{"--platform", "linux/amd64"},
 			want: []string{"not expected: linux/s390x"}},
-		"other repository": {files: map[string]pipeline.DigestFile{"linux_amd64.json": {Version: 1, Repository: "127.0.0.1:1/other", Digest: fakeDigest("a"), Platform: "linux/amd64"}},
+		"other repository": {files: map[string]pipeline.DigestFile{"linux_amd64.json": {Version: 1, Repository: "127.0.0.1:1/other", Digest: fakeDigest("a"), Platform: "linux/amd64", MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 500}},
 			want: []string{"linux_amd64.json names 127.0.0.1:1/other, not 127.0.0.1:1/app"}},
 		"empty directory": {want: []string{"no digest file in"}},
 	}

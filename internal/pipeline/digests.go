@@ -168,6 +168,9 @@ func readDigestFile(path string) (Shard, error) {
 	if err != nil {
 		return bad("platform: %v", err)
 	}
+	if d.MediaType == "" || d.Size <= 0 {
+		return bad("no media_type or size of the manifest")
+	}
 	return Shard{File: path, DigestFile: d, Parsed: p}, nil
 }
 

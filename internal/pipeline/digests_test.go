@@ -56,6 +56,7 @@ func TestDigestFilesRefused(t *testing.T) {
 		"tagged repo":   {`{"version":1,"repository":"r.io/a:1","digest":"` + digestOf('a') + `","platform":"linux/amd64"}`, `repository "r.io/a:1" is not REGISTRY/REPOSITORY`},
 		"no platform":   {`{"version":1,"repository":"r.io/a","digest":"` + digestOf('a') + `"}`, "no platform"},
 		"bad platform":  {`{"version":1,"repository":"r.io/a","digest":"` + digestOf('a') + `","platform":"linux/vax"}`, "vax"},
+		"no size":       {`{"version":1,"repository":"r.io/a","digest":"` + digestOf('a') + `","platform":"linux/amd64","media_type":"application/vnd.oci.image.manifest.v1+json"}`, "no media_type or size"},
 		"version":       {`{"version":2,"repository":"r.io/a","digest":"` + digestOf('a') + `","platform":"linux/amd64"}`, "version 2"},
 	}
 	for name, c := range bad {
